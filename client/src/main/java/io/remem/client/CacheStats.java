@@ -1,0 +1,63 @@
+package io.remem.client;
+
+/**
+ * What the local cache has done since the session opened: the figures DESIGN.md section 3 promises
+ * researchers. Take two snapshots and {@link #minus} them for an interval.
+ *
+ * @param hits              accesses served from the cache
+ * @param misses            accesses that fetched (or zero-filled) a block, or waited for another thread's fetch
+ * @param zeroFills         misses on never-written blocks, served without a round trip
+ * @param bytesFetched      bytes read from memory nodes
+ * @param bytesWrittenBack  bytes written to memory nodes (dirty lines only)
+ * @param bytesDirtied      bytes the application wrote (every write counts, rewrites included)
+ * @param evictions         blocks evicted
+ * @param evictionStalls    times a miss found no free frame and had to wait for the reclaimer
+ * @param stallNanos        total time misses spent in such waits
+ * @param writeBackRounds   write-back batches acknowledged
+ * @param writeBackFailures write-back batches that failed (their lines stayed dirty and were retried)
+ * @param missNanos         total time spent in misses, measured on every miss
+ * @param hitNanos          time of one hit, measured by the runtime's own calibration loop; -1 until measured
+ */
+public record CacheStats(long hits, long misses, long zeroFills, long bytesFetched, long bytesWrittenBack,
+                         long bytesDirtied, long evictions, long evictionStalls, long stallNanos,
+                         long writeBackRounds, long writeBackFailures, long missNanos, double hitNanos) {
+
+    public long accesses() {
+        return hits + misses;
+    }
+
+    /** Fraction of accesses that hit; 0 with no accesses. */
+    public double hitRate() {
+        long a = accesses();
+        return a == 0 ? 0 : (double) hits / a;
+    }
+
+    /** Mean time of a miss in nanoseconds; 0 with no misses. */
+    public double meanMissNanos() {
+        return misses == 0 ? 0 : (double) missNanos / misses;
+    }
+
+    /** Average memory access time: hit rate times hit time plus miss rate times mean miss time. */
+    public double amatNanos() {
+        long a = accesses();
+        if (a == 0) {
+            return 0;
+        }
+        return (hits * Math.max(0, hitNanos) + (double) missNanos) / a;
+    }
+
+    /** Bytes written back per byte the application wrote (Kona's dirty amplification); 0 before any write. */
+    public double dirtyAmplification() {
+        return bytesDirtied == 0 ? 0 : (double) bytesWrittenBack / bytesDirtied;
+    }
+
+    /** The activity between {@code earlier} and this snapshot. */
+    public CacheStats minus(CacheStats earlier) {
+        return new CacheStats(hits - earlier.hits, misses - earlier.misses, zeroFills - earlier.zeroFills,
+                bytesFetched - earlier.bytesFetched, bytesWrittenBack - earlier.bytesWrittenBack,
+                bytesDirtied - earlier.bytesDirtied, evictions - earlier.evictions,
+                evictionStalls - earlier.evictionStalls, stallNanos - earlier.stallNanos,
+                writeBackRounds - earlier.writeBackRounds, writeBackFailures - earlier.writeBackFailures,
+                missNanos - earlier.missNanos, hitNanos);
+    }
+}

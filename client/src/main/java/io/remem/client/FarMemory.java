@@ -1,0 +1,69 @@
+package io.remem.client;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+
+/**
+ * A session's far memory: allocation, the local cache in front of it, and its statistics.
+ * Obtain it from {@link RememSession#memory()}.
+ */
+public final class FarMemory {
+    private final LocalCache cache;
+    private final FarAllocator allocator;
+
+    FarMemory(LocalCache cache, FarAllocator allocator) {
+        this.cache = cache;
+        this.allocator = allocator;
+    }
+
+    /**
+     * Allocates {@code bytes} of far memory, all zero. Small sizes are carved out of slabs this runtime already
+     * holds, without a round trip; sizes above 256 KiB get slabs of their own from the controller.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws RememException           with {@link ErrorCode#QUOTA_EXCEEDED} or {@link ErrorCode#CLUSTER_OUT_OF_CAPACITY}
+     *                                  when the memory is not there
+     */
+    public FarSegment allocate(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
+        }
+        long address = allocator.allocate(bytes);
+        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes), address, bytes);
+    }
+
+    void release(FarSegment.Allocation allocation) {
+        synchronized (allocation) {
+            if (allocation.freed) {
+                throw new IllegalStateException("Already freed");
+            }
+            allocation.freed = true;
+        }
+        allocator.free(allocation.address, allocation.bytes);
+    }
+
+    /**
+     * Writes every dirty line back to the memory nodes and waits until they have applied it. Writes that
+     * completed before this call are then safe on the memory nodes.
+     *
+     * @throws RememException if a memory node could not take the data; it stays dirty in the cache
+     */
+    public void flush() {
+        cache.flush();
+    }
+
+    /** A snapshot of the cache's counters. */
+    public CacheStats stats() {
+        return cache.stats();
+    }
+
+    /** Bytes per cache block. */
+    public int blockSize() {
+        return cache.blockSize;
+    }
+
+    /** Bytes of local cache. */
+    public long cacheBytes() {
+        return (long) cache.frameCount * cache.blockSize;
+    }
+}

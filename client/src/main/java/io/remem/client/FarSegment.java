@@ -1,0 +1,435 @@
+package io.remem.client;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/**
+ * A contiguous range of far memory, used like a {@link MemorySegment}: typed {@code get} and {@code set}
+ * with value layouts (their byte order and alignment apply), slices, fills and bulk copies. Accesses go
+ * through the session's local cache; a cached access touches no network and allocates nothing.
+ *
+ * <p>Far segments are safe to use from many threads at once, platform or virtual. As with a shared
+ * {@code MemorySegment}, concurrent writes to the same bytes race, and a multi-byte value is not written
+ * atomically with respect to other threads' reads of the same bytes, except that each access of 8 bytes or
+ * fewer within one 64-byte line is seen whole or not at all by other threads of this runtime.
+ *
+ * <p>A segment from {@link FarMemory#allocate} owns its memory until {@link #free()}; slices share it.
+ */
+public final class FarSegment {
+    private final LocalCache cache;
+    private final Allocation allocation;
+    private final long base;
+    private final long length;
+
+    /** The allocation a segment and its slices share. */
+    static final class Allocation {
+        final FarMemory memory;
+        final long address;
+        final long bytes;
+        boolean freed; // plain: freeing while other threads still use the memory is a bug in the caller
+
+        Allocation(FarMemory memory, long address, long bytes) {
+            this.memory = memory;
+            this.address = address;
+            this.bytes = bytes;
+        }
+    }
+
+    FarSegment(LocalCache cache, Allocation allocation, long base, long length) {
+        this.cache = cache;
+        this.allocation = allocation;
+        this.base = base;
+        this.length = length;
+    }
+
+    /** Size of this segment in bytes. */
+    public long byteSize() {
+        return length;
+    }
+
+    /** The far address of byte 0 of this segment: slab id in the high bits, offset in the slab below. */
+    public long address() {
+        return base;
+    }
+
+    /** False once the memory has been freed. */
+    public boolean isAlive() {
+        return !allocation.freed;
+    }
+
+    /** Checks bounds and liveness; returns the far address of {@code offset}. */
+    private long address(long offset, long size) {
+        Objects.checkFromIndexSize(offset, size, length);
+        if (allocation.freed) {
+            throw new IllegalStateException("Already freed");
+        }
+        return base + offset;
+    }
+
+    /** Reads a byte at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfByte, long)} does. */
+    public byte get(ValueLayout.OfByte layout, long offset) {
+        long addr = address(offset, Byte.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Byte.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Byte.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            byte v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a byte at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfByte, long, byte)} does. */
+    public void set(ValueLayout.OfByte layout, long offset, byte value) {
+        long addr = address(offset, Byte.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Byte.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Byte.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Byte.BYTES);
+    }
+
+    /** Reads a short at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfShort, long)} does. */
+    public short get(ValueLayout.OfShort layout, long offset) {
+        long addr = address(offset, Short.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Short.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Short.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            short v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a short at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfShort, long, short)} does. */
+    public void set(ValueLayout.OfShort layout, long offset, short value) {
+        long addr = address(offset, Short.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Short.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Short.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Short.BYTES);
+    }
+
+    /** Reads a char at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfChar, long)} does. */
+    public char get(ValueLayout.OfChar layout, long offset) {
+        long addr = address(offset, Character.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Character.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Character.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            char v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a char at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfChar, long, char)} does. */
+    public void set(ValueLayout.OfChar layout, long offset, char value) {
+        long addr = address(offset, Character.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Character.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Character.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Character.BYTES);
+    }
+
+    /** Reads a int at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfInt, long)} does. */
+    public int get(ValueLayout.OfInt layout, long offset) {
+        long addr = address(offset, Integer.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Integer.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Integer.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            int v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a int at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfInt, long, int)} does. */
+    public void set(ValueLayout.OfInt layout, long offset, int value) {
+        long addr = address(offset, Integer.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Integer.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Integer.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Integer.BYTES);
+    }
+
+    /** Reads a float at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfFloat, long)} does. */
+    public float get(ValueLayout.OfFloat layout, long offset) {
+        long addr = address(offset, Float.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Float.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Float.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            float v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a float at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfFloat, long, float)} does. */
+    public void set(ValueLayout.OfFloat layout, long offset, float value) {
+        long addr = address(offset, Float.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Float.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Float.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Float.BYTES);
+    }
+
+    /** Reads a long at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfLong, long)} does. */
+    public long get(ValueLayout.OfLong layout, long offset) {
+        long addr = address(offset, Long.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Long.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Long.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            long v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a long at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfLong, long, long)} does. */
+    public void set(ValueLayout.OfLong layout, long offset, long value) {
+        long addr = address(offset, Long.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Long.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Long.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Long.BYTES);
+    }
+
+    /** Reads a double at {@code offset}, as {@link MemorySegment#get(ValueLayout.OfDouble, long)} does. */
+    public double get(ValueLayout.OfDouble layout, long offset) {
+        long addr = address(offset, Double.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Double.BYTES)) {
+            MemorySegment tmp = scratch();
+            c.read(addr, tmp, 0, Double.BYTES);
+            return tmp.get(layout, 0);
+        }
+        long stamp = c.beginRead(addr);
+        while (true) {
+            double v = c.frames.get(layout, c.offsetIn(stamp, addr));
+            if (c.endRead(stamp)) {
+                return v;
+            }
+            stamp = c.retryRead(addr);
+        }
+    }
+
+    /** Writes a double at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfDouble, long, double)} does. */
+    public void set(ValueLayout.OfDouble layout, long offset, double value) {
+        long addr = address(offset, Double.BYTES);
+        LocalCache c = cache;
+        if (c.crosses(addr, Double.BYTES)) {
+            MemorySegment tmp = scratch();
+            tmp.set(layout, 0, value);
+            c.write(addr, tmp, 0, Double.BYTES);
+            return;
+        }
+        long stamp = c.beginWrite(addr);
+        try {
+            c.frames.set(layout, c.offsetIn(stamp, addr), value);
+        } catch (RuntimeException e) {
+            c.abortWrite(stamp);
+            throw e;
+        }
+        c.endWrite(stamp, addr, Double.BYTES);
+    }
+
+    /** A view of {@code newSize} bytes from {@code offset}; it shares this segment's memory. */
+    public FarSegment asSlice(long offset, long newSize) {
+        Objects.checkFromIndexSize(offset, newSize, length);
+        return new FarSegment(cache, allocation, base + offset, newSize);
+    }
+
+    /** A view from {@code offset} to the end. */
+    public FarSegment asSlice(long offset) {
+        return asSlice(offset, length - offset);
+    }
+
+    /** Sets every byte to {@code value}; returns this segment. */
+    public FarSegment fill(byte value) {
+        if (length > 0) {
+            cache.fill(address(0, length), length, value);
+        }
+        return this;
+    }
+
+    /** Copies all of {@code src} to the start of this segment; returns this segment. */
+    public FarSegment copyFrom(MemorySegment src) {
+        copy(src, 0, this, 0, src.byteSize());
+        return this;
+    }
+
+    /** The contents as a new byte array (at most {@link Integer#MAX_VALUE} - 8 bytes). */
+    public byte[] toArray() {
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("segment of " + length + " bytes is too large for a byte array");
+        }
+        byte[] out = new byte[(int) length];
+        copy(this, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** Copies {@code length} bytes from far {@code src} at {@code srcOffset} to local {@code dst} at {@code dstOffset}. */
+    public static void copy(FarSegment src, long srcOffset, MemorySegment dst, long dstOffset, long length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        if (length > 0) {
+            src.cache.read(src.address(srcOffset, length), dst, dstOffset, length);
+        }
+    }
+
+    /** Copies {@code length} bytes from local {@code src} at {@code srcOffset} to far {@code dst} at {@code dstOffset}. */
+    public static void copy(MemorySegment src, long srcOffset, FarSegment dst, long dstOffset, long length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        if (length > 0) {
+            dst.cache.write(dst.address(dstOffset, length), src, srcOffset, length);
+        }
+    }
+
+    /** Copies {@code length} bytes from far {@code src} at {@code srcOffset} into {@code dst[dstIndex..]}. */
+    public static void copy(FarSegment src, long srcOffset, byte[] dst, int dstIndex, int length) {
+        copy(src, srcOffset, MemorySegment.ofArray(dst), dstIndex, length);
+    }
+
+    /** Copies {@code src[srcIndex..srcIndex+length)} to far {@code dst} at {@code dstOffset}. */
+    public static void copy(byte[] src, int srcIndex, FarSegment dst, long dstOffset, int length) {
+        copy(MemorySegment.ofArray(src), srcIndex, dst, dstOffset, length);
+    }
+
+    /** Copies between two far segments (they may overlap only if they are the same bytes). */
+    public static void copy(FarSegment src, long srcOffset, FarSegment dst, long dstOffset, long length) {
+        MemorySegment buf = MemorySegment.ofArray(new byte[(int) Math.min(length, 1 << 16)]);
+        for (long done = 0; done < length; ) {
+            long n = Math.min(buf.byteSize(), length - done);
+            copy(src, srcOffset + done, buf, 0, n);
+            copy(buf, 0, dst, dstOffset + done, n);
+            done += n;
+        }
+    }
+
+    /**
+     * Returns the memory to the session's allocator. Afterwards every access through this segment or its slices
+     * throws {@link IllegalStateException}. Only a segment returned by {@link FarMemory#allocate} may be freed.
+     */
+    public void free() {
+        if (base != allocation.address || length != allocation.bytes) {
+            throw new UnsupportedOperationException("free the segment returned by allocate, not a slice of it");
+        }
+        allocation.memory.release(allocation);
+    }
+
+    /** Room for one value that straddles two blocks. Rare: only unaligned layouts get there. */
+    private static MemorySegment scratch() {
+        return MemorySegment.ofArray(new long[1]); // 8-byte aligned, so aligned layouts keep their checks
+    }
+
+    @Override
+    public String toString() {
+        return "FarSegment{address=0x" + Long.toHexString(base) + ", byteSize=" + length + "}";
+    }
+}

@@ -1,0 +1,834 @@
+package io.remem.client;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The compute node's cache of far memory (DESIGN.md section 3): a fixed off-heap arena of frames, each
+ * holding one block, with per-frame metadata in primitive arrays.
+ *
+ * <h2>The state word</h2>
+ * Each frame has one {@code long} of state:
+ * <pre>
+ *   bit  0       LOCK         a writer (or the write-back snapshot) has the frame exclusively
+ *   bits 1-2     phase        FREE, FILLING, VALID or EVICTING
+ *   bits 3-22    pins         write-backs in flight (later: pinned views); a pinned frame is never evicted
+ *   bit  23      QUEUED       the frame's last dirty lines sit in a write-back round not yet handed to the network
+ *   bits 32-63   incarnation  bumped each time the frame starts holding another block
+ * </pre>
+ *
+ * <h2>Concurrency</h2>
+ * <ul>
+ *   <li>Reads are optimistic, as with {@link java.util.concurrent.locks.StampedLock#tryOptimisticRead}: read the
+ *       state, read the data, fence, and check the incarnation did not change. No store, no atomic instruction.</li>
+ *   <li>Writes take the LOCK bit with one CAS and release it with a plain release store. The LOCK keeps a writer's
+ *       data and dirty bits together, so a write can never land in a frame after it was reused for another block,
+ *       however long the writer is descheduled.</li>
+ *   <li>Misses are handled by the faulting thread (LegoOS). Inserting into the block index and taking a free frame
+ *       happen under one map lock; the fetch happens outside it, and threads missing on the same block wait for that
+ *       one fetch.</li>
+ *   <li>Eviction is done by the {@link Reclaimer}, off the critical path, with CLOCK. Dirty frames are written back
+ *       first, line by line, and stay cached (readable and writable) until the memory node acknowledges.</li>
+ *   <li>Two write-backs of the same line must reach the memory node in the order their data was copied, or an older
+ *       copy could land last. So a frame whose lines wait in a round not yet sent (QUEUED) is not copied again until
+ *       that round is on the wire; rounds to one node share one ordered connection.</li>
+ * </ul>
+ */
+final class LocalCache implements AutoCloseable {
+    static final long LOCK = 1L;
+    static final long PHASE_MASK = 3L << 1;
+    static final long FREE = 0;
+    static final long FILLING = 1L << 1;
+    static final long VALID = 2L << 1;
+    static final long EVICTING = 3L << 1;
+    static final long PIN = 1L << 3;
+    static final long PIN_MASK = ((1L << 20) - 1) << 3;
+    static final long QUEUED = 1L << 23;
+    /** Any of these keeps a frame from being evicted. */
+    private static final long BUSY = LOCK | PIN_MASK | QUEUED;
+    static final long INCARNATION = 1L << 32;
+    static final long INCARNATION_MASK = -INCARNATION;
+
+    /** A stamp is the frame number in the low 32 bits and the frame's incarnation in the high 32; never -1. */
+    static final long NO_STAMP = -1;
+
+    static final int LINE_SHIFT = 6;
+    static final int LINE_SIZE = 1 << LINE_SHIFT;
+
+    private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int FILL_STRIPES = 64;
+
+    final int blockShift;
+    final int blockSize;
+    final long blockMask;
+    final int frameCount;
+    final MemorySegment frames;
+
+    private final int dirtyWords;
+    private final Arena arena;
+    private final long[] state;
+    private final long[] tags;
+    private final long[] dirty;
+    private final byte[] referenced;
+    private final BlockIndex index;
+    private final ReentrantLock mapLock = new ReentrantLock();
+    private final Condition frameFreed = mapLock.newCondition();
+    private final int[] freeFrames;
+    private int freeCount; // guarded by mapLock
+    private final ReentrantLock[] fillLocks = new ReentrantLock[FILL_STRIPES];
+    private final Condition[] fillDone = new Condition[FILL_STRIPES];
+
+    final FarBackend backend;
+    final AccessCounters counters = new AccessCounters();
+    final LongAdder bytesFetched = new LongAdder();
+    final LongAdder zeroFills = new LongAdder();
+    final LongAdder missNanos = new LongAdder();
+    final LongAdder bytesWrittenBack = new LongAdder();
+    final LongAdder writeBacks = new LongAdder();
+    final LongAdder writeBackFailures = new LongAdder();
+    final LongAdder evictions = new LongAdder();
+    final LongAdder stalls = new LongAdder();
+    final LongAdder stallNanos = new LongAdder();
+    /** Write-back rounds holding lines and not yet acknowledged, sent or not; pinned frames belong to them. */
+    final java.util.Set<WriteBack> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final int MAX_FLUSH_ROUNDS_IN_FLIGHT = 8;
+    private final long fetchTimeoutNanos;
+    private final Reclaimer reclaimer;
+    private volatile boolean closed;
+
+    LocalCache(CacheConfig config, FarBackend backend) {
+        this.blockSize = config.blockSize();
+        this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+        this.blockMask = blockSize - 1;
+        this.frameCount = config.frames();
+        this.dirtyWords = Math.max(1, (blockSize >>> LINE_SHIFT) >>> 6);
+        this.arena = Arena.ofShared();
+        this.frames = arena.allocate((long) frameCount << blockShift, Math.min(blockSize, 4096));
+        this.state = new long[frameCount];
+        this.tags = new long[frameCount];
+        this.dirty = new long[frameCount * dirtyWords];
+        this.referenced = new byte[frameCount];
+        this.index = new BlockIndex(frameCount, tags);
+        this.freeFrames = new int[frameCount];
+        for (int f = frameCount - 1; f >= 0; f--) {
+            tags[f] = -1;
+            freeFrames[freeCount++] = f;
+        }
+        for (int i = 0; i < FILL_STRIPES; i++) {
+            fillLocks[i] = new ReentrantLock();
+            fillDone[i] = fillLocks[i].newCondition();
+        }
+        this.backend = backend;
+        this.fetchTimeoutNanos = config.stallTimeout().toNanos();
+        this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark());
+        reclaimer.start();
+    }
+
+    // ====================================================================== hit path
+
+    /** True if {@code size} bytes at {@code addr} spill into the next block; such accesses take the bulk path. */
+    boolean crosses(long addr, int size) {
+        return (addr & blockMask) + size > blockSize;
+    }
+
+    /** Offset in {@link #frames} of {@code addr}, inside the frame named by {@code stamp}. */
+    long offsetIn(long stamp, long addr) {
+        return ((stamp & 0xFFFF_FFFFL) << blockShift) | (addr & blockMask);
+    }
+
+    /**
+     * Starts an optimistic read of the block holding {@code addr}: returns a stamp for a frame that holds it,
+     * faulting the block in if it is not cached. Read the data, then call {@link #endRead}.
+     */
+    long beginRead(long addr) {
+        long stamp = tryBeginRead(addr);
+        return stamp != NO_STAMP ? stamp : faultForRead(addr, false);
+    }
+
+    /** {@link #beginRead} without the miss path: {@link #NO_STAMP} if the block is not cached right now. */
+    long tryBeginRead(long addr) {
+        long block = addr >>> blockShift;
+        int f = index.find(block);
+        if (f >= 0) {
+            long s = (long) STATE.getAcquire(state, f);
+            if ((s & PHASE_MASK) == VALID && tags[f] == block) {
+                if (referenced[f] == 0) {
+                    referenced[f] = 1;
+                }
+                counters.cell().hits++;
+                return (s & INCARNATION_MASK) | f;
+            }
+        }
+        return NO_STAMP;
+    }
+
+    /** Whether data read since {@link #beginRead} is good: the frame still holds the same block. */
+    boolean endRead(long stamp) {
+        VarHandle.loadLoadFence();
+        long s = (long) STATE.getOpaque(state, (int) stamp);
+        return (s & INCARNATION_MASK) == (stamp & INCARNATION_MASK);
+    }
+
+    /** After a failed {@link #endRead}: a new stamp for the same address. Rare: the block was evicted mid-read. */
+    long retryRead(long addr) {
+        return faultForRead(addr, true);
+    }
+
+    private long faultForRead(long addr, boolean retry) {
+        long block = addr >>> blockShift;
+        boolean missed = false;
+        while (true) {
+            int f = index.find(block);
+            if (f >= 0) {
+                long s = (long) STATE.getAcquire(state, f);
+                if ((s & PHASE_MASK) == VALID && tags[f] == block) {
+                    referenced[f] = 1;
+                    AccessCounters.Cell cell = counters.cell();
+                    if (missed) {
+                        cell.misses++;
+                        if (retry) {
+                            cell.hits--; // the first attempt counted a hit that turned out not to be one
+                        }
+                    } else if (!retry) {
+                        cell.hits++;
+                    }
+                    return (s & INCARNATION_MASK) | f;
+                }
+            }
+            missed |= fault(block);
+        }
+    }
+
+    /**
+     * Locks the frame holding {@code addr} for writing, faulting the block in if needed, and returns its stamp.
+     * Write the data, then call {@link #endWrite}.
+     */
+    long beginWrite(long addr) {
+        long block = addr >>> blockShift;
+        int f = index.find(block);
+        if (f >= 0) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & (LOCK | PHASE_MASK)) == VALID && tags[f] == block && STATE.compareAndSet(state, f, s, s | LOCK)) {
+                counters.cell().hits++;
+                return (s & INCARNATION_MASK) | f;
+            }
+        }
+        return faultForWrite(block);
+    }
+
+    private long faultForWrite(long block) {
+        boolean missed = false;
+        int spins = 0;
+        while (true) {
+            int f = index.find(block);
+            if (f >= 0) {
+                long s = (long) STATE.getVolatile(state, f);
+                if ((s & PHASE_MASK) == VALID && tags[f] == block) {
+                    if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s | LOCK)) {
+                        AccessCounters.Cell cell = counters.cell();
+                        if (missed) {
+                            cell.misses++;
+                        } else {
+                            cell.hits++;
+                        }
+                        return (s & INCARNATION_MASK) | f;
+                    }
+                    backOff(++spins); // another writer holds the frame for a few nanoseconds
+                    continue;
+                }
+            }
+            missed |= fault(block);
+        }
+    }
+
+    /** Marks the written lines dirty and unlocks the frame. */
+    void endWrite(long stamp, long addr, long length) {
+        int f = (int) stamp;
+        markDirty(f, addr & blockMask, length);
+        referenced[f] = 1;
+        counters.cell().bytesDirtied += length;
+        long s = (long) STATE.get(state, f);
+        STATE.setRelease(state, f, s & ~LOCK);
+    }
+
+    /** Unlocks a frame whose write failed before touching memory (for example, a misaligned access). */
+    void abortWrite(long stamp) {
+        int f = (int) stamp;
+        long s = (long) STATE.get(state, f);
+        STATE.setRelease(state, f, s & ~LOCK);
+    }
+
+    private void markDirty(int f, long offsetInBlock, long length) {
+        int first = (int) (offsetInBlock >>> LINE_SHIFT);
+        int last = (int) ((offsetInBlock + length - 1) >>> LINE_SHIFT);
+        int base = f * dirtyWords;
+        for (int line = first; line <= last; line++) {
+            dirty[base + (line >>> 6)] |= 1L << line;
+        }
+    }
+
+    private static void backOff(int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    // ====================================================================== bulk access
+
+    /** Copies {@code length} bytes at far address {@code addr} into {@code dst} at {@code dstOffset}. */
+    void read(long addr, MemorySegment dst, long dstOffset, long length) {
+        while (length > 0) {
+            int n = (int) Math.min(length, blockSize - (addr & blockMask));
+            long stamp = beginRead(addr);
+            while (true) {
+                MemorySegment.copy(frames, offsetIn(stamp, addr), dst, dstOffset, n);
+                if (endRead(stamp)) {
+                    break;
+                }
+                stamp = retryRead(addr);
+            }
+            addr += n;
+            dstOffset += n;
+            length -= n;
+        }
+    }
+
+    /** Copies {@code length} bytes of {@code src} at {@code srcOffset} to far address {@code addr}. */
+    void write(long addr, MemorySegment src, long srcOffset, long length) {
+        while (length > 0) {
+            int n = (int) Math.min(length, blockSize - (addr & blockMask));
+            long stamp = beginWrite(addr);
+            try {
+                MemorySegment.copy(src, srcOffset, frames, offsetIn(stamp, addr), n);
+            } catch (RuntimeException e) {
+                abortWrite(stamp);
+                throw e;
+            }
+            endWrite(stamp, addr, n);
+            addr += n;
+            srcOffset += n;
+            length -= n;
+        }
+    }
+
+    /** Sets {@code length} bytes at far address {@code addr} to {@code value}. */
+    void fill(long addr, long length, byte value) {
+        while (length > 0) {
+            int n = (int) Math.min(length, blockSize - (addr & blockMask));
+            long stamp = beginWrite(addr);
+            frames.asSlice(offsetIn(stamp, addr), n).fill(value);
+            endWrite(stamp, addr, n);
+            addr += n;
+            length -= n;
+        }
+    }
+
+    // ====================================================================== miss path
+
+    /**
+     * Makes {@code block} resident, or waits for it to be. Returns true if this access missed (it fetched or
+     * zero-filled the block, or waited for another thread's fetch), false if the block was already there.
+     */
+    private boolean fault(long block) {
+        long start = System.nanoTime();
+        int f;
+        long filling;
+        mapLock.lock();
+        try {
+            while (true) {
+                ensureOpen();
+                f = index.find(block);
+                if (f >= 0) {
+                    long s = (long) STATE.getVolatile(state, f);
+                    if ((s & PHASE_MASK) == FILLING) {
+                        mapLock.unlock();
+                        try {
+                            awaitFill(f, s);
+                        } finally {
+                            mapLock.lock();
+                        }
+                        missNanos.add(System.nanoTime() - start);
+                        return true;
+                    }
+                    Thread.onSpinWait();
+                    return false; // VALID (caller retries) or EVICTING (caller retries, then faults again)
+                }
+                if (freeCount > 0) {
+                    break;
+                }
+                awaitFreeFrame(start);
+            }
+            f = freeFrames[--freeCount];
+            long s = (long) STATE.getVolatile(state, f);
+            filling = ((s & INCARNATION_MASK) + INCARNATION) | FILLING;
+            STATE.setVolatile(state, f, filling);
+            VarHandle.storeStoreFence(); // readers holding an old stamp must see the new incarnation first
+            tags[f] = block;
+            index.insert(block, f);
+        } finally {
+            mapLock.unlock();
+        }
+        if (freeCount < reclaimer.lowWatermark()) {
+            reclaimer.wake();
+        }
+        try {
+            fill(f, block);
+        } catch (RuntimeException | Error e) {
+            abortFill(f, block, filling);
+            throw e;
+        }
+        int base = f * dirtyWords;
+        for (int i = 0; i < dirtyWords; i++) {
+            dirty[base + i] = 0;
+        }
+        referenced[f] = 1;
+        STATE.setRelease(state, f, (filling & ~PHASE_MASK) | VALID);
+        signalFill(f);
+        missNanos.add(System.nanoTime() - start);
+        return true;
+    }
+
+    private void fill(int f, long block) {
+        long far = block << blockShift;
+        MemorySegment dst = frames.asSlice((long) f << blockShift, blockSize);
+        if (backend.mayHoldData(far, blockSize)) {
+            backend.fetch(far, dst);
+            bytesFetched.add(blockSize);
+        } else {
+            dst.fill((byte) 0);
+            zeroFills.increment();
+        }
+    }
+
+    private void abortFill(int f, long block, long filling) {
+        mapLock.lock();
+        try {
+            index.remove(block, f);
+            tags[f] = -1;
+            STATE.setVolatile(state, f, (filling & ~PHASE_MASK) | FREE);
+            freeFrames[freeCount++] = f;
+            frameFreed.signalAll();
+        } finally {
+            mapLock.unlock();
+        }
+        signalFill(f);
+    }
+
+    /** Called with the map lock held when no frame is free: the reclaimer is behind (an eviction stall). */
+    private void awaitFreeFrame(long since) {
+        stalls.increment();
+        long t0 = System.nanoTime();
+        reclaimer.wake();
+        try {
+            frameFreed.await(10, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for a free cache frame", e);
+        } finally {
+            stallNanos.add(System.nanoTime() - t0);
+        }
+        if (System.nanoTime() - since > fetchTimeoutNanos) {
+            throw new RememException(ErrorCode.TIMEOUT, "no cache frame became free in "
+                    + TimeUnit.NANOSECONDS.toMillis(fetchTimeoutNanos) + " ms (" + describeFrames()
+                    + "): write-back is failing, or every frame is pinned");
+        }
+    }
+
+    private void awaitFill(int f, long fillingState) {
+        ReentrantLock lock = fillLocks[f & (FILL_STRIPES - 1)];
+        lock.lock();
+        try {
+            while ((long) STATE.getVolatile(state, f) == fillingState) {
+                fillDone[f & (FILL_STRIPES - 1)].await(100, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for a block fetch", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void signalFill(int f) {
+        ReentrantLock lock = fillLocks[f & (FILL_STRIPES - 1)];
+        lock.lock();
+        try {
+            fillDone[f & (FILL_STRIPES - 1)].signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ====================================================================== eviction and write-back (reclaimer side)
+
+    int freeCount() {
+        return freeCount; // a racy read is fine for watermark checks
+    }
+
+    /** The CLOCK reference bit: read and clear. Returns whether it was set. */
+    boolean clearReferenced(int f) {
+        if (referenced[f] != 0) {
+            referenced[f] = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether the frame holds a block and is not pinned or locked right now. */
+    boolean evictable(int f) {
+        long s = (long) STATE.getVolatile(state, f);
+        return (s & PHASE_MASK) == VALID && (s & BUSY) == 0;
+    }
+
+    /** Racy hint: does the frame have dirty lines? Confirmed under the lock before acting. */
+    boolean looksDirty(int f) {
+        int base = f * dirtyWords;
+        for (int i = 0; i < dirtyWords; i++) {
+            if (dirty[base + i] != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Evicts a clean, unpinned frame and puts it on the free list. Returns false, changing nothing, if the frame
+     * is busy, pinned or dirty.
+     */
+    boolean tryEvict(int f) {
+        long s = (long) STATE.getVolatile(state, f);
+        if ((s & PHASE_MASK) != VALID || (s & BUSY) != 0) {
+            return false;
+        }
+        // Writers need VALID to lock, so from here on nobody can dirty the frame.
+        if (!STATE.compareAndSet(state, f, s, (s & ~PHASE_MASK) | EVICTING)) {
+            return false;
+        }
+        if (looksDirty(f)) {
+            STATE.setRelease(state, f, s);
+            return false;
+        }
+        mapLock.lock();
+        try {
+            index.remove(tags[f], f);
+            STATE.setVolatile(state, f, (s & ~PHASE_MASK) | FREE);
+            freeFrames[freeCount++] = f;
+            frameFreed.signal();
+        } finally {
+            mapLock.unlock();
+        }
+        evictions.increment();
+        return true;
+    }
+
+    /**
+     * Moves the frame's dirty lines into {@code wb}: copies them out under the lock, clears their bits, marks the
+     * frame QUEUED until the round is sent and pins it until the round completes. Adjacent dirty lines travel as one
+     * run. Returns false if there was nothing to do or the frame was busy (locked, or QUEUED in another round).
+     */
+    boolean snapshotDirty(int f, WriteBack wb) {
+        long s = (long) STATE.getVolatile(state, f);
+        if ((s & PHASE_MASK) != VALID || (s & (LOCK | QUEUED)) != 0 || !looksDirty(f)) {
+            return false;
+        }
+        if ((s & PIN_MASK) == PIN_MASK || !STATE.compareAndSet(state, f, s, s | LOCK)) {
+            return false;
+        }
+        long[] bits = new long[dirtyWords];
+        int base = f * dirtyWords;
+        long blockAddr = tags[f] << blockShift;
+        long frameOffset = (long) f << blockShift;
+        int linesPerBlock = blockSize >>> LINE_SHIFT;
+        int line = 0;
+        while (line < linesPerBlock) {
+            if ((dirty[base + (line >>> 6)] & (1L << line)) == 0) {
+                line++;
+                continue;
+            }
+            int runStart = line;
+            while (line < linesPerBlock && (dirty[base + (line >>> 6)] & (1L << line)) != 0) {
+                line++;
+            }
+            long off = (long) runStart << LINE_SHIFT;
+            wb.batch().add(blockAddr + off, frames, frameOffset + off, (line - runStart) << LINE_SHIFT);
+        }
+        for (int i = 0; i < dirtyWords; i++) {
+            bits[i] = dirty[base + i];
+            dirty[base + i] = 0;
+        }
+        wb.track(f, s & INCARNATION_MASK, bits);
+        STATE.setRelease(state, f, (s + PIN) | QUEUED); // unlock, pin and queue in one store
+        return true;
+    }
+
+    /** The round holding frame {@code f}'s lines is on the wire: later copies of its lines may follow it. */
+    void sent(int f, long incarnation) {
+        int spins = 0;
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & INCARNATION_MASK) != incarnation || (s & QUEUED) == 0) {
+                return; // cannot happen while queued; guards against misuse
+            }
+            if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s & ~QUEUED)) {
+                return;
+            }
+            backOff(++spins);
+        }
+    }
+
+    /** A write-back of frame {@code f} finished. On failure its lines become dirty again. Then unpin. */
+    void writeBackDone(int f, long incarnation, long[] bits, boolean ok) {
+        int spins = 0;
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & INCARNATION_MASK) != incarnation || (s & PIN_MASK) == 0) {
+                return; // cannot happen while pinned; guards against misuse
+            }
+            if ((s & LOCK) != 0) {
+                backOff(++spins);
+                continue;
+            }
+            if (ok) {
+                if (STATE.compareAndSet(state, f, s, s - PIN)) {
+                    return;
+                }
+            } else if (STATE.compareAndSet(state, f, s, s | LOCK)) {
+                int base = f * dirtyWords;
+                for (int i = 0; i < bits.length; i++) {
+                    dirty[base + i] |= bits[i];
+                }
+                STATE.setRelease(state, f, s - PIN);
+                return;
+            }
+        }
+    }
+
+    /** Evicts the blocks of a freed far range without writing them back: their data is garbage now. */
+    void discard(long addr, long length) {
+        long firstBlock = addr >>> blockShift;
+        long lastBlock = (addr + length - 1) >>> blockShift;
+        for (long block = firstBlock; block <= lastBlock; block++) {
+            discardBlock(block);
+        }
+    }
+
+    private void discardBlock(long block) {
+        int spins = 0;
+        while (true) {
+            int f;
+            mapLock.lock();
+            try {
+                f = index.find(block);
+            } finally {
+                mapLock.unlock();
+            }
+            if (f < 0) {
+                return;
+            }
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & PHASE_MASK) == VALID && (s & BUSY) == 0 && tags[f] == block
+                    && STATE.compareAndSet(state, f, s, (s & ~PHASE_MASK) | EVICTING)) {
+                int base = f * dirtyWords;
+                for (int i = 0; i < dirtyWords; i++) {
+                    dirty[base + i] = 0;
+                }
+                mapLock.lock();
+                try {
+                    index.remove(block, f);
+                    STATE.setVolatile(state, f, (s & ~PHASE_MASK) | FREE);
+                    freeFrames[freeCount++] = f;
+                    frameFreed.signal();
+                } finally {
+                    mapLock.unlock();
+                }
+                return;
+            }
+            backOff(++spins); // filling, locked, or held by a write-back: wait for it to settle
+        }
+    }
+
+    // ====================================================================== flush
+
+    /**
+     * Writes back every dirty line and waits for the memory nodes to acknowledge, together with write-backs the
+     * reclaimer already has in flight. Lines dirtied while the flush runs may or may not be included.
+     *
+     * <p>A write-back that fails anywhere while the flush runs makes the flush fail, even if its round finished
+     * before the flush could wait for it: its lines were dirty again after the flush had looked, so success would
+     * be a lie. The lines stay dirty; the next flush or eviction writes them.
+     *
+     * @throws RememException if any write-back failed meanwhile
+     */
+    void flush() {
+        ensureOpen();
+        long failuresBefore = writeBackFailures.sum();
+        WriteBack[] atStart = inFlight.toArray(new WriteBack[0]);
+        WriteBack round = new WriteBack(this, false);
+        for (int f = 0; f < frameCount; f++) {
+            int spins = 0;
+            while (looksDirty(f) && !snapshotDirty(f, round)) {
+                if (((long) STATE.getVolatile(state, f) & PHASE_MASK) != VALID) {
+                    break;
+                }
+                backOff(++spins); // a writer holds the frame, or the reclaimer is about to send its round
+            }
+            if (round.isFull()) {
+                round.send();
+                round = new WriteBack(this, false);
+                awaitInFlightBelow(MAX_FLUSH_ROUNDS_IN_FLIGHT);
+            }
+        }
+        round.send();
+        RememException failure = await(atStart);
+        RememException later = awaitInFlight();
+        failure = failure != null ? failure : later;
+        if (failure == null && writeBackFailures.sum() != failuresBefore) {
+            failure = new RememException(ErrorCode.NODE_UNAVAILABLE, "a write-back failed while the flush ran");
+        }
+        if (failure != null) {
+            throw new RememException(failure.code(), "flush failed: " + failure.detail()
+                    + "; the data is still dirty in the local cache and will be written back again", failure);
+        }
+    }
+
+    /**
+     * Waits for every write-back round holding dirty lines now, sent or still being filled; returns the first
+     * failure among them, or null.
+     */
+    RememException awaitInFlight() {
+        return await(inFlight.toArray(new WriteBack[0]));
+    }
+
+    private static RememException await(WriteBack[] rounds) {
+        RememException first = null;
+        for (WriteBack wb : rounds) {
+            RememException e = wb.done().join();
+            if (first == null) {
+                first = e;
+            }
+        }
+        return first;
+    }
+
+    private void awaitInFlightBelow(int rounds) {
+        while (inFlight.size() >= rounds) {
+            WriteBack[] now = inFlight.toArray(new WriteBack[0]);
+            if (now.length > 0) {
+                now[0].done().join();
+            }
+        }
+    }
+
+    // ====================================================================== calibration, stats, lifecycle
+
+    /**
+     * Measures the hit path on this machine, now: times repeated reads of a resident block through the same code
+     * as {@link #beginRead}/{@link #endRead}. Never faults (the reclaimer runs this, and a reclaimer waiting for a
+     * free frame would wait for itself). Returns nanoseconds per read, or -1 if no block stayed resident.
+     */
+    double calibrateHitNanos(int reads) {
+        long addr = -1;
+        for (int f = 0; f < frameCount && addr < 0; f++) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & PHASE_MASK) == VALID) {
+                addr = tags[f] << blockShift;
+            }
+        }
+        if (addr < 0) {
+            return -1;
+        }
+        AccessCounters.Cell cell = counters.cell();
+        long hitsBefore = cell.hits;
+        long missesBefore = cell.misses;
+        long sink = 0;
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < 8; round++) { // the fastest round: after the JIT has compiled the loop
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reads; i++) {
+                long stamp = tryBeginRead(addr);
+                if (stamp == NO_STAMP) {
+                    cell.hits = hitsBefore;
+                    cell.misses = missesBefore;
+                    return -1; // evicted meanwhile
+                }
+                sink += frames.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
+                if (!endRead(stamp)) {
+                    sink++;
+                }
+            }
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        cell.hits = hitsBefore; // calibration is not application traffic
+        cell.misses = missesBefore;
+        return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
+    }
+
+    /** A one-line census of the frames, for error messages. */
+    String describeFrames() {
+        int free = 0, filling = 0, valid = 0, evicting = 0, locked = 0, pinned = 0, queued = 0, dirtyFrames = 0;
+        for (int f = 0; f < frameCount; f++) {
+            long s = (long) STATE.getVolatile(state, f);
+            long phase = s & PHASE_MASK;
+            if (phase == FREE) {
+                free++;
+            } else if (phase == FILLING) {
+                filling++;
+            } else if (phase == VALID) {
+                valid++;
+            } else {
+                evicting++;
+            }
+            locked += (s & LOCK) != 0 ? 1 : 0;
+            pinned += (s & PIN_MASK) != 0 ? 1 : 0;
+            queued += (s & QUEUED) != 0 ? 1 : 0;
+            dirtyFrames += looksDirty(f) ? 1 : 0;
+        }
+        return frameCount + " frames: " + free + " free, " + filling + " filling, " + valid + " valid, " + evicting
+                + " evicting; " + dirtyFrames + " dirty, " + pinned + " pinned, " + queued + " queued, " + locked
+                + " locked; " + inFlight.size() + " write-back rounds pending";
+    }
+
+    CacheStats stats() {
+        AccessCounters.Totals t = counters.sum();
+        return new CacheStats(t.hits(), t.misses(), zeroFills.sum(), bytesFetched.sum(), bytesWrittenBack.sum(),
+                t.bytesDirtied(), evictions.sum(), stalls.sum(), stallNanos.sum(), writeBacks.sum(),
+                writeBackFailures.sum(), missNanos.sum(), reclaimer.hitNanos());
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the far memory session is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        reclaimer.close();
+        mapLock.lock();
+        try {
+            frameFreed.signalAll();
+        } finally {
+            mapLock.unlock();
+        }
+        arena.close();
+    }
+}

@@ -1,0 +1,141 @@
+package io.remem.client;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Keeps a reserve of free frames between two watermarks, off the critical path (Fastswap): when fewer than
+ * {@code low} frames are free it sweeps a CLOCK hand until {@code high} are free. A referenced frame gets a
+ * second chance; a clean one is evicted at once; a dirty one has its dirty lines written back, batched per
+ * memory node, and is evicted when the write is acknowledged.
+ *
+ * <p>Between sweeps it measures the cache's hit time, for the average memory access time in the stats.
+ */
+final class Reclaimer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Reclaimer.class);
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long CALIBRATE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final LocalCache cache;
+    private final int low;
+    private final int high;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile boolean wakeRequested;
+    private volatile double hitNanos = -1;
+    private int hand;
+    private long lastCalibration;
+
+    Reclaimer(LocalCache cache, int low, int high) {
+        this.cache = cache;
+        this.low = low;
+        this.high = high;
+        this.thread = Thread.ofPlatform().daemon().name("remem-reclaimer").unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    int lowWatermark() {
+        return low;
+    }
+
+    /** Asks for a sweep now; cheap enough to call on every miss that finds the reserve low. */
+    void wake() {
+        if (!wakeRequested) {
+            wakeRequested = true;
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** The hit time measured last, in nanoseconds; -1 before the first measurement. */
+    double hitNanos() {
+        return hitNanos;
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                if (!wakeRequested && cache.freeCount() >= low) {
+                    LockSupport.parkNanos(this, IDLE_NANOS);
+                }
+                wakeRequested = false;
+                if (closed) {
+                    break;
+                }
+                if (cache.freeCount() < high && !sweep()) {
+                    // Nothing could be freed (every frame busy, pinned or filling): do not spin on it.
+                    LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
+                }
+                long now = System.nanoTime();
+                if (now - lastCalibration > CALIBRATE_EVERY_NANOS) {
+                    lastCalibration = now;
+                    double measured = cache.calibrateHitNanos(4096);
+                    if (measured >= 0) {
+                        hitNanos = hitNanos < 0 ? measured : 0.8 * hitNanos + 0.2 * measured;
+                    }
+                }
+            } catch (IllegalStateException e) {
+                if (!closed) {
+                    log.warn("reclaimer", e);
+                }
+            } catch (RuntimeException e) {
+                log.warn("reclaimer pass failed; retrying", e);
+                LockSupport.parkNanos(IDLE_NANOS);
+            }
+        }
+    }
+
+    /**
+     * One CLOCK pass: at most two turns of the hand (the first may only clear reference bits). Dirty frames go
+     * into write-back rounds that are sent as they fill; they are evicted when acknowledged. Returns whether the
+     * pass made progress.
+     */
+    private boolean sweep() {
+        int freeBefore = cache.freeCount();
+        int frames = cache.frameCount;
+        WriteBack round = new WriteBack(cache, true);
+        int scanned = 0;
+        try {
+            while (cache.freeCount() < high && scanned < 2 * frames && !closed) {
+                int f = hand;
+                hand = f + 1 == frames ? 0 : f + 1;
+                scanned++;
+                if (!cache.evictable(f) || cache.clearReferenced(f)) {
+                    continue;
+                }
+                if (cache.looksDirty(f)) {
+                    cache.snapshotDirty(f, round);
+                    if (round.isFull()) {
+                        round.send();
+                        round = new WriteBack(cache, true);
+                    }
+                } else {
+                    cache.tryEvict(f);
+                }
+            }
+        } finally {
+            round.send(); // always: flushes wait for every round that holds lines
+        }
+        if (cache.freeCount() < low && !cache.inFlight.isEmpty()) {
+            // Everything left is dirty and on its way to memory nodes: wait for acknowledgements, which evict.
+            cache.awaitInFlight();
+        }
+        return cache.freeCount() > freeBefore || !cache.inFlight.isEmpty();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

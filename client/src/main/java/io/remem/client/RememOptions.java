@@ -1,0 +1,194 @@
+package io.remem.client;
+
+import io.remem.protocol.RememException;
+import io.remem.protocol.TenantName;
+
+import java.time.Duration;
+
+/**
+ * How a runtime connects and how big its local cache is. Immutable; build one with {@link #builder()}.
+ * Every value is checked by {@link Builder#build()}, and an invalid one is named in the exception.
+ */
+public final class RememOptions {
+    private final String tenant;
+    private final long cacheBytes;
+    private final int blockSize;
+    private final double lowWatermark;
+    private final double highWatermark;
+    private final Duration connectTimeout;
+    private final Duration requestTimeout;
+    private final int ioThreads;
+
+    private RememOptions(Builder b) {
+        this.tenant = b.tenant;
+        this.cacheBytes = b.cacheBytes;
+        this.blockSize = b.blockSize;
+        this.lowWatermark = b.lowWatermark;
+        this.highWatermark = b.highWatermark;
+        this.connectTimeout = b.connectTimeout;
+        this.requestTimeout = b.requestTimeout;
+        this.ioThreads = b.ioThreads;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static RememOptions defaults() {
+        return builder().build();
+    }
+
+    /** The tenant this runtime acts for. Default {@code default}. */
+    public String tenant() {
+        return tenant;
+    }
+
+    /** Bytes of local cache. Default 256 MiB. */
+    public long cacheBytes() {
+        return cacheBytes;
+    }
+
+    /** Bytes per cache block, the unit of fetch. Default 4096. */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** The reclaimer starts when fewer than this fraction of frames are free. Default 1/64. */
+    public double lowWatermark() {
+        return lowWatermark;
+    }
+
+    /** The reclaimer stops when this fraction of frames is free. Default 1/32. */
+    public double highWatermark() {
+        return highWatermark;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** How long one request to a memory node or the controller may take. Default 10 s. */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    public int ioThreads() {
+        return ioThreads;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.tenant = tenant;
+        b.cacheBytes = cacheBytes;
+        b.blockSize = blockSize;
+        b.lowWatermark = lowWatermark;
+        b.highWatermark = highWatermark;
+        b.connectTimeout = connectTimeout;
+        b.requestTimeout = requestTimeout;
+        b.ioThreads = ioThreads;
+        return b;
+    }
+
+    CacheConfig cacheConfig() {
+        int frames = (int) (cacheBytes / blockSize);
+        int low = Math.max(1, (int) (frames * lowWatermark));
+        int high = Math.max(low + 1, (int) (frames * highWatermark));
+        return new CacheConfig(blockSize, frames, low, Math.min(high, frames), requestTimeout.multipliedBy(3));
+    }
+
+    @Override
+    public String toString() {
+        return "RememOptions[tenant=" + tenant + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
+                + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout + "]";
+    }
+
+    /** Builds {@link RememOptions}. */
+    public static final class Builder {
+        /** Fewest frames a cache may have: enough for a few threads to fault at once. */
+        public static final int MIN_FRAMES = 4;
+        /** Most frames: keeps the per-frame arrays well inside Java's array limits. */
+        public static final int MAX_FRAMES = 1 << 26;
+
+        private String tenant = "default";
+        private long cacheBytes = 256L << 20;
+        private int blockSize = 4096;
+        private double lowWatermark = 1.0 / 64;
+        private double highWatermark = 1.0 / 32;
+        private Duration connectTimeout = Duration.ofSeconds(3);
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private int ioThreads = 2;
+
+        private Builder() {}
+
+        public Builder tenant(String tenant) {
+            this.tenant = tenant;
+            return this;
+        }
+
+        public Builder cacheBytes(long cacheBytes) {
+            this.cacheBytes = cacheBytes;
+            return this;
+        }
+
+        public Builder blockSize(int blockSize) {
+            this.blockSize = blockSize;
+            return this;
+        }
+
+        /** Fractions of the frames: the reclaimer runs from below {@code low} free until {@code high} are free. */
+        public Builder watermarks(double low, double high) {
+            this.lowWatermark = low;
+            this.highWatermark = high;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        public Builder ioThreads(int threads) {
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first invalid option */
+        public RememOptions build() {
+            try {
+                TenantName.check(tenant);
+            } catch (RememException e) {
+                throw new IllegalArgumentException("tenant: " + e.detail());
+            }
+            if (blockSize < 256 || blockSize > 65536 || Integer.bitCount(blockSize) != 1) {
+                throw new IllegalArgumentException("blockSize: " + blockSize + " must be a power of two from 256 to 65536");
+            }
+            long frames = cacheBytes / blockSize;
+            if (cacheBytes <= 0 || frames < MIN_FRAMES) {
+                throw new IllegalArgumentException("cacheBytes: " + cacheBytes + " holds fewer than " + MIN_FRAMES
+                        + " blocks of " + blockSize + " bytes");
+            }
+            if (frames > MAX_FRAMES) {
+                throw new IllegalArgumentException("cacheBytes: " + cacheBytes + " is more than " + MAX_FRAMES
+                        + " blocks of " + blockSize + " bytes; use a larger block size");
+            }
+            if (!(lowWatermark > 0 && lowWatermark < highWatermark && highWatermark < 1)) {
+                throw new IllegalArgumentException("watermarks: need 0 < low < high < 1, got " + lowWatermark + " and " + highWatermark);
+            }
+            if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
+                throw new IllegalArgumentException("connectTimeout: must be positive");
+            }
+            if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+                throw new IllegalArgumentException("requestTimeout: must be positive");
+            }
+            if (ioThreads < 1 || ioThreads > 64) {
+                throw new IllegalArgumentException("ioThreads: " + ioThreads + " is outside 1..64");
+            }
+            return new RememOptions(this);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.remem.client;
+
+import io.remem.protocol.ClusterInfo;
+import io.remem.protocol.ClusterStatus;
+import io.remem.transport.EventLoops;
+import io.remem.transport.HostPort;
+
+/**
+ * A runtime connected to a remem cluster for one tenant. Open with {@link Remem#connect}; closing it writes
+ * back every dirty line and then releases the cache and the connections. Far memory is not freed by closing:
+ * free segments explicitly.
+ */
+public final class RememSession implements AutoCloseable {
+    private final RememOptions options;
+    private final EventLoops loops;
+    private final ControllerClient controller;
+    private final NodeLinks links;
+    private final LocalCache cache;
+    private final FarMemory memory;
+    private final ClusterInfo info;
+
+    RememSession(HostPort controllerAddress, RememOptions options) {
+        this.options = options;
+        this.loops = EventLoops.create("remem-client", options.ioThreads());
+        ControllerClient ctl = null;
+        NodeLinks nodeLinks = null;
+        try {
+            ctl = new ControllerClient(loops, controllerAddress, options.tenant(), options.connectTimeout(),
+                    options.requestTimeout());
+            this.info = ctl.info();
+            nodeLinks = new NodeLinks(loops, options.tenant(), options.connectTimeout(), options.requestTimeout());
+            CacheConfig cc = options.cacheConfig();
+            SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
+            this.cache = new LocalCache(cc, new RemoteBackend(table, nodeLinks));
+            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, 0));
+        } catch (RuntimeException e) {
+            if (nodeLinks != null) {
+                nodeLinks.close();
+            }
+            if (ctl != null) {
+                ctl.close();
+            }
+            loops.close();
+            throw e;
+        }
+        this.controller = ctl;
+        this.links = nodeLinks;
+    }
+
+    public FarMemory memory() {
+        return memory;
+    }
+
+    public RememOptions options() {
+        return options;
+    }
+
+    public String tenant() {
+        return options.tenant();
+    }
+
+    /** Bytes per slab in this cluster. */
+    public long slabSize() {
+        return info.slabSize();
+    }
+
+    /** Membership, usage and tenants as the controller sees them now. */
+    public ClusterStatus clusterStatus() {
+        return controller.status();
+    }
+
+    /** Flushes dirty data, then closes the cache and every connection, even if the flush fails. */
+    @Override
+    public void close() {
+        try {
+            if (!cache.isClosed()) {
+                cache.flush();
+            }
+        } finally {
+            cache.close();
+            links.close();
+            controller.close();
+            loops.close();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.remem.client;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Replica;
+import io.remem.protocol.WriteRunReader;
+import io.remem.transport.BodyWriter;
+import io.remem.transport.Peer;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** The cache's backend over real memory nodes: reads from a slab's primary, scatter writes per node. */
+final class RemoteBackend implements FarBackend {
+    private final SlabTable table;
+    private final NodeLinks links;
+
+    RemoteBackend(SlabTable table, NodeLinks links) {
+        this.table = table;
+        this.links = links;
+    }
+
+    @Override
+    public boolean mayHoldData(long farAddress, int length) {
+        SlabEntry e = table.find(farAddress);
+        return e == null || e.mayHoldData(table.offset(farAddress), length);
+    }
+
+    @Override
+    public void fetch(long farAddress, MemorySegment dst) {
+        SlabEntry e = table.get(farAddress);
+        Replica primary = e.descriptor().primary();
+        int length = (int) dst.byteSize();
+        Peer.await(links.peer(primary).call(Opcode.READ, e.slabId(), table.offset(farAddress), length, 0,
+                BodyWriter.EMPTY, (h, body) -> {
+                    if (body.readableBytes() != length) {
+                        throw RememException.malformed("READ returned " + body.readableBytes() + " bytes, asked for " + length);
+                    }
+                    body.readBytes(dst.asByteBuffer());
+                    return null;
+                }));
+    }
+
+    @Override
+    public WriteBatch newBatch() {
+        return new Batch();
+    }
+
+    /** Dirty runs grouped by the memory node that holds their slab; one WRITEV per node. */
+    private final class Batch implements WriteBatch {
+        private final Map<Long, NodeRuns> byNode = new HashMap<>();
+        private long bytes;
+
+        @Override
+        public void add(long farAddress, MemorySegment src, long srcOffset, int length) {
+            SlabEntry e = table.find(farAddress);
+            if (e == null) {
+                return; // the slab was freed: its data no longer matters
+            }
+            long offset = table.offset(farAddress);
+            e.markWritten(offset, length);
+            Replica primary = e.descriptor().primary();
+            NodeRuns runs = byNode.computeIfAbsent(primary.nodeId(), id -> new NodeRuns(primary));
+            WriteRunReader.writeRunHeader(runs.body, e.slabId(), offset, length);
+            runs.body.writeBytes(src.asSlice(srcOffset, length).asByteBuffer());
+            runs.count++;
+            bytes += length;
+        }
+
+        @Override
+        public long bytes() {
+            return bytes;
+        }
+
+        @Override
+        public CompletableFuture<Void> send() {
+            List<CompletableFuture<Void>> sends = new ArrayList<>(byNode.size());
+            for (NodeRuns runs : byNode.values()) {
+                Peer peer;
+                try {
+                    peer = links.peer(runs.node);
+                } catch (RememException e) {
+                    runs.body.release();
+                    sends.add(CompletableFuture.failedFuture(e));
+                    continue;
+                }
+                sends.add(peer.call(Opcode.WRITEV, 0, 0, runs.count, runs.body, (h, body) -> {
+                    if (h.length() != runs.count) {
+                        throw new RememException(ErrorCode.INTERNAL, "memory node applied " + h.length()
+                                + " of " + runs.count + " runs");
+                    }
+                    return null;
+                }));
+            }
+            byNode.clear();
+            return CompletableFuture.allOf(sends.toArray(new CompletableFuture[0]));
+        }
+    }
+
+    private static final class NodeRuns {
+        final Replica node;
+        final ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(64 << 10);
+        int count;
+
+        NodeRuns(Replica node) {
+            this.node = node;
+        }
+    }
+}

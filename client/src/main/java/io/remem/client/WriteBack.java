@@ -1,0 +1,114 @@
+package io.remem.client;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One round of write-back: the dirty lines of some frames, packed into a {@link FarBackend.WriteBatch}, and the
+ * frames they came from, which stay pinned until the memory nodes acknowledge. On success the frames are clean
+ * (unless written again meanwhile); on failure their lines are marked dirty again, so nothing is lost.
+ */
+final class WriteBack {
+    /** Payload bytes after which a round is sent rather than grown. */
+    static final long MAX_BYTES = 4 << 20;
+
+    private final LocalCache cache;
+    private final FarBackend.WriteBatch batch;
+    private final boolean evictWhenDone;
+    private final CompletableFuture<RememException> done = new CompletableFuture<>();
+    private int[] frames = new int[16];
+    private long[] incarnations = new long[16];
+    private long[][] bits = new long[16][];
+    private int count;
+
+    /** @param evictWhenDone evict the frames once written, unless they were used again meanwhile (reclaimer) */
+    WriteBack(LocalCache cache, boolean evictWhenDone) {
+        this.cache = cache;
+        this.batch = cache.backend.newBatch();
+        this.evictWhenDone = evictWhenDone;
+    }
+
+    FarBackend.WriteBatch batch() {
+        return batch;
+    }
+
+    /** Records a frame whose lines were added to the batch; it is pinned until this round completes. */
+    void track(int frame, long incarnation, long[] lineBits) {
+        if (count == 0) {
+            cache.inFlight.add(this); // from now on a flush must wait for this round
+        }
+        if (count == frames.length) {
+            frames = Arrays.copyOf(frames, count * 2);
+            incarnations = Arrays.copyOf(incarnations, count * 2);
+            bits = Arrays.copyOf(bits, count * 2);
+        }
+        frames[count] = frame;
+        incarnations[count] = incarnation;
+        bits[count] = lineBits;
+        count++;
+    }
+
+    boolean isEmpty() {
+        return count == 0;
+    }
+
+    boolean isFull() {
+        return batch.bytes() >= MAX_BYTES;
+    }
+
+    /** Sends the round. The returned future yields null on success or the failure; it never fails itself. */
+    CompletableFuture<RememException> send() {
+        if (count == 0) {
+            done.complete(null);
+            return done;
+        }
+        CompletableFuture<Void> sent;
+        try {
+            sent = batch.send();
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        for (int i = 0; i < count; i++) {
+            cache.sent(frames[i], incarnations[i]);
+        }
+        sent.whenComplete((v, err) -> finish(err));
+        return done;
+    }
+
+    CompletableFuture<RememException> done() {
+        return done;
+    }
+
+    private void finish(Throwable err) {
+        boolean ok = err == null;
+        try {
+            for (int i = 0; i < count; i++) {
+                cache.writeBackDone(frames[i], incarnations[i], bits[i], ok);
+            }
+            if (ok) {
+                cache.bytesWrittenBack.add(batch.bytes());
+                cache.writeBacks.increment();
+                if (evictWhenDone) {
+                    for (int i = 0; i < count; i++) {
+                        if (!cache.clearReferenced(frames[i])) {
+                            cache.tryEvict(frames[i]);
+                        }
+                    }
+                }
+            } else {
+                cache.writeBackFailures.increment();
+            }
+        } finally {
+            cache.inFlight.remove(this);
+            done.complete(ok ? null : asRememException(err));
+        }
+    }
+
+    private static RememException asRememException(Throwable err) {
+        Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        return t instanceof RememException re ? re : new RememException(ErrorCode.INTERNAL, String.valueOf(t), t);
+    }
+}

@@ -1,0 +1,135 @@
+package io.remem.client;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Model-based test of the cache: random sequences of typed and bulk accesses, flushes and reads through a
+ * cache of a handful of frames (so nearly every access evicts and writes back), each read checked against a
+ * plain {@code byte[]} holding what should be there. Runs with and without injected write-back failures: a
+ * failed write-back must never lose data.
+ */
+class CacheModelTest {
+    private static final long FAR = 64 << 10;
+
+    static Stream<Arguments> cases() {
+        return IntStream.range(0, 24).mapToObj(seed -> Arguments.of(seed,
+                new int[] {256, 1024, 4096}[seed % 3], 4 + seed % 5, seed % 2 == 0 ? 0.0 : 0.2));
+    }
+
+    /** A flush may still report a failure of a write-back sent before failures stopped; the next one is clean. */
+    static void flushUntilClean(LocalCache cache) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                cache.flush();
+                return;
+            } catch (io.remem.protocol.RememException e) {
+                assertThat(attempt).as("flush keeps failing: %s", e.getMessage()).isLessThan(3);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "seed {0}: {1}-byte blocks, {2} frames, failure rate {3}")
+    @MethodSource("cases")
+    void everyReadMatchesTheModel(int seed, int blockSize, int frames, double failureRate) {
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] model = new byte[(int) FAR];
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, blockSize, new SplittableRandom(seed + 1000));
+             LocalCache cache = new LocalCache(new CacheConfig(blockSize, frames, 1, 2, Duration.ofSeconds(30)), backend)) {
+            backend.failBatches(failureRate);
+            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+            MemorySegment view = MemorySegment.ofArray(model);
+            for (int step = 0; step < 4000; step++) {
+                int op = random.nextInt(100);
+                if (op < 20) {
+                    long off = random.nextLong(FAR / 8) * 8;
+                    long v = random.nextLong();
+                    seg.set(ValueLayout.JAVA_LONG, off, v);
+                    view.set(ValueLayout.JAVA_LONG_UNALIGNED, off, v);
+                } else if (op < 30) {
+                    long off = random.nextLong(FAR - 4);
+                    int v = random.nextInt();
+                    seg.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), off, v);
+                    view.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), off, v);
+                } else if (op < 35) {
+                    long off = random.nextLong(FAR);
+                    byte v = (byte) random.nextInt();
+                    seg.set(ValueLayout.JAVA_BYTE, off, v);
+                    model[(int) off] = v;
+                } else if (op < 45) {
+                    int len = 1 + random.nextInt(3 * blockSize);
+                    long off = random.nextLong(FAR - len);
+                    byte[] data = new byte[len];
+                    random.nextBytes(data);
+                    FarSegment.copy(data, 0, seg, off, len);
+                    System.arraycopy(data, 0, model, (int) off, len);
+                } else if (op < 48) {
+                    int len = 1 + random.nextInt(2 * blockSize);
+                    long off = random.nextLong(FAR - len);
+                    byte v = (byte) random.nextInt();
+                    seg.asSlice(off, len).fill(v);
+                    java.util.Arrays.fill(model, (int) off, (int) off + len, v);
+                } else if (op < 50) {
+                    try {
+                        cache.flush();
+                    } catch (io.remem.protocol.RememException e) {
+                        assertThat(failureRate).as("a flush may fail only when failures are injected").isPositive();
+                    }
+                } else if (op < 70) {
+                    long off = random.nextLong(FAR / 8) * 8;
+                    assertThat(seg.get(ValueLayout.JAVA_LONG, off)).as("step %d: long at %d", step, off)
+                            .isEqualTo(view.get(ValueLayout.JAVA_LONG_UNALIGNED, off));
+                } else if (op < 80) {
+                    long off = random.nextLong(FAR - 8);
+                    assertThat(Double.doubleToRawLongBits(seg.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, off)))
+                            .as("step %d: double at %d", step, off)
+                            .isEqualTo(Double.doubleToRawLongBits(view.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, off)));
+                } else {
+                    int len = 1 + random.nextInt(3 * blockSize);
+                    long off = random.nextLong(FAR - len);
+                    byte[] out = new byte[len];
+                    FarSegment.copy(seg, off, out, 0, len);
+                    assertThat(out).as("step %d: %d bytes at %d", step, len, off)
+                            .isEqualTo(java.util.Arrays.copyOfRange(model, (int) off, (int) off + len));
+                }
+            }
+            // Everything must reach far memory once write-back stops failing.
+            backend.failBatches(0);
+            flushUntilClean(cache);
+            byte[] farNow = backend.snapshot(0, (int) FAR);
+            if (!java.util.Arrays.equals(farNow, model)) {
+                int first = java.util.Arrays.mismatch(farNow, model);
+                int last = first;
+                for (int i = first; i < FAR; i++) {
+                    if (farNow[i] != model[i]) {
+                        last = i;
+                    }
+                }
+                byte[] viaCache = new byte[8];
+                FarSegment.copy(seg, first, viaCache, 0, 8);
+                throw new AssertionError("far memory differs from the model in [" + first + ", " + last + "] (block "
+                        + first / blockSize + ".." + last / blockSize + "); the cache reads "
+                        + java.util.Arrays.toString(viaCache) + " there, the model has "
+                        + java.util.Arrays.toString(java.util.Arrays.copyOfRange(model, first, first + 8))
+                        + ", far has " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(farNow, first, first + 8)));
+            }
+            CacheStats stats = cache.stats();
+            assertThat(stats.evictions()).as("a tiny cache must evict").isPositive();
+            assertThat(stats.bytesWrittenBack()).isPositive();
+            if (failureRate > 0) {
+                assertThat(backend.failedBatches.get()).as("failures were injected").isPositive();
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package io.remem.controller;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The controller's metadata on disk: an append-only log of checksummed entries, forced to disk before the
+ * change it records is acknowledged. On open it is replayed up to the first torn or corrupt entry (a crash
+ * mid-append), then rewritten compactly from the recovered state.
+ *
+ * <p>File layout: the 8-byte magic {@code REMEMJ1\n}, then entries of {@code u32 length, u32 crc32c(payload),
+ * payload}, where the payload's first byte is the entry type.
+ */
+final class Journal implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Journal.class);
+    static final String FILE_NAME = "controller.journal";
+    private static final byte[] MAGIC = "REMEMJ1\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final int MAX_ENTRY_BYTES = 1 << 20;
+
+    /** One change to the metadata. */
+    sealed interface Entry {}
+
+    /** The address layout the data directory was created with; fixed for its lifetime. */
+    record Layout(int slabShift) implements Entry {}
+
+    /** A memory node that registered. */
+    record Node(long id, String host, int port, long capacity) implements Entry {}
+
+    /** A slab that was placed. */
+    record Slab(long id, String tenant, long size, long[] replicas) implements Entry {}
+
+    /** A slab that was freed. */
+    record SlabFreed(long id) implements Entry {}
+
+    /** Ids below these were handed out once and are never reused, even after their slab or node is gone. */
+    record Watermark(long nextSlabId, long nextNodeId) implements Entry {}
+
+    private final Path file;
+    private FileChannel channel;
+
+    private Journal(Path file) {
+        this.file = file;
+    }
+
+    /** Opens the journal in {@code dir}, creating the directory and an empty journal if needed. */
+    static Journal open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "cannot create data directory " + dir + ": " + e.getMessage(), e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "data directory " + dir + " is not writable");
+        }
+        return new Journal(dir.resolve(FILE_NAME));
+    }
+
+    /** Reads every intact entry. Stops at the first torn or corrupt one, which a crash can leave at the end. */
+    List<Entry> replay() {
+        List<Entry> entries = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return entries;
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            byte[] magic = new byte[MAGIC.length];
+            in.readFully(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, file + " is not a remem controller journal");
+            }
+            while (true) {
+                int length;
+                try {
+                    length = in.readInt();
+                } catch (EOFException end) {
+                    break;
+                }
+                int crc = in.readInt();
+                if (length <= 0 || length > MAX_ENTRY_BYTES) {
+                    log.warn("journal {}: entry {} has an impossible length {}; ignoring it and all after it",
+                            file, entries.size(), length);
+                    break;
+                }
+                byte[] payload = new byte[length];
+                in.readFully(payload);
+                CRC32C c = new CRC32C();
+                c.update(payload);
+                if ((int) c.getValue() != crc) {
+                    log.warn("journal {}: entry {} fails its checksum; ignoring it and all after it", file, entries.size());
+                    break;
+                }
+                entries.add(decode(payload));
+            }
+        } catch (EOFException torn) {
+            log.warn("journal {}: the last entry is incomplete (a crash mid-write); ignoring it", file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return entries;
+    }
+
+    /** Replaces the journal with {@code snapshot}, atomically, and opens it for appending. */
+    void rewrite(List<Entry> snapshot) {
+        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
+        try {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                writeFully(out, ByteBuffer.wrap(MAGIC));
+                writeFully(out, encodeAll(snapshot));
+                out.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(file.getParent());
+            if (channel != null) {
+                channel.close();
+            }
+            channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** Appends entries and forces them to disk; when this returns they survive a crash. */
+    void append(List<? extends Entry> entries) {
+        try {
+            writeFully(channel, encodeAll(entries));
+            channel.force(false);
+        } catch (IOException e) {
+            throw new RememException(ErrorCode.INTERNAL, "cannot persist metadata to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException e) {
+            log.warn("closing {} failed", file, e);
+        }
+    }
+
+    private static ByteBuffer encodeAll(List<? extends Entry> entries) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        for (Entry e : entries) {
+            byte[] payload = encode(e);
+            CRC32C c = new CRC32C();
+            c.update(payload);
+            out.writeInt(payload.length);
+            out.writeInt((int) c.getValue());
+            out.write(payload);
+        }
+        return ByteBuffer.wrap(bytes.toByteArray());
+    }
+
+    private static byte[] encode(Entry entry) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        DataOutputStream out = new DataOutputStream(bytes);
+        switch (entry) {
+            case Layout l -> {
+                out.writeByte(1);
+                out.writeByte(l.slabShift());
+            }
+            case Node n -> {
+                out.writeByte(2);
+                out.writeLong(n.id());
+                out.writeUTF(n.host());
+                out.writeShort(n.port());
+                out.writeLong(n.capacity());
+            }
+            case Slab s -> {
+                out.writeByte(3);
+                out.writeLong(s.id());
+                out.writeUTF(s.tenant());
+                out.writeLong(s.size());
+                out.writeByte(s.replicas().length);
+                for (long r : s.replicas()) {
+                    out.writeLong(r);
+                }
+            }
+            case SlabFreed f -> {
+                out.writeByte(4);
+                out.writeLong(f.id());
+            }
+            case Watermark w -> {
+                out.writeByte(5);
+                out.writeLong(w.nextSlabId());
+                out.writeLong(w.nextNodeId());
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static Entry decode(byte[] payload) throws IOException {
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
+        int type = in.readUnsignedByte();
+        return switch (type) {
+            case 1 -> new Layout(in.readUnsignedByte());
+            case 2 -> new Node(in.readLong(), in.readUTF(), in.readUnsignedShort(), in.readLong());
+            case 3 -> {
+                long id = in.readLong();
+                String tenant = in.readUTF();
+                long size = in.readLong();
+                long[] replicas = new long[in.readUnsignedByte()];
+                for (int i = 0; i < replicas.length; i++) {
+                    replicas[i] = in.readLong();
+                }
+                yield new Slab(id, tenant, size, replicas);
+            }
+            case 4 -> new SlabFreed(in.readLong());
+            case 5 -> new Watermark(in.readLong(), in.readLong());
+            default -> throw new IOException("unknown journal entry type " + type);
+        };
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // Some file systems cannot open directories; the rename is still atomic there.
+            log.debug("cannot fsync directory {}: {}", dir, e.toString());
+        }
+    }
+}

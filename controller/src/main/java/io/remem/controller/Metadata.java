@@ -1,0 +1,417 @@
+package io.remem.controller;
+
+import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Limits;
+import io.remem.protocol.NodeHeartbeat;
+import io.remem.protocol.NodeRegister;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Replica;
+import io.remem.protocol.SlabDescriptor;
+import io.remem.protocol.SlabRun;
+import io.remem.transport.Peer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.random.RandomGenerator;
+
+/**
+ * Everything the controller knows: memory nodes, slabs and what each tenant holds. One lock guards it; the
+ * control path is not hot, and one lock keeps every change and its journal entry in the same order.
+ * Changes are journaled before they are acknowledged.
+ */
+final class Metadata implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Metadata.class);
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<Long, NodeRecord> nodes = new LinkedHashMap<>();
+    private final Map<Long, SlabRecord> slabs = new HashMap<>();
+    private final Map<String, TenantUsage> tenants = new TreeMap<>();
+    private final Journal journal;
+    private final int slabShift;
+    private final Placement placement;
+    private long nextSlabId = 1;
+    private long nextNodeId = 1;
+
+    /** Bytes and slabs one tenant holds, placed or being placed. */
+    static final class TenantUsage {
+        long bytes;
+        int slabs;
+    }
+
+    private Metadata(Journal journal, int slabShift, RandomGenerator random) {
+        this.journal = journal;
+        this.slabShift = slabShift;
+        this.placement = new Placement(random);
+    }
+
+    /** Recovers the metadata persisted in the config's data directory, or starts empty. */
+    static Metadata recover(ControllerConfig config, RandomGenerator random) {
+        Journal journal = Journal.open(config.dataDir());
+        List<Journal.Entry> entries = journal.replay();
+        int shift = config.slabShift();
+        for (Journal.Entry e : entries) {
+            if (e instanceof Journal.Layout(int recorded) && recorded != shift) {
+                journal.close();
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "data directory " + config.dataDir()
+                        + " was created with a slab size of " + (1L << recorded) + " bytes; start the controller with"
+                        + " that slab size, or with a new data directory");
+            }
+        }
+        Metadata m = new Metadata(journal, shift, random);
+        for (Journal.Entry e : entries) {
+            m.apply(e);
+        }
+        journal.rewrite(m.snapshot());
+        log.info("recovered {} memory nodes, {} slabs and {} tenants from {}", m.nodes.size(), m.slabs.size(),
+                m.tenants.size(), config.dataDir());
+        return m;
+    }
+
+    private void apply(Journal.Entry e) {
+        switch (e) {
+            case Journal.Layout l -> { }
+            case Journal.Node n -> {
+                NodeRecord rec = nodes.computeIfAbsent(n.id(), id -> new NodeRecord(id, n.host(), n.port(), n.capacity()));
+                rec.host = n.host();
+                rec.port = n.port();
+                rec.capacity = n.capacity();
+                nextNodeId = Math.max(nextNodeId, n.id() + 1);
+            }
+            case Journal.Slab s -> {
+                SlabRecord rec = new SlabRecord(s.id(), s.tenant(), s.size(), s.replicas());
+                charge(rec, +1);
+                slabs.put(s.id(), rec);
+                nextSlabId = Math.max(nextSlabId, s.id() + 1);
+            }
+            case Journal.SlabFreed f -> {
+                SlabRecord rec = slabs.remove(f.id());
+                if (rec != null) {
+                    charge(rec, -1);
+                }
+            }
+            case Journal.Watermark w -> {
+                nextSlabId = Math.max(nextSlabId, w.nextSlabId());
+                nextNodeId = Math.max(nextNodeId, w.nextNodeId());
+            }
+        }
+    }
+
+    private List<Journal.Entry> snapshot() {
+        List<Journal.Entry> out = new ArrayList<>();
+        out.add(new Journal.Layout(slabShift));
+        out.add(new Journal.Watermark(nextSlabId, nextNodeId));
+        for (NodeRecord n : nodes.values()) {
+            out.add(new Journal.Node(n.id, n.host, n.port, n.capacity));
+        }
+        for (SlabRecord s : slabs.values()) {
+            out.add(new Journal.Slab(s.id(), s.tenant(), s.size(), s.replicas()));
+        }
+        return out;
+    }
+
+    /** Adds ({@code sign} +1) or removes (-1) a slab's bytes from its tenant's and its nodes' accounts. */
+    private void charge(SlabRecord s, int sign) {
+        TenantUsage u = tenants.computeIfAbsent(s.tenant(), t -> new TenantUsage());
+        u.bytes += sign * s.size();
+        u.slabs += sign;
+        for (long nodeId : s.replicas()) {
+            NodeRecord n = nodes.get(nodeId);
+            if (n != null) {
+                n.reserved += sign * s.size();
+                n.slabs += sign;
+            }
+        }
+    }
+
+    int slabShift() {
+        return slabShift;
+    }
+
+    // ------------------------------------------------------------------ memory nodes
+
+    /** Registers a node, new or returning; a returning node keeps its id and its slabs. */
+    NodeRecord register(NodeRegister reg, Peer link) {
+        lock.lock();
+        try {
+            NodeRecord rec = reg.nodeId() == 0 ? null : nodes.get(reg.nodeId());
+            List<Journal.Entry> entries = new ArrayList<>(2);
+            if (rec == null) {
+                long id = reg.nodeId() != 0 && reg.nodeId() >= nextNodeId ? reg.nodeId() : nextNodeId;
+                nextNodeId = id + 1;
+                rec = new NodeRecord(id, reg.host(), reg.port(), reg.capacity());
+                entries.add(new Journal.Watermark(nextSlabId, nextNodeId));
+            } else {
+                rec.host = reg.host();
+                rec.port = reg.port();
+                rec.capacity = reg.capacity();
+            }
+            entries.add(new Journal.Node(rec.id, rec.host, rec.port, rec.capacity));
+            journal.append(entries);
+            nodes.put(rec.id, rec);
+            rec.link = link;
+            rec.lastHeartbeatNanos = System.nanoTime();
+            rec.alive = true;
+            return rec;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void heartbeat(NodeRecord node, NodeHeartbeat hb) {
+        node.backed = hb.backedBytes();
+        node.lastHeartbeatNanos = System.nanoTime();
+        if (!node.alive) {
+            node.alive = true;
+            log.info("memory node {} ({}) is heard from again", node.id, node.address());
+        }
+    }
+
+    /** Marks nodes silent for longer than {@code timeoutNanos} as dead; returns the newly dead ones. */
+    List<NodeRecord> detectFailures(long nowNanos, long timeoutNanos) {
+        List<NodeRecord> dead = new ArrayList<>();
+        lock.lock();
+        try {
+            for (NodeRecord n : nodes.values()) {
+                if (n.alive && nowNanos - n.lastHeartbeatNanos > timeoutNanos) {
+                    n.alive = false;
+                    dead.add(n);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return dead;
+    }
+
+    int liveNodes() {
+        lock.lock();
+        try {
+            int live = 0;
+            for (NodeRecord n : nodes.values()) {
+                if (n.alive) {
+                    live++;
+                }
+            }
+            return live;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ slabs
+
+    /**
+     * Charges a new run of slabs to {@code tenant} and places each slab. Nothing is journaled as placed yet:
+     * the caller creates the slabs on their nodes, then calls {@link #commit} or {@link #abort}. The id
+     * watermark is journaled first, so ids are never handed out twice, even across a crash.
+     */
+    List<SlabRecord> reserve(String tenant, long bytes, int replication, long quota) {
+        long slabSize = 1L << slabShift;
+        long count = (bytes + slabSize - 1) >>> slabShift;
+        if (count > SlabRun.MAX_SLABS) {
+            throw new RememException(ErrorCode.TOO_LARGE, "allocation of " + bytes + " bytes needs " + count
+                    + " slabs; one run holds at most " + SlabRun.MAX_SLABS);
+        }
+        lock.lock();
+        try {
+            TenantUsage usage = tenants.computeIfAbsent(tenant, t -> new TenantUsage());
+            long total = (count - 1) * slabSize + Limits.roundToGranule(bytes - (count - 1) * slabSize);
+            if (usage.bytes + total > quota) {
+                throw new RememException(ErrorCode.QUOTA_EXCEEDED, "tenant " + tenant + " holds " + usage.bytes
+                        + " bytes; " + total + " more would exceed its quota of " + quota + " bytes");
+            }
+            List<NodeRecord> all = new ArrayList<>(nodes.values());
+            List<SlabRecord> run = new ArrayList<>((int) count);
+            long id = nextSlabId;
+            for (long i = 0; i < count; i++) {
+                long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
+                List<NodeRecord> chosen = placement.choose(all, size, replication);
+                if (chosen.size() < replication) {
+                    for (SlabRecord placed : run) {
+                        charge(placed, -1);
+                    }
+                    throw outOfCapacity(size, replication, all);
+                }
+                long[] replicas = chosen.stream().mapToLong(n -> n.id).toArray();
+                SlabRecord rec = new SlabRecord(id + i, tenant, size, replicas);
+                charge(rec, +1);
+                run.add(rec);
+            }
+            nextSlabId = id + count;
+            try {
+                journal.append(List.of(new Journal.Watermark(nextSlabId, nextNodeId)));
+            } catch (RememException e) {
+                for (SlabRecord placed : run) {
+                    charge(placed, -1);
+                }
+                throw e;
+            }
+            return run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static RememException outOfCapacity(long size, int replication, List<NodeRecord> all) {
+        long live = all.stream().filter(NodeRecord::placeable).count();
+        long totalFree = all.stream().filter(NodeRecord::placeable).mapToLong(NodeRecord::free).sum();
+        long largest = all.stream().filter(NodeRecord::placeable).mapToLong(NodeRecord::free).max().orElse(0);
+        return new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "cannot place a slab of " + size + " bytes on "
+                + replication + " memory node(s): " + live + " live node(s), " + totalFree
+                + " bytes free in all, at most " + largest + " on one node");
+    }
+
+    /** Makes a reserved run permanent. */
+    void commit(List<SlabRecord> run) {
+        lock.lock();
+        try {
+            List<Journal.Entry> entries = new ArrayList<>(run.size());
+            for (SlabRecord s : run) {
+                entries.add(new Journal.Slab(s.id(), s.tenant(), s.size(), s.replicas()));
+            }
+            journal.append(entries);
+            for (SlabRecord s : run) {
+                slabs.put(s.id(), s);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives back what {@link #reserve} charged, for a run that could not be created. */
+    void abort(List<SlabRecord> run) {
+        lock.lock();
+        try {
+            for (SlabRecord s : run) {
+                charge(s, -1);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees {@code count} slabs from {@code firstId}, all of which {@code tenant} must own. */
+    List<SlabRecord> free(String tenant, long firstId, int count) {
+        lock.lock();
+        try {
+            List<SlabRecord> run = owned(tenant, firstId, count);
+            List<Journal.Entry> entries = new ArrayList<>(run.size());
+            for (SlabRecord s : run) {
+                entries.add(new Journal.SlabFreed(s.id()));
+            }
+            journal.append(entries);
+            for (SlabRecord s : run) {
+                slabs.remove(s.id());
+                charge(s, -1);
+            }
+            return run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Descriptors of {@code count} slabs from {@code firstId}, all of which {@code tenant} must own. */
+    SlabRun lookup(String tenant, long firstId, int count) {
+        lock.lock();
+        try {
+            List<SlabDescriptor> out = new ArrayList<>(count);
+            for (SlabRecord s : owned(tenant, firstId, count)) {
+                out.add(describe(s));
+            }
+            return new SlabRun(out);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Descriptors for a run this metadata placed; for the allocation reply. */
+    SlabRun describe(List<SlabRecord> run) {
+        lock.lock();
+        try {
+            List<SlabDescriptor> out = new ArrayList<>(run.size());
+            for (SlabRecord s : run) {
+                out.add(describe(s));
+            }
+            return new SlabRun(out);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    NodeRecord node(long id) {
+        lock.lock();
+        try {
+            return nodes.get(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long usedBy(String tenant) {
+        lock.lock();
+        try {
+            TenantUsage u = tenants.get(tenant);
+            return u == null ? 0 : u.bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ClusterStatus status(java.util.function.ToLongFunction<String> quotaOf) {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            List<ClusterStatus.Node> ns = new ArrayList<>();
+            for (NodeRecord n : nodes.values()) {
+                long silentMillis = n.lastHeartbeatNanos == 0 ? 0 : Math.max(0, (now - n.lastHeartbeatNanos) / 1_000_000);
+                ns.add(new ClusterStatus.Node(n.id, n.host, n.port, n.alive, n.capacity, n.backed, n.reserved,
+                        n.slabs, silentMillis));
+            }
+            List<ClusterStatus.Tenant> ts = new ArrayList<>();
+            tenants.forEach((name, u) -> ts.add(new ClusterStatus.Tenant(name, quotaOf.applyAsLong(name), u.bytes, u.slabs)));
+            return new ClusterStatus(slabShift, ns, ts);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<SlabRecord> owned(String tenant, long firstId, int count) {
+        if (count <= 0 || count > SlabRun.MAX_SLABS) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab count " + count + " is outside 1.." + SlabRun.MAX_SLABS);
+        }
+        List<SlabRecord> run = new ArrayList<>(count);
+        for (long id = firstId; id < firstId + count; id++) {
+            SlabRecord s = slabs.get(id);
+            if (s == null) {
+                throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + id + " does not exist");
+            }
+            if (!s.tenant().equals(tenant)) {
+                throw new RememException(ErrorCode.ACCESS_DENIED, "slab " + id + " belongs to another tenant");
+            }
+            run.add(s);
+        }
+        return run;
+    }
+
+    private SlabDescriptor describe(SlabRecord s) {
+        List<Replica> replicas = new ArrayList<>(s.replicas().length);
+        for (long nodeId : s.replicas()) {
+            NodeRecord n = nodes.get(nodeId);
+            replicas.add(n == null ? new Replica(nodeId, "unknown", 1) : new Replica(nodeId, n.host, n.port));
+        }
+        return new SlabDescriptor(s.id(), s.size(), replicas);
+    }
+
+    @Override
+    public void close() {
+        journal.close();
+    }
+}

@@ -1,0 +1,42 @@
+package io.remem.controller;
+
+import io.remem.transport.Peer;
+
+/**
+ * The controller's view of one memory node. Guarded by the {@link Metadata} lock, except the heartbeat fields,
+ * which the node's I/O thread updates.
+ */
+final class NodeRecord {
+    final long id;
+    String host;
+    int port;
+    long capacity;
+    /** Sum of the sizes of the slabs placed here, as the controller counts them. */
+    long reserved;
+    int slabs;
+    volatile long backed;
+    volatile long lastHeartbeatNanos;
+    volatile boolean alive;
+    volatile Peer link;
+
+    NodeRecord(long id, String host, int port, long capacity) {
+        this.id = id;
+        this.host = host;
+        this.port = port;
+        this.capacity = capacity;
+    }
+
+    long free() {
+        return capacity - reserved;
+    }
+
+    /** A node can take new slabs if it is alive and the controller can reach it. */
+    boolean placeable() {
+        Peer p = link;
+        return alive && p != null && p.isOpen();
+    }
+
+    String address() {
+        return host + ":" + port;
+    }
+}

@@ -1,0 +1,151 @@
+package io.remem.memnode;
+
+import io.netty.buffer.ByteBuf;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Hello;
+import io.remem.protocol.NodeHeartbeat;
+import io.remem.protocol.NodeRegister;
+import io.remem.protocol.NodeRegistered;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.SlabCreate;
+import io.remem.protocol.Bodies;
+import io.remem.transport.Connections;
+import io.remem.transport.EventLoops;
+import io.remem.transport.Peer;
+import io.remem.transport.RequestHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The memory node's connection to the controller. The node dials out, registers and sends heartbeats; the
+ * controller uses the same connection to tell the node to create and delete slabs. If the connection drops,
+ * the node dials again and re-registers under the id it was given, keeping its slabs.
+ */
+final class ControllerLink implements RequestHandler, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
+    private static final Duration RETRY = Duration.ofMillis(500);
+
+    private final MemNodeConfig config;
+    private final EventLoops loops;
+    private final SlabStore store;
+    private final int port;
+    private final CountDownLatch firstRegistration = new CountDownLatch(1);
+    private final Thread worker;
+    private volatile long nodeId;
+    private volatile Peer peer;
+    private volatile boolean closed;
+
+    ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port) {
+        this.config = config;
+        this.loops = loops;
+        this.store = store;
+        this.port = port;
+        this.worker = Thread.ofVirtual().name("remem-controller-link").unstarted(this::run);
+    }
+
+    void start() {
+        worker.start();
+    }
+
+    long nodeId() {
+        return nodeId;
+    }
+
+    boolean awaitRegistered(Duration timeout) throws InterruptedException {
+        return firstRegistration.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void run() {
+        boolean warned = false;
+        while (!closed) {
+            try {
+                Peer p = Connections.connect(loops, config.controller().host(), config.controller().port(), this,
+                        "memnode", Duration.ofSeconds(3), config.callTimeout());
+                peer = p;
+                p.hello(Role.MEMORY_NODE, "memnode");
+                NodeRegister reg = new NodeRegister(nodeId, config.advertisedHost(), port, store.capacity().limit());
+                NodeRegistered ack = Peer.await(p.call(Opcode.NODE_REGISTER, 0, 0, 0, 64, reg::encode,
+                        (h, body) -> NodeRegistered.decode(body)));
+                if (nodeId != 0 && ack.nodeId() != nodeId) {
+                    log.warn("controller gave this node a new id {} (it was {})", ack.nodeId(), nodeId);
+                }
+                nodeId = ack.nodeId();
+                log.info("registered with controller {} as memory node {}", config.controller(), nodeId);
+                warned = false;
+                firstRegistration.countDown();
+                heartbeatUntilClosed(p, Math.max(10, ack.heartbeatIntervalMillis()));
+            } catch (RememException e) {
+                if (!warned && !closed) {
+                    log.warn("controller {} unreachable ({}); retrying every {} ms", config.controller(), e.detail(),
+                            RETRY.toMillis());
+                    warned = true;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!closed) {
+                try {
+                    Thread.sleep(RETRY);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void heartbeatUntilClosed(Peer p, long intervalMillis) throws InterruptedException {
+        while (!closed && p.isOpen()) {
+            Thread.sleep(intervalMillis);
+            Capacity c = store.capacity();
+            NodeHeartbeat hb = new NodeHeartbeat(c.limit(), c.backed(), c.reserved(), store.slabCount());
+            try {
+                Peer.await(p.call(Opcode.NODE_HEARTBEAT, 0, 0, 0, 32, hb::encode, (h, body) -> null));
+            } catch (RememException e) {
+                // Whatever went wrong, registering again on a fresh connection puts it right.
+                log.warn("heartbeat to controller failed ({}); registering again", e.getMessage());
+                break;
+            }
+        }
+        p.close();
+    }
+
+    @Override
+    public Object onHello(Peer p, Hello hello) {
+        throw new RememException(ErrorCode.WRONG_ROLE, "the controller link does not accept sessions");
+    }
+
+    @Override
+    public void onRequest(Peer p, FrameHeader h, ByteBuf body) {
+        switch (h.opcode()) {
+            case SLAB_CREATE -> {
+                SlabCreate create = SlabCreate.decode(body);
+                store.create(h.slabId(), create.size(), create.tenant());
+                p.reply(h, h.slabId(), 0, 0, 0, out -> {});
+            }
+            case SLAB_DELETE -> {
+                Bodies.expectEnd(body, "slabDelete");
+                store.delete(h.slabId());
+                p.reply(h, h.slabId(), 0, 0, 0, out -> {});
+            }
+            default -> throw new RememException(ErrorCode.WRONG_ROLE,
+                    h.opcode() + " is not served on the controller link");
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+        Peer p = peer;
+        if (p != null) {
+            p.close();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.remem.memnode;
+
+import io.netty.buffer.ByteBuf;
+import io.remem.protocol.Bodies;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Frames;
+import io.remem.protocol.Hello;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.Wire;
+import io.remem.protocol.WriteRunReader;
+import io.remem.transport.Peer;
+import io.remem.transport.RequestHandler;
+
+/**
+ * The data path of a memory node: reads, scatter writes and 8-byte atomics, for tenant sessions. Runs on the
+ * connection's I/O thread; every operation is a bounded memory copy, so nothing here blocks.
+ */
+final class DataService implements RequestHandler {
+    private final SlabStore store;
+    private final WriteRunReader runs = new WriteRunReader();
+
+    DataService(SlabStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Object onHello(Peer peer, Hello hello) {
+        if (hello.role() != Role.CLIENT) {
+            throw new RememException(ErrorCode.WRONG_ROLE, "a memory node serves only client sessions");
+        }
+        return new ClientSession(hello.tenant(), store.tenantId(hello.tenant()));
+    }
+
+    @Override
+    public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
+        ClientSession session = (ClientSession) peer.attachment();
+        switch (h.opcode()) {
+            case READ -> read(peer, h, body, session);
+            case WRITEV -> writev(peer, h, body, session);
+            case CAS -> {
+                long expected = Bodies.readLong(body, "cas.expected");
+                long desired = Bodies.readLong(body, "cas.desired");
+                Bodies.expectEnd(body, "cas");
+                long witness = store.access(h.slabId(), session.tenantId()).compareAndExchange(h.offset(), expected, desired);
+                peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(witness));
+            }
+            case FAA -> {
+                long delta = Bodies.readLong(body, "faa.delta");
+                Bodies.expectEnd(body, "faa");
+                long previous = store.access(h.slabId(), session.tenantId()).getAndAdd(h.offset(), delta);
+                peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(previous));
+            }
+            default -> throw new RememException(ErrorCode.WRONG_ROLE,
+                    h.opcode() + " is not served to client sessions by a memory node");
+        }
+    }
+
+    private void read(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
+        int length = h.length();
+        if (length < 0 || length > Wire.MAX_READ_BYTES) {
+            throw new RememException(ErrorCode.TOO_LARGE, "read of " + length + " bytes: the limit is " + Wire.MAX_READ_BYTES);
+        }
+        Bodies.expectEnd(body, "read");
+        Slab slab = store.access(h.slabId(), session.tenantId());
+        slab.checkRange(h.offset(), length);
+        ByteBuf out = peer.alloc().ioBuffer(Wire.FRAME_OVERHEAD + length);
+        try {
+            int start = Frames.beginResponse(out, h, h.slabId(), h.offset(), length);
+            slab.read(h.offset(), length, out);
+            Frames.finish(out, start);
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        peer.send(out);
+    }
+
+    /**
+     * All runs are checked (ownership, bounds) and their chunks backed before any byte is copied, so a bad run
+     * or a full node rejects the whole request and leaves memory as it was.
+     */
+    private void writev(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
+        WriteRunReader r = runs.reset(body, h.length());
+        while (r.next()) {
+            store.access(r.slabId(), session.tenantId()).checkRange(r.offset(), r.length());
+        }
+        r.rewind();
+        while (r.next()) {
+            store.access(r.slabId(), session.tenantId()).backRange(r.offset(), r.length());
+        }
+        r.rewind();
+        while (r.next()) {
+            store.access(r.slabId(), session.tenantId()).write(r.offset(), r.body(), r.dataIndex(), r.length());
+        }
+        int applied = h.length();
+        peer.reply(h, 0, 0, applied, 0, out -> {});
+    }
+}

@@ -1,0 +1,83 @@
+package io.remem.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Body of the STATUS response: every memory node and every tenant the controller knows. */
+public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants) {
+    private static final int MAX_ENTRIES = 1 << 20;
+
+    public ClusterStatus {
+        nodes = List.copyOf(nodes);
+        tenants = List.copyOf(tenants);
+    }
+
+    /** One memory node as the controller sees it. */
+    public record Node(long nodeId, String host, int port, boolean alive, long capacity, long backedBytes,
+                       long reservedBytes, int slabs, long millisSinceHeartbeat) {
+        public String address() {
+            return host + ":" + port;
+        }
+    }
+
+    /** One tenant: its quota and the slab bytes it holds. */
+    public record Tenant(String name, long quota, long usedBytes, int slabs) {}
+
+    public long slabSize() {
+        return 1L << slabShift;
+    }
+
+    public void encode(ByteBuf out) {
+        out.writeByte(slabShift);
+        out.writeInt(nodes.size());
+        for (Node n : nodes) {
+            out.writeLong(n.nodeId());
+            Bodies.writeString(out, n.host());
+            out.writeShort(n.port());
+            out.writeBoolean(n.alive());
+            out.writeLong(n.capacity());
+            out.writeLong(n.backedBytes());
+            out.writeLong(n.reservedBytes());
+            out.writeInt(n.slabs());
+            out.writeLong(n.millisSinceHeartbeat());
+        }
+        out.writeInt(tenants.size());
+        for (Tenant t : tenants) {
+            Bodies.writeString(out, t.name());
+            out.writeLong(t.quota());
+            out.writeLong(t.usedBytes());
+            out.writeInt(t.slabs());
+        }
+    }
+
+    public static ClusterStatus decode(ByteBuf body) {
+        int shift = Bodies.readUnsignedByte(body, "status.slabShift");
+        int nodeCount = Bodies.readCount(body, MAX_ENTRIES, "status.nodeCount");
+        List<Node> nodes = new ArrayList<>(nodeCount);
+        for (int i = 0; i < nodeCount; i++) {
+            nodes.add(new Node(
+                    Bodies.readNonNegativeLong(body, "node.id"),
+                    Bodies.readString(body, "node.host"),
+                    Bodies.readPort(body, "node.port"),
+                    Bodies.readUnsignedByte(body, "node.alive") != 0,
+                    Bodies.readNonNegativeLong(body, "node.capacity"),
+                    Bodies.readNonNegativeLong(body, "node.backed"),
+                    Bodies.readNonNegativeLong(body, "node.reserved"),
+                    Bodies.readCount(body, Integer.MAX_VALUE, "node.slabs"),
+                    Bodies.readNonNegativeLong(body, "node.millisSinceHeartbeat")));
+        }
+        int tenantCount = Bodies.readCount(body, MAX_ENTRIES, "status.tenantCount");
+        List<Tenant> tenants = new ArrayList<>(tenantCount);
+        for (int i = 0; i < tenantCount; i++) {
+            tenants.add(new Tenant(
+                    Bodies.readString(body, "tenant.name"),
+                    Bodies.readNonNegativeLong(body, "tenant.quota"),
+                    Bodies.readNonNegativeLong(body, "tenant.used"),
+                    Bodies.readCount(body, Integer.MAX_VALUE, "tenant.slabs")));
+        }
+        Bodies.expectEnd(body, "status");
+        return new ClusterStatus(shift, nodes, tenants);
+    }
+}

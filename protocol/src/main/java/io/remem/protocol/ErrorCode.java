@@ -1,0 +1,61 @@
+package io.remem.protocol;
+
+/**
+ * Typed error codes carried in the status field of a response. Codes are part of the wire format.
+ * A response with a non-zero status carries a UTF-8 message as its body.
+ */
+public enum ErrorCode {
+    OK(0, "ok"),
+    MALFORMED_FRAME(1, "malformed frame"),
+    UNSUPPORTED_VERSION(2, "unsupported protocol version"),
+    UNKNOWN_OPCODE(3, "unknown opcode"),
+    NOT_AUTHENTICATED(4, "no session: HELLO must come first"),
+    SESSION_MISMATCH(5, "frame names another session"),
+    NO_SUCH_SLAB(6, "no such slab"),
+    ACCESS_DENIED(7, "access denied"),
+    OUT_OF_BOUNDS(8, "out of bounds"),
+    MISALIGNED(9, "misaligned"),
+    NODE_OUT_OF_MEMORY(10, "memory node out of memory"),
+    QUOTA_EXCEEDED(11, "tenant quota exceeded"),
+    CLUSTER_OUT_OF_CAPACITY(12, "cluster out of capacity"),
+    NODE_UNAVAILABLE(13, "memory node unavailable"),
+    SLAB_EXISTS(14, "slab already exists"),
+    TOO_LARGE(15, "request too large"),
+    INVALID_ARGUMENT(16, "invalid argument"),
+    WRONG_ROLE(17, "operation not allowed for this role"),
+    INTERNAL(18, "internal error"),
+    /** Raised locally: no response arrived in time. Never sent on the wire. */
+    TIMEOUT(100, "timed out"),
+    /** Raised locally: the connection closed before a response arrived. Never sent on the wire. */
+    CONNECTION_CLOSED(101, "connection closed");
+
+    private static final ErrorCode[] BY_CODE = new ErrorCode[128];
+
+    static {
+        for (ErrorCode e : values()) {
+            BY_CODE[e.code] = e;
+        }
+    }
+
+    private final int code;
+    private final String summary;
+
+    ErrorCode(int code, String summary) {
+        this.code = code;
+        this.summary = summary;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public String summary() {
+        return summary;
+    }
+
+    /** Maps a wire status to its code; an unknown status is reported as {@link #INTERNAL}, never dropped. */
+    public static ErrorCode ofCode(int code) {
+        ErrorCode e = code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+        return e == null ? INTERNAL : e;
+    }
+}

@@ -1,0 +1,73 @@
+package io.remem.protocol;
+
+/**
+ * Every request a remem peer understands. Codes are part of the wire format and never change meaning.
+ */
+public enum Opcode {
+    /** Opens a session: names the protocol version, the role and the tenant. */
+    HELLO(0x01, Audience.ANY),
+    /** Echoes its body; used for liveness and to measure the network floor. */
+    PING(0x02, Audience.ANY),
+
+    /** Reads {@code length} bytes at {@code offset} of {@code slabId}. */
+    READ(0x10, Audience.MEMORY_NODE),
+    /** Scatter write: {@code length} runs of (slabId, offset, bytes), applied all or none. */
+    WRITEV(0x11, Audience.MEMORY_NODE),
+    /** Compare-and-swap of the 8-byte word at {@code offset}. */
+    CAS(0x12, Audience.MEMORY_NODE),
+    /** Fetch-and-add of the 8-byte word at {@code offset}. */
+    FAA(0x13, Audience.MEMORY_NODE),
+
+    /** Controller to memory node: create a slab for a tenant. */
+    SLAB_CREATE(0x20, Audience.MEMORY_NODE),
+    /** Controller to memory node: delete a slab and release its memory. */
+    SLAB_DELETE(0x21, Audience.MEMORY_NODE),
+
+    /** Memory node to controller: join the cluster. */
+    NODE_REGISTER(0x30, Audience.CONTROLLER),
+    /** Memory node to controller: still alive, with capacity and usage. */
+    NODE_HEARTBEAT(0x31, Audience.CONTROLLER),
+
+    /** Client to controller: the cluster's address layout and this tenant's quota. */
+    CLUSTER_INFO(0x40, Audience.CONTROLLER),
+    /** Client to controller: allocate a run of slabs. */
+    SLAB_ALLOC(0x41, Audience.CONTROLLER),
+    /** Client to controller: free a run of slabs. */
+    SLAB_FREE(0x42, Audience.CONTROLLER),
+    /** Client to controller: where the replicas of a slab are. */
+    SLAB_LOOKUP(0x43, Audience.CONTROLLER),
+    /** Anyone to controller: membership, usage and tenants, for {@code remem status}. */
+    STATUS(0x44, Audience.CONTROLLER);
+
+    /** Which kind of server serves the opcode. */
+    public enum Audience { ANY, MEMORY_NODE, CONTROLLER }
+
+    private static final Opcode[] BY_CODE = new Opcode[256];
+
+    static {
+        for (Opcode op : values()) {
+            BY_CODE[op.code] = op;
+        }
+    }
+
+    private final int code;
+    private final Audience audience;
+
+    Opcode(int code, Audience audience) {
+        this.code = code;
+        this.audience = audience;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public Audience audience() {
+        return audience;
+    }
+
+    /** The opcode with this wire code, or {@code null} if there is none. */
+    public static Opcode ofCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

@@ -1,0 +1,28 @@
+package io.remem.protocol;
+
+/** Who is on the other end of a session, declared in HELLO. */
+public enum Role {
+    /** An application runtime acting for a tenant. */
+    CLIENT(1),
+    /** A memory node talking to the controller. */
+    MEMORY_NODE(2);
+
+    private final int code;
+
+    Role(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static Role ofCode(int code) {
+        for (Role r : values()) {
+            if (r.code == code) {
+                return r;
+            }
+        }
+        throw RememException.malformed("unknown role " + code);
+    }
+}
