@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 MemNodeCommand.class,
                 StatusCommand.class,
                 DemoCommand.class,
+                JmhCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

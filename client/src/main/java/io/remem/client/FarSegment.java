@@ -72,9 +72,7 @@ public final class FarSegment {
         long addr = address(offset, Byte.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Byte.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Byte.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Byte.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -93,7 +91,7 @@ public final class FarSegment {
         if (c.crosses(addr, Byte.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Byte.BYTES);
+            unspill(addr, tmp, Byte.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -111,9 +109,7 @@ public final class FarSegment {
         long addr = address(offset, Short.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Short.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Short.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Short.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -132,7 +128,7 @@ public final class FarSegment {
         if (c.crosses(addr, Short.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Short.BYTES);
+            unspill(addr, tmp, Short.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -150,9 +146,7 @@ public final class FarSegment {
         long addr = address(offset, Character.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Character.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Character.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Character.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -171,7 +165,7 @@ public final class FarSegment {
         if (c.crosses(addr, Character.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Character.BYTES);
+            unspill(addr, tmp, Character.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -189,9 +183,7 @@ public final class FarSegment {
         long addr = address(offset, Integer.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Integer.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Integer.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Integer.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -210,7 +202,7 @@ public final class FarSegment {
         if (c.crosses(addr, Integer.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Integer.BYTES);
+            unspill(addr, tmp, Integer.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -228,9 +220,7 @@ public final class FarSegment {
         long addr = address(offset, Float.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Float.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Float.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Float.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -249,7 +239,7 @@ public final class FarSegment {
         if (c.crosses(addr, Float.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Float.BYTES);
+            unspill(addr, tmp, Float.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -267,9 +257,7 @@ public final class FarSegment {
         long addr = address(offset, Long.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Long.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Long.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Long.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -288,7 +276,7 @@ public final class FarSegment {
         if (c.crosses(addr, Long.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Long.BYTES);
+            unspill(addr, tmp, Long.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -306,9 +294,7 @@ public final class FarSegment {
         long addr = address(offset, Double.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Double.BYTES)) {
-            MemorySegment tmp = scratch();
-            c.read(addr, tmp, 0, Double.BYTES);
-            return tmp.get(layout, 0);
+            return spill(addr, Double.BYTES).get(layout, 0);
         }
         long stamp = c.beginRead(addr);
         while (true) {
@@ -327,7 +313,7 @@ public final class FarSegment {
         if (c.crosses(addr, Double.BYTES)) {
             MemorySegment tmp = scratch();
             tmp.set(layout, 0, value);
-            c.write(addr, tmp, 0, Double.BYTES);
+            unspill(addr, tmp, Double.BYTES);
             return;
         }
         long stamp = c.beginWrite(addr);
@@ -423,7 +409,21 @@ public final class FarSegment {
         allocation.memory.release(allocation);
     }
 
-    /** Room for one value that straddles two blocks. Rare: only unaligned layouts get there. */
+    /**
+     * Reads {@code size} bytes that straddle two blocks into a scratch segment. Rare (unaligned layouts only), so
+     * it lives out of line and keeps the accessors small enough to inline.
+     */
+    private MemorySegment spill(long addr, int size) {
+        MemorySegment tmp = scratch();
+        cache.read(addr, tmp, 0, size);
+        return tmp;
+    }
+
+    private void unspill(long addr, MemorySegment tmp, int size) {
+        cache.write(addr, tmp, 0, size);
+    }
+
+    /** Room for one value that straddles two blocks. */
     private static MemorySegment scratch() {
         return MemorySegment.ofArray(new long[1]); // 8-byte aligned, so aligned layouts keep their checks
     }

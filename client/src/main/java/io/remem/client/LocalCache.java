@@ -117,7 +117,7 @@ final class LocalCache implements AutoCloseable {
         this.tags = new long[frameCount];
         this.dirty = new long[frameCount * dirtyWords];
         this.referenced = new byte[frameCount];
-        this.index = new BlockIndex(frameCount, tags);
+        this.index = new BlockIndex(frameCount);
         this.freeFrames = new int[frameCount];
         for (int f = frameCount - 1; f >= 0; f--) {
             tags[f] = -1;
@@ -164,7 +164,7 @@ final class LocalCache implements AutoCloseable {
                 if (referenced[f] == 0) {
                     referenced[f] = 1;
                 }
-                counters.cell().hits++;
+                counters.add(AccessCounters.HITS, 1);
                 return (s & INCARNATION_MASK) | f;
             }
         }
@@ -192,14 +192,13 @@ final class LocalCache implements AutoCloseable {
                 long s = (long) STATE.getAcquire(state, f);
                 if ((s & PHASE_MASK) == VALID && tags[f] == block) {
                     referenced[f] = 1;
-                    AccessCounters.Cell cell = counters.cell();
                     if (missed) {
-                        cell.misses++;
+                        counters.add(AccessCounters.MISSES, 1);
                         if (retry) {
-                            cell.hits--; // the first attempt counted a hit that turned out not to be one
+                            counters.add(AccessCounters.HITS, -1); // the first attempt counted a hit that was not one
                         }
                     } else if (!retry) {
-                        cell.hits++;
+                        counters.add(AccessCounters.HITS, 1);
                     }
                     return (s & INCARNATION_MASK) | f;
                 }
@@ -218,7 +217,7 @@ final class LocalCache implements AutoCloseable {
         if (f >= 0) {
             long s = (long) STATE.getVolatile(state, f);
             if ((s & (LOCK | PHASE_MASK)) == VALID && tags[f] == block && STATE.compareAndSet(state, f, s, s | LOCK)) {
-                counters.cell().hits++;
+                counters.add(AccessCounters.HITS, 1);
                 return (s & INCARNATION_MASK) | f;
             }
         }
@@ -234,12 +233,7 @@ final class LocalCache implements AutoCloseable {
                 long s = (long) STATE.getVolatile(state, f);
                 if ((s & PHASE_MASK) == VALID && tags[f] == block) {
                     if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s | LOCK)) {
-                        AccessCounters.Cell cell = counters.cell();
-                        if (missed) {
-                            cell.misses++;
-                        } else {
-                            cell.hits++;
-                        }
+                        counters.add(missed ? AccessCounters.MISSES : AccessCounters.HITS, 1);
                         return (s & INCARNATION_MASK) | f;
                     }
                     backOff(++spins); // another writer holds the frame for a few nanoseconds
@@ -255,7 +249,7 @@ final class LocalCache implements AutoCloseable {
         int f = (int) stamp;
         markDirty(f, addr & blockMask, length);
         referenced[f] = 1;
-        counters.cell().bytesDirtied += length;
+        counters.add(AccessCounters.DIRTIED, length);
         long s = (long) STATE.get(state, f);
         STATE.setRelease(state, f, s & ~LOCK);
     }
@@ -414,7 +408,7 @@ final class LocalCache implements AutoCloseable {
     private void abortFill(int f, long block, long filling) {
         mapLock.lock();
         try {
-            index.remove(block, f);
+            index.remove(block);
             tags[f] = -1;
             STATE.setVolatile(state, f, (filling & ~PHASE_MASK) | FREE);
             freeFrames[freeCount++] = f;
@@ -521,7 +515,7 @@ final class LocalCache implements AutoCloseable {
         }
         mapLock.lock();
         try {
-            index.remove(tags[f], f);
+            index.remove(tags[f]);
             STATE.setVolatile(state, f, (s & ~PHASE_MASK) | FREE);
             freeFrames[freeCount++] = f;
             frameFreed.signal();
@@ -645,7 +639,7 @@ final class LocalCache implements AutoCloseable {
                 }
                 mapLock.lock();
                 try {
-                    index.remove(block, f);
+                    index.remove(block);
                     STATE.setVolatile(state, f, (s & ~PHASE_MASK) | FREE);
                     freeFrames[freeCount++] = f;
                     frameFreed.signal();
@@ -748,9 +742,7 @@ final class LocalCache implements AutoCloseable {
         if (addr < 0) {
             return -1;
         }
-        AccessCounters.Cell cell = counters.cell();
-        long hitsBefore = cell.hits;
-        long missesBefore = cell.misses;
+        long hitsBefore = counters.mine(AccessCounters.HITS);
         long sink = 0;
         long best = Long.MAX_VALUE;
         for (int round = 0; round < 8; round++) { // the fastest round: after the JIT has compiled the loop
@@ -758,8 +750,7 @@ final class LocalCache implements AutoCloseable {
             for (int i = 0; i < reads; i++) {
                 long stamp = tryBeginRead(addr);
                 if (stamp == NO_STAMP) {
-                    cell.hits = hitsBefore;
-                    cell.misses = missesBefore;
+                    counters.add(AccessCounters.HITS, hitsBefore - counters.mine(AccessCounters.HITS));
                     return -1; // evicted meanwhile
                 }
                 sink += frames.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
@@ -769,8 +760,7 @@ final class LocalCache implements AutoCloseable {
             }
             best = Math.min(best, System.nanoTime() - t0);
         }
-        cell.hits = hitsBefore; // calibration is not application traffic
-        cell.misses = missesBefore;
+        counters.add(AccessCounters.HITS, hitsBefore - counters.mine(AccessCounters.HITS)); // not application traffic
         return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
     }
 

@@ -28,7 +28,7 @@ public final class RememSession implements AutoCloseable {
             ctl = new ControllerClient(loops, controllerAddress, options.tenant(), options.connectTimeout(),
                     options.requestTimeout());
             this.info = ctl.info();
-            nodeLinks = new NodeLinks(loops, options.tenant(), options.connectTimeout(), options.requestTimeout());
+            nodeLinks = new NodeLinks(options.tenant(), options.connectTimeout(), options.requestTimeout());
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
             this.cache = new LocalCache(cc, new RemoteBackend(table, nodeLinks));

@@ -7,8 +7,6 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.WriteRunReader;
-import io.remem.transport.BodyWriter;
-import io.remem.transport.Peer;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -37,15 +35,7 @@ final class RemoteBackend implements FarBackend {
     public void fetch(long farAddress, MemorySegment dst) {
         SlabEntry e = table.get(farAddress);
         Replica primary = e.descriptor().primary();
-        int length = (int) dst.byteSize();
-        Peer.await(links.peer(primary).call(Opcode.READ, e.slabId(), table.offset(farAddress), length, 0,
-                BodyWriter.EMPTY, (h, body) -> {
-                    if (body.readableBytes() != length) {
-                        throw RememException.malformed("READ returned " + body.readableBytes() + " bytes, asked for " + length);
-                    }
-                    body.readBytes(dst.asByteBuffer());
-                    return null;
-                }));
+        links.link(primary).read(e.slabId(), table.offset(farAddress), dst);
     }
 
     @Override
@@ -83,21 +73,20 @@ final class RemoteBackend implements FarBackend {
         public CompletableFuture<Void> send() {
             List<CompletableFuture<Void>> sends = new ArrayList<>(byNode.size());
             for (NodeRuns runs : byNode.values()) {
-                Peer peer;
+                CompletableFuture<Void> sent;
                 try {
-                    peer = links.peer(runs.node);
-                } catch (RememException e) {
-                    runs.body.release();
-                    sends.add(CompletableFuture.failedFuture(e));
-                    continue;
+                    sent = links.link(runs.node).callAsync(Opcode.WRITEV, 0, 0, runs.count, runs.body.nioBuffer(),
+                            (h, body) -> {
+                                if (h.length() != runs.count) {
+                                    throw new RememException(ErrorCode.INTERNAL, "memory node applied " + h.length()
+                                            + " of " + runs.count + " runs");
+                                }
+                                return null;
+                            });
+                } catch (RuntimeException e) {
+                    sent = CompletableFuture.failedFuture(e);
                 }
-                sends.add(peer.call(Opcode.WRITEV, 0, 0, runs.count, runs.body, (h, body) -> {
-                    if (h.length() != runs.count) {
-                        throw new RememException(ErrorCode.INTERNAL, "memory node applied " + h.length()
-                                + " of " + runs.count + " runs");
-                    }
-                    return null;
-                }));
+                sends.add(sent.whenComplete((v, err) -> runs.body.release()));
             }
             byNode.clear();
             return CompletableFuture.allOf(sends.toArray(new CompletableFuture[0]));

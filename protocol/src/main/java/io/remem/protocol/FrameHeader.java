@@ -43,6 +43,28 @@ public final class FrameHeader {
         return this;
     }
 
+    /**
+     * Reads the header from {@code header}, which holds exactly the {@link Wire#HEADER_BYTES} after the length
+     * prefix (for transports that read into NIO buffers).
+     */
+    public FrameHeader read(java.nio.ByteBuffer header) {
+        if (header.remaining() < Wire.HEADER_BYTES) {
+            throw RememException.malformed("header of " + header.remaining() + " bytes is shorter than " + Wire.HEADER_BYTES);
+        }
+        int p = header.position();
+        version = header.get(p + Wire.OFF_VERSION) & 0xFF;
+        opcodeCode = header.get(p + Wire.OFF_OPCODE) & 0xFF;
+        opcode = Opcode.ofCode(opcodeCode);
+        flags = header.getShort(p + Wire.OFF_FLAGS) & 0xFFFF;
+        status = header.getInt(p + Wire.OFF_STATUS);
+        requestId = header.getLong(p + Wire.OFF_REQUEST_ID);
+        session = header.getInt(p + Wire.OFF_SESSION);
+        slabId = header.getLong(p + Wire.OFF_SLAB);
+        offset = header.getLong(p + Wire.OFF_OFFSET);
+        length = header.getInt(p + Wire.OFF_LENGTH);
+        return this;
+    }
+
     /** Checks the fields every frame must get right, whatever its opcode. */
     public FrameHeader validate() {
         if (version != Wire.VERSION) {

@@ -43,6 +43,21 @@ public final class Frames {
         out.setInt(start, length);
     }
 
+    /** Writes a complete request header, length prefix included, into an NIO buffer (big-endian). */
+    public static void writeRequestHeader(java.nio.ByteBuffer out, Opcode op, long requestId, int session,
+                                          long slabId, long offset, int length, int bodyBytes) {
+        out.putInt(Wire.HEADER_BYTES + bodyBytes);
+        out.put((byte) Wire.VERSION);
+        out.put((byte) op.code());
+        out.putShort((short) 0);
+        out.putInt(0);
+        out.putLong(requestId);
+        out.putInt(session);
+        out.putLong(slabId);
+        out.putLong(offset);
+        out.putInt(length);
+    }
+
     private static int begin(ByteBuf out, int opcode, int flags, int status, long requestId, int session,
                              long slabId, long offset, int length) {
         int start = out.writerIndex();

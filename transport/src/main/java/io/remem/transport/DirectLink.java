@@ -1,0 +1,488 @@
+package io.remem.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.remem.protocol.Bodies;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Frames;
+import io.remem.protocol.Hello;
+import io.remem.protocol.HelloAck;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.Wire;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A client connection to a memory node on which the calling threads do the socket I/O themselves, so a cache
+ * miss costs one network round trip and nothing else (LegoOS: the faulting thread fetches the block).
+ *
+ * <p>Why not Netty here: a Netty channel does its I/O on its event loop, so every blocking request pays two
+ * thread hand-offs, caller to event loop and back. On loopback that put a 4 KiB miss at 1.3-1.5x a raw socket
+ * ping-pong (docs/benchmarks.md). Servers and the control path stay on Netty.
+ *
+ * <p>How: a request is written by its caller under a write lock. Responses are read by a leader: whichever waiting
+ * thread takes the read lock reads frames, completes whichever calls they answer (a block goes straight from the
+ * socket into its cache frame) and hands the read lock on when its own call is done (leader/followers). A request
+ * whose caller does not wait (a write-back) starts a reaper virtual thread that leads until nothing is pending.
+ * Blocking happens in socket reads and parks, so virtual threads never pin their carriers.
+ *
+ * <p>A watchdog fails calls that outlive their timeout and closes the link if the node stops answering
+ * altogether; every pending call then fails with {@link ErrorCode#CONNECTION_CLOSED}.
+ */
+public final class DirectLink implements AutoCloseable {
+    private static final long FOLLOWER_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final int SMALL_BODY = 256;
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("remem-link-watchdog").factory());
+
+    private final SocketChannel channel;
+    private final String remote;
+    private final long timeoutNanos;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD + SMALL_BODY); // under writeLock
+    private final ByteBuffer in = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD);                // under readLock
+    private final FrameHeader header = new FrameHeader();                                        // under readLock
+    private final Map<Long, Call<?>> pending = new ConcurrentHashMap<>();
+    private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
+    private final AtomicLong ids = new AtomicLong(1);
+    private final AtomicBoolean reaping = new AtomicBoolean();
+    private final ScheduledFuture<?> watchdog;
+    private volatile int session;
+    private volatile RememException broken;
+    private volatile long lastFrameNanos = System.nanoTime();
+
+    private DirectLink(SocketChannel channel, String remote, Duration timeout) {
+        this.channel = channel;
+        this.remote = remote;
+        this.timeoutNanos = timeout.toNanos();
+        long period = Math.max(10, Math.min(100, timeout.toMillis() / 4));
+        this.watchdog = WATCHDOG.scheduleAtFixedRate(this::expire, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Connects to {@code host:port}. Call {@link #hello} before anything else. */
+    public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout) {
+        SocketChannel ch = null;
+        try {
+            ch = SocketChannel.open();
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            ch.socket().connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            return new DirectLink(ch, host + ":" + port, callTimeout);
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
+            throw new RememException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    public HelloAck hello(Role role, String tenant) {
+        ByteBuf body = Unpooled.buffer(64);
+        new Hello(Wire.VERSION, role, tenant).encode(body);
+        HelloAck ack = call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloAck.decode(b));
+        if (ack.version() != Wire.VERSION) {
+            close();
+            throw new RememException(ErrorCode.UNSUPPORTED_VERSION,
+                    remote + " speaks protocol version " + ack.version() + ", this side " + Wire.VERSION);
+        }
+        session = ack.session();
+        return ack;
+    }
+
+    /** Reads {@code dst.byteSize()} bytes at {@code offset} of {@code slabId} straight into {@code dst}. Blocks. */
+    public void read(long slabId, long offset, MemorySegment dst) {
+        if (dst.byteSize() > Wire.MAX_READ_BYTES) {
+            throw new RememException(ErrorCode.TOO_LARGE, "read of " + dst.byteSize() + " bytes");
+        }
+        call(Opcode.READ, slabId, offset, (int) dst.byteSize(), null, dst, null);
+    }
+
+    /** Sends a request and waits for its response, possibly reading it off the socket itself. */
+    public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
+                      ResponseReader<T> reader) {
+        Call<T> c = new Call<>(op, dst, reader, Thread.currentThread(), null, System.nanoTime() + timeoutNanos);
+        send(c, op, slabId, offset, length, body);
+        awaitDone(c);
+        if (c.error != null) {
+            throw new RememException(c.error.code(), c.error.detail(), c.error);
+        }
+        return c.result;
+    }
+
+    /**
+     * Sends a request without waiting; the future completes when its response arrives. {@code body} must not be
+     * touched until then.
+     */
+    public <T> CompletableFuture<T> callAsync(Opcode op, long slabId, long offset, int length, ByteBuffer body,
+                                              ResponseReader<T> reader) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        Call<T> c = new Call<>(op, null, reader, null, future, System.nanoTime() + timeoutNanos);
+        try {
+            send(c, op, slabId, offset, length, body);
+        } catch (RememException e) {
+            future.completeExceptionally(e);
+            return future;
+        }
+        startReaper();
+        return future;
+    }
+
+    public boolean isOpen() {
+        return broken == null && channel.isOpen();
+    }
+
+    public String remote() {
+        return remote;
+    }
+
+    /** Requests sent and not yet answered. */
+    public int inFlight() {
+        return pending.size();
+    }
+
+    @Override
+    public void close() {
+        fail(new RememException(ErrorCode.CONNECTION_CLOSED, "connection to " + remote + " was closed"));
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void send(Call<?> c, Opcode op, long slabId, long offset, int length, ByteBuffer body) {
+        RememException b = broken;
+        if (b != null) {
+            throw new RememException(b.code(), b.detail(), b);
+        }
+        int bodyBytes = body == null ? 0 : body.remaining();
+        if (bodyBytes > Wire.MAX_BODY_BYTES) {
+            throw new RememException(ErrorCode.TOO_LARGE, op + " body of " + bodyBytes + " bytes");
+        }
+        long id = ids.getAndIncrement();
+        if (pending.isEmpty()) {
+            lastFrameNanos = System.nanoTime(); // idle time before this request is not silence
+        }
+        pending.put(id, c);
+        writeLock.lock();
+        try {
+            out.clear();
+            Frames.writeRequestHeader(out, op, id, session, slabId, offset, length, bodyBytes);
+            if (bodyBytes <= out.remaining()) {
+                if (body != null) {
+                    out.put(body.duplicate());
+                }
+                out.flip();
+                while (out.hasRemaining()) {
+                    channel.write(out);
+                }
+            } else {
+                out.flip();
+                ByteBuffer[] parts = {out, body.duplicate()};
+                while (parts[1].hasRemaining()) {
+                    channel.write(parts);
+                }
+            }
+        } catch (IOException e) {
+            pending.remove(id);
+            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "writing to " + remote + " failed: " + e.getMessage(), e));
+            throw new RememException(ErrorCode.CONNECTION_CLOSED, op + " to " + remote + " failed: " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ receiving (leader/followers)
+
+    private void awaitDone(Call<?> c) {
+        Thread me = Thread.currentThread();
+        while (!c.isDone()) {
+            RememException b = broken;
+            if (b != null) {
+                c.fail(b); // no-op if a response or the failure sweep got there first
+                break;
+            }
+            if (readLock.tryLock()) {
+                try {
+                    while (!c.isDone() && broken == null) {
+                        readFrame();
+                    }
+                } finally {
+                    readLock.unlock();
+                    promoteFollower();
+                }
+            } else {
+                followers.add(me);
+                try {
+                    if (!c.isDone() && readLock.isLocked()) {
+                        LockSupport.parkNanos(this, FOLLOWER_PARK_NANOS);
+                    }
+                } finally {
+                    followers.remove(me);
+                }
+            }
+        }
+    }
+
+    private void startReaper() {
+        if (reaping.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("remem-link-reaper").start(this::reap);
+        }
+    }
+
+    /** Leads or follows until nothing is pending, so responses nobody waits for are still read. */
+    private void reap() {
+        while (true) {
+            while (!pending.isEmpty() && broken == null) {
+                if (readLock.tryLock()) {
+                    try {
+                        while (!pending.isEmpty() && broken == null) {
+                            readFrame();
+                        }
+                    } finally {
+                        readLock.unlock();
+                        promoteFollower();
+                    }
+                } else {
+                    LockSupport.parkNanos(this, FOLLOWER_PARK_NANOS);
+                }
+            }
+            reaping.set(false);
+            // A request sent after the emptiness check above may have found the reaper still running: look again.
+            if (pending.isEmpty() || broken != null || !reaping.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+
+    private void promoteFollower() {
+        for (Thread t : followers) {
+            LockSupport.unpark(t);
+            return;
+        }
+    }
+
+    /** Reads one response and completes its call. Called with the read lock held. Never throws. */
+    private void readFrame() {
+        if (broken != null) {
+            return;
+        }
+        try {
+            in.clear();
+            readFully(in);
+            int length = in.getInt(0);
+            if (length < Wire.HEADER_BYTES || length > Wire.MAX_FRAME_BYTES) {
+                throw RememException.malformed("frame length " + length + " from " + remote);
+            }
+            in.position(Wire.LENGTH_FIELD_BYTES);
+            FrameHeader h = header.read(in).validate();
+            if (!h.isResponse()) {
+                throw RememException.malformed(remote + " sent a request on a client link");
+            }
+            lastFrameNanos = System.nanoTime();
+            int bodyBytes = length - Wire.HEADER_BYTES;
+            Call<?> c = pending.remove(h.requestId());
+            if (c == null) {
+                skip(bodyBytes); // answered after it timed out
+                return;
+            }
+            if (h.status() != 0) {
+                ByteBuf body = readBody(bodyBytes);
+                String message;
+                try {
+                    message = Bodies.readString(body, "error.message");
+                } catch (RememException e) {
+                    message = "(unreadable message)";
+                }
+                c.fail(new RememException(ErrorCode.ofCode(h.status()), message));
+            } else if (c.dst != null) {
+                if (bodyBytes != c.dst.byteSize()) {
+                    skip(bodyBytes);
+                    c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dst.byteSize()));
+                } else {
+                    readFully(c.dst.asByteBuffer()); // from the socket straight into the cache frame
+                    c.succeed(null);
+                }
+            } else {
+                c.complete(h, readBody(bodyBytes));
+            }
+        } catch (IOException e) {
+            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "connection to " + remote + " failed: " + e.getMessage(), e));
+        } catch (RememException e) {
+            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "bad response from " + remote + ": " + e.detail(), e));
+        }
+    }
+
+    private ByteBuf readBody(int bytes) throws IOException {
+        ByteBuffer body = ByteBuffer.allocate(bytes);
+        readFully(body);
+        body.flip();
+        return Unpooled.wrappedBuffer(body);
+    }
+
+    private void skip(int bytes) throws IOException {
+        ByteBuffer scratch = ByteBuffer.allocate(Math.min(bytes, 64 << 10));
+        while (bytes > 0) {
+            scratch.clear().limit(Math.min(bytes, scratch.capacity()));
+            readFully(scratch);
+            bytes -= scratch.limit();
+        }
+    }
+
+    private void readFully(ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            if (channel.read(buf) < 0) {
+                throw new IOException("closed by " + remote);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ failure
+
+    private void expire() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Map.Entry<Long, Call<?>> e : pending.entrySet()) {
+            Call<?> c = e.getValue();
+            if (now - c.deadline > 0) {
+                if (lastFrameNanos - (c.deadline - timeoutNanos) < 0) {
+                    // Not a single response since this call was sent: the node is gone or hung.
+                    fail(new RememException(ErrorCode.TIMEOUT, remote + " sent nothing for "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
+                    return;
+                }
+                if (pending.remove(e.getKey(), c)) {
+                    c.fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+                }
+            }
+        }
+    }
+
+    private void fail(RememException cause) {
+        synchronized (this) {
+            if (broken != null) {
+                return;
+            }
+            broken = cause;
+        }
+        watchdog.cancel(false);
+        try {
+            channel.close(); // wakes a leader blocked in read
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (Long id : pending.keySet()) {
+            Call<?> c = pending.remove(id);
+            if (c != null) {
+                c.fail(new RememException(cause.code(), c.op + ": " + cause.detail(), cause));
+            }
+        }
+        for (Thread t : followers) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** One request in flight. Completed exactly once, by a leader, the watchdog or a failure. */
+    private static final class Call<T> {
+        private static final VarHandle DONE;
+
+        static {
+            try {
+                DONE = MethodHandles.lookup().findVarHandle(Call.class, "done", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Opcode op;
+        final MemorySegment dst;
+        final ResponseReader<T> reader;
+        final Thread waiter;
+        final CompletableFuture<T> future;
+        final long deadline;
+        volatile int done; // 0 pending, 1 being completed, 2 done: result and error are set before 2
+        T result;
+        RememException error;
+
+        Call(Opcode op, MemorySegment dst, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future, long deadline) {
+            this.op = op;
+            this.dst = dst;
+            this.reader = reader;
+            this.waiter = waiter;
+            this.future = future;
+            this.deadline = deadline;
+        }
+
+        boolean isDone() {
+            return done == 2;
+        }
+
+        void complete(FrameHeader h, ByteBuf body) {
+            T r;
+            try {
+                r = reader.read(h, body);
+            } catch (RememException e) {
+                fail(e);
+                return;
+            } catch (RuntimeException e) {
+                fail(new RememException(ErrorCode.INTERNAL, String.valueOf(e), e));
+                return;
+            }
+            succeed(r);
+        }
+
+        void succeed(T r) {
+            if (DONE.compareAndSet(this, 0, 1)) {
+                result = r;
+                done = 2;
+                if (future != null) {
+                    future.complete(r);
+                } else {
+                    LockSupport.unpark(waiter);
+                }
+            }
+        }
+
+        void fail(RememException e) {
+            if (DONE.compareAndSet(this, 0, 1)) {
+                error = e;
+                done = 2;
+                if (future != null) {
+                    future.completeExceptionally(e);
+                } else {
+                    LockSupport.unpark(waiter);
+                }
+            }
+        }
+    }
+}
