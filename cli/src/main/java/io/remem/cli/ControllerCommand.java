@@ -2,7 +2,10 @@ package io.remem.cli;
 
 import io.remem.controller.Controller;
 import io.remem.controller.ControllerConfig;
+import io.remem.bench.Units;
 import io.remem.protocol.Limits;
+import io.remem.protocol.RememException;
+import io.remem.protocol.TenantName;
 import io.remem.transport.HostPort;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,6 +21,9 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "controller", mixinStandardHelpOptions = true,
         description = "Run the controller: membership, placement, tenants and quotas. Runs until interrupted.")
 final class ControllerCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--listen", required = true, converter = Converters.Endpoint.class, paramLabel = "HOST:PORT",
             description = "Where memory nodes and clients connect.")
     HostPort listen;
@@ -50,26 +56,40 @@ final class ControllerCommand implements Callable<Integer> {
         if (Long.bitCount(slabSize) != 1 || slabSize < (1L << Limits.MIN_SLAB_SHIFT) || slabSize > (1L << Limits.MAX_SLAB_SHIFT)) {
             throw new IllegalArgumentException("--slab-size: " + slabSize + " must be a power of two from 1m to 4g");
         }
+        if (heartbeat.isZero() || heartbeat.isNegative()) {
+            throw new IllegalArgumentException("--heartbeat-interval: must be positive");
+        }
+        if (nodeTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("--node-timeout: " + nodeTimeout.toMillis() + " ms must be at least twice"
+                    + " --heartbeat-interval (" + heartbeat.toMillis() + " ms), or one late heartbeat kills a node");
+        }
         Map<String, Long> perTenant = new HashMap<>();
         quotas.forEach((tenant, size) -> {
             try {
-                perTenant.put(tenant, io.remem.bench.Units.parseBytes(size, "--quota " + tenant));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(e.getMessage());
+                TenantName.check(tenant);
+            } catch (RememException e) {
+                throw new IllegalArgumentException("--quota " + tenant + "=" + size + ": " + e.detail());
             }
+            perTenant.put(tenant, Units.parseBytes(size, "--quota " + tenant));
         });
         ControllerConfig config = new ControllerConfig(listen, dataDir)
                 .withSlabShift(Long.numberOfTrailingZeros(slabSize))
                 .withHeartbeat(heartbeat, nodeTimeout)
                 .withQuotas(defaultQuota, perTenant);
-        Controller controller = Controller.start(config);
+        Controller controller;
+        try {
+            controller = Controller.start(config);
+        } catch (RememException e) {
+            throw new IllegalArgumentException(e.detail()); // names the data dir or the listen address
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             controller.close();
             stopped.countDown();
         }, "remem-shutdown"));
-        System.out.println("remem controller listening on " + controller.address() + ", metadata in " + dataDir.toAbsolutePath());
-        System.out.flush();
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.println("remem controller listening on " + controller.address() + ", metadata in " + dataDir.toAbsolutePath());
+        out.flush();
         stopped.await();
         return 0;
     }

@@ -11,6 +11,7 @@ import io.remem.embedded.EmbeddedCluster;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -21,6 +22,9 @@ import java.util.concurrent.Callable;
                 + " over a far array several times larger than the local cache, uniform and then Zipf(0.99),"
                 + " checking every read against what was written. Exits 0 only if every check passed.")
 final class DemoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--footprint", defaultValue = "1g", converter = Converters.Bytes.class, paramLabel = "SIZE",
             description = "Size of the far array (default: ${DEFAULT-VALUE}).")
     long footprint;
@@ -70,18 +74,21 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--" + e.getMessage().replaceFirst("^cacheBytes", "cache")
                     .replaceFirst("^blockSize", "block-size").replaceFirst("^write ratio", "write-ratio"));
         }
-        System.out.printf(Locale.ROOT, "remem demo: %d memory nodes on loopback, %s far array, %s local cache (%s of it),"
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "remem demo: %d memory nodes on loopback, %s far array, %s local cache (%s of it),"
                         + " %s blocks,%n%d threads doing 64-byte ops (%s writes), %s uniform then %s Zipf(%.2f)%n",
                 nodes, Units.bytes(footprint), Units.bytes(cache), Units.percent((double) cache / footprint),
                 Units.bytes(blockSize), threads, Units.percent(writeRatio), Units.nanos(duration.toNanos() / 2.0),
                 Units.nanos(duration.toNanos() / 2.0), DemoConfig.ZIPF_THETA);
+        out.flush();
         long capacityPerNode = footprint + (256L << 20); // lazily backed: only what is written is used
         long start = System.nanoTime();
         try (EmbeddedCluster cluster = EmbeddedCluster.builder().nodes(nodes).nodeCapacity(capacityPerNode).start();
              RememSession session = cluster.connect(options)) {
             DemoWorkload.Result result = new DemoWorkload(session.memory(), config, Progress.onConsole(System.err)).run();
-            DemoReport.print(result, System.out);
-            System.out.printf(Locale.ROOT, "total time %s%n", Units.nanos(System.nanoTime() - start));
+            DemoReport.print(result, out);
+            out.printf(Locale.ROOT, "total time %s%n", Units.nanos(System.nanoTime() - start));
+            out.flush();
             return result.passed() ? 0 : 1;
         }
     }

@@ -26,9 +26,14 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code; for tests and for {@link #main}. */
+    /** Runs the command line and returns its exit code. */
     public static int run(String... args) {
         Logging.configure(args);
+        return commandLine().execute(args);
+    }
+
+    /** The command line with remem's error handling: a known error prints one line naming what was wrong. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof RememException || ex instanceof IllegalArgumentException) {
@@ -37,7 +42,7 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
-        return cli.execute(args);
+        return cli;
     }
 
     @Override

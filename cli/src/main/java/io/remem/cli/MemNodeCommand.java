@@ -2,6 +2,8 @@ package io.remem.cli;
 
 import io.remem.memnode.MemNode;
 import io.remem.memnode.MemNodeConfig;
+import io.remem.protocol.Limits;
+import io.remem.protocol.RememException;
 import io.remem.transport.HostPort;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +16,9 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "memnode", mixinStandardHelpOptions = true,
         description = "Run a memory node: lend this machine's RAM to the cluster. Runs until interrupted.")
 final class MemNodeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--listen", required = true, converter = Converters.Endpoint.class, paramLabel = "HOST:PORT",
             description = "Where clients connect; port 0 picks a free one.")
     HostPort listen;
@@ -36,16 +41,30 @@ final class MemNodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        MemNode node = MemNode.start(new MemNodeConfig(listen, advertise, capacity, controller, ioThreads,
-                Duration.ofSeconds(10)));
+        if (capacity < Limits.SLAB_GRANULE) {
+            throw new IllegalArgumentException("--capacity: " + capacity + " bytes is below the minimum of 64k");
+        }
+        if (ioThreads < 0 || ioThreads > 256) {
+            throw new IllegalArgumentException("--io-threads: " + ioThreads + " is outside 0..256");
+        }
+        if (advertise != null && advertise.isBlank()) {
+            throw new IllegalArgumentException("--advertise: must not be empty");
+        }
+        MemNode node;
+        try {
+            node = MemNode.start(new MemNodeConfig(listen, advertise, capacity, controller, ioThreads, Duration.ofSeconds(10)));
+        } catch (RememException e) {
+            throw new IllegalArgumentException("--listen " + listen + ": " + e.detail());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
             stopped.countDown();
         }, "remem-shutdown"));
-        System.out.println("remem memnode serving " + io.remem.bench.Units.bytes(capacity) + " on " + node.address()
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.println("remem memnode serving " + io.remem.bench.Units.bytes(capacity) + " on " + node.address()
                 + " (" + node.transportKind() + "), controller " + controller);
-        System.out.flush();
+        out.flush();
         stopped.await();
         return 0;
     }

@@ -7,7 +7,7 @@ import io.remem.transport.HostPort;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -15,16 +15,20 @@ import java.util.concurrent.Callable;
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show memory nodes, their usage, and tenants, as the controller sees them.")
 final class StatusCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--controller", required = true, converter = Converters.Endpoint.class, paramLabel = "HOST:PORT")
     HostPort controller;
 
     @Override
     public Integer call() {
-        print(Remem.status(controller.toString()), System.out);
+        print(Remem.status(controller.toString()), spec.commandLine().getOut());
+        spec.commandLine().getOut().flush();
         return 0;
     }
 
-    static void print(ClusterStatus status, PrintStream out) {
+    static void print(ClusterStatus status, PrintWriter out) {
         out.printf(Locale.ROOT, "slab size %s; %d memory node(s), %d alive%n", Units.bytes(status.slabSize()),
                 status.nodes().size(), status.nodes().stream().filter(ClusterStatus.Node::alive).count());
         out.printf(Locale.ROOT, "%-6s %-22s %-6s %10s %10s %10s %7s %10s%n",

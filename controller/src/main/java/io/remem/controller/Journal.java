@@ -80,8 +80,10 @@ final class Journal implements AutoCloseable {
             return entries;
         }
         try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            byte[] magic = new byte[MAGIC.length];
-            in.readFully(magic);
+            byte[] magic = in.readNBytes(MAGIC.length);
+            if (magic.length == 0) {
+                return entries; // created and never written: the magic and all entries come in one atomic rename
+            }
             if (!java.util.Arrays.equals(magic, MAGIC)) {
                 throw new RememException(ErrorCode.INVALID_ARGUMENT, file + " is not a remem controller journal");
             }
@@ -106,7 +108,13 @@ final class Journal implements AutoCloseable {
                     log.warn("journal {}: entry {} fails its checksum; ignoring it and all after it", file, entries.size());
                     break;
                 }
-                entries.add(decode(payload));
+                try {
+                    entries.add(decode(payload));
+                } catch (IOException e) {
+                    // An intact entry we cannot read was written by a newer remem: skipping it would lose it.
+                    throw new RememException(ErrorCode.INVALID_ARGUMENT, "journal " + file + ": entry " + entries.size()
+                            + " cannot be read (" + e.getMessage() + "); was it written by a newer remem?", e);
+                }
             }
         } catch (EOFException torn) {
             log.warn("journal {}: the last entry is incomplete (a crash mid-write); ignoring it", file);

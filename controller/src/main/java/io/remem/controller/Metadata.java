@@ -222,10 +222,11 @@ final class Metadata implements AutoCloseable {
         }
         lock.lock();
         try {
-            TenantUsage usage = tenants.computeIfAbsent(tenant, t -> new TenantUsage());
+            TenantUsage usage = tenants.get(tenant);
+            long held = usage == null ? 0 : usage.bytes;
             long total = (count - 1) * slabSize + Limits.roundToGranule(bytes - (count - 1) * slabSize);
-            if (usage.bytes + total > quota) {
-                throw new RememException(ErrorCode.QUOTA_EXCEEDED, "tenant " + tenant + " holds " + usage.bytes
+            if (held + total > quota) {
+                throw new RememException(ErrorCode.QUOTA_EXCEEDED, "tenant " + tenant + " holds " + held
                         + " bytes; " + total + " more would exceed its quota of " + quota + " bytes");
             }
             List<NodeRecord> all = new ArrayList<>(nodes.values());

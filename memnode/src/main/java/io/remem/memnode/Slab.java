@@ -24,7 +24,8 @@ final class Slab {
     static final long CHUNK_SIZE = 1L << CHUNK_SHIFT;
     private static final long CHUNK_MASK = CHUNK_SIZE - 1;
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(MemorySegment[].class);
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG;
+    /** Atomics work on little-endian words: what {@code JAVA_LONG} is on x86-64 and AArch64 clients. */
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final long id;
     private final int tenant;
@@ -32,8 +33,8 @@ final class Slab {
     private final Capacity capacity;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] chunks;
-    private int backedChunks; // guarded by this
-    private boolean deleted;  // guarded by this
+    private int backedChunks;         // guarded by this
+    private volatile boolean deleted; // written under this
 
     Slab(long id, int tenant, long size, Capacity capacity) {
         this.id = id;
@@ -70,6 +71,7 @@ final class Slab {
     /** Appends {@code length} bytes at {@code offset} to {@code out}; unbacked chunks read as zeros. */
     void read(long offset, int length, ByteBuf out) {
         checkRange(offset, length);
+        checkLive();
         try {
             while (length > 0) {
                 int n = (int) Math.min(length, CHUNK_SIZE - (offset & CHUNK_MASK));
@@ -87,14 +89,46 @@ final class Slab {
         }
     }
 
-    /** Backs every chunk that {@code [offset, offset + length)} touches, so a write there cannot fail halfway. */
+    /**
+     * Backs every chunk that {@code [offset, offset + length)} touches, so a write there cannot fail halfway. The
+     * capacity for all of them is taken at once: if it is not there, nothing is backed.
+     */
     void backRange(long offset, int length) {
         checkRange(offset, length);
+        checkLive();
         if (length == 0) {
             return;
         }
-        for (long c = offset >>> CHUNK_SHIFT, last = (offset + length - 1) >>> CHUNK_SHIFT; c <= last; c++) {
-            backedChunk(c << CHUNK_SHIFT);
+        int first = (int) (offset >>> CHUNK_SHIFT);
+        int last = (int) ((offset + length - 1) >>> CHUNK_SHIFT);
+        for (int c = first; c <= last; c++) {
+            if (CHUNKS.getAcquire(chunks, c) == null) {
+                backChunks(first, last);
+                return;
+            }
+        }
+    }
+
+    private synchronized void backChunks(int first, int last) {
+        if (deleted) {
+            throw deletedError();
+        }
+        int missing = 0;
+        for (int c = first; c <= last; c++) {
+            missing += chunks[c] == null ? 1 : 0;
+        }
+        capacity.back((long) missing << CHUNK_SHIFT, id);
+        int installed = 0;
+        try {
+            for (int c = first; c <= last; c++) {
+                if (chunks[c] == null) {
+                    installChunk(c);
+                    installed++;
+                }
+            }
+        } catch (RememException e) {
+            capacity.unback((long) (missing - installed - 1) << CHUNK_SHIFT); // the failed chunk gave back its own
+            throw e;
         }
     }
 
@@ -117,6 +151,7 @@ final class Slab {
     /** Atomically sets the word at {@code offset} to {@code desired} if it is {@code expected}; returns the old value. */
     long compareAndExchange(long offset, long expected, long desired) {
         checkWord(offset);
+        checkLive();
         try {
             MemorySegment chunk = chunk(offset);
             if (chunk == null) {
@@ -178,6 +213,12 @@ final class Slab {
             throw deletedError();
         }
         capacity.back(CHUNK_SIZE, id);
+        return installChunk(index);
+    }
+
+    /** Allocates chunk {@code index}, whose capacity the caller has taken. Called under this. */
+    private MemorySegment installChunk(int index) {
+        MemorySegment chunk;
         try {
             chunk = arena.allocate(CHUNK_SIZE, 4096); // zero-filled
         } catch (OutOfMemoryError | RuntimeException e) {
@@ -187,6 +228,13 @@ final class Slab {
         backedChunks++;
         CHUNKS.setRelease(chunks, index, chunk);
         return chunk;
+    }
+
+    /** Fails fast on a deleted slab; accesses that race with a delete are caught by the arena instead. */
+    private void checkLive() {
+        if (deleted) {
+            throw deletedError();
+        }
     }
 
     private RememException deletedError() {

@@ -46,9 +46,12 @@ final class SlabStore {
         }
         capacity.reserveSlab(size, slabId);
         Slab slab = new Slab(slabId, owner, size, capacity);
-        if (slabs.putIfAbsent(slabId, slab) != null) {
+        Slab winner = slabs.putIfAbsent(slabId, slab);
+        if (winner != null) {
             capacity.releaseSlab(size);
-            throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+            if (winner.tenant() != owner || winner.size() != size) {
+                throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+            }
         }
     }
 

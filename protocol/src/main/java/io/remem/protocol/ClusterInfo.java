@@ -28,6 +28,10 @@ public record ClusterInfo(int slabShift, long quota, long used, int defaultRepli
         long quota = Bodies.readNonNegativeLong(body, "clusterInfo.quota");
         long used = Bodies.readNonNegativeLong(body, "clusterInfo.used");
         int replication = Bodies.readUnsignedByte(body, "clusterInfo.defaultReplication");
+        if (replication < 1 || replication > Limits.MAX_REPLICATION) {
+            throw RememException.malformed("clusterInfo.defaultReplication: " + replication + " is outside 1.."
+                    + Limits.MAX_REPLICATION);
+        }
         int live = Bodies.readCount(body, Integer.MAX_VALUE, "clusterInfo.liveNodes");
         Bodies.expectEnd(body, "clusterInfo");
         return new ClusterInfo(shift, quota, used, replication, live);

@@ -54,8 +54,12 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
 
     public static ClusterStatus decode(ByteBuf body) {
         int shift = Bodies.readUnsignedByte(body, "status.slabShift");
+        if (shift < Limits.MIN_SLAB_SHIFT || shift > Limits.MAX_SLAB_SHIFT) {
+            throw RememException.malformed("status.slabShift: " + shift + " is outside "
+                    + Limits.MIN_SLAB_SHIFT + ".." + Limits.MAX_SLAB_SHIFT);
+        }
         int nodeCount = Bodies.readCount(body, MAX_ENTRIES, "status.nodeCount");
-        List<Node> nodes = new ArrayList<>(nodeCount);
+        List<Node> nodes = new ArrayList<>(Math.min(nodeCount, body.readableBytes() / 40));
         for (int i = 0; i < nodeCount; i++) {
             nodes.add(new Node(
                     Bodies.readNonNegativeLong(body, "node.id"),
@@ -69,7 +73,7 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                     Bodies.readNonNegativeLong(body, "node.millisSinceHeartbeat")));
         }
         int tenantCount = Bodies.readCount(body, MAX_ENTRIES, "status.tenantCount");
-        List<Tenant> tenants = new ArrayList<>(tenantCount);
+        List<Tenant> tenants = new ArrayList<>(Math.min(tenantCount, body.readableBytes() / 22));
         for (int i = 0; i < tenantCount; i++) {
             tenants.add(new Tenant(
                     Bodies.readString(body, "tenant.name"),

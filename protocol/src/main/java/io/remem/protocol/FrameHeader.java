@@ -48,6 +48,9 @@ public final class FrameHeader {
      * prefix (for transports that read into NIO buffers).
      */
     public FrameHeader read(java.nio.ByteBuffer header) {
+        if (header.order() != java.nio.ByteOrder.BIG_ENDIAN) {
+            throw new IllegalArgumentException("frame headers are big-endian; the buffer is " + header.order());
+        }
         if (header.remaining() < Wire.HEADER_BYTES) {
             throw RememException.malformed("header of " + header.remaining() + " bytes is shorter than " + Wire.HEADER_BYTES);
         }

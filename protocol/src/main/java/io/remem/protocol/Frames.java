@@ -76,7 +76,14 @@ public final class Frames {
 
     private static String truncate(String message) {
         String m = message == null ? "" : message;
-        // Leave room for multi-byte characters: MAX_STRING_BYTES / 4 characters always fit.
-        return m.length() > Wire.MAX_STRING_BYTES / 4 ? m.substring(0, Wire.MAX_STRING_BYTES / 4) : m;
+        // MAX_STRING_BYTES / 4 chars always fit in UTF-8. Never cut a surrogate pair in half.
+        int keep = Wire.MAX_STRING_BYTES / 4;
+        if (m.length() <= keep) {
+            return m;
+        }
+        if (Character.isHighSurrogate(m.charAt(keep - 1))) {
+            keep--;
+        }
+        return m.substring(0, keep);
     }
 }

@@ -7,6 +7,12 @@ import io.netty.buffer.ByteBuf;
  * {@code nodeId} is 0 for a node that has never registered, else the id the controller gave it before.
  */
 public record NodeRegister(long nodeId, String host, int port, long capacity) {
+    public NodeRegister {
+        if (port < 1 || port > 65535) {
+            throw RememException.malformed("register.port: " + port + " is outside 1..65535");
+        }
+    }
+
     public void encode(ByteBuf out) {
         out.writeLong(nodeId);
         Bodies.writeString(out, host);

@@ -4,6 +4,12 @@ import io.netty.buffer.ByteBuf;
 
 /** One copy of a slab: the memory node that holds it and where to reach that node. */
 public record Replica(long nodeId, String host, int port) {
+    public Replica {
+        if (port < 1 || port > 65535) {
+            throw RememException.malformed("replica port " + port + " is outside 1..65535");
+        }
+    }
+
     public void encode(ByteBuf out) {
         out.writeLong(nodeId);
         Bodies.writeString(out, host);

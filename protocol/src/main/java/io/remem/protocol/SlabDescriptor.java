@@ -9,6 +9,10 @@ import java.util.List;
 public record SlabDescriptor(long slabId, long size, List<Replica> replicas) {
     public SlabDescriptor {
         replicas = List.copyOf(replicas);
+        if (replicas.isEmpty() || replicas.size() > Limits.MAX_REPLICATION) {
+            throw RememException.malformed("slab " + slabId + ": " + replicas.size() + " replicas is outside 1.."
+                    + Limits.MAX_REPLICATION);
+        }
     }
 
     public Replica primary() {

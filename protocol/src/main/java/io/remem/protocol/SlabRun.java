@@ -12,6 +12,9 @@ public record SlabRun(List<SlabDescriptor> slabs) {
 
     public SlabRun {
         slabs = List.copyOf(slabs);
+        if (slabs.isEmpty()) {
+            throw RememException.malformed("slab run: a run holds at least one slab");
+        }
         for (int i = 1; i < slabs.size(); i++) {
             if (slabs.get(i).slabId() != slabs.get(i - 1).slabId() + 1) {
                 throw RememException.malformed("slab run: ids are not consecutive");
@@ -43,7 +46,7 @@ public record SlabRun(List<SlabDescriptor> slabs) {
         if (n == 0) {
             throw RememException.malformed("run.count: a run holds at least one slab");
         }
-        List<SlabDescriptor> slabs = new ArrayList<>(n);
+        List<SlabDescriptor> slabs = new ArrayList<>(Math.min(n, body.readableBytes() / 30));
         for (int i = 0; i < n; i++) {
             slabs.add(SlabDescriptor.decode(body));
         }

@@ -49,8 +49,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * whose caller does not wait (a write-back) starts a reaper virtual thread that leads until nothing is pending.
  * Blocking happens in socket reads and parks, so virtual threads never pin their carriers.
  *
- * <p>A watchdog fails calls that outlive their timeout and closes the link if the node stops answering
- * altogether; every pending call then fails with {@link ErrorCode#CONNECTION_CLOSED}.
+ * <p>A watchdog closes the link when any request outlives its timeout; every pending call then fails, the overdue
+ * ones with {@link ErrorCode#TIMEOUT} and the rest with {@link ErrorCode#CONNECTION_CLOSED}, and the next request
+ * opens a fresh link.
  */
 public final class DirectLink implements AutoCloseable {
     private static final long FOLLOWER_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -73,7 +74,6 @@ public final class DirectLink implements AutoCloseable {
     private final ScheduledFuture<?> watchdog;
     private volatile int session;
     private volatile RememException broken;
-    private volatile long lastFrameNanos = System.nanoTime();
 
     private DirectLink(SocketChannel channel, String remote, Duration timeout) {
         this.channel = channel;
@@ -187,10 +187,12 @@ public final class DirectLink implements AutoCloseable {
             throw new RememException(ErrorCode.TOO_LARGE, op + " body of " + bodyBytes + " bytes");
         }
         long id = ids.getAndIncrement();
-        if (pending.isEmpty()) {
-            lastFrameNanos = System.nanoTime(); // idle time before this request is not silence
-        }
+        c.id = id;
         pending.put(id, c);
+        if (broken != null) { // failed between the check above and the put: the failure sweep may have missed c
+            pending.remove(id);
+            throw new RememException(broken.code(), broken.detail(), broken);
+        }
         writeLock.lock();
         try {
             out.clear();
@@ -226,6 +228,7 @@ public final class DirectLink implements AutoCloseable {
         while (!c.isDone()) {
             RememException b = broken;
             if (b != null) {
+                pending.remove(c.id, c);
                 c.fail(b); // no-op if a response or the failure sweep got there first
                 break;
             }
@@ -306,7 +309,6 @@ public final class DirectLink implements AutoCloseable {
             if (!h.isResponse()) {
                 throw RememException.malformed(remote + " sent a request on a client link");
             }
-            lastFrameNanos = System.nanoTime();
             int bodyBytes = length - Wire.HEADER_BYTES;
             Call<?> c = pending.remove(h.requestId());
             if (c == null) {
@@ -337,6 +339,9 @@ public final class DirectLink implements AutoCloseable {
             fail(new RememException(ErrorCode.CONNECTION_CLOSED, "connection to " + remote + " failed: " + e.getMessage(), e));
         } catch (RememException e) {
             fail(new RememException(ErrorCode.CONNECTION_CLOSED, "bad response from " + remote + ": " + e.detail(), e));
+        } catch (RuntimeException e) {
+            // For example a destination segment closed under us: the frame is half read, so the link is unusable.
+            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "reading from " + remote + " failed: " + e, e));
         }
     }
 
@@ -366,24 +371,18 @@ public final class DirectLink implements AutoCloseable {
 
     // ------------------------------------------------------------------ failure
 
+    /**
+     * A request unanswered past its deadline fails the whole link. A memory node answers a connection's requests in
+     * order, so one overdue answer means the node is hung or the network is; and the thread waiting for it may be
+     * the leader, blocked in a socket read that only closing the channel can wake.
+     */
     private void expire() {
-        if (pending.isEmpty()) {
-            return;
-        }
         long now = System.nanoTime();
-        for (Map.Entry<Long, Call<?>> e : pending.entrySet()) {
-            Call<?> c = e.getValue();
+        for (Call<?> c : pending.values()) {
             if (now - c.deadline > 0) {
-                if (lastFrameNanos - (c.deadline - timeoutNanos) < 0) {
-                    // Not a single response since this call was sent: the node is gone or hung.
-                    fail(new RememException(ErrorCode.TIMEOUT, remote + " sent nothing for "
-                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
-                    return;
-                }
-                if (pending.remove(e.getKey(), c)) {
-                    c.fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
-                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
-                }
+                fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
+                return;
             }
         }
     }
@@ -430,6 +429,7 @@ public final class DirectLink implements AutoCloseable {
         final Thread waiter;
         final CompletableFuture<T> future;
         final long deadline;
+        long id; // set by send before the call is published
         volatile int done; // 0 pending, 1 being completed, 2 done: result and error are set before 2
         T result;
         RememException error;

@@ -31,6 +31,9 @@ public record HostPort(String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
+        if (host.isBlank()) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, what + ": no host in '" + text + "'");
+        }
         int port;
         try {
             port = Integer.parseInt(t.substring(colon + 1));

@@ -3,14 +3,14 @@ package io.remem.bench.demo;
 import io.remem.bench.Units;
 import io.remem.client.CacheStats;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /** Prints a {@link DemoWorkload.Result} as a short table a person can read at a glance. */
 public final class DemoReport {
     private DemoReport() {}
 
-    public static void print(DemoWorkload.Result r, PrintStream out) {
+    public static void print(DemoWorkload.Result r, PrintWriter out) {
         out.println();
         out.printf(Locale.ROOT, "%-11s %10s %8s %9s %9s %9s %10s %10s %7s%n",
                 "phase", "ops/s", "hit rate", "AMAT", "p50", "p99", "fetched", "written", "dirty×");

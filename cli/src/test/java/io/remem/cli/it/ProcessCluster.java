@@ -1,0 +1,121 @@
+package io.remem.cli.it;
+
+import io.remem.client.Remem;
+import io.remem.protocol.ClusterStatus;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A controller and memory nodes, each in its own JVM, on loopback. The controller listens on a fixed port so it
+ * can be killed and restarted in place.
+ */
+final class ProcessCluster implements AutoCloseable {
+    static final Duration START = Duration.ofSeconds(30);
+
+    private final Path dir;
+    private final int controllerPort;
+    private final List<String> controllerArgs;
+    private RememProcess controller;
+    private final List<RememProcess> nodes = new ArrayList<>();
+
+    private ProcessCluster(Path dir, int controllerPort, List<String> controllerArgs) {
+        this.dir = dir;
+        this.controllerPort = controllerPort;
+        this.controllerArgs = controllerArgs;
+    }
+
+    /** Starts a controller (with extra {@code controllerArgs}) and {@code nodes} memory nodes of {@code capacity}. */
+    static ProcessCluster start(Path dir, int nodes, String capacity, String... controllerArgs) throws Exception {
+        ProcessCluster c = new ProcessCluster(dir, freePort(), List.of(controllerArgs));
+        try {
+            c.startController();
+            for (int i = 0; i < nodes; i++) {
+                c.startNode(capacity);
+            }
+            c.awaitLiveNodes(nodes);
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    String controllerAddress() {
+        return "127.0.0.1:" + controllerPort;
+    }
+
+    void startController() throws Exception {
+        List<String> args = new ArrayList<>(List.of("controller", "--listen", controllerAddress(),
+                "--data-dir", dir.resolve("controller-data").toString(),
+                "--heartbeat-interval", "200ms", "--node-timeout", "1500ms"));
+        args.addAll(controllerArgs);
+        controller = RememProcess.start("controller", dir.resolve("logs"), args.toArray(new String[0]));
+        controller.await("remem controller listening on (\\S+)", START);
+    }
+
+    RememProcess startNode(String capacity) throws Exception {
+        RememProcess n = RememProcess.start("memnode-" + nodes.size(), dir.resolve("logs"), "memnode",
+                "--listen", "127.0.0.1:0", "--capacity", capacity, "--controller", controllerAddress());
+        n.await("remem memnode serving .* on (\\S+)", START);
+        nodes.add(n);
+        return n;
+    }
+
+    RememProcess controller() {
+        return controller;
+    }
+
+    List<RememProcess> nodes() {
+        return nodes;
+    }
+
+    ClusterStatus status() {
+        return Remem.status(controllerAddress());
+    }
+
+    /** Waits until the controller counts {@code n} live memory nodes. */
+    ClusterStatus awaitLiveNodes(int n) throws InterruptedException {
+        return awaitStatus(s -> s.nodes().stream().filter(ClusterStatus.Node::alive).count() == n,
+                n + " live memory nodes");
+    }
+
+    ClusterStatus awaitStatus(java.util.function.Predicate<ClusterStatus> condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + START.toNanos();
+        RuntimeException last = null;
+        ClusterStatus s = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                s = status();
+                if (condition.test(s)) {
+                    return s;
+                }
+            } catch (RuntimeException e) {
+                last = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("timed out waiting for " + what + "; last status " + s
+                + (last == null ? "" : "; last error " + last), last);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (RememProcess n : nodes) {
+            n.close();
+        }
+        if (controller != null) {
+            controller.close();
+        }
+    }
+}

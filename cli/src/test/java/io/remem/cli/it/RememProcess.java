@@ -1,0 +1,114 @@
+package io.remem.cli.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@code remem} command running in its own JVM, as in production: started from this test's classpath, its
+ * output captured to a log file, and killable with SIGKILL.
+ */
+final class RememProcess implements AutoCloseable {
+    private final String name;
+    private final Process process;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Path log;
+
+    private RememProcess(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        Thread.ofPlatform().daemon().name("output-" + name).start(this::pump);
+    }
+
+    static RememProcess start(String name, Path logDir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.add("-Xmx256m");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-XX:TieredStopAtLevel=1"); // these JVMs live seconds: start fast rather than peak
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("io.remem.cli.Main");
+        cmd.addAll(List.of(args));
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new RememProcess(name, p, log);
+    }
+
+    private void pump() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+             PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+                w.println(line);
+            }
+        } catch (IOException e) {
+            // process gone
+        }
+    }
+
+    /** Waits for an output line matching {@code regex} and returns its first group. */
+    String await(String regex, Duration timeout) throws InterruptedException {
+        Pattern p = Pattern.compile(regex);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen = 0;
+        while (System.nanoTime() < deadline) {
+            for (; seen < lines.size(); seen++) {
+                Matcher m = p.matcher(lines.get(seen));
+                if (m.find()) {
+                    return m.groupCount() > 0 ? m.group(1) : m.group();
+                }
+            }
+            if (!process.isAlive() && seen >= lines.size()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + " before printing /"
+                        + regex + "/; output:\n" + String.join("\n", lines));
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException(name + " did not print /" + regex + "/ within " + timeout + "; output:\n"
+                + String.join("\n", lines));
+    }
+
+    String output() {
+        return String.join("\n", lines);
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, exactly what a crash looks like. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+}

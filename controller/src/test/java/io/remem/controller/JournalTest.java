@@ -1,0 +1,359 @@
+package io.remem.controller;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+class JournalTest {
+    private static final byte[] MAGIC = "REMEMJ1\n".getBytes(StandardCharsets.US_ASCII);
+
+    @TempDir
+    Path dir;
+
+    private Path file() {
+        return dir.resolve(Journal.FILE_NAME);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Slab holds a long[], so records are compared through a value view; everything else by record equality. */
+    private static Object view(Journal.Entry e) {
+        if (e instanceof Journal.Slab(long id, String tenant, long size, long[] replicas)) {
+            return List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList());
+        }
+        return e;
+    }
+
+    private static void assertSameEntries(List<Journal.Entry> actual, List<? extends Journal.Entry> expected) {
+        assertThat(actual.stream().map(JournalTest::view).toList())
+                .containsExactlyElementsOf(expected.stream().map(JournalTest::view).toList());
+    }
+
+    private List<Journal.Entry> replayFresh() {
+        try (Journal j = Journal.open(dir)) {
+            return j.replay();
+        }
+    }
+
+    /** One framed entry as the format documents it: u32 length, u32 crc32c(payload), payload. */
+    private static byte[] rawEntry(byte[] payload) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        CRC32C crc = new CRC32C();
+        crc.update(payload);
+        out.writeInt(payload.length);
+        out.writeInt((int) crc.getValue());
+        out.write(payload);
+        return bytes.toByteArray();
+    }
+
+    private static final List<Journal.Entry> SAMPLE = List.of(
+            new Journal.Layout(26),
+            new Journal.Watermark(17, 4),
+            new Journal.Node(1, "mem-1.example.org", 7001, 64L << 30),
+            new Journal.Node(3, "10.0.0.3", 65535, Long.MAX_VALUE),
+            new Journal.Slab(5, "tenant-a", 1L << 26, new long[] {1, 3, 2}),
+            new Journal.Slab(6, "tenant_b.x", 64 << 10, new long[] {3}),
+            new Journal.Slab(7, "t", 1L << 32, new long[0]),
+            new Journal.SlabFreed(5),
+            new Journal.Watermark(Long.MAX_VALUE - 1, 1L << 40));
+
+    // ------------------------------------------------------------------ round trips
+
+    @Test
+    void everyEntryTypeIsReplayedInOrderWithEqualContents() {
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(SAMPLE.subList(0, 2));
+            j.append(SAMPLE.subList(2, 5));
+            j.append(List.of(SAMPLE.get(5)));
+            j.append(SAMPLE.subList(6, SAMPLE.size()));
+        }
+        List<Journal.Entry> replayed = replayFresh();
+        assertThat(replayed).hasSize(SAMPLE.size());
+        assertSameEntries(replayed, SAMPLE);
+    }
+
+    @Test
+    void slabReplicaArraysKeepTheirOrderAndLength() {
+        long[] replicas = {8, 1, 7, 2, 6, 3, 5, 4};
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of());
+            j.append(List.of(new Journal.Slab(42, "tenant-a", 3 << 20, replicas)));
+        }
+        List<Journal.Entry> replayed = replayFresh();
+        assertThat(replayed).hasSize(1).first().isInstanceOf(Journal.Slab.class);
+        Journal.Slab s = (Journal.Slab) replayed.getFirst();
+        assertThat(s.id()).isEqualTo(42);
+        assertThat(s.tenant()).isEqualTo("tenant-a");
+        assertThat(s.size()).isEqualTo(3 << 20);
+        assertThat(s.replicas()).containsExactly(8, 1, 7, 2, 6, 3, 5, 4);
+    }
+
+    @Test
+    void missingFileReplaysAsEmptyAndOpenCreatesTheDirectory() {
+        Path nested = dir.resolve("a/b/c");
+        try (Journal j = Journal.open(nested)) {
+            assertThat(Files.isDirectory(nested)).isTrue();
+            assertThat(j.replay()).isEmpty();
+        }
+    }
+
+    @Test
+    void emptySnapshotReplaysAsEmpty() {
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of());
+        }
+        assertThat(file()).exists();
+        assertThat(replayFresh()).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ rewrite
+
+    @Test
+    void rewriteReplacesTheContentsAndLeavesNoTemporaryFile() throws IOException {
+        List<Journal.Entry> snapshot = List.of(new Journal.Layout(20), new Journal.Watermark(9, 9),
+                new Journal.Node(2, "h", 1, 10));
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(SAMPLE.subList(0, 4));
+            j.append(SAMPLE.subList(4, SAMPLE.size()));
+            j.rewrite(snapshot);
+        }
+        assertSameEntries(replayFresh(), snapshot);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly(Journal.FILE_NAME);
+        }
+    }
+
+    @Test
+    void appendsAfterARewriteGoToTheNewFile() {
+        List<Journal.Entry> snapshot = List.of(new Journal.Layout(20));
+        List<Journal.Entry> later = List.of(new Journal.SlabFreed(3), new Journal.Node(4, "x", 2, 3));
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(SAMPLE);
+            j.rewrite(snapshot);
+            j.append(later);
+        }
+        List<Journal.Entry> expected = new ArrayList<>(snapshot);
+        expected.addAll(later);
+        assertSameEntries(replayFresh(), expected);
+    }
+
+    @Test
+    void aStaleTemporaryFileFromACrashedRewriteIsNeitherReadNorLeftBehind() throws IOException {
+        Path tmp = dir.resolve(Journal.FILE_NAME + ".tmp");
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(SAMPLE.subList(0, 3));
+        }
+        Files.write(tmp, "garbage from a crash in the middle of a rewrite".getBytes(StandardCharsets.US_ASCII));
+        try (Journal j = Journal.open(dir)) {
+            assertSameEntries(j.replay(), SAMPLE.subList(0, 3));
+            j.rewrite(SAMPLE.subList(0, 2));
+        }
+        assertThat(tmp).doesNotExist();
+        assertSameEntries(replayFresh(), SAMPLE.subList(0, 2));
+    }
+
+    // ------------------------------------------------------------------ damage
+
+    @Test
+    void aTornLastEntryIsIgnoredAndEarlierEntriesSurvive() throws IOException {
+        List<Journal.Entry> kept = SAMPLE.subList(0, 5);
+        Journal.Entry last = new Journal.Slab(99, "tenant-a", 1 << 20, new long[] {1, 2});
+        long before;
+        long after;
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(kept);
+            before = Files.size(file());
+            j.append(List.of(last));
+            after = Files.size(file());
+        }
+        byte[] whole = Files.readAllBytes(file());
+        assertThat(after).isGreaterThan(before + 8);
+        // Every possible tear inside the last entry: in its length, its checksum or its payload.
+        for (long cut = 1; cut < after - before; cut++) {
+            Files.write(file(), Arrays.copyOf(whole, (int) (after - cut)));
+            List<Journal.Entry> replayed = replayFresh();
+            assertThat(replayed.stream().map(JournalTest::view).toList())
+                    .as("last entry torn %d bytes before its end", cut)
+                    .containsExactlyElementsOf(kept.stream().map(JournalTest::view).toList());
+        }
+        // The untouched file still has it.
+        Files.write(file(), whole);
+        assertThat(replayFresh()).hasSize(kept.size() + 1);
+    }
+
+    @Test
+    void aCorruptedPayloadByteStopsReplayAtThatEntry() throws IOException {
+        long firstEnd;
+        long secondEnd;
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(20)));
+            j.append(List.of(new Journal.Node(1, "node-one", 7000, 1 << 30)));
+            firstEnd = Files.size(file());
+            j.append(List.of(new Journal.Node(2, "node-two", 7001, 1 << 30)));
+            secondEnd = Files.size(file());
+            j.append(List.of(new Journal.Node(3, "node-three", 7002, 1 << 30)));
+        }
+        byte[] pristine = Files.readAllBytes(file());
+        // Flip each payload byte of the second Node entry in turn (skip its 8-byte header).
+        for (long pos = firstEnd + 8; pos < secondEnd; pos++) {
+            byte[] bytes = pristine.clone();
+            bytes[(int) pos] ^= 0x20;
+            Files.write(file(), bytes);
+            assertThat(replayFresh())
+                    .as("byte %d of the file flipped", pos)
+                    .containsExactly(new Journal.Layout(20), new Journal.Node(1, "node-one", 7000, 1 << 30));
+        }
+    }
+
+    @Test
+    void aCorruptedChecksumStopsReplayAtThatEntry() throws IOException {
+        long firstEnd;
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(20)));
+            firstEnd = Files.size(file());
+            j.append(List.of(new Journal.SlabFreed(1), new Journal.SlabFreed(2)));
+        }
+        byte[] bytes = Files.readAllBytes(file());
+        bytes[(int) firstEnd + 4] ^= 0x01; // first byte of the first SlabFreed's crc
+        Files.write(file(), bytes);
+        assertThat(replayFresh()).containsExactly(new Journal.Layout(20));
+    }
+
+    @Test
+    void anImpossibleLengthStopsReplay() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(21), new Journal.SlabFreed(7)));
+        }
+        Files.write(file(), new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3}, StandardOpenOption.APPEND);
+        assertThat(replayFresh()).containsExactly(new Journal.Layout(21), new Journal.SlabFreed(7));
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(21)));
+        }
+        Files.write(file(), new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xf0, 0, 0, 0, 0},
+                StandardOpenOption.APPEND);
+        assertThat(replayFresh()).containsExactly(new Journal.Layout(21));
+    }
+
+    @Test
+    void handFramedEntriesInTheDocumentedFormatAreRead() throws IOException {
+        // Pins the on-disk format described in Journal's javadoc, independently of Journal's encoder.
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(MAGIC);
+        file.write(rawEntry(new byte[] {1, 22}));                       // Layout(22)
+        file.write(rawEntry(new byte[] {4, 0, 0, 0, 0, 0, 0, 0, 9}));   // SlabFreed(9)
+        Files.write(file(), file.toByteArray());
+        assertThat(replayFresh()).containsExactly(new Journal.Layout(22), new Journal.SlabFreed(9));
+    }
+
+    @Test
+    void anIntactEntryOfAnUnknownTypeIsNotSilentlySkipped() throws IOException {
+        // A well-formed entry this version does not understand (say, from a newer controller) must not be
+        // dropped quietly: recovery would then rewrite the journal without it.
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(MAGIC);
+        file.write(rawEntry(new byte[] {1, 22}));
+        file.write(rawEntry(new byte[] {77, 1, 2, 3}));
+        Files.write(file(), file.toByteArray());
+        assertThat(catchThrowable(this::replayFresh)).isNotNull();
+    }
+
+    @Test
+    void aFileWithTheWrongMagicIsRefused() throws IOException {
+        Files.write(file(), "NOTAJRNL and then some more bytes".getBytes(StandardCharsets.US_ASCII));
+        try (Journal j = Journal.open(dir)) {
+            assertThatThrownBy(j::replay)
+                    .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining(file().toString())
+                    .hasMessageContaining("not a remem controller journal");
+        }
+    }
+
+    @Test
+    void aJournalWithOneMagicByteChangedIsRefused() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(SAMPLE);
+        }
+        byte[] bytes = Files.readAllBytes(file());
+        bytes[6] = '2'; // REMEMJ2
+        Files.write(file(), bytes);
+        assertThatThrownBy(this::replayFresh)
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void aFileShorterThanTheMagicThatIsNotAJournalIsRefused() throws IOException {
+        // The journal is only ever created by an atomic rename of a file that starts with the whole magic, so a
+        // shorter file that does not even start like the magic cannot be a torn journal: it is someone else's.
+        Files.write(file(), "{}\n".getBytes(StandardCharsets.US_ASCII));
+        assertThatThrownBy(this::replayFresh)
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining("not a remem controller journal");
+    }
+
+    // ------------------------------------------------------------------ open and append failures
+
+    @Test
+    void openUnderARegularFileFailsClearly() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain-file"), "x");
+        Path under = plain.resolve("data");
+        assertThatThrownBy(() -> Journal.open(under))
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining("cannot create data directory")
+                .hasMessageContaining(under.toString());
+    }
+
+    @Test
+    void openOnARegularFileFailsClearly() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain-file"), "x");
+        assertThatThrownBy(() -> Journal.open(plain))
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining(plain.toString());
+    }
+
+    @Test
+    void openOnAReadOnlyDirectoryFailsClearly() throws IOException {
+        Path ro = Files.createDirectory(dir.resolve("read-only"));
+        try {
+            Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+            assumeFalse(Files.isWritable(ro), "permissions are not enforced for this user (root?)");
+            assertThatThrownBy(() -> Journal.open(ro))
+                    .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining(ro.toString())
+                    .hasMessageContaining("not writable");
+        } finally {
+            Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    @Test
+    void appendAfterCloseFailsWithARememException() {
+        Journal j = Journal.open(dir);
+        j.rewrite(List.of(new Journal.Layout(20)));
+        j.close();
+        assertThatThrownBy(() -> j.append(List.of(new Journal.SlabFreed(1))))
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL))
+                .hasMessageContaining(file().toString());
+        assertThat(replayFresh()).containsExactly(new Journal.Layout(20));
+    }
+}

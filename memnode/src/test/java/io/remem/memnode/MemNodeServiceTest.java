@@ -1,0 +1,604 @@
+package io.remem.memnode;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Hello;
+import io.remem.protocol.NodeHeartbeat;
+import io.remem.protocol.NodeRegister;
+import io.remem.protocol.NodeRegistered;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.SlabCreate;
+import io.remem.protocol.Wire;
+import io.remem.protocol.WriteRunReader;
+import io.remem.transport.BodyWriter;
+import io.remem.transport.Connections;
+import io.remem.transport.DirectLink;
+import io.remem.transport.EventLoops;
+import io.remem.transport.HostPort;
+import io.remem.transport.Peer;
+import io.remem.transport.RequestHandler;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * A real memory node on loopback TCP, registered with a fake controller that drives it over the node's own
+ * controller link, and used by clients through {@link DirectLink} and raw sockets.
+ */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class MemNodeServiceTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final long MIB = 1L << 20;
+    private static final long CAPACITY = 64 << 20;
+    private static final long ALICE_SLAB = 10;
+    private static final long ALICE_SLAB_2 = 11;
+    private static final long BOB_SLAB = 20;
+    private static final long SLAB_SIZE = MIB;
+
+    private static EventLoops loops;
+    private static FakeController controller;
+    private static Connections.Listener controllerListener;
+    private static MemNode node;
+    /** What the node sent in its first NODE_REGISTER. */
+    private static NodeRegister firstRegistration;
+
+    private final List<DirectLink> links = new ArrayList<>();
+
+    /** Accepts one memory node, registers it as node 1 with a 100 ms heartbeat, and acknowledges heartbeats. */
+    static final class FakeController implements RequestHandler {
+        final AtomicReference<Peer> link = new AtomicReference<>();
+        final AtomicReference<Hello> hello = new AtomicReference<>();
+        final AtomicReference<NodeRegister> registration = new AtomicReference<>();
+        final AtomicReference<NodeHeartbeat> lastHeartbeat = new AtomicReference<>();
+        final AtomicInteger heartbeats = new AtomicInteger();
+        final AtomicInteger registrations = new AtomicInteger();
+
+        @Override
+        public Object onHello(Peer peer, Hello h) {
+            if (h.role() != Role.MEMORY_NODE) {
+                throw new RememException(ErrorCode.WRONG_ROLE, "fake controller accepts memory nodes only");
+            }
+            hello.set(h);
+            link.set(peer);
+            return "memnode";
+        }
+
+        @Override
+        public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
+            switch (h.opcode()) {
+                case NODE_REGISTER -> {
+                    registration.set(NodeRegister.decode(body));
+                    registrations.incrementAndGet();
+                    peer.reply(h, 0, 0, 0, 16, new NodeRegistered(1, 100)::encode);
+                }
+                case NODE_HEARTBEAT -> {
+                    lastHeartbeat.set(NodeHeartbeat.decode(body));
+                    heartbeats.incrementAndGet();
+                    peer.reply(h, 0, 0, 0, 0, BodyWriter.EMPTY);
+                }
+                default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " not served by the fake controller");
+            }
+        }
+    }
+
+    @BeforeAll
+    static void startNode() throws Exception {
+        loops = EventLoops.create("fake-controller", 2);
+        controller = new FakeController();
+        controllerListener = Connections.listen(loops, "127.0.0.1", 0, () -> controller, "fake-controller", WAIT);
+        node = MemNode.start(new MemNodeConfig(new HostPort("127.0.0.1", 0), CAPACITY,
+                new HostPort("127.0.0.1", controllerListener.port())));
+        assertThat(node.awaitRegistered(WAIT)).as("memory node registered").isTrue();
+        assertThat(node.nodeId()).isEqualTo(1);
+        assertThat(controller.link.get()).isNotNull();
+        firstRegistration = controller.registration.get();
+
+        createSlab(ALICE_SLAB, SLAB_SIZE, "alice");
+        createSlab(ALICE_SLAB_2, SLAB_SIZE, "alice");
+        createSlab(BOB_SLAB, SLAB_SIZE, "bob");
+    }
+
+    @AfterAll
+    static void stopNode() {
+        if (node != null) {
+            node.close();
+        }
+        if (controllerListener != null) {
+            controllerListener.close();
+        }
+        if (loops != null) {
+            loops.close();
+        }
+    }
+
+    @AfterEach
+    void closeLinks() {
+        links.forEach(DirectLink::close);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static CompletableFuture<Void> createSlabAsync(long slabId, long size, String tenant) {
+        return controller.link.get().call(Opcode.SLAB_CREATE, slabId, 0, 0, 64, new SlabCreate(size, tenant)::encode,
+                (h, b) -> null);
+    }
+
+    private static void createSlab(long slabId, long size, String tenant) throws Exception {
+        Await.result(createSlabAsync(slabId, size, tenant), WAIT);
+    }
+
+    private static void deleteSlab(long slabId) throws Exception {
+        Await.result(controller.link.get().call(Opcode.SLAB_DELETE, slabId, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> null), WAIT);
+    }
+
+    private DirectLink client(String tenant) {
+        DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
+        links.add(l);
+        l.hello(Role.CLIENT, tenant);
+        return l;
+    }
+
+    private static byte[] read(DirectLink l, long slab, long offset, int length) {
+        byte[] b = new byte[length];
+        l.read(slab, offset, MemorySegment.ofArray(b));
+        return b;
+    }
+
+    /** One WRITEV run. */
+    record Run(long slab, long offset, byte[] data) {}
+
+    private static ByteBuffer writevBody(Run... runs) {
+        ByteBuf body = Unpooled.buffer();
+        for (Run r : runs) {
+            WriteRunReader.writeRunHeader(body, r.slab(), r.offset(), r.data().length);
+            body.writeBytes(r.data());
+        }
+        return body.nioBuffer();
+    }
+
+    private static int writev(DirectLink l, Run... runs) {
+        return l.call(Opcode.WRITEV, 0, 0, runs.length, writevBody(runs), null, (h, b) -> h.length());
+    }
+
+    private static long cas(DirectLink l, long slab, long offset, long expected, long desired) {
+        ByteBuffer body = ByteBuffer.allocate(16).putLong(expected).putLong(desired).flip();
+        return l.call(Opcode.CAS, slab, offset, 8, body, null, (h, b) -> b.readLong());
+    }
+
+    private static long faa(DirectLink l, long slab, long offset, long delta) {
+        ByteBuffer body = ByteBuffer.allocate(8).putLong(delta).flip();
+        return l.call(Opcode.FAA, slab, offset, 8, body, null, (h, b) -> b.readLong());
+    }
+
+    private static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (seed * 17 + i * 13 + (i >>> 7));
+        }
+        return b;
+    }
+
+    private static RememException assertCode(ThrowingCallable call, ErrorCode code) {
+        Throwable t = catchThrowable(call);
+        if (t == null) {
+            throw new AssertionError("expected RememException " + code + " but the call returned normally");
+        }
+        assertThat(t).as("expected RememException " + code).isInstanceOf(RememException.class);
+        assertThat(((RememException) t).code()).as(String.valueOf(t.getMessage())).isEqualTo(code);
+        return (RememException) t;
+    }
+
+    // ------------------------------------------------------------------ registration and control
+
+    @Test
+    void registersWithTheControllerAndSendsHeartbeats() throws Exception {
+        NodeRegister reg = firstRegistration;
+        assertThat(controller.hello.get().role()).isEqualTo(Role.MEMORY_NODE);
+        assertThat(reg.host()).isEqualTo("127.0.0.1");
+        assertThat(reg.port()).isEqualTo(node.address().port());
+        assertThat(reg.capacity()).isEqualTo(CAPACITY);
+        assertThat(reg.nodeId()).isZero();
+        int before = controller.heartbeats.get();
+        Await.until(() -> controller.heartbeats.get() >= before + 2, WAIT, "two more heartbeats");
+        NodeHeartbeat hb = controller.lastHeartbeat.get();
+        assertThat(hb.capacity()).isEqualTo(CAPACITY);
+        assertThat(hb.reservedBytes()).isGreaterThanOrEqualTo(3 * SLAB_SIZE);
+        assertThat(hb.slabCount()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void controllerCreateIsIdempotentAndConflictsAreSlabExists() throws Exception {
+        createSlab(ALICE_SLAB, SLAB_SIZE, "alice"); // same again: fine
+        RememException e = Await.failure(createSlabAsync(ALICE_SLAB, SLAB_SIZE, "bob"), WAIT);
+        assertThat(e.code()).isEqualTo(ErrorCode.SLAB_EXISTS);
+        e = Await.failure(createSlabAsync(77, 12345, "alice"), WAIT);
+        assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        e = Await.failure(createSlabAsync(78, 2 * CAPACITY, "alice"), WAIT);
+        assertThat(e.code()).isIn(ErrorCode.NODE_OUT_OF_MEMORY, ErrorCode.INVALID_ARGUMENT);
+        e = Await.failure(createSlabAsync(79, SLAB_SIZE, "not a valid tenant!"), WAIT);
+        assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void controllerDeleteRemovesTheSlab() throws Exception {
+        createSlab(30, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        writev(alice, new Run(30, 0, pattern(100, 1)));
+        assertThat(read(alice, 30, 0, 100)).isEqualTo(pattern(100, 1));
+        deleteSlab(30);
+        assertCode(() -> read(alice, 30, 0, 100), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> faa(alice, 30, 0, 1), ErrorCode.NO_SUCH_SLAB);
+        deleteSlab(30); // deleting again is fine
+    }
+
+    @Test
+    void reRegistersUnderItsIdAfterTheControllerLinkDropsAndKeepsItsSlabs() throws Exception {
+        DirectLink alice = client("alice");
+        writev(alice, new Run(ALICE_SLAB, 50_000, pattern(32, 8)));
+        Peer old = controller.link.get();
+        int before = controller.registrations.get();
+
+        old.close();
+
+        Await.until(() -> controller.registrations.get() > before, WAIT, "the node registered again");
+        assertThat(controller.link.get()).isNotSameAs(old);
+        assertThat(controller.registration.get().nodeId()).as("re-registers under the id it was given").isEqualTo(1);
+        assertThat(node.nodeId()).isEqualTo(1);
+        // Clients were not affected, and the slabs are still there.
+        assertThat(read(alice, ALICE_SLAB, 50_000, 32)).isEqualTo(pattern(32, 8));
+        // The controller can drive the node over the new link.
+        createSlab(31, SLAB_SIZE, "alice");
+        writev(alice, new Run(31, 0, pattern(8, 1)));
+        assertThat(read(alice, 31, 0, 8)).isEqualTo(pattern(8, 1));
+        deleteSlab(31);
+    }
+
+    @Test
+    void registersOnceTheControllerComesUpAndCloseFreesEverything() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        FakeController late = new FakeController();
+        MemNode second = MemNode.start(new MemNodeConfig(new HostPort("127.0.0.1", 0), 4 * MIB,
+                new HostPort("127.0.0.1", port)));
+        Connections.Listener lateListener = null;
+        try {
+            assertThat(second.nodeId()).isZero();
+            assertThat(second.address().host()).isEqualTo("127.0.0.1");
+            assertThat(second.address().port()).isPositive();
+            lateListener = Connections.listen(loops, "127.0.0.1", port, () -> late, "late-controller", WAIT);
+            assertThat(second.awaitRegistered(WAIT)).as("registered once the controller listened").isTrue();
+            assertThat(late.registration.get().capacity()).isEqualTo(4 * MIB);
+
+            Await.result(late.link.get().call(Opcode.SLAB_CREATE, 1, 0, 0, 64, new SlabCreate(MIB, "carol")::encode,
+                    (h, b) -> null), WAIT);
+            DirectLink carol = DirectLink.connect("127.0.0.1", second.address().port(), Duration.ofSeconds(2), WAIT);
+            links.add(carol);
+            carol.hello(Role.CLIENT, "carol");
+            writev(carol, new Run(1, 0, pattern(16, 1)), new Run(1, 2 * Slab.CHUNK_SIZE, pattern(16, 2)));
+            assertThat(second.backedBytes()).isEqualTo(2 * Slab.CHUNK_SIZE);
+            // Reservations are bounded by the node's capacity.
+            RememException e = Await.failure(late.link.get().call(Opcode.SLAB_CREATE, 2, 0, 0, 64,
+                    new SlabCreate(4 * MIB, "carol")::encode, (h, b) -> null), WAIT);
+            assertThat(e.code()).isEqualTo(ErrorCode.NODE_OUT_OF_MEMORY);
+        } finally {
+            second.close();
+            if (lateListener != null) {
+                lateListener.close();
+            }
+        }
+        assertThat(second.backedBytes()).isZero();
+        int dataPort = second.address().port();
+        assertCode(() -> DirectLink.connect("127.0.0.1", dataPort, Duration.ofSeconds(1), WAIT), ErrorCode.NODE_UNAVAILABLE);
+    }
+
+    // ------------------------------------------------------------------ data path
+
+    @Test
+    void writtenDataReadsBack() {
+        DirectLink alice = client("alice");
+        byte[] a = pattern(5000, 1);
+        byte[] b = pattern(300, 2);
+        long straddling = Slab.CHUNK_SIZE - 150;
+        int applied = writev(alice, new Run(ALICE_SLAB, 1000, a), new Run(ALICE_SLAB_2, straddling, b));
+        assertThat(applied).isEqualTo(2);
+        assertThat(read(alice, ALICE_SLAB, 1000, a.length)).isEqualTo(a);
+        assertThat(read(alice, ALICE_SLAB_2, straddling, b.length)).isEqualTo(b);
+        // Around the writes, and far away, memory is zero.
+        assertThat(read(alice, ALICE_SLAB, 990, 10)).containsOnly(0);
+        assertThat(read(alice, ALICE_SLAB, 6000, 10)).containsOnly(0);
+        assertThat(read(alice, ALICE_SLAB, SLAB_SIZE - 4096, 4096)).containsOnly(0);
+        // A second connection of the same tenant sees the same bytes.
+        DirectLink alice2 = client("alice");
+        assertThat(read(alice2, ALICE_SLAB, 1000, a.length)).isEqualTo(a);
+        assertThat(node.backedBytes()).isGreaterThanOrEqualTo(3 * Slab.CHUNK_SIZE);
+    }
+
+    @Test
+    void writevThroughCallAsyncCompletes() throws Exception {
+        DirectLink alice = client("alice");
+        List<CompletableFuture<Integer>> writes = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            writes.add(alice.callAsync(Opcode.WRITEV, 0, 0, 1,
+                    writevBody(new Run(ALICE_SLAB_2, 200_000 + i * 64L, pattern(64, i))), (h, b) -> h.length()));
+        }
+        for (CompletableFuture<Integer> w : writes) {
+            assertThat(Await.result(w, WAIT)).isEqualTo(1);
+        }
+        for (int i = 0; i < 20; i++) {
+            assertThat(read(alice, ALICE_SLAB_2, 200_000 + i * 64L, 64)).isEqualTo(pattern(64, i));
+        }
+    }
+
+    @Test
+    void anotherTenantIsDenied() {
+        DirectLink alice = client("alice");
+        writev(alice, new Run(ALICE_SLAB, 64, pattern(32, 5)));
+        DirectLink bob = client("bob");
+        assertCode(() -> read(bob, ALICE_SLAB, 64, 32), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> writev(bob, new Run(ALICE_SLAB, 64, new byte[32])), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> faa(bob, ALICE_SLAB, 64, 1), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> cas(bob, ALICE_SLAB, 64, 0, 1), ErrorCode.ACCESS_DENIED);
+        // A WRITEV mixing bob's own slab with alice's applies nothing.
+        assertCode(() -> writev(bob, new Run(BOB_SLAB, 0, pattern(8, 9)), new Run(ALICE_SLAB, 64, new byte[32])),
+                ErrorCode.ACCESS_DENIED);
+        assertThat(read(bob, BOB_SLAB, 0, 8)).containsOnly(0);
+        assertThat(read(alice, ALICE_SLAB, 64, 32)).isEqualTo(pattern(32, 5));
+        // Bob's own slab works; the refusals did not close his link.
+        writev(bob, new Run(BOB_SLAB, 8, pattern(8, 3)));
+        assertThat(read(bob, BOB_SLAB, 8, 8)).isEqualTo(pattern(8, 3));
+        assertThat(bob.isOpen()).isTrue();
+    }
+
+    @Test
+    void unknownSlabIsNoSuchSlab() {
+        DirectLink alice = client("alice");
+        assertCode(() -> read(alice, 4242, 0, 8), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> writev(alice, new Run(4242, 0, new byte[8])), ErrorCode.NO_SUCH_SLAB);
+    }
+
+    @Test
+    void outOfBoundsReadIsRefused() {
+        DirectLink alice = client("alice");
+        assertCode(() -> read(alice, ALICE_SLAB, SLAB_SIZE - 4, 8), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> read(alice, ALICE_SLAB, SLAB_SIZE, 1), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> read(alice, ALICE_SLAB, Long.MAX_VALUE, 8), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> read(alice, ALICE_SLAB, -8, 8), ErrorCode.OUT_OF_BOUNDS);
+        assertThat(read(alice, ALICE_SLAB, SLAB_SIZE - 8, 8)).hasSize(8);
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @Test
+    void writevWhoseSecondRunIsOutOfBoundsAppliesNothing() {
+        DirectLink alice = client("alice");
+        byte[] original = pattern(64, 11);
+        writev(alice, new Run(ALICE_SLAB, 8192, original));
+
+        byte[] replacement = pattern(64, 12);
+        assertCode(() -> writev(alice, new Run(ALICE_SLAB, 8192, replacement), new Run(ALICE_SLAB, SLAB_SIZE - 10, new byte[20])),
+                ErrorCode.OUT_OF_BOUNDS);
+        assertThat(read(alice, ALICE_SLAB, 8192, 64)).isEqualTo(original);
+
+        // Same with the bad run pointing past the end of another slab that has never been written.
+        long backedBefore = node.backedBytes();
+        assertCode(() -> writev(alice, new Run(ALICE_SLAB_2, 3 * Slab.CHUNK_SIZE + 5, replacement),
+                new Run(ALICE_SLAB, Long.MAX_VALUE - 4, new byte[8])), ErrorCode.OUT_OF_BOUNDS);
+        assertThat(read(alice, ALICE_SLAB_2, 3 * Slab.CHUNK_SIZE + 5, 64)).containsOnly(0);
+        assertThat(node.backedBytes()).isEqualTo(backedBefore);
+    }
+
+    @Test
+    void malformedWritevIsRefusedAndAppliesNothing() {
+        DirectLink alice = client("alice");
+        // The header promises three runs, the body has one.
+        ByteBuffer body = writevBody(new Run(ALICE_SLAB, 20_000, pattern(16, 1)));
+        assertCode(() -> alice.call(Opcode.WRITEV, 0, 0, 3, body, null, (h, b) -> h.length()), ErrorCode.MALFORMED_FRAME);
+        assertThat(read(alice, ALICE_SLAB, 20_000, 16)).containsOnly(0);
+        // A run whose length runs past the end of the body.
+        ByteBuf truncated = Unpooled.buffer();
+        WriteRunReader.writeRunHeader(truncated, ALICE_SLAB, 20_000, 100);
+        truncated.writeBytes(new byte[10]);
+        assertCode(() -> alice.call(Opcode.WRITEV, 0, 0, 1, truncated.nioBuffer(), null, (h, b) -> h.length()),
+                ErrorCode.MALFORMED_FRAME);
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @Test
+    void compareAndSwapAndFetchAndAdd() {
+        DirectLink alice = client("alice");
+        long word = 3 * Slab.CHUNK_SIZE + 64; // never written
+        assertThat(cas(alice, ALICE_SLAB, word, 5, 6)).isZero();  // fails: the word is 0
+        assertThat(cas(alice, ALICE_SLAB, word, 0, 6)).isZero();  // succeeds, witness 0
+        assertThat(cas(alice, ALICE_SLAB, word, 0, 7)).isEqualTo(6); // fails, witness 6
+        assertThat(cas(alice, ALICE_SLAB, word, 6, -1)).isEqualTo(6);
+        assertThat(faa(alice, ALICE_SLAB, word, 10)).isEqualTo(-1);
+        assertThat(faa(alice, ALICE_SLAB, word, 0)).isEqualTo(9);
+
+        long counter = 4 * Slab.CHUNK_SIZE;
+        assertThat(faa(alice, ALICE_SLAB, counter, 1)).isZero();
+        assertThat(faa(alice, ALICE_SLAB, counter, 41)).isEqualTo(1);
+        assertThat(faa(alice, ALICE_SLAB, counter, 0)).isEqualTo(42);
+        // The word's bytes, as READ returns them, hold the same value in the node's native order.
+        byte[] raw = read(alice, ALICE_SLAB, counter, 8);
+        assertThat(MemorySegment.ofArray(raw).get(ValueLayout.JAVA_LONG_UNALIGNED, 0)).isEqualTo(42);
+
+        assertCode(() -> faa(alice, ALICE_SLAB, counter + 4, 1), ErrorCode.MISALIGNED);
+        assertCode(() -> cas(alice, ALICE_SLAB, counter + 1, 0, 1), ErrorCode.MISALIGNED);
+        assertCode(() -> faa(alice, ALICE_SLAB, SLAB_SIZE, 1), ErrorCode.OUT_OF_BOUNDS);
+        // A body of the wrong size is malformed.
+        assertCode(() -> alice.call(Opcode.FAA, ALICE_SLAB, counter, 8, ByteBuffer.allocate(4), null, (h, b) -> b.readLong()),
+                ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> alice.call(Opcode.CAS, ALICE_SLAB, counter, 8, ByteBuffer.allocate(24), null, (h, b) -> b.readLong()),
+                ErrorCode.MALFORMED_FRAME);
+        assertThat(faa(alice, ALICE_SLAB, counter, 0)).isEqualTo(42);
+    }
+
+    @Test
+    void concurrentFetchAndAddFromManyClientsSumsExactly() throws Exception {
+        long counter = 5 * Slab.CHUNK_SIZE + 8;
+        int clients = 4;
+        int threadsPerClient = 4;
+        int adds = 250;
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            DirectLink l = client("alice");
+            for (int t = 0; t < threadsPerClient; t++) {
+                CompletableFuture<Void> f = new CompletableFuture<>();
+                done.add(f);
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        for (int i = 0; i < adds; i++) {
+                            faa(l, ALICE_SLAB_2, counter, 1);
+                        }
+                        f.complete(null);
+                    } catch (Throwable e) {
+                        f.completeExceptionally(e);
+                    }
+                });
+            }
+        }
+        for (CompletableFuture<Void> f : done) {
+            Await.result(f, Duration.ofSeconds(15));
+        }
+        assertThat(faa(client("alice"), ALICE_SLAB_2, counter, 0)).isEqualTo((long) clients * threadsPerClient * adds);
+    }
+
+    @Test
+    void clientCannotCreateSlabs() {
+        DirectLink alice = client("alice");
+        ByteBuf body = Unpooled.buffer();
+        new SlabCreate(SLAB_SIZE, "alice").encode(body);
+        assertCode(() -> alice.call(Opcode.SLAB_CREATE, 500, 0, 0, body.nioBuffer(), null, (h, b) -> null),
+                ErrorCode.WRONG_ROLE);
+        assertCode(() -> alice.call(Opcode.SLAB_DELETE, ALICE_SLAB, 0, 0, null, null, (h, b) -> null), ErrorCode.WRONG_ROLE);
+        assertCode(() -> alice.call(Opcode.NODE_REGISTER, 0, 0, 0, null, null, (h, b) -> null), ErrorCode.WRONG_ROLE);
+        assertCode(() -> read(alice, 500, 0, 8), ErrorCode.NO_SUCH_SLAB);
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @Test
+    void memoryNodeRoleIsRefusedOnTheDataPort() {
+        DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
+        links.add(l);
+        assertCode(() -> l.hello(Role.MEMORY_NODE, "memnode"), ErrorCode.WRONG_ROLE);
+        assertCode(() -> read(l, ALICE_SLAB, 0, 8), ErrorCode.NOT_AUTHENTICATED);
+    }
+
+    @Test
+    void invalidTenantNameIsRefused() {
+        DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
+        links.add(l);
+        RememException e = catchThrowableOfType(() -> l.hello(Role.CLIENT, "bad tenant!"));
+        assertThat(e.code()).isIn(ErrorCode.INVALID_ARGUMENT, ErrorCode.MALFORMED_FRAME);
+    }
+
+    private static RememException catchThrowableOfType(ThrowingCallable c) {
+        Throwable t = catchThrowable(c);
+        assertThat(t).isInstanceOf(RememException.class);
+        return (RememException) t;
+    }
+
+    // ------------------------------------------------------------------ malformed input over raw sockets
+
+    @Test
+    void malformedInputIsContainedAndWellBehavedClientsStillWork() throws Exception {
+        int port = node.address().port();
+
+        // (a) Garbage whose version byte is wrong: an error response, then the server closes the connection.
+        try (RawClient raw = RawClient.connect(port)) {
+            byte[] garbage = new byte[Wire.FRAME_OVERHEAD];
+            for (int i = 0; i < garbage.length; i++) {
+                garbage[i] = (byte) (0xA5 ^ i * 37);
+            }
+            ByteBuffer.wrap(garbage).putInt(0, Wire.HEADER_BYTES).put(4, (byte) 0xEE);
+            raw.send(garbage);
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).as("error response to a bad version").isNotNull();
+            assertThat(f.header().isResponse()).isTrue();
+            assertThat(f.header().status()).isNotZero();
+            assertThat(ErrorCode.ofCode(f.header().status())).isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
+            assertThat(raw.awaitEndOfStream()).as("server closed the connection").isTrue();
+        }
+
+        // (b) A length prefix of 0x7fffffff: an error response, then the server closes the connection.
+        try (RawClient raw = RawClient.connect(port)) {
+            ByteBuffer frame = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+            frame.putInt(0x7fffffff).put((byte) Wire.VERSION).put((byte) Opcode.READ.code());
+            raw.send(frame.array());
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).as("error response to an oversized frame").isNotNull();
+            assertThat(f.header().status()).isNotZero();
+            assertThat(ErrorCode.ofCode(f.header().status())).isEqualTo(ErrorCode.TOO_LARGE);
+            assertThat(raw.awaitEndOfStream()).as("server closed the connection").isTrue();
+        }
+
+        // (c) A well-formed header with unknown opcode 0x7f: UNKNOWN_OPCODE, and the connection goes on.
+        try (RawClient raw = RawClient.connect(port)) {
+            ByteBuf frame = RawClient.request(Opcode.PING, 41, 0, 0, 0, 0, new byte[] {1, 2, 3, 4});
+            frame.setByte(Wire.LENGTH_FIELD_BYTES + 1, 0x7f);
+            raw.send(frame);
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).isNotNull();
+            assertThat(ErrorCode.ofCode(f.header().status())).isEqualTo(ErrorCode.UNKNOWN_OPCODE);
+            assertThat(f.header().requestId()).isEqualTo(41);
+
+            raw.send(RawClient.request(Opcode.PING, 42, 0, 0, 0, 0, new byte[] {7, 7}));
+            RawClient.Frame pong = raw.readFrame();
+            assertThat(pong).as("PING answered after the unknown opcode").isNotNull();
+            assertThat(pong.header().status()).isZero();
+            assertThat(pong.header().requestId()).isEqualTo(42);
+            assertThat(pong.body()).containsExactly(7, 7);
+
+            // The same connection can still open a session and read.
+            int session = raw.hello(Role.CLIENT, "alice", 43);
+            raw.send(RawClient.request(Opcode.READ, 44, session, ALICE_SLAB, 0, 16, new byte[0]));
+            RawClient.Frame data = raw.readFrame();
+            assertThat(data).isNotNull();
+            assertThat(data.header().status()).isZero();
+            assertThat(data.body()).hasSize(16);
+
+            // A READ naming another session is refused, without closing.
+            raw.send(RawClient.request(Opcode.READ, 45, session ^ 1, ALICE_SLAB, 0, 16, new byte[0]));
+            RawClient.Frame mismatch = raw.readFrame();
+            assertThat(mismatch).isNotNull();
+            assertThat(ErrorCode.ofCode(mismatch.header().status())).isEqualTo(ErrorCode.SESSION_MISMATCH);
+        }
+
+        // A READ before HELLO is not authenticated.
+        try (RawClient raw = RawClient.connect(port)) {
+            raw.send(RawClient.request(Opcode.READ, 1, 0, ALICE_SLAB, 0, 16, new byte[0]));
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).isNotNull();
+            assertThat(ErrorCode.ofCode(f.header().status())).isEqualTo(ErrorCode.NOT_AUTHENTICATED);
+        }
+
+        // After all that, a well-behaved client is served as usual.
+        DirectLink alice = client("alice");
+        writev(alice, new Run(ALICE_SLAB, 30_000, pattern(128, 4)));
+        assertThat(read(alice, ALICE_SLAB, 30_000, 128)).isEqualTo(pattern(128, 4));
+        assertThat(faa(alice, ALICE_SLAB, 40_000, 3)).isZero();
+        assertThat(node.nodeId()).isEqualTo(1);
+    }
+}

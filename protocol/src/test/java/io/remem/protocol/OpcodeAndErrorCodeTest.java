@@ -1,0 +1,121 @@
+package io.remem.protocol;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OpcodeAndErrorCodeTest {
+
+    @Test
+    void opcodeCodesAreUniqueAndFitInAByte() {
+        Set<Integer> seen = new HashSet<>();
+        for (Opcode op : Opcode.values()) {
+            assertThat(seen.add(op.code())).as("%s reuses 0x%x", op, op.code()).isTrue();
+            assertThat(op.code()).isBetween(1, 255);
+        }
+    }
+
+    @Test
+    void opcodeOfCodeMapsEveryCodeBack() {
+        for (Opcode op : Opcode.values()) {
+            assertThat(Opcode.ofCode(op.code())).isSameAs(op);
+        }
+    }
+
+    @Test
+    void opcodeWireCodesAreFixed() {
+        assertThat(Opcode.HELLO.code()).isEqualTo(0x01);
+        assertThat(Opcode.PING.code()).isEqualTo(0x02);
+        assertThat(Opcode.READ.code()).isEqualTo(0x10);
+        assertThat(Opcode.WRITEV.code()).isEqualTo(0x11);
+        assertThat(Opcode.CAS.code()).isEqualTo(0x12);
+        assertThat(Opcode.FAA.code()).isEqualTo(0x13);
+        assertThat(Opcode.SLAB_CREATE.code()).isEqualTo(0x20);
+        assertThat(Opcode.SLAB_DELETE.code()).isEqualTo(0x21);
+        assertThat(Opcode.NODE_REGISTER.code()).isEqualTo(0x30);
+        assertThat(Opcode.NODE_HEARTBEAT.code()).isEqualTo(0x31);
+        assertThat(Opcode.CLUSTER_INFO.code()).isEqualTo(0x40);
+        assertThat(Opcode.SLAB_ALLOC.code()).isEqualTo(0x41);
+        assertThat(Opcode.SLAB_FREE.code()).isEqualTo(0x42);
+        assertThat(Opcode.SLAB_LOOKUP.code()).isEqualTo(0x43);
+        assertThat(Opcode.STATUS.code()).isEqualTo(0x44);
+    }
+
+    @Test
+    void opcodeAudiences() {
+        assertThat(Opcode.HELLO.audience()).isEqualTo(Opcode.Audience.ANY);
+        assertThat(Opcode.READ.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.SLAB_CREATE.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.SLAB_ALLOC.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.NODE_REGISTER.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+    }
+
+    @Test
+    void unknownOpcodesAreNull() {
+        for (int code : new int[] {0x00, 0x03, 0x14, 0x45, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+            assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
+        }
+    }
+
+    @Test
+    void errorCodesAreUnique() {
+        Set<Integer> seen = new HashSet<>();
+        for (ErrorCode e : ErrorCode.values()) {
+            assertThat(seen.add(e.code())).as("%s reuses %d", e, e.code()).isTrue();
+            assertThat(e.summary()).isNotBlank();
+        }
+    }
+
+    @Test
+    void errorCodeOfCodeMapsEveryCodeBack() {
+        for (ErrorCode e : ErrorCode.values()) {
+            assertThat(ErrorCode.ofCode(e.code())).isSameAs(e);
+        }
+    }
+
+    @Test
+    void errorWireCodesAreFixed() {
+        assertThat(ErrorCode.OK.code()).isZero();
+        assertThat(ErrorCode.MALFORMED_FRAME.code()).isEqualTo(1);
+        assertThat(ErrorCode.UNSUPPORTED_VERSION.code()).isEqualTo(2);
+        assertThat(ErrorCode.UNKNOWN_OPCODE.code()).isEqualTo(3);
+        assertThat(ErrorCode.TOO_LARGE.code()).isEqualTo(15);
+        assertThat(ErrorCode.INVALID_ARGUMENT.code()).isEqualTo(16);
+        assertThat(ErrorCode.INTERNAL.code()).isEqualTo(18);
+        assertThat(ErrorCode.TIMEOUT.code()).isEqualTo(100);
+        assertThat(ErrorCode.CONNECTION_CLOSED.code()).isEqualTo(101);
+    }
+
+    @Test
+    void unknownErrorCodesAreReportedAsInternal() {
+        for (int code : new int[] {19, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+            assertThat(ErrorCode.ofCode(code)).as("code %d", code).isEqualTo(ErrorCode.INTERNAL);
+        }
+    }
+
+    @Test
+    void roleCodesRoundTripAndUnknownRolesAreMalformed() {
+        for (Role role : Role.values()) {
+            assertThat(Role.ofCode(role.code())).isSameAs(role);
+        }
+        assertThat(Role.ofCode(1)).isEqualTo(Role.CLIENT);
+        assertThat(Role.ofCode(2)).isEqualTo(Role.MEMORY_NODE);
+        for (int code : new int[] {0, 3, 255}) {
+            assertThatThrownBy(() -> Role.ofCode(code))
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+        }
+    }
+
+    @Test
+    void rememExceptionPrefixesTheCodeButDetailDoesNot() {
+        RememException e = new RememException(ErrorCode.NO_SUCH_SLAB, "slab 7");
+        assertThat(e.getMessage()).isEqualTo("NO_SUCH_SLAB: slab 7");
+        assertThat(e.detail()).isEqualTo("slab 7");
+        assertThat(RememException.malformed("x").code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+    }
+}

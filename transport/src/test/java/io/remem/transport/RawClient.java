@@ -1,0 +1,172 @@
+package io.remem.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.remem.protocol.Bodies;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Frames;
+import io.remem.protocol.Hello;
+import io.remem.protocol.HelloAck;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.Role;
+import io.remem.protocol.Wire;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+
+/**
+ * A hand-driven remem client over a plain, non-blocking {@link SocketChannel}: sends exactly the bytes a test
+ * crafts and reads responses with a deadline, so a misbehaving server fails the test instead of hanging it.
+ */
+final class RawClient implements AutoCloseable {
+    static final Duration WAIT = Duration.ofSeconds(5);
+
+    /** One frame as read off the wire. */
+    record Frame(FrameHeader header, byte[] body) {
+        String errorMessage() {
+            return Bodies.readString(Unpooled.wrappedBuffer(body), "error.message");
+        }
+    }
+
+    private final SocketChannel channel;
+    private final Selector selector;
+
+    private RawClient(SocketChannel channel, Selector selector) {
+        this.channel = channel;
+        this.selector = selector;
+    }
+
+    static RawClient connect(int port) throws IOException {
+        SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.configureBlocking(false);
+        Selector selector = Selector.open();
+        ch.register(selector, SelectionKey.OP_READ);
+        return new RawClient(ch, selector);
+    }
+
+    void send(byte[] bytes) throws IOException {
+        send(ByteBuffer.wrap(bytes));
+    }
+
+    void send(ByteBuf frame) throws IOException {
+        try {
+            send(frame.nioBuffer());
+        } finally {
+            frame.release();
+        }
+    }
+
+    void send(ByteBuffer buf) throws IOException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (buf.hasRemaining()) {
+            if (channel.write(buf) == 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("could not send within " + WAIT);
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** A complete request frame with an arbitrary body. */
+    static ByteBuf request(Opcode op, long requestId, int session, long slabId, long offset, int length, byte[] body) {
+        ByteBuf out = Unpooled.buffer();
+        int start = Frames.beginRequest(out, op, requestId, session, slabId, offset, length);
+        out.writeBytes(body);
+        Frames.finish(out, start);
+        return out;
+    }
+
+    /** Sends HELLO and returns the session the server assigned. */
+    int hello(Role role, String tenant, long requestId) throws IOException {
+        ByteBuf body = Unpooled.buffer();
+        new Hello(Wire.VERSION, role, tenant).encode(body);
+        byte[] bytes = new byte[body.readableBytes()];
+        body.readBytes(bytes);
+        send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, bytes));
+        Frame f = readFrame();
+        if (f == null) {
+            throw new AssertionError("server closed the connection instead of answering HELLO");
+        }
+        if (f.header().status() != 0) {
+            throw new AssertionError("HELLO refused: " + f.header() + " " + f.errorMessage());
+        }
+        return HelloAck.decode(Unpooled.wrappedBuffer(f.body())).session();
+    }
+
+    /** Reads the next frame, or returns null if the server closed the connection cleanly first. */
+    Frame readFrame() throws IOException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        ByteBuffer len = ByteBuffer.allocate(Wire.LENGTH_FIELD_BYTES);
+        if (!readFully(len, deadline, true)) {
+            return null;
+        }
+        int length = len.getInt(0);
+        if (length < Wire.HEADER_BYTES || length > Wire.MAX_FRAME_BYTES) {
+            throw new AssertionError("server sent a frame length of " + length);
+        }
+        ByteBuffer frame = ByteBuffer.allocate(length);
+        readFully(frame, deadline, false);
+        frame.flip();
+        FrameHeader h = new FrameHeader().read(frame.duplicate().limit(Wire.HEADER_BYTES));
+        byte[] body = new byte[length - Wire.HEADER_BYTES];
+        frame.position(Wire.HEADER_BYTES).get(body);
+        return new Frame(h, body);
+    }
+
+    /** True if the server closes the connection (a read returns -1) before the deadline and without more data. */
+    boolean awaitEndOfStream() throws IOException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        ByteBuffer one = ByteBuffer.allocate(1);
+        while (true) {
+            int n = channel.read(one);
+            if (n < 0) {
+                return true;
+            }
+            if (n > 0) {
+                throw new AssertionError("expected the server to close the connection, but it sent more data");
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            selector.select(Math.max(1, left / 1_000_000));
+            selector.selectedKeys().clear();
+        }
+    }
+
+    private boolean readFully(ByteBuffer buf, long deadline, boolean eofAllowedAtStart) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf);
+            if (n < 0) {
+                if (eofAllowedAtStart && buf.position() == 0) {
+                    return false;
+                }
+                throw new EOFException("server closed the connection in the middle of a frame");
+            }
+            if (n == 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no complete frame from the server within " + WAIT);
+                }
+                selector.select(Math.max(1, left / 1_000_000));
+                selector.selectedKeys().clear();
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        selector.close();
+        channel.close();
+    }
+}
