@@ -47,6 +47,20 @@ final class AccessCounters {
         }
     }
 
+    /** A hit that wrote {@code bytes}: both counters with one lookup, for the write hit path. */
+    void writeHit(long bytes) {
+        Thread t = Thread.currentThread();
+        int i = (int) t.threadId() & (SLOTS - 1);
+        if (owners[i] == t) {
+            int b = i * STRIDE;
+            slots[b + HITS]++;
+            slots[b + DIRTIED] += bytes;
+        } else {
+            addSlow(t, i, HITS, 1);
+            addSlow(t, i, DIRTIED, bytes);
+        }
+    }
+
     private void addSlow(Thread t, int i, int field, long delta) {
         if (owners[i] == null && OWNERS.compareAndSet(owners, i, null, t)) {
             slots[i * STRIDE + field] += delta;

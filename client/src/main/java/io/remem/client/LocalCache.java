@@ -217,11 +217,22 @@ final class LocalCache implements AutoCloseable {
         if (f >= 0) {
             long s = (long) STATE.getVolatile(state, f);
             if ((s & (LOCK | PHASE_MASK)) == VALID && tags[f] == block && STATE.compareAndSet(state, f, s, s | LOCK)) {
-                counters.add(AccessCounters.HITS, 1);
                 return (s & INCARNATION_MASK) | f;
             }
         }
         return faultForWrite(block);
+    }
+
+    /** Marks the written lines dirty, counts the access (one counter lookup for both figures) and unlocks. */
+    void endWrite(long stamp, long addr, long length) {
+        int f = (int) stamp;
+        markDirty(f, addr & blockMask, length);
+        if (referenced[f] == 0) {
+            referenced[f] = 1;
+        }
+        counters.writeHit(length);
+        long s = (long) STATE.get(state, f);
+        STATE.setRelease(state, f, s & ~LOCK);
     }
 
     private long faultForWrite(long block) {
@@ -233,7 +244,11 @@ final class LocalCache implements AutoCloseable {
                 long s = (long) STATE.getVolatile(state, f);
                 if ((s & PHASE_MASK) == VALID && tags[f] == block) {
                     if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s | LOCK)) {
-                        counters.add(missed ? AccessCounters.MISSES : AccessCounters.HITS, 1);
+                        // The caller counts this access as a hit when it unlocks; a miss turns that into a miss.
+                        if (missed) {
+                            counters.add(AccessCounters.MISSES, 1);
+                            counters.add(AccessCounters.HITS, -1);
+                        }
                         return (s & INCARNATION_MASK) | f;
                     }
                     backOff(++spins); // another writer holds the frame for a few nanoseconds
@@ -244,18 +259,9 @@ final class LocalCache implements AutoCloseable {
         }
     }
 
-    /** Marks the written lines dirty and unlocks the frame. */
-    void endWrite(long stamp, long addr, long length) {
-        int f = (int) stamp;
-        markDirty(f, addr & blockMask, length);
-        referenced[f] = 1;
-        counters.add(AccessCounters.DIRTIED, length);
-        long s = (long) STATE.get(state, f);
-        STATE.setRelease(state, f, s & ~LOCK);
-    }
-
     /** Unlocks a frame whose write failed before touching memory (for example, a misaligned access). */
     void abortWrite(long stamp) {
+        counters.add(AccessCounters.HITS, 1); // the access happened, even if it failed
         int f = (int) stamp;
         long s = (long) STATE.get(state, f);
         STATE.setRelease(state, f, s & ~LOCK);
@@ -265,6 +271,14 @@ final class LocalCache implements AutoCloseable {
         int first = (int) (offsetInBlock >>> LINE_SHIFT);
         int last = (int) ((offsetInBlock + length - 1) >>> LINE_SHIFT);
         int base = f * dirtyWords;
+        if (first == last) { // every typed access and most small copies
+            int w = base + (first >>> 6);
+            long bit = 1L << first;
+            if ((dirty[w] & bit) == 0) {
+                dirty[w] |= bit;
+            }
+            return;
+        }
         for (int line = first; line <= last; line++) {
             dirty[base + (line >>> 6)] |= 1L << line;
         }
