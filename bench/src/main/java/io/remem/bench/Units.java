@@ -10,6 +10,10 @@ public final class Units {
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(?:i?b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern TIME = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
+    /** "µs" where the console can show it, else "us". */
+    private static final String MICROS = System.getProperty("stdout.encoding", "").toUpperCase(Locale.ROOT).startsWith("UTF")
+            ? "µs" : "us";
+
     private Units() {}
 
     /**
@@ -78,7 +82,7 @@ public final class Units {
             return String.format(Locale.ROOT, "%.0f ns", nanos);
         }
         if (nanos < 1_000_000) {
-            return String.format(Locale.ROOT, "%.1f µs", nanos / 1e3);
+            return String.format(Locale.ROOT, "%.1f %s", nanos / 1e3, MICROS);
         }
         if (nanos < 1_000_000_000) {
             return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);

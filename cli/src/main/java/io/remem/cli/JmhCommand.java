@@ -15,8 +15,17 @@ final class JmhCommand implements Callable<Integer> {
     @Unmatched
     List<String> args = new ArrayList<>();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (args.contains("--help")) {
+            spec.commandLine().usage(spec.commandLine().getOut());
+            spec.commandLine().getOut().println("\nJMH's own options follow (remem jmh -h):");
+            spec.commandLine().getOut().flush();
+            args.replaceAll(a -> a.equals("--help") ? "-h" : a);
+        }
         org.openjdk.jmh.Main.main(args.toArray(new String[0]));
         return 0;
     }

@@ -32,7 +32,7 @@ class CommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"controller", "memnode", "status", "demo"})
+    @ValueSource(strings = {"controller", "memnode", "status", "demo", "jmh"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertThat(r.exit()).isZero();

@@ -13,7 +13,7 @@ public final class DemoReport {
     public static void print(DemoWorkload.Result r, PrintWriter out) {
         out.println();
         out.printf(Locale.ROOT, "%-11s %10s %8s %9s %9s %9s %10s %10s %7s%n",
-                "phase", "ops/s", "hit rate", "AMAT", "p50", "p99", "fetched", "written", "dirty×");
+                "phase", "ops/s", "hit rate", "AMAT", "p50", "p99", "fetched", "written", "dirty");
         for (DemoWorkload.Phase p : r.phases()) {
             CacheStats s = p.stats();
             out.printf(Locale.ROOT, "%-11s %10s %8s %9s %9s %9s %10s %10s %7s%n",
@@ -29,8 +29,8 @@ public final class DemoReport {
         }
         out.println();
         out.println("ops/s, hit rate and AMAT are per phase; p50/p99 are per 64-byte operation, measured by the demo;");
-        out.println("AMAT is the cache's own figure (hit time by calibration, every miss timed); dirty× is bytes");
-        out.println("written back divided by bytes the application wrote (Kona's dirty amplification).");
+        out.println("AMAT is the cache's own figure (hit time by calibration, every miss timed); dirty is the dirty");
+        out.println("amplification: bytes written back divided by bytes the application wrote (Kona's measure).");
         out.println();
         out.printf(Locale.ROOT, "checked %s reads against what was written: %s mismatches%n",
                 Units.count(r.verifiedReads()), Units.count(r.mismatchCount()));

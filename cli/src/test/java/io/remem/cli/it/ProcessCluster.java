@@ -58,7 +58,7 @@ final class ProcessCluster implements AutoCloseable {
     void startController() throws Exception {
         List<String> args = new ArrayList<>(List.of("controller", "--listen", controllerAddress(),
                 "--data-dir", dir.resolve("controller-data").toString(),
-                "--heartbeat-interval", "200ms", "--node-timeout", "1500ms"));
+                "--heartbeat-interval", "200ms", "--node-timeout", "3s"));
         args.addAll(controllerArgs);
         controller = RememProcess.start("controller", dir.resolve("logs"), args.toArray(new String[0]));
         controller.await("remem controller listening on (\\S+)", START);
