@@ -30,6 +30,7 @@ final class AccessCounters {
     private final ThreadLocal<long[]> overflow = ThreadLocal.withInitial(this::newOverflowCell);
     private final ConcurrentLinkedQueue<OverflowCell> overflowCells = new ConcurrentLinkedQueue<>();
     private final long[] base = new long[FIELDS]; // guarded by this
+    private volatile Thread ignored;
 
     /** Totals over all threads, past and present. */
     record Totals(long hits, long misses, long bytesDirtied) {}
@@ -69,11 +70,9 @@ final class AccessCounters {
         }
     }
 
-    /** The calling thread's counter {@code field}, for measurements that must not count as traffic. */
-    long mine(int field) {
-        Thread t = Thread.currentThread();
-        int i = (int) t.threadId() & (SLOTS - 1);
-        return owners[i] == t ? slots[i * STRIDE + field] : overflow.get()[field];
+    /** Leaves {@code t}'s counts out of every total: its accesses are measurements, not traffic. */
+    void ignore(Thread t) {
+        ignored = t;
     }
 
     private long[] newOverflowCell() {
@@ -87,7 +86,12 @@ final class AccessCounters {
         long[] total = base.clone();
         for (int i = 0; i < SLOTS; i++) {
             Thread owner = (Thread) OWNERS.getVolatile(owners, i);
-            if (owner != null) {
+            if (owner != null && owner == ignored) {
+                if (!owner.isAlive()) {
+                    java.util.Arrays.fill(slots, i * STRIDE, i * STRIDE + FIELDS, 0);
+                    OWNERS.setVolatile(owners, i, null);
+                }
+            } else if (owner != null) {
                 boolean gone = !owner.isAlive(); // read first: a dead thread's last writes are then visible
                 fold(slots, i * STRIDE, total, gone);
                 if (gone) {
@@ -98,6 +102,9 @@ final class AccessCounters {
         for (Iterator<OverflowCell> it = overflowCells.iterator(); it.hasNext(); ) {
             OverflowCell c = it.next();
             Thread t = c.owner().get();
+            if (t != null && t == ignored) {
+                continue;
+            }
             boolean gone = t == null || !t.isAlive();
             fold(c.counts(), 0, total, gone);
             if (gone) {

@@ -28,6 +28,9 @@ interface FarBackend {
         /** Payload bytes added so far. */
         long bytes();
 
+        /** The most runs added for any one memory node; a scatter write holds at most {@code Wire.MAX_WRITE_RUNS}. */
+        int maxRunsPerNode();
+
         /** Sends everything added; completes when every memory node has applied its part. */
         CompletableFuture<Void> send();
     }

@@ -80,7 +80,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -97,8 +97,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Byte.BYTES);
@@ -117,7 +117,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -134,8 +134,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Short.BYTES);
@@ -154,7 +154,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -171,8 +171,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Character.BYTES);
@@ -191,7 +191,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -208,8 +208,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Integer.BYTES);
@@ -228,7 +228,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -245,8 +245,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Float.BYTES);
@@ -265,7 +265,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -282,8 +282,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Long.BYTES);
@@ -302,7 +302,7 @@ public final class FarSegment {
             if (c.endRead(stamp)) {
                 return v;
             }
-            stamp = c.retryRead(addr);
+            stamp = c.retryRead(addr, stamp);
         }
     }
 
@@ -319,8 +319,8 @@ public final class FarSegment {
         long stamp = c.beginWrite(addr);
         try {
             c.frames.set(layout, c.offsetIn(stamp, addr), value);
-        } catch (RuntimeException e) {
-            c.abortWrite(stamp);
+        } catch (Throwable e) {
+            c.abortWrite(stamp); // never leave the frame locked, whatever went wrong
             throw e;
         }
         c.endWrite(stamp, addr, Double.BYTES);

@@ -58,13 +58,20 @@ final class LocalCache implements AutoCloseable {
     static final long INCARNATION = 1L << 32;
     static final long INCARNATION_MASK = -INCARNATION;
 
-    /** A stamp is the frame number in the low 32 bits and the frame's incarnation in the high 32; never -1. */
+    /**
+     * A stamp is the frame number in the low 31 bits, {@link #HIT} in bit 31 and the frame's incarnation in the high
+     * 32 bits; never -1.
+     */
     static final long NO_STAMP = -1;
+    /** In a read stamp: this access has been counted as a hit (so a retry that misses must take the hit back). */
+    static final long HIT = 1L << 31;
+    private static final long FRAME_BITS = HIT - 1;
 
     static final int LINE_SHIFT = 6;
     static final int LINE_SIZE = 1 << LINE_SHIFT;
 
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle DIRTY = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int FILL_STRIPES = 64;
 
     final int blockShift;
@@ -130,6 +137,7 @@ final class LocalCache implements AutoCloseable {
         this.backend = backend;
         this.fetchTimeoutNanos = config.stallTimeout().toNanos();
         this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark());
+        counters.ignore(reclaimer.thread());
         reclaimer.start();
     }
 
@@ -142,7 +150,7 @@ final class LocalCache implements AutoCloseable {
 
     /** Offset in {@link #frames} of {@code addr}, inside the frame named by {@code stamp}. */
     long offsetIn(long stamp, long addr) {
-        return ((stamp & 0xFFFF_FFFFL) << blockShift) | (addr & blockMask);
+        return ((stamp & FRAME_BITS) << blockShift) | (addr & blockMask);
     }
 
     /**
@@ -151,7 +159,7 @@ final class LocalCache implements AutoCloseable {
      */
     long beginRead(long addr) {
         long stamp = tryBeginRead(addr);
-        return stamp != NO_STAMP ? stamp : faultForRead(addr, false);
+        return stamp != NO_STAMP ? stamp : faultForRead(addr, false, false);
     }
 
     /** {@link #beginRead} without the miss path: {@link #NO_STAMP} if the block is not cached right now. */
@@ -165,7 +173,7 @@ final class LocalCache implements AutoCloseable {
                     referenced[f] = 1;
                 }
                 counters.add(AccessCounters.HITS, 1);
-                return (s & INCARNATION_MASK) | f;
+                return (s & INCARNATION_MASK) | HIT | f;
             }
         }
         return NO_STAMP;
@@ -174,16 +182,20 @@ final class LocalCache implements AutoCloseable {
     /** Whether data read since {@link #beginRead} is good: the frame still holds the same block. */
     boolean endRead(long stamp) {
         VarHandle.loadLoadFence();
-        long s = (long) STATE.getOpaque(state, (int) stamp);
+        long s = (long) STATE.getOpaque(state, (int) (stamp & FRAME_BITS));
         return (s & INCARNATION_MASK) == (stamp & INCARNATION_MASK);
     }
 
     /** After a failed {@link #endRead}: a new stamp for the same address. Rare: the block was evicted mid-read. */
-    long retryRead(long addr) {
-        return faultForRead(addr, true);
+    long retryRead(long addr, long failedStamp) {
+        return faultForRead(addr, true, (failedStamp & HIT) != 0);
     }
 
-    private long faultForRead(long addr, boolean retry) {
+    /**
+     * Finds or faults in the block and returns a read stamp, counting the access once: a retry ({@code counted})
+     * counts nothing more unless it turns an access counted as a hit into a miss.
+     */
+    private long faultForRead(long addr, boolean counted, boolean countedAsHit) {
         long block = addr >>> blockShift;
         boolean missed = false;
         while (true) {
@@ -192,15 +204,17 @@ final class LocalCache implements AutoCloseable {
                 long s = (long) STATE.getAcquire(state, f);
                 if ((s & PHASE_MASK) == VALID && tags[f] == block) {
                     referenced[f] = 1;
-                    if (missed) {
-                        counters.add(AccessCounters.MISSES, 1);
-                        if (retry) {
-                            counters.add(AccessCounters.HITS, -1); // the first attempt counted a hit that was not one
-                        }
-                    } else if (!retry) {
-                        counters.add(AccessCounters.HITS, 1);
+                    long stamp = (s & INCARNATION_MASK) | f;
+                    if (!counted) {
+                        counters.add(missed ? AccessCounters.MISSES : AccessCounters.HITS, 1);
+                        return missed ? stamp : stamp | HIT;
                     }
-                    return (s & INCARNATION_MASK) | f;
+                    if (missed && countedAsHit) {
+                        counters.add(AccessCounters.HITS, -1);
+                        counters.add(AccessCounters.MISSES, 1);
+                        return stamp;
+                    }
+                    return countedAsHit ? stamp | HIT : stamp;
                 }
             }
             missed |= fault(block);
@@ -225,7 +239,7 @@ final class LocalCache implements AutoCloseable {
 
     /** Marks the written lines dirty, counts the access (one counter lookup for both figures) and unlocks. */
     void endWrite(long stamp, long addr, long length) {
-        int f = (int) stamp;
+        int f = (int) (stamp & FRAME_BITS);
         markDirty(f, addr & blockMask, length);
         if (referenced[f] == 0) {
             referenced[f] = 1;
@@ -262,7 +276,7 @@ final class LocalCache implements AutoCloseable {
     /** Unlocks a frame whose write failed before touching memory (for example, a misaligned access). */
     void abortWrite(long stamp) {
         counters.add(AccessCounters.HITS, 1); // the access happened, even if it failed
-        int f = (int) stamp;
+        int f = (int) (stamp & FRAME_BITS);
         long s = (long) STATE.get(state, f);
         STATE.setRelease(state, f, s & ~LOCK);
     }
@@ -304,7 +318,7 @@ final class LocalCache implements AutoCloseable {
                 if (endRead(stamp)) {
                     break;
                 }
-                stamp = retryRead(addr);
+                stamp = retryRead(addr, stamp);
             }
             addr += n;
             dstOffset += n;
@@ -319,8 +333,8 @@ final class LocalCache implements AutoCloseable {
             long stamp = beginWrite(addr);
             try {
                 MemorySegment.copy(src, srcOffset, frames, offsetIn(stamp, addr), n);
-            } catch (RuntimeException e) {
-                abortWrite(stamp);
+            } catch (Throwable e) {
+                abortWrite(stamp); // never leave the frame locked, whatever went wrong
                 throw e;
             }
             endWrite(stamp, addr, n);
@@ -335,7 +349,12 @@ final class LocalCache implements AutoCloseable {
         while (length > 0) {
             int n = (int) Math.min(length, blockSize - (addr & blockMask));
             long stamp = beginWrite(addr);
-            frames.asSlice(offsetIn(stamp, addr), n).fill(value);
+            try {
+                frames.asSlice(offsetIn(stamp, addr), n).fill(value);
+            } catch (Throwable e) {
+                abortWrite(stamp);
+                throw e;
+            }
             endWrite(stamp, addr, n);
             addr += n;
             length -= n;
@@ -499,6 +518,20 @@ final class LocalCache implements AutoCloseable {
         return (s & PHASE_MASK) == VALID && (s & BUSY) == 0;
     }
 
+    /**
+     * Does the frame have dirty lines, read with acquire: if a snapshot cleared them, the round that took them is
+     * registered in {@link #inFlight} and this thread sees it.
+     */
+    private boolean dirtyForFlush(int f) {
+        int base = f * dirtyWords;
+        for (int i = 0; i < dirtyWords; i++) {
+            if ((long) DIRTY.getAcquire(dirty, base + i) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Racy hint: does the frame have dirty lines? Confirmed under the lock before acting. */
     boolean looksDirty(int f) {
         int base = f * dirtyWords;
@@ -553,31 +586,40 @@ final class LocalCache implements AutoCloseable {
         if ((s & PIN_MASK) == PIN_MASK || !STATE.compareAndSet(state, f, s, s | LOCK)) {
             return false;
         }
-        long[] bits = new long[dirtyWords];
-        int base = f * dirtyWords;
-        long blockAddr = tags[f] << blockShift;
-        long frameOffset = (long) f << blockShift;
-        int linesPerBlock = blockSize >>> LINE_SHIFT;
-        int line = 0;
-        while (line < linesPerBlock) {
-            if ((dirty[base + (line >>> 6)] & (1L << line)) == 0) {
-                line++;
-                continue;
+        long unlocked = s;
+        try {
+            int base = f * dirtyWords;
+            long[] bits = new long[dirtyWords];
+            for (int i = 0; i < dirtyWords; i++) {
+                bits[i] = dirty[base + i];
             }
-            int runStart = line;
-            while (line < linesPerBlock && (dirty[base + (line >>> 6)] & (1L << line)) != 0) {
-                line++;
+            long blockAddr = tags[f] << blockShift;
+            long frameOffset = (long) f << blockShift;
+            int linesPerBlock = blockSize >>> LINE_SHIFT;
+            int line = 0;
+            while (line < linesPerBlock) {
+                if ((bits[line >>> 6] & (1L << line)) == 0) {
+                    line++;
+                    continue;
+                }
+                int runStart = line;
+                while (line < linesPerBlock && (bits[line >>> 6] & (1L << line)) != 0) {
+                    line++;
+                }
+                long off = (long) runStart << LINE_SHIFT;
+                wb.batch().add(blockAddr + off, frames, frameOffset + off, (line - runStart) << LINE_SHIFT);
             }
-            long off = (long) runStart << LINE_SHIFT;
-            wb.batch().add(blockAddr + off, frames, frameOffset + off, (line - runStart) << LINE_SHIFT);
+            // The round must be findable by a flush before the lines stop looking dirty, or a flush could see
+            // neither. Registering is a volatile write; the release stores below keep the clears after it.
+            wb.track(f, s & INCARNATION_MASK, bits);
+            for (int i = 0; i < dirtyWords; i++) {
+                DIRTY.setRelease(dirty, base + i, 0L);
+            }
+            unlocked = (s + PIN) | QUEUED;
+            return true;
+        } finally {
+            STATE.setRelease(state, f, unlocked); // unlock, and if snapshotted pin and queue, in one store
         }
-        for (int i = 0; i < dirtyWords; i++) {
-            bits[i] = dirty[base + i];
-            dirty[base + i] = 0;
-        }
-        wb.track(f, s & INCARNATION_MASK, bits);
-        STATE.setRelease(state, f, (s + PIN) | QUEUED); // unlock, pin and queue in one store
-        return true;
     }
 
     /** The round holding frame {@code f}'s lines is on the wire: later copies of its lines may follow it. */
@@ -682,22 +724,12 @@ final class LocalCache implements AutoCloseable {
         ensureOpen();
         long failuresBefore = writeBackFailures.sum();
         WriteBack[] atStart = inFlight.toArray(new WriteBack[0]);
-        WriteBack round = new WriteBack(this, false);
-        for (int f = 0; f < frameCount; f++) {
-            int spins = 0;
-            while (looksDirty(f) && !snapshotDirty(f, round)) {
-                if (((long) STATE.getVolatile(state, f) & PHASE_MASK) != VALID) {
-                    break;
-                }
-                backOff(++spins); // a writer holds the frame, or the reclaimer is about to send its round
-            }
-            if (round.isFull()) {
-                round.send();
-                round = new WriteBack(this, false);
-                awaitInFlightBelow(MAX_FLUSH_ROUNDS_IN_FLIGHT);
-            }
+        WriteBack[] round = {new WriteBack(this, false)};
+        try {
+            scanForFlush(round);
+        } finally {
+            round[0].send(); // always: a registered round that is never sent would hang every later flush
         }
-        round.send();
         RememException failure = await(atStart);
         RememException later = awaitInFlight();
         failure = failure != null ? failure : later;
@@ -707,6 +739,27 @@ final class LocalCache implements AutoCloseable {
         if (failure != null) {
             throw new RememException(failure.code(), "flush failed: " + failure.detail()
                     + "; the data is still dirty in the local cache and will be written back again", failure);
+        }
+    }
+
+    /** Snapshots every dirty frame into rounds, sending each as it fills; {@code round[0]} is the last, unsent one. */
+    private void scanForFlush(WriteBack[] round) {
+        for (int f = 0; f < frameCount; f++) {
+            int spins = 0;
+            while (dirtyForFlush(f) && !snapshotDirty(f, round[0])) {
+                long phase = (long) STATE.getVolatile(state, f) & PHASE_MASK;
+                if (phase == FREE || phase == FILLING) {
+                    break; // no dirty data can live in such a frame
+                }
+                // VALID: a writer holds the frame, or the reclaimer is about to send its round.
+                // EVICTING: an eviction attempt is looking at it and will give it back if it is dirty.
+                backOff(++spins);
+            }
+            if (round[0].isFull()) {
+                round[0].send();
+                round[0] = new WriteBack(this, false);
+                awaitInFlightBelow(MAX_FLUSH_ROUNDS_IN_FLIGHT);
+            }
         }
     }
 
@@ -743,7 +796,8 @@ final class LocalCache implements AutoCloseable {
     /**
      * Measures the hit path on this machine, now: times repeated reads of a resident block through the same code
      * as {@link #beginRead}/{@link #endRead}. Never faults (the reclaimer runs this, and a reclaimer waiting for a
-     * free frame would wait for itself). Returns nanoseconds per read, or -1 if no block stayed resident.
+     * free frame would wait for itself). Its hits are not application traffic: the reclaimer's thread is left out of
+     * the counts. Returns nanoseconds per read, or -1 if no block stayed resident.
      */
     double calibrateHitNanos(int reads) {
         long addr = -1;
@@ -756,7 +810,6 @@ final class LocalCache implements AutoCloseable {
         if (addr < 0) {
             return -1;
         }
-        long hitsBefore = counters.mine(AccessCounters.HITS);
         long sink = 0;
         long best = Long.MAX_VALUE;
         for (int round = 0; round < 8; round++) { // the fastest round: after the JIT has compiled the loop
@@ -764,7 +817,6 @@ final class LocalCache implements AutoCloseable {
             for (int i = 0; i < reads; i++) {
                 long stamp = tryBeginRead(addr);
                 if (stamp == NO_STAMP) {
-                    counters.add(AccessCounters.HITS, hitsBefore - counters.mine(AccessCounters.HITS));
                     return -1; // evicted meanwhile
                 }
                 sink += frames.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
@@ -774,7 +826,6 @@ final class LocalCache implements AutoCloseable {
             }
             best = Math.min(best, System.nanoTime() - t0);
         }
-        counters.add(AccessCounters.HITS, hitsBefore - counters.mine(AccessCounters.HITS)); // not application traffic
         return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
     }
 

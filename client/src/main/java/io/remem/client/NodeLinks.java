@@ -42,7 +42,8 @@ final class NodeLinks implements AutoCloseable {
             }
             DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout);
             try {
-                fresh.hello(Role.CLIENT, tenant);
+                // Fence the broken link's session, so no write still queued there lands after newer ones.
+                fresh.hello(Role.CLIENT, tenant, l == null ? 0 : l.session());
             } catch (RuntimeException e) {
                 fresh.close();
                 throw e;

@@ -40,6 +40,10 @@ final class Reclaimer implements AutoCloseable {
         thread.start();
     }
 
+    Thread thread() {
+        return thread;
+    }
+
     int lowWatermark() {
         return low;
     }
@@ -83,7 +87,8 @@ final class Reclaimer implements AutoCloseable {
                 if (!closed) {
                     log.warn("reclaimer", e);
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // Whatever it was (even an OutOfMemoryError), a dead reclaimer would stall every miss: carry on.
                 log.warn("reclaimer pass failed; retrying", e);
                 LockSupport.parkNanos(IDLE_NANOS);
             }

@@ -47,6 +47,7 @@ final class RemoteBackend implements FarBackend {
     private final class Batch implements WriteBatch {
         private final Map<Long, NodeRuns> byNode = new HashMap<>();
         private long bytes;
+        private int maxRuns;
 
         @Override
         public void add(long farAddress, MemorySegment src, long srcOffset, int length) {
@@ -61,7 +62,13 @@ final class RemoteBackend implements FarBackend {
             WriteRunReader.writeRunHeader(runs.body, e.slabId(), offset, length);
             runs.body.writeBytes(src.asSlice(srcOffset, length).asByteBuffer());
             runs.count++;
+            maxRuns = Math.max(maxRuns, runs.count);
             bytes += length;
+        }
+
+        @Override
+        public int maxRunsPerNode() {
+            return maxRuns;
         }
 
         @Override

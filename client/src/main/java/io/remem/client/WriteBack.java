@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 final class WriteBack {
     /** Payload bytes after which a round is sent rather than grown. */
     static final long MAX_BYTES = 4 << 20;
+    /** Runs per node after which a round is sent: the wire limit, less one 64 KiB block's worth of runs. */
+    static final int MAX_RUNS = io.remem.protocol.Wire.MAX_WRITE_RUNS - 1024;
 
     private final LocalCache cache;
     private final FarBackend.WriteBatch batch;
@@ -23,6 +25,7 @@ final class WriteBack {
     private long[] incarnations = new long[16];
     private long[][] bits = new long[16][];
     private int count;
+    private boolean sent;
 
     /** @param evictWhenDone evict the frames once written, unless they were used again meanwhile (reclaimer) */
     WriteBack(LocalCache cache, boolean evictWhenDone) {
@@ -55,12 +58,23 @@ final class WriteBack {
         return count == 0;
     }
 
+    /**
+     * Whether to send the round now: by bytes, or by runs before any one node's scatter write could exceed the
+     * protocol's limit (one more frame adds at most half a block's lines as runs).
+     */
     boolean isFull() {
-        return batch.bytes() >= MAX_BYTES;
+        return batch.bytes() >= MAX_BYTES || batch.maxRunsPerNode() >= MAX_RUNS;
     }
 
-    /** Sends the round. The returned future yields null on success or the failure; it never fails itself. */
+    /**
+     * Sends the round, once; later calls only return the same future. The future yields null on success or the
+     * failure; it never fails itself.
+     */
     CompletableFuture<RememException> send() {
+        if (sent) {
+            return done;
+        }
+        sent = true;
         if (count == 0) {
             done.complete(null);
             return done;

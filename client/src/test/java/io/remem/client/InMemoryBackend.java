@@ -91,6 +91,11 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
             }
 
             @Override
+            public int maxRunsPerNode() {
+                return runs.size();
+            }
+
+            @Override
             public CompletableFuture<Void> send() {
                 boolean fail;
                 synchronized (random) {

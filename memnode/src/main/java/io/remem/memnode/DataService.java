@@ -13,16 +13,21 @@ import io.remem.protocol.WriteRunReader;
 import io.remem.transport.Peer;
 import io.remem.transport.RequestHandler;
 
+import java.util.Map;
+
 /**
  * The data path of a memory node: reads, scatter writes and 8-byte atomics, for tenant sessions. Runs on the
  * connection's I/O thread; every operation is a bounded memory copy, so nothing here blocks.
  */
 final class DataService implements RequestHandler {
     private final SlabStore store;
+    private final Map<Integer, Peer> sessions;
     private final WriteRunReader runs = new WriteRunReader();
 
-    DataService(SlabStore store) {
+    /** @param sessions every open client session of this node, shared by all its connections */
+    DataService(SlabStore store, Map<Integer, Peer> sessions) {
         this.store = store;
+        this.sessions = sessions;
     }
 
     @Override
@@ -30,7 +35,22 @@ final class DataService implements RequestHandler {
         if (hello.role() != Role.CLIENT) {
             throw new RememException(ErrorCode.WRONG_ROLE, "a memory node serves only client sessions");
         }
-        return new ClientSession(hello.tenant(), store.tenantId(hello.tenant()));
+        ClientSession session = new ClientSession(hello.tenant(), store.tenantId(hello.tenant()));
+        sessions.put(peer.session(), peer);
+        if (hello.supersedes() != 0) {
+            Peer old = sessions.get(hello.supersedes());
+            if (old != null && old.attachment() instanceof ClientSession prior && prior.tenantId() == session.tenantId()) {
+                sessions.remove(hello.supersedes(), old);
+                // Answer the new session only when nothing more from the old one can be applied.
+                return old.fence().thenApply(done -> session);
+            }
+        }
+        return session;
+    }
+
+    @Override
+    public void onClose(Peer peer) {
+        sessions.remove(peer.session(), peer);
     }
 
     @Override

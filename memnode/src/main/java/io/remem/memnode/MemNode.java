@@ -3,8 +3,11 @@ package io.remem.memnode;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
+import io.remem.transport.Peer;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A running memory node: a slab store served to clients on one port, registered with a controller.
@@ -12,6 +15,7 @@ import java.time.Duration;
  */
 public final class MemNode implements AutoCloseable {
     private final SlabStore store;
+    private final Map<Integer, Peer> sessions = new ConcurrentHashMap<>();
     private final EventLoops loops;
     private final Connections.Listener listener;
     private final ControllerLink link;
@@ -22,7 +26,7 @@ public final class MemNode implements AutoCloseable {
         this.loops = EventLoops.create("remem-memnode", config.ioThreads());
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new DataService(store), "memnode", config.callTimeout());
+                    () -> new DataService(store, sessions), "memnode", config.callTimeout());
         } catch (RuntimeException e) {
             loops.close();
             throw e;

@@ -135,8 +135,8 @@ class MessagesTest {
     static Stream<Codec<?>> codecs() {
         return Stream.of(
                 new Codec<Hello>("Hello", r -> r.nextBoolean()
-                        ? new Hello(r.nextInt(65536), Role.CLIENT, tenant(r))
-                        : new Hello(r.nextInt(65536), Role.MEMORY_NODE, anyString(r, 0, 30)),
+                        ? new Hello(r.nextInt(65536), Role.CLIENT, tenant(r), r.nextInt())
+                        : new Hello(r.nextInt(65536), Role.MEMORY_NODE, anyString(r, 0, 30), r.nextInt()),
                         Hello::encode, Hello::decode),
                 new Codec<HelloAck>("HelloAck", r -> new HelloAck(r.nextInt(65536), r.nextInt(), anyString(r, 0, 40)),
                         HelloAck::encode, HelloAck::decode),
@@ -271,7 +271,10 @@ class MessagesTest {
     void helloGoldenEncoding() {
         ByteBuf b = Unpooled.buffer();
         new Hello(1, Role.CLIENT, "acme").encode(b);
-        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0001" + "01" + "0004" + "61636d65");
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0001" + "01" + "0004" + "61636d65" + "00000000");
+        ByteBuf fence = Unpooled.buffer();
+        new Hello(1, Role.CLIENT, "acme", 0x01020304).encode(fence);
+        assertThat(ByteBufUtil.hexDump(fence)).endsWith("01020304");
     }
 
     @Test

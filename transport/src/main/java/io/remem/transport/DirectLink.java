@@ -74,6 +74,8 @@ public final class DirectLink implements AutoCloseable {
     private final ScheduledFuture<?> watchdog;
     private volatile int session;
     private volatile RememException broken;
+    /** The call whose response body the leader is reading now, so the watchdog can see its deadline too. */
+    private volatile Call<?> reading;
 
     private DirectLink(SocketChannel channel, String remote, Duration timeout) {
         this.channel = channel;
@@ -107,8 +109,13 @@ public final class DirectLink implements AutoCloseable {
     // ------------------------------------------------------------------ requests
 
     public HelloAck hello(Role role, String tenant) {
+        return hello(role, tenant, 0);
+    }
+
+    /** Opens the session, replacing session {@code supersedes} of an earlier, broken link to the same node. */
+    public HelloAck hello(Role role, String tenant, int supersedes) {
         ByteBuf body = Unpooled.buffer(64);
-        new Hello(Wire.VERSION, role, tenant).encode(body);
+        new Hello(Wire.VERSION, role, tenant, supersedes).encode(body);
         HelloAck ack = call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloAck.decode(b));
         if (ack.version() != Wire.VERSION) {
             close();
@@ -125,6 +132,27 @@ public final class DirectLink implements AutoCloseable {
             throw new RememException(ErrorCode.TOO_LARGE, "read of " + dst.byteSize() + " bytes");
         }
         call(Opcode.READ, slabId, offset, (int) dst.byteSize(), null, dst, null);
+    }
+
+    /**
+     * Starts reading {@code dst.byteSize()} bytes at {@code offset} of {@code slabId} straight into {@code dst}; the
+     * future completes when they are there. {@code dst} must stay valid until then.
+     */
+    public CompletableFuture<Void> readAsync(long slabId, long offset, MemorySegment dst) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (dst.byteSize() > Wire.MAX_READ_BYTES) {
+            future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + dst.byteSize() + " bytes"));
+            return future;
+        }
+        Call<Void> c = new Call<>(Opcode.READ, dst, null, null, future, System.nanoTime() + timeoutNanos);
+        try {
+            send(c, Opcode.READ, slabId, offset, (int) dst.byteSize(), null);
+        } catch (RememException e) {
+            future.completeExceptionally(e);
+            return future;
+        }
+        startReaper();
+        return future;
     }
 
     /** Sends a request and waits for its response, possibly reading it off the socket itself. */
@@ -161,6 +189,11 @@ public final class DirectLink implements AutoCloseable {
         return broken == null && channel.isOpen();
     }
 
+    /** The session id the node gave this link; 0 before {@link #hello}. */
+    public int session() {
+        return session;
+    }
+
     public String remote() {
         return remote;
     }
@@ -194,6 +227,7 @@ public final class DirectLink implements AutoCloseable {
             throw new RememException(broken.code(), broken.detail(), broken);
         }
         writeLock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close a link other threads share
         try {
             out.clear();
             Frames.writeRequestHeader(out, op, id, session, slabId, offset, length, bodyBytes);
@@ -218,6 +252,9 @@ public final class DirectLink implements AutoCloseable {
             throw new RememException(ErrorCode.CONNECTION_CLOSED, op + " to " + remote + " failed: " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -227,11 +264,11 @@ public final class DirectLink implements AutoCloseable {
         Thread me = Thread.currentThread();
         while (!c.isDone()) {
             RememException b = broken;
-            if (b != null) {
-                pending.remove(c.id, c);
-                c.fail(b); // no-op if a response or the failure sweep got there first
+            if (b != null && pending.remove(c.id, c)) {
+                c.fail(b); // still unclaimed: nobody will answer it now
                 break;
             }
+            // Otherwise a leader owns the call and completes it as soon as it stops reading into it.
             if (readLock.tryLock()) {
                 try {
                     while (!c.isDone() && broken == null) {
@@ -292,11 +329,19 @@ public final class DirectLink implements AutoCloseable {
         }
     }
 
-    /** Reads one response and completes its call. Called with the read lock held. Never throws. */
+    /**
+     * Reads one response and completes its call. Called with the read lock held. Never throws.
+     *
+     * <p>The leader that takes a call out of {@link #pending} owns it: it alone completes it, on every path, and only
+     * after it has stopped reading into the call's destination. Others wait for it, so no frame is handed back to
+     * the cache while bytes can still land in it.
+     */
     private void readFrame() {
         if (broken != null) {
             return;
         }
+        Call<?> c = null;
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close a link other threads share
         try {
             in.clear();
             readFully(in);
@@ -310,11 +355,12 @@ public final class DirectLink implements AutoCloseable {
                 throw RememException.malformed(remote + " sent a request on a client link");
             }
             int bodyBytes = length - Wire.HEADER_BYTES;
-            Call<?> c = pending.remove(h.requestId());
+            c = pending.remove(h.requestId());
             if (c == null) {
-                skip(bodyBytes); // answered after it timed out
+                skip(bodyBytes); // not ours any more: the link is failing and its calls were swept
                 return;
             }
+            reading = c;
             if (h.status() != 0) {
                 ByteBuf body = readBody(bodyBytes);
                 String message;
@@ -335,13 +381,25 @@ public final class DirectLink implements AutoCloseable {
             } else {
                 c.complete(h, readBody(bodyBytes));
             }
-        } catch (IOException e) {
-            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "connection to " + remote + " failed: " + e.getMessage(), e));
-        } catch (RememException e) {
-            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "bad response from " + remote + ": " + e.detail(), e));
-        } catch (RuntimeException e) {
-            // For example a destination segment closed under us: the frame is half read, so the link is unusable.
-            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "reading from " + remote + " failed: " + e, e));
+        } catch (Throwable t) {
+            RememException cause = switch (t) {
+                case IOException e -> new RememException(ErrorCode.CONNECTION_CLOSED,
+                        "connection to " + remote + " failed: " + e.getMessage(), e);
+                case RememException e -> new RememException(ErrorCode.CONNECTION_CLOSED,
+                        "bad response from " + remote + ": " + e.detail(), e);
+                // For example a destination segment closed under us: the frame is half read, the link is unusable.
+                default -> new RememException(ErrorCode.CONNECTION_CLOSED, "reading from " + remote + " failed: " + t, t);
+            };
+            RememException b = broken;
+            fail(cause);
+            if (c != null) {
+                c.fail(b != null ? b : cause); // the watchdog's reason, if it closed the link under this read
+            }
+        } finally {
+            reading = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -378,6 +436,12 @@ public final class DirectLink implements AutoCloseable {
      */
     private void expire() {
         long now = System.nanoTime();
+        Call<?> r = reading;
+        if (r != null && now - r.deadline > 0) {
+            fail(new RememException(ErrorCode.TIMEOUT, r.op + " response from " + remote + " stalled mid-frame for "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
+            return;
+        }
         for (Call<?> c : pending.values()) {
             if (now - c.deadline > 0) {
                 fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "

@@ -57,6 +57,7 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     private volatile Object attachment;
     private volatile boolean closed;
     private volatile String remoteName = "?";
+    private volatile boolean fenced;
     /** True while this peer's own channelRead runs, so replies can wait for channelReadComplete's flush. */
     private boolean reading;
     private boolean flushPending;
@@ -259,6 +260,28 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         return pending.size();
     }
 
+    /**
+     * Stops this connection for good, as a superseded session: frames already received and not yet processed are
+     * dropped, then the channel closes. The future completes once that has happened on the connection's I/O thread,
+     * so nothing from it can take effect afterwards. Never blocks, so two I/O threads fencing each other's sessions
+     * cannot deadlock.
+     */
+    public CompletableFuture<Void> fence() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            fenced = true;
+            done.complete(null);
+            return done;
+        }
+        c.executor().execute(() -> {
+            fenced = true;
+            c.close();
+            done.complete(null);
+        });
+        return done;
+    }
+
     public void close() {
         ChannelHandlerContext c = ctx;
         if (c != null) {
@@ -350,6 +373,9 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     // ---------------------------------------------------------------- inbound dispatch
 
     private void dispatch(ByteBuf frame) {
+        if (fenced) {
+            return; // superseded by a newer session of the same client: nothing more from here may take effect
+        }
         FrameHeader h;
         try {
             h = header.read(frame);
@@ -419,13 +445,37 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             throw new RememException(ErrorCode.UNSUPPORTED_VERSION,
                     "client speaks protocol version " + hello.version() + "; this server needs " + Wire.VERSION);
         }
-        attachment = handler.onHello(this, hello);
         int s;
         do {
             s = ThreadLocalRandom.current().nextInt();
         } while (s == 0);
-        session = s;
+        session = s; // before onHello, so the handler can index sessions by id
+        Object accepted;
+        try {
+            accepted = handler.onHello(this, hello);
+        } catch (RuntimeException e) {
+            session = 0;
+            throw e;
+        }
         HelloAck ack = new HelloAck(Wire.VERSION, s, localName);
+        if (accepted instanceof CompletableFuture<?> later) {
+            // The handler needs to finish something first (fencing an old session); answer when it has.
+            Reply reply = replyLater(h);
+            later.whenComplete((value, error) -> {
+                if (error == null) {
+                    attachment = value;
+                    reply.send(64, ack::encode);
+                } else {
+                    session = 0;
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+                            ? ce.getCause() : error;
+                    reply.fail(cause instanceof RememException re ? re
+                            : new RememException(ErrorCode.INTERNAL, String.valueOf(cause)));
+                }
+            });
+            return;
+        }
+        attachment = accepted;
         reply(h, 0, 0, 0, 64, ack::encode);
     }
 

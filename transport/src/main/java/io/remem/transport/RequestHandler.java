@@ -12,7 +12,9 @@ import io.remem.protocol.RememException;
 public interface RequestHandler {
     /**
      * Decides whether to open a session for {@code hello}. Returns what the handler wants to remember about
-     * the session (see {@link Peer#attachment()}), or throws to refuse it.
+     * the session (see {@link Peer#attachment()}), or throws to refuse it. It may return a
+     * {@link java.util.concurrent.CompletableFuture} of that instead, to answer the HELLO only when it completes.
+     * {@link Peer#session()} already holds the new session's id.
      */
     Object onHello(Peer peer, Hello hello) throws RememException;
 
