@@ -601,4 +601,30 @@ class MemNodeServiceTest {
         assertThat(faa(alice, ALICE_SLAB, 40_000, 3)).isZero();
         assertThat(node.nodeId()).isEqualTo(1);
     }
+
+    // ------------------------------------------------------------------ session fencing
+
+    @Test
+    void aSupersedingSessionFencesTheOldOneBeforeItIsAnswered() throws Exception {
+        DirectLink old = client("alice");
+        writev(old, new Run(ALICE_SLAB, 8192, pattern(64, 1)));
+        DirectLink fresh = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
+        links.add(fresh);
+        fresh.hello(Role.CLIENT, "alice", old.session());
+        // Once the new session is answered, nothing sent on the old one can take effect any more.
+        Throwable late = catchThrowable(() -> writev(old, new Run(ALICE_SLAB, 8192, pattern(64, 2))));
+        assertThat(late).isInstanceOf(RememException.class);
+        assertThat(((RememException) late).code()).isIn(ErrorCode.CONNECTION_CLOSED, ErrorCode.TIMEOUT);
+        assertThat(read(fresh, ALICE_SLAB, 8192, 64)).isEqualTo(pattern(64, 1));
+    }
+
+    @Test
+    void anotherTenantCannotFenceASession() {
+        DirectLink alice = client("alice");
+        DirectLink bob = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
+        links.add(bob);
+        bob.hello(Role.CLIENT, "bob", alice.session());
+        assertThat(writev(alice, new Run(ALICE_SLAB, 12288, pattern(64, 3)))).isEqualTo(1);
+        assertThat(read(alice, ALICE_SLAB, 12288, 64)).isEqualTo(pattern(64, 3));
+    }
 }
