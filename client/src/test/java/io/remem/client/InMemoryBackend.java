@@ -35,6 +35,8 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     final AtomicLong fetches = new AtomicLong();
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicInteger failedBatches = new AtomicInteger();
+    /** The most runs any one batch carried: all of a batch goes to this one "node", as one scatter write. */
+    final AtomicInteger mostRunsInOneBatch = new AtomicInteger();
 
     InMemoryBackend(long size, int granule, RandomGenerator random) {
         this.far = arena.allocate(size, 4096);
@@ -97,6 +99,7 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
 
             @Override
             public CompletableFuture<Void> send() {
+                mostRunsInOneBatch.accumulateAndGet(runs.size(), Math::max);
                 boolean fail;
                 synchronized (random) {
                     fail = random.nextDouble() < failureRate;
