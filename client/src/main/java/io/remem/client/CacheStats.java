@@ -17,10 +17,17 @@ package io.remem.client;
  * @param writeBackFailures write-back batches that failed (their lines stayed dirty and were retried)
  * @param missNanos         total time spent in misses, measured on every miss
  * @param hitNanos          time of one hit, measured by the runtime's own calibration loop; -1 until measured
+ * @param prefetchesIssued  blocks fetched ahead of use (trends and hints)
+ * @param prefetchesUsed    prefetched blocks that were then used, including late ones
+ * @param prefetchesLate    of those, used while still in flight: the access waited, but less
+ * @param prefetchesWasted  prefetched blocks evicted without being used
+ * @param piggybacks        dirty victims written back in the same request as a fetch (inline reclaim only)
  */
 public record CacheStats(long hits, long misses, long zeroFills, long bytesFetched, long bytesWrittenBack,
                          long bytesDirtied, long evictions, long evictionStalls, long stallNanos,
-                         long writeBackRounds, long writeBackFailures, long missNanos, double hitNanos) {
+                         long writeBackRounds, long writeBackFailures, long missNanos, double hitNanos,
+                         long prefetchesIssued, long prefetchesUsed, long prefetchesLate, long prefetchesWasted,
+                         long piggybacks) {
 
     public long accesses() {
         return hits + misses;
@@ -51,6 +58,21 @@ public record CacheStats(long hits, long misses, long zeroFills, long bytesFetch
         return bytesDirtied == 0 ? 0 : (double) bytesWrittenBack / bytesDirtied;
     }
 
+    /** Prefetched blocks that were used, per prefetched block; 0 before any prefetch (Leap's accuracy). */
+    public double prefetchAccuracy() {
+        return prefetchesIssued == 0 ? 0 : Math.min(1.0, (double) prefetchesUsed / prefetchesIssued);
+    }
+
+    /**
+     * Accesses a prefetch served (fully or in part), per access that needed a fetch: prefetch hits over prefetch hits
+     * plus demand misses that no prefetch covered (Leap's coverage); 0 with neither.
+     */
+    public double prefetchCoverage() {
+        long uncovered = misses - prefetchesLate;
+        long covered = prefetchesUsed;
+        return covered + uncovered <= 0 ? 0 : (double) covered / (covered + uncovered);
+    }
+
     /** The activity between {@code earlier} and this snapshot. */
     public CacheStats minus(CacheStats earlier) {
         return new CacheStats(hits - earlier.hits, misses - earlier.misses, zeroFills - earlier.zeroFills,
@@ -58,6 +80,9 @@ public record CacheStats(long hits, long misses, long zeroFills, long bytesFetch
                 bytesDirtied - earlier.bytesDirtied, evictions - earlier.evictions,
                 evictionStalls - earlier.evictionStalls, stallNanos - earlier.stallNanos,
                 writeBackRounds - earlier.writeBackRounds, writeBackFailures - earlier.writeBackFailures,
-                missNanos - earlier.missNanos, hitNanos);
+                missNanos - earlier.missNanos, hitNanos,
+                prefetchesIssued - earlier.prefetchesIssued, prefetchesUsed - earlier.prefetchesUsed,
+                prefetchesLate - earlier.prefetchesLate, prefetchesWasted - earlier.prefetchesWasted,
+                piggybacks - earlier.piggybacks);
     }
 }

@@ -17,6 +17,33 @@ interface FarBackend {
     /** Reads {@code dst.byteSize()} bytes at {@code farAddress} into {@code dst}, blocking the calling thread. */
     void fetch(long farAddress, MemorySegment dst);
 
+    /** Starts reading into {@code dst}; for prefetches, which must not wait and must not delay demand fetches. */
+    CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst);
+
+    /** Whether {@code farAddress} lies in a slab this runtime holds (prefetches stop at the edge). */
+    boolean holds(long farAddress);
+
+    /**
+     * Sends {@code batch} and fetches into {@code dst}, in one request if the backend can (LegoOS's piggybacked
+     * flush and fetch), and returns when the fetch is done. {@code written} must be completed on every path, even
+     * when this throws. Returns whether the two went as one request.
+     */
+    default boolean fetchWithWriteBack(long farAddress, MemorySegment dst, WriteBatch batch, CompletableFuture<Void> written) {
+        try {
+            batch.send().whenComplete((v, e) -> {
+                if (e == null) {
+                    written.complete(null);
+                } else {
+                    written.completeExceptionally(e);
+                }
+            });
+        } catch (RuntimeException e) {
+            written.completeExceptionally(e);
+        }
+        fetch(farAddress, dst);
+        return false;
+    }
+
     /** Starts collecting dirty lines for one round of write-back. */
     WriteBatch newBatch();
 

@@ -337,6 +337,17 @@ public final class FarSegment {
         return asSlice(offset, length - offset);
     }
 
+    /**
+     * Hints that {@code [offset, offset + length)} will be used soon: the blocks not cached start arriving now,
+     * without waiting. A hint never delays a demand miss and may be ignored when the cache has no frames to spare.
+     */
+    public void prefetch(long offset, long length) {
+        if (length > 0) {
+            long addr = address(offset, length);
+            cache.prefetcher.hint(addr >>> cache.blockShift, (addr + length - 1) >>> cache.blockShift);
+        }
+    }
+
     /** Sets every byte to {@code value}; returns this segment. */
     public FarSegment fill(byte value) {
         if (length > 0) {

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -85,7 +86,22 @@ final class LocalCache implements AutoCloseable {
     private final long[] state;
     private final long[] tags;
     private final long[] dirty;
+    /**
+     * Per frame: {@link #REF_NONE} not used since the CLOCK hand passed, {@link #REF_USED} used,
+     * {@link #REF_PREFETCHED} prefetched and not used yet, {@link #REF_PREFETCHED_SPARED} the same after one pass of
+     * the hand, {@link #REF_PREFETCHING} prefetch in flight.
+     */
     private final byte[] referenced;
+    static final byte REF_NONE = 0;
+    static final byte REF_USED = 1;
+    static final byte REF_PREFETCHED = 2;
+    static final byte REF_PREFETCHING = 3;
+    static final byte REF_PREFETCHED_SPARED = 4;
+    /** FIFO: fill order; LRU: last use. Null under CLOCK. */
+    private final long[] stamps;
+    private final boolean lru;
+    private long useSequence; // racy by design: an approximate order is all LRU and FIFO need
+    private final boolean lineDirty;
     private final BlockIndex index;
     private final ReentrantLock mapLock = new ReentrantLock();
     private final Condition frameFreed = mapLock.newCondition();
@@ -108,8 +124,15 @@ final class LocalCache implements AutoCloseable {
     /** Write-back rounds holding lines and not yet acknowledged, sent or not; pinned frames belong to them. */
     final java.util.Set<WriteBack> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final int MAX_FLUSH_ROUNDS_IN_FLIGHT = 8;
+    final LongAdder piggybacks = new LongAdder();
     private final long fetchTimeoutNanos;
     private final Reclaimer reclaimer;
+    private final boolean backgroundReclaim;
+    /** Without a background reclaimer, misses keep this many frames free by evicting inline. */
+    private final int inlineReserve;
+    private final ReentrantLock victimLock = new ReentrantLock();
+    final Victims victims;
+    final Prefetcher prefetcher;
     private volatile boolean closed;
 
     LocalCache(CacheConfig config, FarBackend backend) {
@@ -124,6 +147,9 @@ final class LocalCache implements AutoCloseable {
         this.tags = new long[frameCount];
         this.dirty = new long[frameCount * dirtyWords];
         this.referenced = new byte[frameCount];
+        this.stamps = config.policy() == EvictionPolicy.CLOCK ? null : new long[frameCount];
+        this.lru = config.policy() == EvictionPolicy.LRU;
+        this.lineDirty = config.dirtyTracking() == DirtyTracking.LINE;
         this.index = new BlockIndex(frameCount);
         this.freeFrames = new int[frameCount];
         for (int f = frameCount - 1; f >= 0; f--) {
@@ -136,7 +162,12 @@ final class LocalCache implements AutoCloseable {
         }
         this.backend = backend;
         this.fetchTimeoutNanos = config.stallTimeout().toNanos();
-        this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark());
+        this.backgroundReclaim = config.backgroundReclaim();
+        this.inlineReserve = Math.max(1, Math.min(4, frameCount / 8));
+        this.victims = new Victims(this, config.policy());
+        this.prefetcher = new Prefetcher(this, config.prefetchWindow(),
+                backgroundReclaim ? Math.max(1, config.lowWatermark() / 2) : inlineReserve);
+        this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark(), backgroundReclaim);
         counters.ignore(reclaimer.thread());
         reclaimer.start();
     }
@@ -169,8 +200,11 @@ final class LocalCache implements AutoCloseable {
         if (f >= 0) {
             long s = (long) STATE.getAcquire(state, f);
             if ((s & PHASE_MASK) == VALID && tags[f] == block) {
-                if (referenced[f] == 0) {
-                    referenced[f] = 1;
+                if (referenced[f] != REF_USED) {
+                    touched(f, block);
+                }
+                if (lru) {
+                    stamps[f] = ++useSequence;
                 }
                 counters.add(AccessCounters.HITS, 1);
                 return (s & INCARNATION_MASK) | HIT | f;
@@ -203,7 +237,9 @@ final class LocalCache implements AutoCloseable {
             if (f >= 0) {
                 long s = (long) STATE.getAcquire(state, f);
                 if ((s & PHASE_MASK) == VALID && tags[f] == block) {
-                    referenced[f] = 1;
+                    if (referenced[f] != REF_USED) {
+                        touched(f, block);
+                    }
                     long stamp = (s & INCARNATION_MASK) | f;
                     if (!counted) {
                         counters.add(missed ? AccessCounters.MISSES : AccessCounters.HITS, 1);
@@ -241,8 +277,11 @@ final class LocalCache implements AutoCloseable {
     void endWrite(long stamp, long addr, long length) {
         int f = (int) (stamp & FRAME_BITS);
         markDirty(f, addr & blockMask, length);
-        if (referenced[f] == 0) {
-            referenced[f] = 1;
+        if (referenced[f] != REF_USED) {
+            touched(f, addr >>> blockShift);
+        }
+        if (lru) {
+            stamps[f] = ++useSequence;
         }
         counters.writeHit(length);
         long s = (long) STATE.get(state, f);
@@ -282,8 +321,15 @@ final class LocalCache implements AutoCloseable {
     }
 
     private void markDirty(int f, long offsetInBlock, long length) {
-        int first = (int) (offsetInBlock >>> LINE_SHIFT);
-        int last = (int) ((offsetInBlock + length - 1) >>> LINE_SHIFT);
+        int first;
+        int last;
+        if (lineDirty) {
+            first = (int) (offsetInBlock >>> LINE_SHIFT);
+            last = (int) ((offsetInBlock + length - 1) >>> LINE_SHIFT);
+        } else { // per-block tracking: any write makes the whole block dirty
+            first = 0;
+            last = (blockSize >>> LINE_SHIFT) - 1;
+        }
         int base = f * dirtyWords;
         if (first == last) { // every typed access and most small copies
             int w = base + (first >>> 6);
@@ -296,6 +342,23 @@ final class LocalCache implements AutoCloseable {
         for (int line = first; line <= last; line++) {
             dirty[base + (line >>> 6)] |= 1L << line;
         }
+    }
+
+    /**
+     * First use of a frame since the CLOCK hand passed, or of a prefetched block: set the reference, and tell the
+     * prefetcher when one of its blocks turned out useful.
+     */
+    private void touched(int f, long block) {
+        byte was = referenced[f];
+        referenced[f] = REF_USED;
+        if (was == REF_PREFETCHED || was == REF_PREFETCHED_SPARED) {
+            prefetcher.used(block);
+        }
+    }
+
+    /** FIFO or LRU stamp of a frame: smaller is older. */
+    long stamp(int f) {
+        return stamps[f];
     }
 
     private static void backOff(int spins) {
@@ -379,6 +442,9 @@ final class LocalCache implements AutoCloseable {
                 if (f >= 0) {
                     long s = (long) STATE.getVolatile(state, f);
                     if ((s & PHASE_MASK) == FILLING) {
+                        if (referenced[f] == REF_PREFETCHING) {
+                            prefetcher.late(); // the prefetch was right, just not early enough
+                        }
                         mapLock.unlock();
                         try {
                             awaitFill(f, s);
@@ -394,7 +460,16 @@ final class LocalCache implements AutoCloseable {
                 if (freeCount > 0) {
                     break;
                 }
-                awaitFreeFrame(start);
+                if (backgroundReclaim) {
+                    awaitFreeFrame(start);
+                } else {
+                    mapLock.unlock();
+                    try {
+                        reclaimInlineNow(start);
+                    } finally {
+                        mapLock.lock();
+                    }
+                }
             }
             f = freeFrames[--freeCount];
             long s = (long) STATE.getVolatile(state, f);
@@ -406,36 +481,239 @@ final class LocalCache implements AutoCloseable {
         } finally {
             mapLock.unlock();
         }
-        if (freeCount < reclaimer.lowWatermark()) {
-            reclaimer.wake();
+        WriteBack victim = null;
+        if (backgroundReclaim) {
+            if (freeCount < reclaimer.lowWatermark()) {
+                reclaimer.wake();
+            }
+        } else if (freeCount < inlineReserve) {
+            victim = evictInline(); // a clean victim is gone already; a dirty one travels with this fetch
         }
         try {
-            fill(f, block);
+            fill(f, block, victim);
         } catch (RuntimeException | Error e) {
             abortFill(f, block, filling);
             throw e;
         }
+        finishFill(f, filling, REF_USED);
+        missNanos.add(System.nanoTime() - start);
+        prefetcher.missed(block);
+        return true;
+    }
+
+    /** Publishes a filled frame: clean, with the given reference state, VALID; wakes whoever waits for it. */
+    private void finishFill(int f, long filling, byte reference) {
         int base = f * dirtyWords;
         for (int i = 0; i < dirtyWords; i++) {
             dirty[base + i] = 0;
         }
-        referenced[f] = 1;
+        referenced[f] = reference;
+        if (stamps != null) {
+            stamps[f] = ++useSequence;
+        }
         STATE.setRelease(state, f, (filling & ~PHASE_MASK) | VALID);
         signalFill(f);
-        missNanos.add(System.nanoTime() - start);
-        return true;
     }
 
-    private void fill(int f, long block) {
+    /**
+     * Fetches {@code block} into frame {@code f}, or zero-fills it if it was never written. A dirty {@code victim}
+     * round goes back in the same request when it is bound for the same memory node (LegoOS's piggyback).
+     */
+    private void fill(int f, long block, WriteBack victim) {
         long far = block << blockShift;
         MemorySegment dst = frames.asSlice((long) f << blockShift, blockSize);
         if (backend.mayHoldData(far, blockSize)) {
-            backend.fetch(far, dst);
+            if (victim != null && !victim.isEmpty()) {
+                victim.sendWithFetch(far, dst);
+            } else {
+                backend.fetch(far, dst);
+            }
             bytesFetched.add(blockSize);
         } else {
             dst.fill((byte) 0);
             zeroFills.increment();
         }
+        if (victim != null) {
+            victim.send(); // no-op if it went with the fetch
+        }
+    }
+
+    // ====================================================================== inline reclaim (no background reclaimer)
+
+    /**
+     * Evicts one victim chosen by the policy, on the calling miss's own time. A clean victim is evicted at once and
+     * null returned; a dirty one is snapshotted into a round that the caller sends (with its fetch, if it can), and
+     * its frame is freed when the round is acknowledged.
+     */
+    private WriteBack evictInline() {
+        victimLock.lock();
+        try {
+            for (int tries = 2 * victims.passLength(); tries > 0; tries--) {
+                int f = victims.next();
+                if (!evictable(f) || victims.spare(f)) {
+                    continue;
+                }
+                if (looksDirty(f)) {
+                    WriteBack round = new WriteBack(this, true);
+                    if (snapshotDirty(f, round)) {
+                        return round;
+                    }
+                } else if (tryEvict(f)) {
+                    return null;
+                }
+            }
+            return null;
+        } finally {
+            victimLock.unlock();
+        }
+    }
+
+    /** No frame is free and there is no reclaimer: evict one now and wait until its frame is free. */
+    private void reclaimInlineNow(long since) {
+        stalls.increment();
+        long t0 = System.nanoTime();
+        try {
+            WriteBack round = evictInline();
+            if (round != null) {
+                round.send();
+                RememException failed = round.done().join();
+                if (failed != null) {
+                    throw new RememException(failed.code(), "evicting a dirty block failed: " + failed.detail(), failed);
+                }
+            } else if (freeCount == 0) {
+                backOff(64); // everything busy (pinned, filling, locked): let it settle
+            }
+        } finally {
+            stallNanos.add(System.nanoTime() - t0);
+        }
+        if (System.nanoTime() - since > fetchTimeoutNanos) {
+            throw new RememException(ErrorCode.TIMEOUT, "no cache frame could be freed in "
+                    + TimeUnit.NANOSECONDS.toMillis(fetchTimeoutNanos) + " ms (" + describeFrames() + ")");
+        }
+    }
+
+    /**
+     * One reclaimer pass: up to two passes of the policy's hand until {@code target} frames are free. A spared frame
+     * keeps its block; a clean one is evicted at once; a dirty one's lines go into write-back rounds, sent as they
+     * fill, and it is evicted when they are acknowledged. Returns whether the pass made progress.
+     */
+    boolean sweep(int target) {
+        int freeBefore = freeCount;
+        WriteBack round = new WriteBack(this, true);
+        victimLock.lock();
+        try {
+            for (int tries = 2 * victims.passLength(); tries > 0 && freeCount < target && !closed; tries--) {
+                int f = victims.next();
+                if (!evictable(f) || victims.spare(f)) {
+                    continue;
+                }
+                if (looksDirty(f)) {
+                    snapshotDirty(f, round);
+                    if (round.isFull()) {
+                        round.send();
+                        round = new WriteBack(this, true);
+                    }
+                } else {
+                    tryEvict(f);
+                }
+            }
+        } finally {
+            victimLock.unlock();
+            round.send(); // always: flushes wait for every round that holds lines
+        }
+        if (freeCount < reclaimer.lowWatermark() && !inFlight.isEmpty()) {
+            // Everything left is dirty and on its way to memory nodes: wait for acknowledgements, which evict.
+            awaitInFlight();
+        }
+        return freeCount > freeBefore || !inFlight.isEmpty();
+    }
+
+    // ====================================================================== prefetch fills
+
+    /**
+     * Makes room for a prefetch by evicting one clean victim the policy would give up anyway; no I/O, no waiting.
+     * A prefetch must not eat the frames kept for demand misses, but it may replace cold clean blocks: that is what
+     * keeps a window larger than the free-frame reserve going. Returns false if no such victim is at hand.
+     */
+    private boolean evictCleanForPrefetch() {
+        if (!victimLock.tryLock()) {
+            return false; // the reclaimer or another miss is choosing victims right now
+        }
+        try {
+            for (int tries = Math.min(Victims.SAMPLE, frameCount); tries > 0; tries--) {
+                int f = victims.next();
+                if (evictable(f) && !prefetchedUnused(f) && !victims.spare(f) && !looksDirty(f) && tryEvict(f)) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            victimLock.unlock();
+        }
+    }
+
+    static final int PREFETCH_STARTED = 1;
+    static final int PREFETCH_SKIPPED = 0;
+    static final int PREFETCH_STOP = -1;
+
+    /**
+     * Starts fetching {@code block} into a free frame without waiting. Returns {@link #PREFETCH_STARTED}; or
+     * {@link #PREFETCH_SKIPPED} if it is cached or being fetched already, or was never written (a miss on it
+     * zero-fills locally, nothing to win); or {@link #PREFETCH_STOP} if it lies outside every slab or taking a frame
+     * would eat into the {@code keepFree} frames kept for demand misses.
+     */
+    int prefetchBlock(long block, int keepFree) {
+        long far = block << blockShift;
+        if (closed || !backend.holds(far)) {
+            return PREFETCH_STOP;
+        }
+        if (!backend.mayHoldData(far, blockSize)) {
+            return PREFETCH_SKIPPED;
+        }
+        if (freeCount <= keepFree && !evictCleanForPrefetch()) {
+            return PREFETCH_STOP;
+        }
+        int f;
+        long filling;
+        mapLock.lock();
+        try {
+            if (index.find(block) >= 0) {
+                return PREFETCH_SKIPPED;
+            }
+            if (freeCount <= keepFree) {
+                return PREFETCH_STOP;
+            }
+            f = freeFrames[--freeCount];
+            long s = (long) STATE.getVolatile(state, f);
+            filling = ((s & INCARNATION_MASK) + INCARNATION) | FILLING;
+            STATE.setVolatile(state, f, filling);
+            VarHandle.storeStoreFence();
+            tags[f] = block;
+            referenced[f] = REF_PREFETCHING;
+            index.insert(block, f);
+        } finally {
+            mapLock.unlock();
+        }
+        if (backgroundReclaim && freeCount < reclaimer.lowWatermark()) {
+            reclaimer.wake();
+        }
+        CompletableFuture<Void> fetched;
+        try {
+            fetched = backend.fetchAsync(far, frames.asSlice((long) f << blockShift, blockSize));
+        } catch (RuntimeException e) {
+            fetched = CompletableFuture.failedFuture(e);
+        }
+        int frame = f;
+        long fillState = filling;
+        fetched.whenComplete((v, error) -> {
+            if (error == null) {
+                bytesFetched.add(blockSize);
+                finishFill(frame, fillState, REF_PREFETCHED);
+            } else {
+                abortFill(frame, block, fillState);
+            }
+        });
+        return PREFETCH_STARTED;
     }
 
     private void abortFill(int f, long block, long filling) {
@@ -505,11 +783,22 @@ final class LocalCache implements AutoCloseable {
 
     /** The CLOCK reference bit: read and clear. Returns whether it was set. */
     boolean clearReferenced(int f) {
-        if (referenced[f] != 0) {
-            referenced[f] = 0;
+        byte r = referenced[f];
+        if (r == REF_USED) {
+            referenced[f] = REF_NONE;
+            return true;
+        }
+        if (r == REF_PREFETCHED) { // fetched for a reason: one pass of grace to be used
+            referenced[f] = REF_PREFETCHED_SPARED;
             return true;
         }
         return false;
+    }
+
+    /** Whether the frame holds a prefetched block nobody has used yet. */
+    private boolean prefetchedUnused(int f) {
+        byte r = referenced[f];
+        return r == REF_PREFETCHED || r == REF_PREFETCHED_SPARED || r == REF_PREFETCHING;
     }
 
     /** Whether the frame holds a block and is not pinned or locked right now. */
@@ -559,6 +848,9 @@ final class LocalCache implements AutoCloseable {
         if (looksDirty(f)) {
             STATE.setRelease(state, f, s);
             return false;
+        }
+        if (referenced[f] == REF_PREFETCHED || referenced[f] == REF_PREFETCHED_SPARED) {
+            prefetcher.wasted();
         }
         mapLock.lock();
         try {
@@ -801,15 +1093,31 @@ final class LocalCache implements AutoCloseable {
      */
     double calibrateHitNanos(int reads) {
         long addr = -1;
+        int frame = -1;
         for (int f = 0; f < frameCount && addr < 0; f++) {
             long s = (long) STATE.getVolatile(state, f);
             if ((s & PHASE_MASK) == VALID) {
                 addr = tags[f] << blockShift;
+                frame = f;
             }
         }
         if (addr < 0) {
             return -1;
         }
+        // Measuring must not look like use to the eviction policy or the prefetcher.
+        byte reference = referenced[frame];
+        long stamp = stamps == null ? 0 : stamps[frame];
+        try {
+            return timeHits(addr, reads);
+        } finally {
+            referenced[frame] = reference;
+            if (stamps != null) {
+                stamps[frame] = stamp;
+            }
+        }
+    }
+
+    private double timeHits(long addr, int reads) {
         long sink = 0;
         long best = Long.MAX_VALUE;
         for (int round = 0; round < 8; round++) { // the fastest round: after the JIT has compiled the loop
@@ -827,6 +1135,12 @@ final class LocalCache implements AutoCloseable {
             best = Math.min(best, System.nanoTime() - t0);
         }
         return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
+    }
+
+    /** Whether {@code block} is cached and usable right now; for tests and diagnostics. */
+    boolean isCached(long block) {
+        int f = index.find(block);
+        return f >= 0 && ((long) STATE.getVolatile(state, f) & PHASE_MASK) == VALID && tags[f] == block;
     }
 
     /** A one-line census of the frames, for error messages. */
@@ -858,7 +1172,8 @@ final class LocalCache implements AutoCloseable {
         AccessCounters.Totals t = counters.sum();
         return new CacheStats(t.hits(), t.misses(), zeroFills.sum(), bytesFetched.sum(), bytesWrittenBack.sum(),
                 t.bytesDirtied(), evictions.sum(), stalls.sum(), stallNanos.sum(), writeBacks.sum(),
-                writeBackFailures.sum(), missNanos.sum(), reclaimer.hitNanos());
+                writeBackFailures.sum(), missNanos.sum(), reclaimer.hitNanos(), prefetcher.issued.sum(),
+                prefetcher.useful.sum(), prefetcher.late.sum(), prefetcher.wasted.sum(), piggybacks.sum());
     }
 
     boolean isClosed() {

@@ -17,6 +17,7 @@ final class NodeLinks implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration callTimeout;
     private final Map<Long, DirectLink> links = new ConcurrentHashMap<>();
+    private final Map<Long, DirectLink> prefetchLinks = new ConcurrentHashMap<>();
     private final Map<Long, Object> connectLocks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -26,8 +27,20 @@ final class NodeLinks implements AutoCloseable {
         this.callTimeout = callTimeout;
     }
 
-    /** An open session with the node holding {@code replica}. */
+    /** An open session with the node holding {@code replica}, for demand fetches and write-back. */
     DirectLink link(Replica replica) {
+        return link(replica, links);
+    }
+
+    /**
+     * A second session with the same node, for prefetches only, so a burst of prefetches never queues ahead of a
+     * demand miss (Fastswap's separate queues).
+     */
+    DirectLink prefetchLink(Replica replica) {
+        return link(replica, prefetchLinks);
+    }
+
+    private DirectLink link(Replica replica, Map<Long, DirectLink> links) {
         DirectLink l = links.get(replica.nodeId());
         if (l != null && l.isOpen()) {
             return l;
@@ -57,6 +70,9 @@ final class NodeLinks implements AutoCloseable {
     public void close() {
         closed = true;
         for (DirectLink l : links.values()) {
+            l.close();
+        }
+        for (DirectLink l : prefetchLinks.values()) {
             l.close();
         }
     }

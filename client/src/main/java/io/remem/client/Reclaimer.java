@@ -8,9 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Keeps a reserve of free frames between two watermarks, off the critical path (Fastswap): when fewer than
- * {@code low} frames are free it sweeps a CLOCK hand until {@code high} are free. A referenced frame gets a
- * second chance; a clean one is evicted at once; a dirty one has its dirty lines written back, batched per
- * memory node, and is evicted when the write is acknowledged.
+ * {@code low} frames are free it sweeps, by the eviction policy, until {@code high} are free (see
+ * {@link LocalCache#sweep}).
  *
  * <p>Between sweeps it measures the cache's hit time, for the average memory access time in the stats.
  */
@@ -29,10 +28,14 @@ final class Reclaimer implements AutoCloseable {
     private int hand;
     private long lastCalibration;
 
-    Reclaimer(LocalCache cache, int low, int high) {
+    private final boolean reclaiming;
+
+    /** @param reclaiming false: only measure the hit time (misses evict inline) */
+    Reclaimer(LocalCache cache, int low, int high, boolean reclaiming) {
         this.cache = cache;
         this.low = low;
         this.high = high;
+        this.reclaiming = reclaiming;
         this.thread = Thread.ofPlatform().daemon().name("remem-reclaimer").unstarted(this::run);
     }
 
@@ -64,14 +67,14 @@ final class Reclaimer implements AutoCloseable {
     private void run() {
         while (!closed) {
             try {
-                if (!wakeRequested && cache.freeCount() >= low) {
+                if (!wakeRequested && (!reclaiming || cache.freeCount() >= low)) {
                     LockSupport.parkNanos(this, IDLE_NANOS);
                 }
                 wakeRequested = false;
                 if (closed) {
                     break;
                 }
-                if (cache.freeCount() < high && !sweep()) {
+                if (reclaiming && cache.freeCount() < high && !cache.sweep(high)) {
                     // Nothing could be freed (every frame busy, pinned or filling): do not spin on it.
                     LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
                 }
@@ -93,44 +96,6 @@ final class Reclaimer implements AutoCloseable {
                 LockSupport.parkNanos(IDLE_NANOS);
             }
         }
-    }
-
-    /**
-     * One CLOCK pass: at most two turns of the hand (the first may only clear reference bits). Dirty frames go
-     * into write-back rounds that are sent as they fill; they are evicted when acknowledged. Returns whether the
-     * pass made progress.
-     */
-    private boolean sweep() {
-        int freeBefore = cache.freeCount();
-        int frames = cache.frameCount;
-        WriteBack round = new WriteBack(cache, true);
-        int scanned = 0;
-        try {
-            while (cache.freeCount() < high && scanned < 2 * frames && !closed) {
-                int f = hand;
-                hand = f + 1 == frames ? 0 : f + 1;
-                scanned++;
-                if (!cache.evictable(f) || cache.clearReferenced(f)) {
-                    continue;
-                }
-                if (cache.looksDirty(f)) {
-                    cache.snapshotDirty(f, round);
-                    if (round.isFull()) {
-                        round.send();
-                        round = new WriteBack(cache, true);
-                    }
-                } else {
-                    cache.tryEvict(f);
-                }
-            }
-        } finally {
-            round.send(); // always: flushes wait for every round that holds lines
-        }
-        if (cache.freeCount() < low && !cache.inFlight.isEmpty()) {
-            // Everything left is dirty and on its way to memory nodes: wait for acknowledgements, which evict.
-            cache.awaitInFlight();
-        }
-        return cache.freeCount() > freeBefore || !cache.inFlight.isEmpty();
     }
 
     @Override

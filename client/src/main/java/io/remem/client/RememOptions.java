@@ -18,6 +18,10 @@ public final class RememOptions {
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final int ioThreads;
+    private final EvictionPolicy evictionPolicy;
+    private final DirtyTracking dirtyTracking;
+    private final boolean backgroundReclaim;
+    private final int prefetchWindow;
 
     private RememOptions(Builder b) {
         this.tenant = b.tenant;
@@ -28,6 +32,10 @@ public final class RememOptions {
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
         this.ioThreads = b.ioThreads;
+        this.evictionPolicy = b.evictionPolicy;
+        this.dirtyTracking = b.dirtyTracking;
+        this.backgroundReclaim = b.backgroundReclaim;
+        this.prefetchWindow = b.prefetchWindow;
     }
 
     public static Builder builder() {
@@ -76,6 +84,29 @@ public final class RememOptions {
         return ioThreads;
     }
 
+    /** Which block to evict. Default {@link EvictionPolicy#CLOCK}. */
+    public EvictionPolicy evictionPolicy() {
+        return evictionPolicy;
+    }
+
+    /** Granularity of dirty tracking and write-back. Default {@link DirtyTracking#LINE}. */
+    public DirtyTracking dirtyTracking() {
+        return dirtyTracking;
+    }
+
+    /**
+     * Whether a background reclaimer keeps a reserve of free frames (default), or each miss evicts a block itself
+     * when frames run out, writing a dirty victim back in the same request as its fetch (LegoOS's piggyback).
+     */
+    public boolean backgroundReclaim() {
+        return backgroundReclaim;
+    }
+
+    /** The most blocks the prefetcher fetches ahead of one thread's access stream; 0 turns it off. Default 32. */
+    public int prefetchWindow() {
+        return prefetchWindow;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.tenant = tenant;
@@ -86,6 +117,10 @@ public final class RememOptions {
         b.connectTimeout = connectTimeout;
         b.requestTimeout = requestTimeout;
         b.ioThreads = ioThreads;
+        b.evictionPolicy = evictionPolicy;
+        b.dirtyTracking = dirtyTracking;
+        b.backgroundReclaim = backgroundReclaim;
+        b.prefetchWindow = prefetchWindow;
         return b;
     }
 
@@ -93,13 +128,16 @@ public final class RememOptions {
         int frames = (int) (cacheBytes / blockSize);
         int low = Math.max(1, (int) (frames * lowWatermark));
         int high = Math.max(low + 1, (int) (frames * highWatermark));
-        return new CacheConfig(blockSize, frames, low, Math.min(high, frames), requestTimeout.multipliedBy(3));
+        return new CacheConfig(blockSize, frames, low, Math.min(high, frames), requestTimeout.multipliedBy(3),
+                evictionPolicy, dirtyTracking, backgroundReclaim, prefetchWindow);
     }
 
     @Override
     public String toString() {
         return "RememOptions[tenant=" + tenant + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
-                + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout + "]";
+                + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout
+                + ", evictionPolicy=" + evictionPolicy + ", dirtyTracking=" + dirtyTracking
+                + ", backgroundReclaim=" + backgroundReclaim + ", prefetchWindow=" + prefetchWindow + "]";
     }
 
     /** Builds {@link RememOptions}. */
@@ -117,6 +155,10 @@ public final class RememOptions {
         private Duration connectTimeout = Duration.ofSeconds(3);
         private Duration requestTimeout = Duration.ofSeconds(10);
         private int ioThreads = 2;
+        private EvictionPolicy evictionPolicy = EvictionPolicy.CLOCK;
+        private DirtyTracking dirtyTracking = DirtyTracking.LINE;
+        private boolean backgroundReclaim = true;
+        private int prefetchWindow = 32;
 
         private Builder() {}
 
@@ -157,6 +199,28 @@ public final class RememOptions {
             return this;
         }
 
+        public Builder evictionPolicy(EvictionPolicy policy) {
+            this.evictionPolicy = policy;
+            return this;
+        }
+
+        public Builder dirtyTracking(DirtyTracking tracking) {
+            this.dirtyTracking = tracking;
+            return this;
+        }
+
+        /** False: no reserve of free frames; a miss evicts a victim itself (see {@link RememOptions#backgroundReclaim}). */
+        public Builder backgroundReclaim(boolean on) {
+            this.backgroundReclaim = on;
+            return this;
+        }
+
+        /** The most blocks fetched ahead of one access stream, 0 to 1024; 0 turns prefetching off. */
+        public Builder prefetchWindow(int blocks) {
+            this.prefetchWindow = blocks;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first invalid option */
         public RememOptions build() {
             try {
@@ -187,6 +251,15 @@ public final class RememOptions {
             }
             if (ioThreads < 1 || ioThreads > 64) {
                 throw new IllegalArgumentException("ioThreads: " + ioThreads + " is outside 1..64");
+            }
+            if (evictionPolicy == null) {
+                throw new IllegalArgumentException("evictionPolicy: must not be null");
+            }
+            if (dirtyTracking == null) {
+                throw new IllegalArgumentException("dirtyTracking: must not be null");
+            }
+            if (prefetchWindow < 0 || prefetchWindow > 1024) {
+                throw new IllegalArgumentException("prefetchWindow: " + prefetchWindow + " is outside 0..1024");
             }
             return new RememOptions(this);
         }

@@ -7,6 +7,7 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.WriteRunReader;
+import io.remem.transport.DirectLink;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -36,6 +37,48 @@ final class RemoteBackend implements FarBackend {
         SlabEntry e = table.get(farAddress);
         Replica primary = e.descriptor().primary();
         links.link(primary).read(e.slabId(), table.offset(farAddress), dst);
+    }
+
+    /** Prefetches in flight on one node's prefetch link above which more are dropped rather than queued. */
+    private static final int MAX_PREFETCHES_IN_FLIGHT = 64;
+
+    @Override
+    public CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst) {
+        SlabEntry e = table.get(farAddress);
+        DirectLink link = links.prefetchLink(e.descriptor().primary());
+        if (link.inFlight() >= MAX_PREFETCHES_IN_FLIGHT) {
+            return CompletableFuture.failedFuture(new RememException(ErrorCode.TOO_LARGE, "prefetch queue full"));
+        }
+        return link.readAsync(e.slabId(), table.offset(farAddress), dst);
+    }
+
+    @Override
+    public boolean holds(long farAddress) {
+        SlabEntry e = table.find(farAddress);
+        return e != null && table.offset(farAddress) < e.descriptor().size();
+    }
+
+    /** One request when every run goes to the node that holds the block to fetch; else the two separately. */
+    @Override
+    public boolean fetchWithWriteBack(long farAddress, MemorySegment dst, WriteBatch batch, CompletableFuture<Void> written) {
+        Batch b = (Batch) batch;
+        SlabEntry e = table.find(farAddress);
+        NodeRuns runs = e == null ? null : b.onlyFor(e.descriptor().primary().nodeId());
+        if (runs == null) {
+            return FarBackend.super.fetchWithWriteBack(farAddress, dst, batch, written);
+        }
+        try {
+            runs.body.setInt(0, runs.count);
+            links.link(e.descriptor().primary()).call(Opcode.WRITEV_READ, e.slabId(), table.offset(farAddress),
+                    (int) dst.byteSize(), runs.body.nioBuffer(), dst, null);
+            written.complete(null);
+            return true;
+        } catch (RuntimeException ex) {
+            written.completeExceptionally(ex);
+            throw ex;
+        } finally {
+            runs.body.release();
+        }
     }
 
     @Override
@@ -76,13 +119,21 @@ final class RemoteBackend implements FarBackend {
             return bytes;
         }
 
+        /** The runs, if they all go to {@code nodeId}; the batch hands them over and is spent. */
+        NodeRuns onlyFor(long nodeId) {
+            if (byNode.size() != 1 || !byNode.containsKey(nodeId)) {
+                return null;
+            }
+            return byNode.remove(nodeId);
+        }
+
         @Override
         public CompletableFuture<Void> send() {
             List<CompletableFuture<Void>> sends = new ArrayList<>(byNode.size());
             for (NodeRuns runs : byNode.values()) {
                 CompletableFuture<Void> sent;
                 try {
-                    sent = links.link(runs.node).callAsync(Opcode.WRITEV, 0, 0, runs.count, runs.body.nioBuffer(),
+                    sent = links.link(runs.node).callAsync(Opcode.WRITEV, 0, 0, runs.count, runs.runsOnly(),
                             (h, body) -> {
                                 if (h.length() != runs.count) {
                                     throw new RememException(ErrorCode.INTERNAL, "memory node applied " + h.length()
@@ -100,13 +151,21 @@ final class RemoteBackend implements FarBackend {
         }
     }
 
+    /**
+     * One node's runs. The body starts with room for a {@code u32} run count, which a WRITEV_READ carries in its
+     * body and a WRITEV leaves out (its header has the count).
+     */
     private static final class NodeRuns {
         final Replica node;
-        final ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(64 << 10);
+        final ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(64 << 10).writeInt(0);
         int count;
 
         NodeRuns(Replica node) {
             this.node = node;
+        }
+
+        java.nio.ByteBuffer runsOnly() {
+            return body.nioBuffer(4, body.readableBytes() - 4);
         }
     }
 }

@@ -96,6 +96,31 @@ final class WriteBack {
         return done;
     }
 
+    /**
+     * Sends the round with a fetch of {@code dst.byteSize()} bytes at {@code farAddress} into {@code dst}, in one
+     * request when the backend can (same memory node), and returns when the fetch is done. A failed fetch throws; the
+     * round's own outcome arrives through {@link #done()} as usual.
+     */
+    void sendWithFetch(long farAddress, java.lang.foreign.MemorySegment dst) {
+        if (sent || count == 0) {
+            send();
+            cache.backend.fetch(farAddress, dst);
+            return;
+        }
+        sent = true;
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        try {
+            if (cache.backend.fetchWithWriteBack(farAddress, dst, batch, written)) {
+                cache.piggybacks.increment();
+            }
+        } finally {
+            for (int i = 0; i < count; i++) {
+                cache.sent(frames[i], incarnations[i]);
+            }
+            written.whenComplete((v, err) -> finish(err)); // the backend completes it on every path
+        }
+    }
+
     private void finish(Throwable err) {
         boolean ok = err == null;
         try {

@@ -70,6 +70,16 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     }
 
     @Override
+    public CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst) {
+        return CompletableFuture.runAsync(() -> fetch(farAddress, dst), completions);
+    }
+
+    @Override
+    public boolean holds(long farAddress) {
+        return farAddress >= 0 && farAddress < far.byteSize();
+    }
+
+    @Override
     public WriteBatch newBatch() {
         return new WriteBatch() {
             private final List<long[]> runs = new ArrayList<>(); // {far address, index in data, length}

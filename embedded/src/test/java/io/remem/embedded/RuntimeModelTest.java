@@ -1,5 +1,7 @@
 package io.remem.embedded;
 
+import io.remem.client.DirtyTracking;
+import io.remem.client.EvictionPolicy;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
@@ -38,12 +40,19 @@ class RuntimeModelTest {
     private record Live(FarSegment segment, byte[] model) {}
 
     @ParameterizedTest(name = "seed {0}")
-    @ValueSource(ints = {1, 2, 3, 4, 5, 6})
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
     void randomProgramsAgreeWithTheModel(int seed) {
         SplittableRandom random = new SplittableRandom(seed);
         int blockSize = new int[] {256, 1024, 4096}[seed % 3];
-        try (RememSession s = cluster.connect(RememOptions.builder().tenant("model-" + seed)
-                .cacheBytes(blockSize * 8L).blockSize(blockSize).build())) {
+        // Every seed a different mix of options, so each policy, tracking mode and reclaim mode is covered.
+        RememOptions options = RememOptions.builder().tenant("model-" + seed)
+                .cacheBytes(blockSize * 8L).blockSize(blockSize)
+                .evictionPolicy(EvictionPolicy.values()[seed % 3])
+                .dirtyTracking(seed % 4 < 2 ? DirtyTracking.LINE : DirtyTracking.BLOCK)
+                .backgroundReclaim(seed % 2 == 0)
+                .prefetchWindow(seed % 5 == 0 ? 0 : 8)
+                .build();
+        try (RememSession s = cluster.connect(options)) {
             List<Live> live = new ArrayList<>();
             for (int step = 0; step < 3000; step++) {
                 int op = random.nextInt(100);
@@ -92,7 +101,11 @@ class RuntimeModelTest {
                 assertThat(l.segment().toArray()).isEqualTo(l.model());
                 l.segment().free();
             }
-            assertThat(s.memory().stats().evictions()).isPositive();
+            var stats = s.memory().stats();
+            assertThat(stats.evictions()).isPositive();
+            if (!options.backgroundReclaim()) {
+                assertThat(stats.piggybacks()).as("dirty victims went back with fetches").isPositive();
+            }
         }
     }
 }

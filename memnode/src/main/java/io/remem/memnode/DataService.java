@@ -59,6 +59,7 @@ final class DataService implements RequestHandler {
         switch (h.opcode()) {
             case READ -> read(peer, h, body, session);
             case WRITEV -> writev(peer, h, body, session);
+            case WRITEV_READ -> writevThenRead(peer, h, body, session);
             case CAS -> {
                 long expected = Bodies.readLong(body, "cas.expected");
                 long desired = Bodies.readLong(body, "cas.desired");
@@ -78,13 +79,31 @@ final class DataService implements RequestHandler {
     }
 
     private void read(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
+        Bodies.expectEnd(body, "read");
+        respondWithRead(peer, h, checkedRead(h, session));
+    }
+
+    /** The slab a READ may read, after checking its length, owner and bounds. */
+    private Slab checkedRead(FrameHeader h, ClientSession session) {
         int length = h.length();
         if (length < 0 || length > Wire.MAX_READ_BYTES) {
             throw new RememException(ErrorCode.TOO_LARGE, "read of " + length + " bytes: the limit is " + Wire.MAX_READ_BYTES);
         }
-        Bodies.expectEnd(body, "read");
         Slab slab = store.access(h.slabId(), session.tenantId());
         slab.checkRange(h.offset(), length);
+        return slab;
+    }
+
+    /** Checks the read and every run before writing anything, so a bad request changes nothing. */
+    private void writevThenRead(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
+        int count = Bodies.readCount(body, Wire.MAX_WRITE_RUNS, "writevRead.runCount");
+        Slab slab = checkedRead(h, session);
+        applyRuns(body, count, session);
+        respondWithRead(peer, h, slab);
+    }
+
+    private void respondWithRead(Peer peer, FrameHeader h, Slab slab) {
+        int length = h.length();
         ByteBuf out = peer.alloc().ioBuffer(Wire.FRAME_OVERHEAD + length);
         try {
             int start = Frames.beginResponse(out, h, h.slabId(), h.offset(), length);
@@ -102,7 +121,13 @@ final class DataService implements RequestHandler {
      * or a full node rejects the whole request and leaves memory as it was.
      */
     private void writev(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
-        WriteRunReader r = runs.reset(body, h.length());
+        applyRuns(body, h.length(), session);
+        int applied = h.length();
+        peer.reply(h, 0, 0, applied, 0, out -> {});
+    }
+
+    private void applyRuns(ByteBuf body, int count, ClientSession session) {
+        WriteRunReader r = runs.reset(body, count);
         while (r.next()) {
             store.access(r.slabId(), session.tenantId()).checkRange(r.offset(), r.length());
         }
@@ -114,7 +139,5 @@ final class DataService implements RequestHandler {
         while (r.next()) {
             store.access(r.slabId(), session.tenantId()).write(r.offset(), r.body(), r.dataIndex(), r.length());
         }
-        int applied = h.length();
-        peer.reply(h, 0, 0, applied, 0, out -> {});
     }
 }

@@ -17,6 +17,11 @@ public enum Opcode {
     CAS(0x12, Audience.MEMORY_NODE),
     /** Fetch-and-add of the 8-byte word at {@code offset}. */
     FAA(0x13, Audience.MEMORY_NODE),
+    /**
+     * A scatter write, then a read, in one request (LegoOS's piggybacked flush and fetch): the body is a
+     * {@code u32} run count and the runs; the header names the read. All or nothing, like WRITEV.
+     */
+    WRITEV_READ(0x14, Audience.MEMORY_NODE),
 
     /** Controller to memory node: create a slab for a tenant. */
     SLAB_CREATE(0x20, Audience.MEMORY_NODE),

@@ -34,6 +34,7 @@ class OpcodeAndErrorCodeTest {
         assertThat(Opcode.WRITEV.code()).isEqualTo(0x11);
         assertThat(Opcode.CAS.code()).isEqualTo(0x12);
         assertThat(Opcode.FAA.code()).isEqualTo(0x13);
+        assertThat(Opcode.WRITEV_READ.code()).isEqualTo(0x14);
         assertThat(Opcode.SLAB_CREATE.code()).isEqualTo(0x20);
         assertThat(Opcode.SLAB_DELETE.code()).isEqualTo(0x21);
         assertThat(Opcode.NODE_REGISTER.code()).isEqualTo(0x30);
@@ -56,7 +57,7 @@ class OpcodeAndErrorCodeTest {
 
     @Test
     void unknownOpcodesAreNull() {
-        for (int code : new int[] {0x00, 0x03, 0x14, 0x45, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {0x00, 0x03, 0x15, 0x45, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
         }
     }

@@ -1,0 +1,117 @@
+package io.remem.client;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The prefetcher on the real cache: trends are followed, randomness is not, hints are honoured. */
+class PrefetchTest {
+    private static final int BLOCK = 1024;
+    private static final long FAR = 4096L * BLOCK;
+
+    private static LocalCache cache(InMemoryBackend backend, int window) {
+        return new LocalCache(new CacheConfig(BLOCK, 256, 4, 8, Duration.ofSeconds(10), EvictionPolicy.CLOCK,
+                DirtyTracking.LINE, true, window), backend);
+    }
+
+    /** Writes every block and flushes, so every later miss really fetches. */
+    private static FarSegment populated(LocalCache cache) {
+        FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        for (long off = 0; off < FAR; off += BLOCK) {
+            seg.set(ValueLayout.JAVA_LONG, off, off);
+        }
+        cache.flush();
+        return seg;
+    }
+
+    private static long scan(FarSegment seg, long stride) {
+        long sum = 0;
+        for (long off = 0; off < FAR; off += stride) {
+            long v = seg.get(ValueLayout.JAVA_LONG, off - off % BLOCK);
+            assertThat(v).isEqualTo(off - off % BLOCK);
+            sum += v;
+        }
+        return sum;
+    }
+
+    @Test
+    void aSequentialScanIsPrefetchedAheadAndMostlyHits() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 32)) {
+            FarSegment seg = populated(cache);
+            CacheStats before = cache.stats();
+            scan(seg, BLOCK);
+            CacheStats s = cache.stats().minus(before);
+            assertThat(s.prefetchesIssued()).isGreaterThan(3000);
+            assertThat(s.prefetchAccuracy()).as("nearly every prefetched block is used").isGreaterThan(0.9);
+            assertThat(s.misses() - s.prefetchesLate()).as("demand misses no prefetch covered").isLessThan(200);
+            assertThat(s.prefetchCoverage()).isGreaterThan(0.9);
+        }
+    }
+
+    @Test
+    void aStridedScanIsFollowed() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 32)) {
+            FarSegment seg = populated(cache);
+            CacheStats before = cache.stats();
+            scan(seg, 3L * BLOCK);
+            CacheStats s = cache.stats().minus(before);
+            assertThat(s.prefetchAccuracy()).isGreaterThan(0.9);
+            assertThat(s.prefetchCoverage()).isGreaterThan(0.8);
+        }
+    }
+
+    @Test
+    void randomAccessPrefetchesAlmostNothing() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 32)) {
+            FarSegment seg = populated(cache);
+            CacheStats before = cache.stats();
+            SplittableRandom random = new SplittableRandom(2);
+            for (int i = 0; i < 4000; i++) {
+                seg.get(ValueLayout.JAVA_LONG, random.nextLong(FAR / 8) * 8);
+            }
+            CacheStats s = cache.stats().minus(before);
+            assertThat(s.prefetchesIssued()).as("no trend, no prefetch").isLessThan(40);
+        }
+    }
+
+    @Test
+    void withoutAWindowNothingIsPrefetched() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 0)) {
+            FarSegment seg = populated(cache);
+            CacheStats before = cache.stats();
+            scan(seg, BLOCK);
+            CacheStats s = cache.stats().minus(before);
+            assertThat(s.prefetchesIssued()).isZero();
+            assertThat(s.misses()).isGreaterThanOrEqualTo(4096 - 256);
+        }
+    }
+
+    @Test
+    void aHintFetchesTheRangeBeforeItIsUsed() throws InterruptedException {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 0)) {
+            FarSegment seg = populated(cache);
+            long from = 1000L * BLOCK;
+            seg.prefetch(from, 64L * BLOCK);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!cache.isCached(from / BLOCK + 63) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            CacheStats before = cache.stats();
+            for (long off = from; off < from + 64L * BLOCK; off += BLOCK) {
+                assertThat(seg.get(ValueLayout.JAVA_LONG, off)).isEqualTo(off);
+            }
+            CacheStats s = cache.stats().minus(before);
+            assertThat(s.misses()).isZero();
+            assertThat(s.prefetchesUsed()).isEqualTo(64);
+        }
+    }
+}
