@@ -52,6 +52,16 @@ public final class FarMemory {
         cache.flush();
     }
 
+    /**
+     * Waits until every asynchronous read and write the calling thread started has completed (Clio's
+     * {@code rrelease}).
+     *
+     * @throws RememException the first failure among them
+     */
+    public void release() {
+        cache.async.release();
+    }
+
     /** A snapshot of the cache's counters. */
     public CacheStats stats() {
         return cache.stats();

@@ -3,6 +3,7 @@ package io.remem.client;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A contiguous range of far memory, used like a {@link MemorySegment}: typed {@code get} and {@code set}
@@ -335,6 +336,65 @@ public final class FarSegment {
     /** A view from {@code offset} to the end. */
     public FarSegment asSlice(long offset) {
         return asSlice(offset, length - offset);
+    }
+
+    /**
+     * Starts copying {@code length} bytes at {@code offset} into {@code dst} at {@code dstOffset}; the future
+     * completes when they are there. {@code dst} must not be read before that. Cached data is copied at once; a miss
+     * does not block the caller, so many can be in flight together. Calls from one thread on a common block keep
+     * their order; {@link FarMemory#release()} waits for all of them.
+     */
+    public CompletableFuture<Void> readAsync(long offset, MemorySegment dst, long dstOffset, long length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return cache.async.read(address(offset, length), dst, dstOffset, length);
+    }
+
+    /** {@link #readAsync(long, MemorySegment, long, long)} into a byte array. */
+    public CompletableFuture<Void> readAsync(long offset, byte[] dst, int dstIndex, int length) {
+        return readAsync(offset, MemorySegment.ofArray(dst), dstIndex, length);
+    }
+
+    /**
+     * Starts copying {@code length} bytes of {@code src} at {@code srcOffset} to {@code offset}; the future completes
+     * when the write is in the cache (it reaches memory nodes with write-back, or at {@link FarMemory#flush()}).
+     * {@code src} may be reused as soon as this returns. Ordering as for {@link #readAsync}.
+     */
+    public CompletableFuture<Void> writeAsync(long offset, MemorySegment src, long srcOffset, long length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return cache.async.write(address(offset, length), src, srcOffset, length);
+    }
+
+    /** {@link #writeAsync(long, MemorySegment, long, long)} from a byte array. */
+    public CompletableFuture<Void> writeAsync(long offset, byte[] src, int srcIndex, int length) {
+        return writeAsync(offset, MemorySegment.ofArray(src), srcIndex, length);
+    }
+
+    /**
+     * Pins {@code [offset, offset + length)} in the local cache and returns it as one plain, writable
+     * {@link MemorySegment}: no lookup per access until the view is closed. See {@link PinnedView} for the rules.
+     *
+     * @throws io.remem.protocol.RememException TOO_LARGE if the range needs more frames than the cache can spare
+     */
+    public PinnedView pin(long offset, long length) {
+        return new PinnedView(cache, address(offset, positive(length)), length, true);
+    }
+
+    /** As {@link #pin}, read-only: nothing is compared or written back on close. */
+    public PinnedView pinReadOnly(long offset, long length) {
+        return new PinnedView(cache, address(offset, positive(length)), length, false);
+    }
+
+    private static long positive(long length) {
+        if (length <= 0) {
+            throw new IllegalArgumentException("length: " + length + " must be positive to pin");
+        }
+        return length;
     }
 
     /**

@@ -133,6 +133,7 @@ final class LocalCache implements AutoCloseable {
     private final ReentrantLock victimLock = new ReentrantLock();
     final Victims victims;
     final Prefetcher prefetcher;
+    final AsyncAccess async;
     private volatile boolean closed;
 
     LocalCache(CacheConfig config, FarBackend backend) {
@@ -168,6 +169,7 @@ final class LocalCache implements AutoCloseable {
         this.prefetcher = new Prefetcher(this, config.prefetchWindow(),
                 backgroundReclaim ? Math.max(1, config.lowWatermark() / 2) : inlineReserve);
         this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark(), backgroundReclaim);
+        this.async = new AsyncAccess(this);
         counters.ignore(reclaimer.thread());
         reclaimer.start();
     }
@@ -387,6 +389,31 @@ final class LocalCache implements AutoCloseable {
             dstOffset += n;
             length -= n;
         }
+    }
+
+    /**
+     * {@link #read}, but only if every block of the range is cached now: never faults, never blocks. Returns false,
+     * having copied nothing that counts, if some block is missing.
+     */
+    boolean tryRead(long addr, MemorySegment dst, long dstOffset, long length) {
+        for (long a = addr, end = addr + length; a < end; a = (a | blockMask) + 1) {
+            if (!isCached(a >>> blockShift)) {
+                return false;
+            }
+        }
+        read(addr, dst, dstOffset, length); // a block evicted since the check just faults back: rare and correct
+        return true;
+    }
+
+    /** {@link #write}, but only if every block of the range is cached now. */
+    boolean tryWrite(long addr, MemorySegment src, long srcOffset, long length) {
+        for (long a = addr, end = addr + length; a < end; a = (a | blockMask) + 1) {
+            if (!isCached(a >>> blockShift)) {
+                return false;
+            }
+        }
+        write(addr, src, srcOffset, length);
+        return true;
     }
 
     /** Copies {@code length} bytes of {@code src} at {@code srcOffset} to far address {@code addr}. */
@@ -626,6 +653,282 @@ final class LocalCache implements AutoCloseable {
             awaitInFlight();
         }
         return freeCount > freeBefore || !inFlight.isEmpty();
+    }
+
+    // ====================================================================== pinned views
+
+    private final ReentrantLock pinLock = new ReentrantLock();
+    private int pinnedFrames; // guarded by pinLock
+    private int[] viewPins;   // guarded by pinLock; per frame, pins held by views (not by write-backs)
+
+    /**
+     * Pins frames holding blocks {@code first .. first + count - 1}, in that order and contiguous in the arena, and
+     * returns the first frame. Blocks already cached elsewhere are moved; blocks not cached are fetched. Pinned frames
+     * are never evicted until {@link #unpinFrames}.
+     *
+     * @throws RememException TOO_LARGE if the pins would leave the cache too few frames to work with
+     */
+    int pinFrames(long first, int count) {
+        pinLock.lock();
+        try {
+            int spare = frameCount - pinnedFrames - Math.max(inlineReserve, reclaimer.highWatermark()) - 1;
+            if (count > spare) {
+                throw new RememException(ErrorCode.TOO_LARGE, "pinning " + count + " blocks of " + blockSize
+                        + " bytes needs " + count + " frames; the cache has " + frameCount + ", " + pinnedFrames
+                        + " of them pinned already and " + (frameCount - pinnedFrames - spare)
+                        + " needed to keep working: use a larger cache, or pin less at a time");
+            }
+            long deadline = System.nanoTime() + fetchTimeoutNanos;
+            int window = count == 1 ? -1 : findPinWindow(count);
+            int start = window;
+            for (int i = 0; i < count; i++) {
+                long block = first + i;
+                int f = window < 0 ? pinWherever(block, deadline) : pinAt(window + i, block, deadline);
+                if (i == 0) {
+                    start = f;
+                }
+            }
+            pinnedFrames += count;
+            if (viewPins == null) {
+                viewPins = new int[frameCount];
+            }
+            for (int f = start; f < start + count; f++) {
+                viewPins[f]++;
+            }
+            return start;
+        } finally {
+            pinLock.unlock();
+        }
+    }
+
+    /** Whether a view (not a write-back) holds frame {@code f}. Caller holds the pin lock. */
+    private boolean pinnedByView(int f) {
+        return viewPins != null && viewPins[f] > 0;
+    }
+
+    /** Unpins what {@link #pinFrames} pinned. */
+    void unpinFrames(int start, int count) {
+        for (int f = start; f < start + count; f++) {
+            unpin(f);
+        }
+        pinLock.lock();
+        try {
+            pinnedFrames -= count;
+            for (int f = start; f < start + count; f++) {
+                viewPins[f]--;
+            }
+        } finally {
+            pinLock.unlock();
+        }
+    }
+
+    /** Marks lines {@code [offsetInFrame, +length)} of a pinned frame dirty: data written through a view. */
+    void markWritten(int f, long offsetInFrame, long length) {
+        int spins = 0;
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s | LOCK)) {
+                markDirty(f, offsetInFrame, length);
+                counters.add(AccessCounters.DIRTIED, length);
+                STATE.setRelease(state, f, s);
+                return;
+            }
+            backOff(++spins);
+        }
+    }
+
+    /** A window of {@code count} frames none of which is pinned or filling, so all can be claimed. */
+    private int findPinWindow(int count) {
+        int run = 0;
+        for (int f = 0; f < frameCount; f++) {
+            long s = (long) STATE.getVolatile(state, f);
+            boolean usable = (s & PIN_MASK) == 0 && (s & PHASE_MASK) != FILLING;
+            run = usable ? run + 1 : 0;
+            if (run == count) {
+                return f - count + 1;
+            }
+        }
+        throw new RememException(ErrorCode.TOO_LARGE, "no " + count + " contiguous frames are free of pins: other"
+                + " pinned views fragment the cache; close some, or pin less at a time");
+    }
+
+    /** Single block: pin whichever frame holds it, faulting it in if needed. */
+    private int pinWherever(long block, long deadline) {
+        while (true) {
+            long stamp = faultForRead(block << blockShift, true, false);
+            int f = (int) (stamp & FRAME_BITS);
+            if (tryPin(f, stamp & INCARNATION_MASK)) {
+                return f;
+            }
+            checkPinDeadline(deadline, block);
+            backOff(64);
+        }
+    }
+
+    /** Puts {@code block} into frame {@code f} (moving or fetching it) and pins it there. */
+    private int pinAt(int f, long block, long deadline) {
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & PHASE_MASK) == VALID && tags[f] == block) {
+                if (tryPin(f, s & INCARNATION_MASK)) {
+                    return f;
+                }
+            } else if (claim(f)) {
+                return placeAndPin(f, block, deadline);
+            }
+            checkPinDeadline(deadline, block);
+            backOff(64);
+        }
+    }
+
+    /**
+     * Makes frame {@code f} FREE and takes it off the free list, evicting its block (written back first if dirty).
+     * Returns false if it cannot right now (locked, pinned, filling, re-dirtied): try again.
+     */
+    private boolean claim(int f) {
+        long s = (long) STATE.getVolatile(state, f);
+        if ((s & PHASE_MASK) == VALID) {
+            if ((s & (PIN_MASK | QUEUED)) != 0) {
+                return false;
+            }
+            if (looksDirty(f)) {
+                WriteBack round = new WriteBack(this, false);
+                if (snapshotDirty(f, round)) {
+                    round.send();
+                    round.done().join(); // a failed write-back leaves the lines dirty: the caller tries again
+                }
+                return false; // look again: it may be clean and evictable now
+            }
+            if (!tryEvict(f)) {
+                return false;
+            }
+        } else if ((s & PHASE_MASK) != FREE) {
+            return false; // filling or being evicted by someone else
+        }
+        mapLock.lock();
+        try {
+            for (int i = 0; i < freeCount; i++) {
+                if (freeFrames[i] == f) {
+                    freeFrames[i] = freeFrames[--freeCount];
+                    return true;
+                }
+            }
+            return false; // taken by a miss meanwhile
+        } finally {
+            mapLock.unlock();
+        }
+    }
+
+    /** Frame {@code f} is claimed (FREE, off the free list): bring {@code block} into it, then pin it. */
+    private int placeAndPin(int f, long block, long deadline) {
+        while (true) {
+            int g;
+            long filling;
+            mapLock.lock();
+            try {
+                g = index.find(block);
+                long s = (long) STATE.getVolatile(state, f);
+                filling = ((s & INCARNATION_MASK) + INCARNATION) | FILLING;
+                if (g < 0) {
+                    STATE.setVolatile(state, f, filling);
+                    VarHandle.storeStoreFence();
+                    tags[f] = block;
+                    index.insert(block, f);
+                }
+            } finally {
+                mapLock.unlock();
+            }
+            if (g < 0) {
+                try {
+                    fill(f, block, null);
+                } catch (RuntimeException | Error e) {
+                    abortFill(f, block, filling);
+                    throw e;
+                }
+                finishFill(f, filling, REF_USED);
+            } else if (!move(g, f, block, filling)) {
+                checkPinDeadline(deadline, block);
+                backOff(64);
+                continue;
+            }
+            if (tryPin(f, filling & INCARNATION_MASK)) {
+                return f;
+            }
+            throw new IllegalStateException("frame " + f + " changed while being pinned"); // cannot happen: claimed
+        }
+    }
+
+    /**
+     * Moves {@code block} from frame {@code g} to claimed frame {@code f}, data, dirty lines and all. Only a frame
+     * nobody holds (no lock, no pin, no write-back) can be moved; returns false otherwise. Readers still holding a
+     * stamp on {@code g} read its unchanged bytes until it is reused, which bumps its incarnation.
+     */
+    private boolean move(int g, int f, long block, long filling) {
+        long s = (long) STATE.getVolatile(state, g);
+        if ((s & PHASE_MASK) != VALID || (s & BUSY) != 0 || tags[g] != block
+                || !STATE.compareAndSet(state, g, s, (s & ~PHASE_MASK) | EVICTING)) {
+            return false;
+        }
+        STATE.setVolatile(state, f, filling);
+        VarHandle.storeStoreFence();
+        tags[f] = block;
+        MemorySegment.copy(frames, (long) g << blockShift, frames, (long) f << blockShift, blockSize);
+        int from = g * dirtyWords;
+        int to = f * dirtyWords;
+        for (int i = 0; i < dirtyWords; i++) {
+            dirty[to + i] = dirty[from + i];
+            dirty[from + i] = 0;
+        }
+        referenced[f] = REF_USED;
+        if (stamps != null) {
+            stamps[f] = stamps[g];
+        }
+        mapLock.lock();
+        try {
+            index.remove(block);
+            index.insert(block, f);
+            STATE.setRelease(state, f, (filling & ~PHASE_MASK) | VALID);
+            STATE.setVolatile(state, g, (s & ~PHASE_MASK) | FREE);
+            freeFrames[freeCount++] = g;
+            frameFreed.signal();
+        } finally {
+            mapLock.unlock();
+        }
+        signalFill(f);
+        return true;
+    }
+
+    /** Adds a pin to frame {@code f} if it is still VALID in {@code incarnation}. */
+    private boolean tryPin(int f, long incarnation) {
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & PHASE_MASK) != VALID || (s & INCARNATION_MASK) != incarnation || (s & PIN_MASK) == PIN_MASK) {
+                return false;
+            }
+            if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s + PIN)) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private void unpin(int f) {
+        int spins = 0;
+        while (true) {
+            long s = (long) STATE.getVolatile(state, f);
+            if ((s & LOCK) == 0 && STATE.compareAndSet(state, f, s, s - PIN)) {
+                return;
+            }
+            backOff(++spins);
+        }
+    }
+
+    private void checkPinDeadline(long deadline, long block) {
+        if (System.nanoTime() - deadline > 0) {
+            throw new RememException(ErrorCode.TIMEOUT, "could not pin block " + block + " in "
+                    + TimeUnit.NANOSECONDS.toMillis(fetchTimeoutNanos) + " ms: it is held by another pinned view laid"
+                    + " out differently, or by a write-back that does not finish (" + describeFrames() + ")");
+        }
     }
 
     // ====================================================================== prefetch fills
@@ -960,6 +1263,19 @@ final class LocalCache implements AutoCloseable {
     void discard(long addr, long length) {
         long firstBlock = addr >>> blockShift;
         long lastBlock = (addr + length - 1) >>> blockShift;
+        pinLock.lock();
+        try {
+            if (pinnedFrames > 0) {
+                for (long block = firstBlock; block <= lastBlock; block++) {
+                    int f = index.find(block);
+                    if (f >= 0 && tags[f] == block && pinnedByView(f)) {
+                        throw new IllegalStateException("cannot free far memory while a pinned view of it is open");
+                    }
+                }
+            }
+        } finally {
+            pinLock.unlock();
+        }
         for (long block = firstBlock; block <= lastBlock; block++) {
             discardBlock(block);
         }
@@ -1192,6 +1508,7 @@ final class LocalCache implements AutoCloseable {
             return;
         }
         closed = true;
+        async.close();
         reclaimer.close();
         mapLock.lock();
         try {

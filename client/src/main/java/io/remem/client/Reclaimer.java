@@ -51,6 +51,10 @@ final class Reclaimer implements AutoCloseable {
         return low;
     }
 
+    int highWatermark() {
+        return high;
+    }
+
     /** Asks for a sweep now; cheap enough to call on every miss that finds the reserve low. */
     void wake() {
         if (!wakeRequested) {

@@ -40,6 +40,56 @@ class CacheModelTest {
         }
     }
 
+    /** One async or pinned operation, applied to the model in program order. */
+    private static void asyncAndPinned(int op, SplittableRandom random, FarSegment seg, LocalCache cache, byte[] model,
+                                       int blockSize, java.util.List<Runnable> checks, int step) {
+        int len = 1 + random.nextInt(2 * blockSize);
+        long off = random.nextLong(FAR - len);
+        if (op < 3) {
+            byte[] data = new byte[len];
+            random.nextBytes(data);
+            seg.writeAsync(off, data, 0, len);
+            System.arraycopy(data, 0, model, (int) off, len);
+        } else if (op < 6) {
+            byte[] out = new byte[len];
+            byte[] expected = java.util.Arrays.copyOfRange(model, (int) off, (int) off + len);
+            var done = seg.readAsync(off, out, 0, len);
+            checks.add(() -> {
+                assertThat(done).isDone();
+                assertThat(out).as("step %d: async read of %d bytes at %d", step, len, off).isEqualTo(expected);
+            });
+        } else {
+            releaseAndCheck(cache, checks);
+            boolean writable = op < 9;
+            try (PinnedView view = writable ? seg.pin(off, len) : seg.pinReadOnly(off, len)) {
+                MemorySegment v = view.segment();
+                assertThat(v.toArray(ValueLayout.JAVA_BYTE)).as("step %d: pinned %d bytes at %d", step, len, off)
+                        .isEqualTo(java.util.Arrays.copyOfRange(model, (int) off, (int) off + len));
+                if (writable) {
+                    for (int i = 0; i < 4; i++) {
+                        int at = random.nextInt(len);
+                        byte b = (byte) random.nextInt();
+                        v.set(ValueLayout.JAVA_BYTE, at, b);
+                        model[(int) off + at] = b;
+                    }
+                }
+            } catch (io.remem.protocol.RememException e) {
+                assertThat(e.code()).as("only a pin too large for this tiny cache may fail")
+                        .isEqualTo(io.remem.protocol.ErrorCode.TOO_LARGE);
+            }
+        }
+    }
+
+    private static void releaseAndCheck(LocalCache cache, java.util.List<Runnable> checks) {
+        try {
+            cache.async.release();
+        } catch (io.remem.protocol.RememException e) {
+            throw new AssertionError("an async call failed", e);
+        }
+        checks.forEach(Runnable::run);
+        checks.clear();
+    }
+
     @ParameterizedTest(name = "seed {0}: {1}-byte blocks, {2} frames, failure rate {3}")
     @MethodSource("cases")
     void everyReadMatchesTheModel(int seed, int blockSize, int frames, double failureRate) {
@@ -50,8 +100,14 @@ class CacheModelTest {
             backend.failBatches(failureRate);
             FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
             MemorySegment view = MemorySegment.ofArray(model);
+            java.util.List<Runnable> asyncChecks = new java.util.ArrayList<>();
             for (int step = 0; step < 4000; step++) {
-                int op = random.nextInt(100);
+                int op = random.nextInt(110);
+                if (op >= 100) {
+                    asyncAndPinned(op - 100, random, seg, cache, model, blockSize, asyncChecks, step);
+                    continue;
+                }
+                releaseAndCheck(cache, asyncChecks); // synchronous calls do not wait for async ones: release first
                 if (op < 20) {
                     long off = random.nextLong(FAR / 8) * 8;
                     long v = random.nextLong();
@@ -104,6 +160,7 @@ class CacheModelTest {
                             .isEqualTo(java.util.Arrays.copyOfRange(model, (int) off, (int) off + len));
                 }
             }
+            releaseAndCheck(cache, asyncChecks);
             // Everything must reach far memory once write-back stops failing.
             backend.failBatches(0);
             flushUntilClean(cache);

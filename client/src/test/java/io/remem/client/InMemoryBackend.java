@@ -32,6 +32,7 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     });
     private final RandomGenerator random;
     private volatile double failureRate;
+    private volatile long fetchDelayMillis;
     final AtomicLong fetches = new AtomicLong();
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicInteger failedBatches = new AtomicInteger();
@@ -48,6 +49,11 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
         this.failureRate = rate;
     }
 
+    /** Makes every fetch take this long, like a slow network, to widen races in ordering tests. */
+    void delayFetches(long millis) {
+        this.fetchDelayMillis = millis;
+    }
+
     /** The far bytes as memory nodes would hold them: only what was written back. */
     byte[] snapshot(long addr, int length) {
         return far.asSlice(addr, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
@@ -55,6 +61,9 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
 
     @Override
     public synchronized boolean mayHoldData(long farAddress, int length) {
+        if (farAddress + length > far.byteSize()) {
+            return true; // outside: let the fetch fail, as a fetch from a missing slab would
+        }
         int from = (int) (farAddress / granule);
         int to = (int) ((farAddress + length - 1) / granule);
         int next = written.nextSetBit(from);
@@ -64,6 +73,15 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     @Override
     public void fetch(long farAddress, MemorySegment dst) {
         fetches.incrementAndGet();
+        long delay = fetchDelayMillis;
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RememException(ErrorCode.INTERNAL, "interrupted");
+            }
+        }
         synchronized (this) {
             MemorySegment.copy(far, farAddress, dst, 0, dst.byteSize());
         }
