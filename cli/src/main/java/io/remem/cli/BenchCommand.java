@@ -1,0 +1,188 @@
+package io.remem.cli;
+
+import io.remem.bench.Progress;
+import io.remem.bench.Table;
+import io.remem.bench.Units;
+import io.remem.bench.experiments.DirtyTrackingExperiment;
+import io.remem.bench.experiments.PrefetchExperiment;
+import io.remem.bench.experiments.ReserveExperiment;
+import io.remem.bench.experiments.VirtualThreadsExperiment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code remem bench}: experiments that measure one mechanism at a time against its alternative. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run a benchmark experiment on an embedded cluster and print its table; with --out, also save"
+                + " it as markdown and CSV.",
+        subcommands = {
+                BenchCommand.Prefetch.class,
+                BenchCommand.Dirty.class,
+                BenchCommand.Reserve.class,
+                BenchCommand.VirtualThreads.class
+        })
+final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every experiment has. */
+    static final class Common {
+        @Option(names = "--quick", description = "Smaller and shorter, for a first look (seconds rather than minutes).")
+        boolean quick;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Also save the table as DIR/<experiment>.md and .csv.")
+        Path out;
+
+        @Option(names = "--block-size", defaultValue = "4k", converter = Converters.Bytes.class, paramLabel = "SIZE",
+                description = "Cache block size (default: ${DEFAULT-VALUE}).")
+        long blockSize;
+
+        int blockSize() {
+            if (blockSize < 256 || blockSize > 65536 || Long.bitCount(blockSize) != 1) {
+                throw new IllegalArgumentException("--block-size: " + blockSize + " must be a power of two from 256 to 64k");
+            }
+            return (int) blockSize;
+        }
+
+        void report(CommandLine.Model.CommandSpec spec, String name, Table table) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println();
+            out.println(table.markdown());
+            out.flush();
+            if (this.out != null) {
+                try {
+                    Files.createDirectories(this.out);
+                    Files.writeString(this.out.resolve(name + ".md"), table.markdown());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write to " + this.out, e);
+                }
+                table.writeCsv(this.out.resolve(name + ".csv"));
+                out.println("saved " + this.out.resolve(name + ".md") + " and .csv");
+                out.flush();
+            }
+        }
+    }
+
+    static long checkedFootprint(long footprint, String flag) {
+        if (footprint < (16L << 20)) {
+            throw new IllegalArgumentException(flag + ": " + Units.bytes(footprint) + " is below the minimum of 16 MiB");
+        }
+        return footprint;
+    }
+
+    @Command(name = "prefetch", mixinStandardHelpOptions = true,
+            description = "Sequential, strided and random scans with a small cache, prefetching on and off, against"
+                    + " a local MemorySegment and against remem with everything cached.")
+    static final class Prefetch implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--footprint", converter = Converters.Bytes.class, paramLabel = "SIZE",
+                description = "Array size (default: 512m, 128m with --quick).")
+        Long footprint;
+
+        @Option(names = "--cache-fraction", defaultValue = "0.1", paramLabel = "FRACTION",
+                description = "Part of the array the small cache holds (default: ${DEFAULT-VALUE}).")
+        double fraction;
+
+        @Override
+        public Integer call() {
+            if (!(fraction > 0 && fraction < 1)) {
+                throw new IllegalArgumentException("--cache-fraction: " + fraction + " must be between 0 and 1");
+            }
+            long f = checkedFootprint(footprint != null ? footprint : common.quick ? 128L << 20 : 512L << 20, "--footprint");
+            Table t = PrefetchExperiment.run(new PrefetchExperiment.Config(f, fraction, common.blockSize()),
+                    Progress.onConsole(System.err));
+            common.report(spec, "prefetch", t);
+            return 0;
+        }
+    }
+
+    @Command(name = "dirty", mixinStandardHelpOptions = true,
+            description = "Dirty amplification of random small writes, per-line against per-block tracking.")
+    static final class Dirty implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--writes", paramLabel = "N", description = "Writes per run (default: 400000, 100000 with --quick).")
+        Integer writes;
+
+        @Override
+        public Integer call() {
+            int n = writes != null ? writes : common.quick ? 100_000 : 400_000;
+            if (n < 1) {
+                throw new IllegalArgumentException("--writes: must be positive");
+            }
+            long f = common.quick ? 64L << 20 : 256L << 20;
+            Table t = DirtyTrackingExperiment.run(new DirtyTrackingExperiment.Config(f, common.blockSize(), n),
+                    Progress.onConsole(System.err));
+            common.report(spec, "dirty", t);
+            return 0;
+        }
+    }
+
+    @Command(name = "reserve", mixinStandardHelpOptions = true,
+            description = "Miss latency with a background reclaimer keeping free frames, against misses that evict"
+                    + " inline (with piggybacked write-back).")
+    static final class Reserve implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--duration", converter = Converters.Time.class, paramLabel = "TIME",
+                description = "Per setup (default: 10s, 3s with --quick).")
+        Duration duration;
+
+        @Override
+        public Integer call() {
+            Duration d = duration != null ? duration : Duration.ofSeconds(common.quick ? 3 : 10);
+            long f = common.quick ? 64L << 20 : 256L << 20;
+            Table t = ReserveExperiment.run(new ReserveExperiment.Config(f, common.blockSize(), d.toNanos()),
+                    Progress.onConsole(System.err));
+            common.report(spec, "reserve", t);
+            return 0;
+        }
+    }
+
+    @Command(name = "vthreads", mixinStandardHelpOptions = true,
+            description = "Throughput of random misses from 1 to 1024 virtual threads, watching for carrier pinning.")
+    static final class VirtualThreads implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--duration", converter = Converters.Time.class, paramLabel = "TIME",
+                description = "Per thread count (default: 3s, 1s with --quick).")
+        Duration duration;
+
+        @Override
+        public Integer call() {
+            Duration d = duration != null ? duration : Duration.ofSeconds(common.quick ? 1 : 3);
+            int[] threads = common.quick ? new int[] {1, 4, 16, 64, 256} : new int[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+            long f = common.quick ? 64L << 20 : 256L << 20;
+            Table t = VirtualThreadsExperiment.run(new VirtualThreadsExperiment.Config(f, common.blockSize(), threads,
+                    d.toNanos()), Progress.onConsole(System.err));
+            common.report(spec, "vthreads", t);
+            return 0;
+        }
+    }
+}
