@@ -17,8 +17,17 @@ interface FarBackend {
     /** Reads {@code dst.byteSize()} bytes at {@code farAddress} into {@code dst}, blocking the calling thread. */
     void fetch(long farAddress, MemorySegment dst);
 
-    /** Starts reading into {@code dst}; for prefetches, which must not wait and must not delay demand fetches. */
-    CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst);
+    /** One contiguous read for a prefetch: the bytes at {@code farAddress}, into {@code dsts} one after the other. */
+    record FetchRun(long farAddress, MemorySegment[] dsts) {}
+
+    /**
+     * Starts the reads without waiting, sent together (one write per memory node); for prefetches, which must not
+     * delay demand fetches. Each run lies in one slab ({@link #sameSlab}). Returns one future per run, in order.
+     */
+    java.util.List<CompletableFuture<Void>> fetchAsync(java.util.List<FetchRun> runs);
+
+    /** Whether two far addresses lie in the same slab, so one request can cover both. */
+    boolean sameSlab(long a, long b);
 
     /** Whether {@code farAddress} lies in a slab this runtime holds (prefetches stop at the edge). */
     boolean holds(long farAddress);

@@ -7,6 +7,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -955,69 +957,157 @@ final class LocalCache implements AutoCloseable {
         }
     }
 
-    static final int PREFETCH_STARTED = 1;
-    static final int PREFETCH_SKIPPED = 0;
-    static final int PREFETCH_STOP = -1;
+    private static final int PREFETCH_STOP = -1;
+    private static final int PREFETCH_SKIP = -2;
+    /** Most consecutive blocks fetched by one prefetch request. */
+    static final int PREFETCH_BATCH = 32;
 
     /**
-     * Starts fetching {@code block} into a free frame without waiting. Returns {@link #PREFETCH_STARTED}; or
-     * {@link #PREFETCH_SKIPPED} if it is cached or being fetched already, or was never written (a miss on it
-     * zero-fills locally, nothing to win); or {@link #PREFETCH_STOP} if it lies outside every slab or taking a frame
-     * would eat into the {@code keepFree} frames kept for demand misses.
+     * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting. Consecutive blocks
+     * of one slab travel in one request, scattered into their frames on arrival, so a sequential scan costs one
+     * round trip per batch rather than per block. Returns how many blocks it started fetching; stops early (and
+     * says so through {@code stopped}) at the edge of far memory or when no frame can be spared.
      */
-    int prefetchBlock(long block, int keepFree) {
+    int prefetch(long first, long stride, int count, int keepFree, boolean[] stopped) {
+        List<PrefetchRun> runs = new ArrayList<>();
+        PrefetchRun run = null;
+        long block = first;
+        for (int i = 0; i < count; i++, block += stride) {
+            int outcome;
+            if (block < 0) {
+                outcome = PREFETCH_STOP;
+            } else {
+                long far = block << blockShift;
+                if (run != null && !(stride == 1 && run.size() < PREFETCH_BATCH && backend.sameSlab(run.first() << blockShift, far))) {
+                    run = null; // ends the run: the next block starts a request of its own
+                }
+                outcome = reservePrefetch(block, keepFree);
+                if (outcome >= 0) {
+                    if (run == null) {
+                        run = new PrefetchRun(block);
+                        runs.add(run);
+                    }
+                    run.add(outcome, (long) STATE.getVolatile(state, outcome)); // FILLING, ours until sent
+                    continue;
+                }
+            }
+            run = null; // a gap (cached, never written) or a stop ends the run
+            if (outcome == PREFETCH_STOP) {
+                stopped[0] = true;
+                break;
+            }
+        }
+        return runs.isEmpty() ? 0 : sendPrefetches(runs);
+    }
+
+    /** Consecutive blocks reserved for one prefetch request: their frames and the FILLING states they were given. */
+    private final class PrefetchRun {
+        final long first;
+        final int[] frames = new int[PREFETCH_BATCH];
+        final long[] fillStates = new long[PREFETCH_BATCH];
+        int n;
+
+        PrefetchRun(long first) {
+            this.first = first;
+        }
+
+        long first() {
+            return first;
+        }
+
+        int size() {
+            return n;
+        }
+
+        void add(int frame, long fillState) {
+            frames[n] = frame;
+            fillStates[n] = fillState;
+            n++;
+        }
+
+        FarBackend.FetchRun fetch() {
+            MemorySegment[] dsts = new MemorySegment[n];
+            for (int i = 0; i < n; i++) {
+                dsts[i] = LocalCache.this.frames.asSlice((long) frames[i] << blockShift, blockSize);
+            }
+            return new FarBackend.FetchRun(first << blockShift, dsts);
+        }
+
+        void done(Throwable error) {
+            for (int i = 0; i < n; i++) {
+                if (error == null) {
+                    bytesFetched.add(blockSize);
+                    finishFill(frames[i], fillStates[i], REF_PREFETCHED);
+                } else {
+                    abortFill(frames[i], first + i, fillStates[i]);
+                }
+            }
+        }
+    }
+
+    /** Sends every run at once (one write per memory node); returns the blocks requested. */
+    private int sendPrefetches(List<PrefetchRun> runs) {
+        List<FarBackend.FetchRun> fetches = new ArrayList<>(runs.size());
+        int blocks = 0;
+        for (PrefetchRun r : runs) {
+            fetches.add(r.fetch());
+            blocks += r.size();
+        }
+        List<CompletableFuture<Void>> sent;
+        try {
+            sent = backend.fetchAsync(fetches);
+        } catch (RuntimeException e) {
+            sent = java.util.Collections.nCopies(runs.size(), CompletableFuture.failedFuture(e));
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            PrefetchRun r = runs.get(i);
+            sent.get(i).whenComplete((v, error) -> r.done(error));
+        }
+        return blocks;
+    }
+
+    /**
+     * Takes a frame for prefetching {@code block}: returns the frame, or {@link #PREFETCH_SKIP} if the block is
+     * cached or being fetched already, or was never written (a miss on it zero-fills locally, nothing to win), or
+     * {@link #PREFETCH_STOP} if it lies outside every slab or taking a frame would eat into the {@code keepFree}
+     * frames kept for demand misses.
+     */
+    private int reservePrefetch(long block, int keepFree) {
         long far = block << blockShift;
         if (closed || !backend.holds(far)) {
             return PREFETCH_STOP;
         }
         if (!backend.mayHoldData(far, blockSize)) {
-            return PREFETCH_SKIPPED;
+            return PREFETCH_SKIP;
         }
         if (freeCount <= keepFree && !evictCleanForPrefetch()) {
             return PREFETCH_STOP;
         }
-        int f;
-        long filling;
         mapLock.lock();
         try {
             if (index.find(block) >= 0) {
-                return PREFETCH_SKIPPED;
+                return PREFETCH_SKIP;
             }
             if (freeCount <= keepFree) {
                 return PREFETCH_STOP;
             }
-            f = freeFrames[--freeCount];
+            int f = freeFrames[--freeCount];
             long s = (long) STATE.getVolatile(state, f);
-            filling = ((s & INCARNATION_MASK) + INCARNATION) | FILLING;
+            long filling = ((s & INCARNATION_MASK) + INCARNATION) | FILLING;
             STATE.setVolatile(state, f, filling);
             VarHandle.storeStoreFence();
             tags[f] = block;
             referenced[f] = REF_PREFETCHING;
             index.insert(block, f);
+            return f;
         } finally {
             mapLock.unlock();
-        }
-        if (backgroundReclaim && freeCount < reclaimer.lowWatermark()) {
-            reclaimer.wake();
-        }
-        CompletableFuture<Void> fetched;
-        try {
-            fetched = backend.fetchAsync(far, frames.asSlice((long) f << blockShift, blockSize));
-        } catch (RuntimeException e) {
-            fetched = CompletableFuture.failedFuture(e);
-        }
-        int frame = f;
-        long fillState = filling;
-        fetched.whenComplete((v, error) -> {
-            if (error == null) {
-                bytesFetched.add(blockSize);
-                finishFill(frame, fillState, REF_PREFETCHED);
-            } else {
-                abortFill(frame, block, fillState);
+            if (backgroundReclaim && freeCount < reclaimer.lowWatermark()) {
+                reclaimer.wake();
             }
-        });
-        return PREFETCH_STARTED;
+        }
     }
+
 
     private void abortFill(int f, long block, long filling) {
         mapLock.lock();

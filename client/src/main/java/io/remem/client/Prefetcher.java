@@ -74,8 +74,10 @@ final class Prefetcher {
 
     /** Hint: fetch blocks {@code first..last} now. */
     void hint(long first, long last) {
-        for (long b = first; b <= last; b++) {
-            if (!fetch(b)) {
+        for (long b = first; b <= last; b += LocalCache.PREFETCH_BATCH) {
+            boolean[] stopped = {false};
+            issued.add(cache.prefetch(b, 1, (int) Math.min(LocalCache.PREFETCH_BATCH, last - b + 1), keepFree, stopped));
+            if (stopped[0]) {
                 return;
             }
         }
@@ -88,26 +90,11 @@ final class Prefetcher {
         }
         int window = s.nextWindow();
         long start = s.nextStart(block, stride);
-        long b = start;
-        int n = 0;
-        while (n < window && fetch(b)) {
-            b += stride;
-            n++;
+        boolean[] stopped = {false};
+        int started = cache.prefetch(start, stride, window, keepFree, stopped);
+        issued.add(started);
+        if (started > 0 || !stopped[0]) {
+            s.prefetched(start, start + stride * window, stride);
         }
-        if (n > 0) {
-            s.prefetched(start, b, stride);
-        }
-    }
-
-    /** Prefetches one block; false when the run should stop here. */
-    private boolean fetch(long block) {
-        if (block < 0) {
-            return false;
-        }
-        int outcome = cache.prefetchBlock(block, keepFree);
-        if (outcome == LocalCache.PREFETCH_STARTED) {
-            issued.increment();
-        }
-        return outcome != LocalCache.PREFETCH_STOP;
     }
 }

@@ -43,13 +43,54 @@ final class RemoteBackend implements FarBackend {
     private static final int MAX_PREFETCHES_IN_FLIGHT = 64;
 
     @Override
-    public CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst) {
-        SlabEntry e = table.get(farAddress);
-        DirectLink link = links.prefetchLink(e.descriptor().primary());
-        if (link.inFlight() >= MAX_PREFETCHES_IN_FLIGHT) {
-            return CompletableFuture.failedFuture(new RememException(ErrorCode.TOO_LARGE, "prefetch queue full"));
+    public List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs) {
+        List<CompletableFuture<Void>> out = new ArrayList<>(java.util.Collections.nCopies(runs.size(), null));
+        Map<Long, List<Integer>> byNode = new HashMap<>();
+        Map<Long, Replica> nodes = new HashMap<>();
+        for (int i = 0; i < runs.size(); i++) {
+            SlabEntry e = table.find(runs.get(i).farAddress());
+            if (e == null) {
+                out.set(i, CompletableFuture.failedFuture(new RememException(ErrorCode.NO_SUCH_SLAB, "slab freed")));
+                continue;
+            }
+            Replica primary = e.descriptor().primary();
+            nodes.put(primary.nodeId(), primary);
+            byNode.computeIfAbsent(primary.nodeId(), id -> new ArrayList<>()).add(i);
         }
-        return link.readAsync(e.slabId(), table.offset(farAddress), dst);
+        for (Map.Entry<Long, List<Integer>> node : byNode.entrySet()) {
+            List<Integer> idx = node.getValue();
+            DirectLink link;
+            try {
+                link = links.prefetchLink(nodes.get(node.getKey()));
+            } catch (RuntimeException ex) {
+                idx.forEach(i -> out.set(i, CompletableFuture.failedFuture(ex)));
+                continue;
+            }
+            if (link.inFlight() >= MAX_PREFETCHES_IN_FLIGHT) {
+                idx.forEach(i -> out.set(i, CompletableFuture.failedFuture(
+                        new RememException(ErrorCode.TOO_LARGE, "prefetch queue full"))));
+                continue;
+            }
+            long[] slabs = new long[idx.size()];
+            long[] offsets = new long[idx.size()];
+            MemorySegment[][] dsts = new MemorySegment[idx.size()][];
+            for (int k = 0; k < idx.size(); k++) {
+                FetchRun r = runs.get(idx.get(k));
+                slabs[k] = table.slabId(r.farAddress());
+                offsets[k] = table.offset(r.farAddress());
+                dsts[k] = r.dsts();
+            }
+            List<CompletableFuture<Void>> sent = link.readAsyncBatch(slabs, offsets, dsts);
+            for (int k = 0; k < idx.size(); k++) {
+                out.set(idx.get(k), sent.get(k));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public boolean sameSlab(long a, long b) {
+        return table.slabId(a) == table.slabId(b);
     }
 
     @Override

@@ -88,8 +88,23 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<Void> fetchAsync(long farAddress, MemorySegment dst) {
-        return CompletableFuture.runAsync(() -> fetch(farAddress, dst), completions);
+    public List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs) {
+        List<CompletableFuture<Void>> out = new ArrayList<>();
+        for (FetchRun r : runs) {
+            out.add(CompletableFuture.runAsync(() -> {
+                long at = r.farAddress();
+                for (MemorySegment d : r.dsts()) {
+                    fetch(at, d);
+                    at += d.byteSize();
+                }
+            }, completions));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean sameSlab(long a, long b) {
+        return true;
     }
 
     @Override

@@ -22,6 +22,8 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -135,18 +137,23 @@ public final class DirectLink implements AutoCloseable {
     }
 
     /**
-     * Starts reading {@code dst.byteSize()} bytes at {@code offset} of {@code slabId} straight into {@code dst}; the
-     * future completes when they are there. {@code dst} must stay valid until then.
+     * Starts reading bytes at {@code offset} of {@code slabId} straight into {@code dsts}, one after the other (one
+     * request, scattered on arrival: consecutive blocks into frames that are not); the future completes when they are
+     * all there. The segments must stay valid until then.
      */
-    public CompletableFuture<Void> readAsync(long slabId, long offset, MemorySegment dst) {
+    public CompletableFuture<Void> readAsync(long slabId, long offset, MemorySegment... dsts) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        if (dst.byteSize() > Wire.MAX_READ_BYTES) {
-            future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + dst.byteSize() + " bytes"));
+        long total = 0;
+        for (MemorySegment d : dsts) {
+            total += d.byteSize();
+        }
+        if (total > Wire.MAX_READ_BYTES) {
+            future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + total + " bytes"));
             return future;
         }
-        Call<Void> c = new Call<>(Opcode.READ, dst, null, null, future, System.nanoTime() + timeoutNanos);
+        Call<Void> c = new Call<>(Opcode.READ, dsts, null, null, future, System.nanoTime() + timeoutNanos);
         try {
-            send(c, Opcode.READ, slabId, offset, (int) dst.byteSize(), null);
+            send(c, Opcode.READ, slabId, offset, (int) total, null);
         } catch (RememException e) {
             future.completeExceptionally(e);
             return future;
@@ -155,10 +162,68 @@ public final class DirectLink implements AutoCloseable {
         return future;
     }
 
+    /**
+     * Starts several reads at once, written to the socket together: one system call for the lot, and the node
+     * answers them in one go. {@code slabIds[i]}, {@code offsets[i]} and {@code dsts[i]} describe read i.
+     */
+    public List<CompletableFuture<Void>> readAsyncBatch(long[] slabIds, long[] offsets, MemorySegment[][] dsts) {
+        int n = slabIds.length;
+        List<CompletableFuture<Void>> futures = new ArrayList<>(n);
+        ByteBuffer requests = ByteBuffer.allocateDirect(n * Wire.FRAME_OVERHEAD);
+        RememException b = broken;
+        for (int i = 0; i < n; i++) {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            futures.add(future);
+            Call<Void> c = new Call<>(Opcode.READ, dsts[i], null, null, future, System.nanoTime() + timeoutNanos);
+            if (b != null) {
+                future.completeExceptionally(b);
+                continue;
+            }
+            if (c.dstBytes > Wire.MAX_READ_BYTES) {
+                future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + c.dstBytes + " bytes"));
+                continue;
+            }
+            long id = ids.getAndIncrement();
+            c.id = id;
+            pending.put(id, c);
+            Frames.writeRequestHeader(requests, Opcode.READ, id, session, slabIds[i], offsets[i], (int) c.dstBytes, 0);
+        }
+        requests.flip();
+        if (!requests.hasRemaining()) {
+            return futures;
+        }
+        if (broken != null) { // failed while we registered: the sweep may have missed some of ours
+            fail(broken);
+            for (Call<?> c : pending.values()) {
+                if (pending.remove(c.id, c)) {
+                    c.fail(broken);
+                }
+            }
+            return futures;
+        }
+        writeLock.lock();
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (requests.hasRemaining()) {
+                channel.write(requests);
+            }
+        } catch (IOException e) {
+            fail(new RememException(ErrorCode.CONNECTION_CLOSED, "writing to " + remote + " failed: " + e.getMessage(), e));
+        } finally {
+            writeLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        startReaper();
+        return futures;
+    }
+
     /** Sends a request and waits for its response, possibly reading it off the socket itself. */
     public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
                       ResponseReader<T> reader) {
-        Call<T> c = new Call<>(op, dst, reader, Thread.currentThread(), null, System.nanoTime() + timeoutNanos);
+        Call<T> c = new Call<>(op, dst == null ? null : new MemorySegment[] {dst}, reader, Thread.currentThread(), null,
+                System.nanoTime() + timeoutNanos);
         send(c, op, slabId, offset, length, body);
         awaitDone(c);
         if (c.error != null) {
@@ -370,12 +435,14 @@ public final class DirectLink implements AutoCloseable {
                     message = "(unreadable message)";
                 }
                 c.fail(new RememException(ErrorCode.ofCode(h.status()), message));
-            } else if (c.dst != null) {
-                if (bodyBytes != c.dst.byteSize()) {
+            } else if (c.dsts != null) {
+                if (bodyBytes != c.dstBytes) {
                     skip(bodyBytes);
-                    c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dst.byteSize()));
+                    c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dstBytes));
                 } else {
-                    readFully(c.dst.asByteBuffer()); // from the socket straight into the cache frame
+                    for (MemorySegment d : c.dsts) {
+                        readFully(d.asByteBuffer()); // from the socket straight into the cache frames
+                    }
                     c.succeed(null);
                 }
             } else {
@@ -488,7 +555,8 @@ public final class DirectLink implements AutoCloseable {
         }
 
         final Opcode op;
-        final MemorySegment dst;
+        final MemorySegment[] dsts;
+        final long dstBytes;
         final ResponseReader<T> reader;
         final Thread waiter;
         final CompletableFuture<T> future;
@@ -498,9 +566,16 @@ public final class DirectLink implements AutoCloseable {
         T result;
         RememException error;
 
-        Call(Opcode op, MemorySegment dst, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future, long deadline) {
+        Call(Opcode op, MemorySegment[] dsts, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future, long deadline) {
             this.op = op;
-            this.dst = dst;
+            this.dsts = dsts;
+            long bytes = 0;
+            if (dsts != null) {
+                for (MemorySegment d : dsts) {
+                    bytes += d.byteSize();
+                }
+            }
+            this.dstBytes = bytes;
             this.reader = reader;
             this.waiter = waiter;
             this.future = future;

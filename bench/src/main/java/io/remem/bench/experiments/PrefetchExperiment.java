@@ -28,6 +28,7 @@ public final class PrefetchExperiment {
 
     private enum Pattern {
         SEQUENTIAL("sequential, whole blocks"),
+        COMPUTE("sequential, 16 hash rounds per word"),
         STRIDED("strided, one line every 3rd block"),
         RANDOM("random whole blocks");
 
@@ -52,25 +53,28 @@ public final class PrefetchExperiment {
             fill(local);
             RememOptions base = RememOptions.builder().tenant("prefetch").blockSize(block).build();
             long small = Math.max(64L * block, (long) (c.footprint() * c.cacheFraction()));
-            try (RememSession all = cluster.connect(base.toBuilder().cacheBytes(c.footprint() + 64L * block).build());
+            // "Everything cached": room for the whole array on top of the free frames the reclaimer keeps.
+            long allBytes = (long) (c.footprint() * 1.1) + 64L * block;
+            try (RememSession all = cluster.connect(base.toBuilder().cacheBytes(allBytes).build());
                  RememSession on = cluster.connect(base.toBuilder().tenant("prefetch-on").cacheBytes(small).build());
                  RememSession off = cluster.connect(base.toBuilder().tenant("prefetch-off").cacheBytes(small)
                          .prefetchWindow(0).build());
-                 Progress.Step step = progress.start("prefetch", 3 * 4 + 3, "steps")) {
+                 Progress.Step step = progress.start("prefetch", Pattern.values().length * 4L + 3, "steps")) {
                 FarSegment allSeg = populate(all, c.footprint(), step);
                 FarSegment onSeg = populate(on, c.footprint(), step);
                 FarSegment offSeg = populate(off, c.footprint(), step);
                 int done = 3;
                 for (Pattern p : Pattern.values()) {
                     MemorySegment buf = MemorySegment.ofArray(new long[block / 8]);
-                    Run local0 = timeLocal(local, p, block, order);
+                    // Each setup runs twice and keeps the faster run: the first also pays for JIT warm-up.
+                    Run local0 = faster(timeLocal(local, p, block, order), timeLocal(local, p, block, order));
                     step.stepTo(++done);
                     scanFar(allSeg, p, block, order, buf); // warm: everything cached
-                    Run allRun = timeFar(all, allSeg, p, block, order, buf);
+                    Run allRun = faster(timeFar(all, allSeg, p, block, order, buf), timeFar(all, allSeg, p, block, order, buf));
                     step.stepTo(++done);
-                    Run onRun = timeFar(on, onSeg, p, block, order, buf);
+                    Run onRun = faster(timeFar(on, onSeg, p, block, order, buf), timeFar(on, onSeg, p, block, order, buf));
                     step.stepTo(++done);
-                    Run offRun = timeFar(off, offSeg, p, block, order, buf);
+                    Run offRun = faster(timeFar(off, offSeg, p, block, order, buf), timeFar(off, offSeg, p, block, order, buf));
                     step.stepTo(++done);
                     for (Run r : new Run[] {allRun, onRun, offRun}) {
                         if (r.sum != local0.sum) {
@@ -90,6 +94,10 @@ public final class PrefetchExperiment {
     }
 
     private record Run(long nanos, long bytes, long sum, CacheStats stats) {}
+
+    private static Run faster(Run a, Run b) {
+        return a.nanos <= b.nanos ? a : b;
+    }
 
     private static void row(Table t, Pattern p, String setup, Run r, Run local, Run allCached) {
         CacheStats s = r.stats;
@@ -136,36 +144,12 @@ public final class PrefetchExperiment {
         return order;
     }
 
+    /** The local baseline runs the very same kernel as the far scans, copying from a plain segment instead. */
     private static Run timeLocal(MemorySegment local, Pattern p, int block, long[] order) {
+        MemorySegment buf = MemorySegment.ofArray(new long[block / 8]);
         long t0 = System.nanoTime();
-        long sum = 0;
-        long bytes = 0;
-        long blocks = local.byteSize() / block;
-        switch (p) {
-            case SEQUENTIAL -> {
-                for (long off = 0; off < local.byteSize(); off += 8) {
-                    sum += local.get(ValueLayout.JAVA_LONG, off);
-                }
-                bytes = local.byteSize();
-            }
-            case STRIDED -> {
-                for (long b = 0; b < blocks; b += 3) {
-                    for (long i = 0; i < 64; i += 8) {
-                        sum += local.get(ValueLayout.JAVA_LONG, b * block + i);
-                    }
-                    bytes += 64;
-                }
-            }
-            case RANDOM -> {
-                for (long b : order) {
-                    for (long i = 0; i < block; i += 8) {
-                        sum += local.get(ValueLayout.JAVA_LONG, b * block + i);
-                    }
-                }
-                bytes = local.byteSize();
-            }
-        }
-        return new Run(System.nanoTime() - t0, bytes, sum, null);
+        long[] out = scan(p, block, local.byteSize(), order, buf, (off, len) -> MemorySegment.copy(local, off, buf, 0, len));
+        return new Run(System.nanoTime() - t0, out[1], out[0], null);
     }
 
     private static Run timeFar(RememSession s, FarSegment seg, Pattern p, int block, long[] order, MemorySegment buf) {
@@ -176,35 +160,67 @@ public final class PrefetchExperiment {
         return new Run(nanos, out[1], out[0], s.memory().stats().minus(before));
     }
 
-    /** Returns {sum, bytes read}. Whole blocks are copied out in one call, as an analytics scan would. */
     private static long[] scanFar(FarSegment seg, Pattern p, int block, long[] order, MemorySegment buf) {
+        return scan(p, block, seg.byteSize(), order, buf, (off, len) -> FarSegment.copy(seg, off, buf, 0, len));
+    }
+
+    /** Copies {@code len} bytes at {@code off} of the scanned array into the scan's buffer. */
+    private interface Source {
+        void copy(long off, int len);
+    }
+
+    /**
+     * Returns {sum, bytes read}. Whole blocks (or, strided, one line) are copied out in one call and summed, as an
+     * analytics scan would; local and far scans run this same code.
+     */
+    private static long[] scan(Pattern p, int block, long size, long[] order, MemorySegment buf, Source src) {
         long sum = 0;
         long bytes = 0;
-        long blocks = seg.byteSize() / block;
+        long blocks = size / block;
         switch (p) {
             case SEQUENTIAL -> {
                 for (long b = 0; b < blocks; b++) {
-                    FarSegment.copy(seg, b * block, buf, 0, block);
+                    src.copy(b * block, block);
                     sum += sum(buf, block);
                 }
-                bytes = seg.byteSize();
+                bytes = size;
+            }
+            case COMPUTE -> {
+                for (long b = 0; b < blocks; b++) {
+                    src.copy(b * block, block);
+                    sum += hash(buf, block);
+                }
+                bytes = size;
             }
             case STRIDED -> {
                 for (long b = 0; b < blocks; b += 3) {
-                    FarSegment.copy(seg, b * block, buf, 0, 64);
+                    src.copy(b * block, 64);
                     sum += sum(buf, 64);
                     bytes += 64;
                 }
             }
             case RANDOM -> {
                 for (long b : order) {
-                    FarSegment.copy(seg, b * block, buf, 0, block);
+                    src.copy(b * block, block);
                     sum += sum(buf, block);
                 }
-                bytes = seg.byteSize();
+                bytes = size;
             }
         }
         return new long[] {sum, bytes};
+    }
+
+    /** Work worth doing per word: 16 rounds of a 64-bit mixer, a few nanoseconds, as a real analytics kernel. */
+    private static long hash(MemorySegment buf, int bytes) {
+        long s = 0;
+        for (long i = 0; i < bytes; i += 8) {
+            long z = buf.get(ValueLayout.JAVA_LONG, i);
+            for (int r = 0; r < 16; r++) {
+                z = io.remem.bench.ZipfGenerator.mix(z + r);
+            }
+            s += z;
+        }
+        return s;
     }
 
     private static long sum(MemorySegment buf, int bytes) {
