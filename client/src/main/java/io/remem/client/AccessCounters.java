@@ -32,6 +32,14 @@ final class AccessCounters {
     private final long[] base = new long[FIELDS]; // guarded by this
     private volatile Thread ignored;
 
+    AccessCounters() {
+        // Links the overflow path's call sites now, on the constructing thread. Linked later, on the first virtual
+        // thread to overflow, the linkage runs under a VM frame and, if it meets a contended JDK lock, pins the
+        // carrier (JFR caught it in `remem bench vthreads` at 512 threads).
+        newOverflowCell();
+        overflowCells.clear();
+    }
+
     /** Totals over all threads, past and present. */
     record Totals(long hits, long misses, long bytesDirtied) {}
 

@@ -75,6 +75,7 @@ final class LocalCache implements AutoCloseable {
 
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle DIRTY = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle REFERENCED = MethodHandles.arrayElementVarHandle(byte[].class);
     private static final int FILL_STRIPES = 64;
 
     final int blockShift;
@@ -353,10 +354,31 @@ final class LocalCache implements AutoCloseable {
      * prefetcher when one of its blocks turned out useful.
      */
     private void touched(int f, long block) {
-        byte was = referenced[f];
-        referenced[f] = REF_USED;
-        if (was == REF_PREFETCHED || was == REF_PREFETCHED_SPARED) {
-            prefetcher.used(block);
+        while (true) {
+            byte was = (byte) REFERENCED.getVolatile(referenced, f);
+            if (was != REF_PREFETCHED && was != REF_PREFETCHED_SPARED) {
+                referenced[f] = REF_USED;
+                return;
+            }
+            // A prefetched block is used once: the CAS makes sure racing readers, the hand and an eviction count
+            // it as used or as wasted exactly once.
+            if (REFERENCED.compareAndSet(referenced, f, was, REF_USED)) {
+                prefetcher.used(block);
+                return;
+            }
+        }
+    }
+
+    /** Claims a prefetched, unused frame's reference for an eviction: true if it was one, counted as wasted. */
+    private boolean claimUnusedPrefetch(int f) {
+        while (true) {
+            byte was = (byte) REFERENCED.getVolatile(referenced, f);
+            if (was != REF_PREFETCHED && was != REF_PREFETCHED_SPARED) {
+                return false;
+            }
+            if (REFERENCED.compareAndSet(referenced, f, was, REF_NONE)) {
+                return true;
+            }
         }
     }
 
@@ -532,6 +554,11 @@ final class LocalCache implements AutoCloseable {
 
     /** Publishes a filled frame: clean, with the given reference state, VALID; wakes whoever waits for it. */
     private void finishFill(int f, long filling, byte reference) {
+        finishFill(f, filling, reference, 0);
+    }
+
+    /** Publishes a filled frame as VALID, already holding {@code pins} pins: no evictor can slip in before them. */
+    private void finishFill(int f, long filling, byte reference, long pins) {
         int base = f * dirtyWords;
         for (int i = 0; i < dirtyWords; i++) {
             dirty[base + i] = 0;
@@ -540,7 +567,7 @@ final class LocalCache implements AutoCloseable {
         if (stamps != null) {
             stamps[f] = ++useSequence;
         }
-        STATE.setRelease(state, f, (filling & ~PHASE_MASK) | VALID);
+        STATE.setRelease(state, f, ((filling & ~PHASE_MASK) | VALID) + pins);
         signalFill(f);
     }
 
@@ -681,7 +708,7 @@ final class LocalCache implements AutoCloseable {
                         + " needed to keep working: use a larger cache, or pin less at a time");
             }
             long deadline = System.nanoTime() + fetchTimeoutNanos;
-            int window = count == 1 ? -1 : findPinWindow(count);
+            int window = count == 1 ? -1 : findPinWindow(first, count);
             int start = window;
             for (int i = 0; i < count; i++) {
                 long block = first + i;
@@ -740,18 +767,42 @@ final class LocalCache implements AutoCloseable {
     }
 
     /** A window of {@code count} frames none of which is pinned or filling, so all can be claimed. */
-    private int findPinWindow(int count) {
+    private int findPinWindow(long first, int count) {
+        // Where the range already lies, if the frames after its first block are free of pins: blocks touched in
+        // order sit in consecutive frames, and a view over them then moves nothing (and evicts nobody).
+        int at;
+        mapLock.lock();
+        try {
+            at = index.find(first);
+        } finally {
+            mapLock.unlock();
+        }
+        if (at >= 0 && at + count <= frameCount && usableRun(at, count)) {
+            return at;
+        }
         int run = 0;
         for (int f = 0; f < frameCount; f++) {
-            long s = (long) STATE.getVolatile(state, f);
-            boolean usable = (s & PIN_MASK) == 0 && (s & PHASE_MASK) != FILLING;
-            run = usable ? run + 1 : 0;
+            run = usableForPin(f) ? run + 1 : 0;
             if (run == count) {
                 return f - count + 1;
             }
         }
         throw new RememException(ErrorCode.TOO_LARGE, "no " + count + " contiguous frames are free of pins: other"
                 + " pinned views fragment the cache; close some, or pin less at a time");
+    }
+
+    private boolean usableRun(int from, int count) {
+        for (int f = from; f < from + count; f++) {
+            if (!usableForPin(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean usableForPin(int f) {
+        long s = (long) STATE.getVolatile(state, f);
+        return (s & PIN_MASK) == 0 && (s & PHASE_MASK) != FILLING;
     }
 
     /** Single block: pin whichever frame holds it, faulting it in if needed. */
@@ -847,23 +898,21 @@ final class LocalCache implements AutoCloseable {
                     abortFill(f, block, filling);
                     throw e;
                 }
-                finishFill(f, filling, REF_USED);
+                finishFill(f, filling, REF_USED, PIN);
             } else if (!move(g, f, block, filling)) {
                 checkPinDeadline(deadline, block);
                 backOff(64);
                 continue;
             }
-            if (tryPin(f, filling & INCARNATION_MASK)) {
-                return f;
-            }
-            throw new IllegalStateException("frame " + f + " changed while being pinned"); // cannot happen: claimed
+            return f; // pinned as it became VALID
         }
     }
 
     /**
      * Moves {@code block} from frame {@code g} to claimed frame {@code f}, data, dirty lines and all. Only a frame
      * nobody holds (no lock, no pin, no write-back) can be moved; returns false otherwise. Readers still holding a
-     * stamp on {@code g} read its unchanged bytes until it is reused, which bumps its incarnation.
+     * stamp on {@code g} read its unchanged bytes until it is reused, which bumps its incarnation. Moving is for
+     * pinning: {@code f} comes out VALID and already pinned.
      */
     private boolean move(int g, int f, long block, long filling) {
         long s = (long) STATE.getVolatile(state, g);
@@ -881,6 +930,9 @@ final class LocalCache implements AutoCloseable {
             dirty[to + i] = dirty[from + i];
             dirty[from + i] = 0;
         }
+        if (claimUnusedPrefetch(g)) {
+            prefetcher.used(block); // pinned: that is a use
+        }
         referenced[f] = REF_USED;
         if (stamps != null) {
             stamps[f] = stamps[g];
@@ -889,7 +941,7 @@ final class LocalCache implements AutoCloseable {
         try {
             index.remove(block);
             index.insert(block, f);
-            STATE.setRelease(state, f, (filling & ~PHASE_MASK) | VALID);
+            STATE.setRelease(state, f, ((filling & ~PHASE_MASK) | VALID) + PIN); // pinned for the view, before anyone can evict it
             STATE.setVolatile(state, g, (s & ~PHASE_MASK) | FREE);
             freeFrames[freeCount++] = g;
             frameFreed.signal();
@@ -940,12 +992,16 @@ final class LocalCache implements AutoCloseable {
      * A prefetch must not eat the frames kept for demand misses, but it may replace cold clean blocks: that is what
      * keeps a window larger than the free-frame reserve going. Returns false if no such victim is at hand.
      */
-    private boolean evictCleanForPrefetch() {
-        if (!victimLock.tryLock()) {
+    private boolean evictCleanForPrefetch(boolean hinted) {
+        if (hinted) {
+            victimLock.lock(); // the caller asked for these blocks: worth waiting for a sweep to finish
+        } else if (!victimLock.tryLock()) {
             return false; // the reclaimer or another miss is choosing victims right now
         }
         try {
-            for (int tries = Math.min(Victims.SAMPLE, frameCount); tries > 0; tries--) {
+            // Up to a full pass: when a scan has just filled the cache, every frame is referenced, and a shorter
+            // look would only clear reference bits and give up, so the scan would miss until the hand came round.
+            for (int tries = victims.passLength() + 1; tries > 0; tries--) {
                 int f = victims.next();
                 if (evictable(f) && !prefetchedUnused(f) && !victims.spare(f) && !looksDirty(f) && tryEvict(f)) {
                     return true;
@@ -963,12 +1019,14 @@ final class LocalCache implements AutoCloseable {
     static final int PREFETCH_BATCH = 32;
 
     /**
-     * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting. Consecutive blocks
+     * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting for them (a
+     * {@code hinted} prefetch may wait for the reclaimer to finish choosing victims; a trend's never does, since an
+     * application thread is issuing it on its way to its own miss). Consecutive blocks
      * of one slab travel in one request, scattered into their frames on arrival, so a sequential scan costs one
      * round trip per batch rather than per block. Returns how many blocks it started fetching; stops early (and
      * says so through {@code stopped}) at the edge of far memory or when no frame can be spared.
      */
-    int prefetch(long first, long stride, int count, int keepFree, boolean[] stopped) {
+    int prefetch(long first, long stride, int count, int keepFree, boolean hinted, boolean[] stopped) {
         List<PrefetchRun> runs = new ArrayList<>();
         PrefetchRun run = null;
         long block = first;
@@ -981,7 +1039,7 @@ final class LocalCache implements AutoCloseable {
                 if (run != null && !(stride == 1 && run.size() < PREFETCH_BATCH && backend.sameSlab(run.first() << blockShift, far))) {
                     run = null; // ends the run: the next block starts a request of its own
                 }
-                outcome = reservePrefetch(block, keepFree);
+                outcome = reservePrefetch(block, keepFree, hinted);
                 if (outcome >= 0) {
                     if (run == null) {
                         run = new PrefetchRun(block);
@@ -1072,7 +1130,7 @@ final class LocalCache implements AutoCloseable {
      * {@link #PREFETCH_STOP} if it lies outside every slab or taking a frame would eat into the {@code keepFree}
      * frames kept for demand misses.
      */
-    private int reservePrefetch(long block, int keepFree) {
+    private int reservePrefetch(long block, int keepFree, boolean hinted) {
         long far = block << blockShift;
         if (closed || !backend.holds(far)) {
             return PREFETCH_STOP;
@@ -1080,8 +1138,11 @@ final class LocalCache implements AutoCloseable {
         if (!backend.mayHoldData(far, blockSize)) {
             return PREFETCH_SKIP;
         }
-        if (freeCount <= keepFree && !evictCleanForPrefetch()) {
-            return PREFETCH_STOP;
+        // Evicting one frame is not always enough: the reserve may have been short by more than one.
+        for (int evicted = 0; freeCount <= keepFree; evicted++) {
+            if (evicted > keepFree || !evictCleanForPrefetch(hinted)) {
+                return PREFETCH_STOP;
+            }
         }
         mapLock.lock();
         try {
@@ -1182,8 +1243,7 @@ final class LocalCache implements AutoCloseable {
             return true;
         }
         if (r == REF_PREFETCHED) { // fetched for a reason: one pass of grace to be used
-            referenced[f] = REF_PREFETCHED_SPARED;
-            return true;
+            return REFERENCED.compareAndSet(referenced, f, r, REF_PREFETCHED_SPARED) || clearReferenced(f);
         }
         return false;
     }
@@ -1242,7 +1302,7 @@ final class LocalCache implements AutoCloseable {
             STATE.setRelease(state, f, s);
             return false;
         }
-        if (referenced[f] == REF_PREFETCHED || referenced[f] == REF_PREFETCHED_SPARED) {
+        if (claimUnusedPrefetch(f)) {
             prefetcher.wasted();
         }
         mapLock.lock();
@@ -1498,28 +1558,30 @@ final class LocalCache implements AutoCloseable {
      * the counts. Returns nanoseconds per read, or -1 if no block stayed resident.
      */
     double calibrateHitNanos(int reads) {
-        long addr = -1;
         int frame = -1;
-        for (int f = 0; f < frameCount && addr < 0; f++) {
+        for (int f = 0; f < frameCount && frame < 0; f++) {
             long s = (long) STATE.getVolatile(state, f);
-            if ((s & PHASE_MASK) == VALID) {
-                addr = tags[f] << blockShift;
+            // Pinned for the measurement, so the frame cannot be recycled under it: restoring its reference afterwards
+            // must not overwrite a newer block's (a lost "prefetched" mark stalls that thread's prefetch stream). A
+            // prefetched block nobody used yet is left alone: its first use is the application's.
+            if ((s & PHASE_MASK) == VALID && !prefetchedUnused(f) && tryPin(f, s & INCARNATION_MASK)) {
                 frame = f;
             }
         }
-        if (addr < 0) {
+        if (frame < 0) {
             return -1;
         }
         // Measuring must not look like use to the eviction policy or the prefetcher.
         byte reference = referenced[frame];
         long stamp = stamps == null ? 0 : stamps[frame];
         try {
-            return timeHits(addr, reads);
+            return timeHits(tags[frame] << blockShift, reads);
         } finally {
             referenced[frame] = reference;
             if (stamps != null) {
                 stamps[frame] = stamp;
             }
+            unpin(frame);
         }
     }
 

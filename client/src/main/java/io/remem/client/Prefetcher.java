@@ -61,9 +61,11 @@ final class Prefetcher {
         }
     }
 
-    /** A demand access waited for a prefetch still in flight: right block, too late to hide the latency. */
+    /**
+     * A demand access waited for a prefetch still in flight: right block, too late to hide the latency. The access
+     * then uses the block, which counts it as useful.
+     */
     void late() {
-        useful.increment();
         late.increment();
     }
 
@@ -76,7 +78,8 @@ final class Prefetcher {
     void hint(long first, long last) {
         for (long b = first; b <= last; b += LocalCache.PREFETCH_BATCH) {
             boolean[] stopped = {false};
-            issued.add(cache.prefetch(b, 1, (int) Math.min(LocalCache.PREFETCH_BATCH, last - b + 1), keepFree, stopped));
+            issued.add(cache.prefetch(b, 1, (int) Math.min(LocalCache.PREFETCH_BATCH, last - b + 1), keepFree, true,
+                    stopped));
             if (stopped[0]) {
                 return;
             }
@@ -91,7 +94,7 @@ final class Prefetcher {
         int window = s.nextWindow();
         long start = s.nextStart(block, stride);
         boolean[] stopped = {false};
-        int started = cache.prefetch(start, stride, window, keepFree, stopped);
+        int started = cache.prefetch(start, stride, window, keepFree, false, stopped);
         issued.add(started);
         if (started > 0 || !stopped[0]) {
             s.prefetched(start, start + stride * window, stride);

@@ -80,6 +80,27 @@ class CacheModelTest {
         }
     }
 
+    /** A scan the prefetcher can follow, or a prefetch hint; either way what is read must match the model. */
+    private static void prefetched(int op, SplittableRandom random, FarSegment seg, byte[] model, int blockSize, int step) {
+        int blocks = 2 + random.nextInt(12);
+        long len = Math.min(FAR, (long) blocks * blockSize);
+        long from = random.nextLong(FAR - len + 1);
+        if (op < 3) {
+            seg.prefetch(from, len);
+            return;
+        }
+        int stride = op < 7 ? blockSize : 2 * blockSize; // sequential, or every other block
+        for (long off = from; off + 8 <= from + len; off += stride) {
+            assertThat(seg.get(ValueLayout.JAVA_LONG_UNALIGNED, off)).as("step %d: scan at %d", step, off)
+                    .isEqualTo(MemorySegment.ofArray(model).get(ValueLayout.JAVA_LONG_UNALIGNED, off));
+        }
+    }
+
+    /** Trend prefetching on for three seeds of four, with a window up to the whole tiny cache. */
+    private static int prefetchWindow(int seed) {
+        return seed % 4 == 0 ? 0 : 1 + seed % 8;
+    }
+
     private static void releaseAndCheck(LocalCache cache, java.util.List<Runnable> checks) {
         try {
             cache.async.release();
@@ -96,13 +117,19 @@ class CacheModelTest {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] model = new byte[(int) FAR];
         try (InMemoryBackend backend = new InMemoryBackend(FAR, blockSize, new SplittableRandom(seed + 1000));
-             LocalCache cache = new LocalCache(new CacheConfig(blockSize, frames, 1, 2, Duration.ofSeconds(30)), backend)) {
+             LocalCache cache = new LocalCache(new CacheConfig(blockSize, frames, 1, 2, Duration.ofSeconds(30),
+                     EvictionPolicy.CLOCK, DirtyTracking.LINE, true, prefetchWindow(seed)), backend)) {
             backend.failBatches(failureRate);
             FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
             MemorySegment view = MemorySegment.ofArray(model);
             java.util.List<Runnable> asyncChecks = new java.util.ArrayList<>();
             for (int step = 0; step < 4000; step++) {
-                int op = random.nextInt(110);
+                int op = random.nextInt(120);
+                if (op >= 110) {
+                    releaseAndCheck(cache, asyncChecks);
+                    prefetched(op - 110, random, seg, model, blockSize, step);
+                    continue;
+                }
                 if (op >= 100) {
                     asyncAndPinned(op - 100, random, seg, cache, model, blockSize, asyncChecks, step);
                     continue;
@@ -184,6 +211,9 @@ class CacheModelTest {
             CacheStats stats = cache.stats();
             assertThat(stats.evictions()).as("a tiny cache must evict").isPositive();
             assertThat(stats.bytesWrittenBack()).isPositive();
+            assertThat(stats.prefetchesIssued()).as("scans and hints prefetch").isPositive();
+            assertThat(stats.prefetchesUsed() + stats.prefetchesWasted()).as("a prefetched block is used or wasted, once")
+                    .isLessThanOrEqualTo(stats.prefetchesIssued());
             if (failureRate > 0) {
                 assertThat(backend.failedBatches.get()).as("failures were injected").isPositive();
             }

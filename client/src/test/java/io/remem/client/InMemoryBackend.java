@@ -39,6 +39,8 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     /** The most runs any one batch carried: all of a batch goes to this one "node", as one scatter write. */
     final AtomicInteger mostRunsInOneBatch = new AtomicInteger();
 
+    private volatile boolean inlineFetches;
+
     InMemoryBackend(long size, int granule, RandomGenerator random) {
         this.far = arena.allocate(size, 4096);
         this.granule = granule;
@@ -91,15 +93,26 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     public List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs) {
         List<CompletableFuture<Void>> out = new ArrayList<>();
         for (FetchRun r : runs) {
-            out.add(CompletableFuture.runAsync(() -> {
+            Runnable fetchRun = () -> {
                 long at = r.farAddress();
                 for (MemorySegment d : r.dsts()) {
                     fetch(at, d);
                     at += d.byteSize();
                 }
-            }, completions));
+            };
+            out.add(inlineFetches ? CompletableFuture.runAsync(fetchRun, Runnable::run)
+                    : CompletableFuture.runAsync(fetchRun, completions));
         }
         return out;
+    }
+
+    /**
+     * Asynchronous fetches complete before {@code fetchAsync} returns: for tests of what is prefetched, which must
+     * not depend on whether a scan outruns the fetches on a loaded machine.
+     */
+    InMemoryBackend inlineFetches() {
+        inlineFetches = true;
+        return this;
     }
 
     @Override

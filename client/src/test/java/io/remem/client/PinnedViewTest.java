@@ -56,6 +56,28 @@ class PinnedViewTest {
     }
 
     @Test
+    void aRangeAlreadyInConsecutiveFramesIsPinnedWhereItLies() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = cache(backend, 64)) {
+            FarSegment seg = segment(cache);
+            for (long off = 0; off < 32 * BLOCK; off += 8) { // touched in order: consecutive frames
+                seg.set(ValueLayout.JAVA_LONG, off, off);
+            }
+            long evictions = cache.stats().evictions();
+            long fetches = backend.fetches.get();
+            for (int round = 0; round < 3; round++) {
+                for (long from = 0; from < 32 * BLOCK; from += 8 * BLOCK) {
+                    try (PinnedView view = seg.pinReadOnly(from, 8 * BLOCK)) {
+                        assertThat(view.segment().get(ValueLayout.JAVA_LONG, 8 * BLOCK - 8)).isEqualTo(from + 8 * BLOCK - 8);
+                    }
+                }
+            }
+            assertThat(cache.stats().evictions()).as("nothing moved, so nothing was evicted").isEqualTo(evictions);
+            assertThat(backend.fetches.get()).as("and nothing fetched again").isEqualTo(fetches);
+        }
+    }
+
+    @Test
     void onlyTheLinesAViewChangedGoBack() {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
              LocalCache cache = cache(backend, 32)) {

@@ -18,6 +18,15 @@ class PrefetchTest {
                 DirtyTracking.LINE, true, window), backend);
     }
 
+    /**
+     * For tests of what a scan gets prefetched: fetches complete at once and the scanning thread reclaims frames
+     * itself, so the outcome cannot depend on whether the scan outruns a background thread on a loaded machine.
+     */
+    private static LocalCache deterministicCache(InMemoryBackend backend, int window) {
+        return new LocalCache(new CacheConfig(BLOCK, 256, 4, 8, Duration.ofSeconds(10), EvictionPolicy.CLOCK,
+                DirtyTracking.LINE, false, window), backend.inlineFetches());
+    }
+
     /** Writes every block and flushes, so every later miss really fetches. */
     private static FarSegment populated(LocalCache cache) {
         FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
@@ -41,14 +50,15 @@ class PrefetchTest {
     @Test
     void aSequentialScanIsPrefetchedAheadAndMostlyHits() {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
-             LocalCache cache = cache(backend, 32)) {
+             LocalCache cache = deterministicCache(backend, 32)) {
             FarSegment seg = populated(cache);
             CacheStats before = cache.stats();
             scan(seg, BLOCK);
             CacheStats s = cache.stats().minus(before);
             assertThat(s.prefetchesIssued()).isGreaterThan(3000);
             assertThat(s.prefetchAccuracy()).as("nearly every prefetched block is used").isGreaterThan(0.9);
-            assertThat(s.misses() - s.prefetchesLate()).as("demand misses no prefetch covered").isLessThan(200);
+            assertThat(s.misses()).as("demand misses: only until the trend is seen, none when the cache wraps")
+                    .isLessThan(20);
             assertThat(s.prefetchCoverage()).isGreaterThan(0.9);
         }
     }
@@ -56,7 +66,7 @@ class PrefetchTest {
     @Test
     void aStridedScanIsFollowed() {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
-             LocalCache cache = cache(backend, 32)) {
+             LocalCache cache = deterministicCache(backend, 32)) {
             FarSegment seg = populated(cache);
             CacheStats before = cache.stats();
             scan(seg, 3L * BLOCK);
@@ -96,7 +106,7 @@ class PrefetchTest {
 
     @Test
     void aHintFetchesTheRangeBeforeItIsUsed() throws InterruptedException {
-        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1)).inlineFetches();
              LocalCache cache = cache(backend, 0)) {
             FarSegment seg = populated(cache);
             long from = 1000L * BLOCK;
@@ -112,6 +122,22 @@ class PrefetchTest {
             CacheStats s = cache.stats().minus(before);
             assertThat(s.misses()).isZero();
             assertThat(s.prefetchesUsed()).isEqualTo(64);
+        }
+    }
+
+    /**
+     * Right after a populate, the reclaimer may be refilling a reserve that is short by several frames; a hint must
+     * then evict as many as it needs rather than give up after one (which it did, in about 3% of runs).
+     */
+    @Test
+    void aHintIsIssuedWhenTheReserveIsShortBySeveralFrames() {
+        for (int run = 0; run < 100; run++) {
+            try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1)).inlineFetches();
+                 LocalCache cache = cache(backend, 0)) {
+                FarSegment seg = populated(cache);
+                seg.prefetch(1000L * BLOCK, 64L * BLOCK);
+                assertThat(cache.stats().prefetchesIssued()).as("run %d: %s", run, cache.describeFrames()).isEqualTo(64);
+            }
         }
     }
 }

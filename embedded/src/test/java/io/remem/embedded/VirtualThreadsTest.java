@@ -43,9 +43,10 @@ class VirtualThreadsTest {
             ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
             List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < 256; t++) {
-                int id = t;
+                // Made here, not in the thread: the first use of a JDK class initializes it, and virtual threads
+                // waiting for another's class initializer pin their carriers. That is the JDK's, not remem's.
+                SplittableRandom random = new SplittableRandom(t);
                 threads.add(Thread.ofVirtual().start(() -> {
-                    SplittableRandom random = new SplittableRandom(id);
                     for (int i = 0; i < 40; i++) {
                         long w = random.nextLong(words / 512) * 512;
                         if (seg.get(ValueLayout.JAVA_LONG, w * 8) != w) {

@@ -58,15 +58,16 @@ public final class VirtualThreadsExperiment {
                 long nanos;
                 int pinned;
                 try (Recording recording = new Recording()) {
-                    recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO);
+                    recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
                     recording.start();
                     long deadline = System.nanoTime() + c.nanosPerPoint();
                     long t0 = System.nanoTime();
                     List<Thread> threads = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
-                        int id = i;
+                        // Made here: a JDK class's first use, racing in many virtual threads, pins them on its
+                        // initializer, which would be counted against remem.
+                        SplittableRandom r = new SplittableRandom(i);
                         threads.add(Thread.ofVirtual().start(() -> {
-                            SplittableRandom r = new SplittableRandom(id);
                             long local = 0;
                             while (System.nanoTime() < deadline) {
                                 long w = r.nextLong(words / (c.blockSize() / 8)) * (c.blockSize() / 8);
@@ -124,7 +125,11 @@ public final class VirtualThreadsExperiment {
         int pinned = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
             if (e.getThread() != null && threads.contains(e.getThread().getJavaThreadId())) {
-                pinned++;
+                if (pinned++ == 0) {
+                    System.err.println("a virtual thread pinned its carrier: " + e.getString("pinnedReason") + ", at");
+                    e.getStackTrace().getFrames().stream().limit(40).forEach(f -> System.err.println("    "
+                            + f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber()));
+                }
             }
         }
         Files.deleteIfExists(jfr);

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Whole-block work on cached far memory: copying a 4 KiB block out, summing it through a pinned view, and summing
- * it word by word through the far segment, each next to the same work on a plain {@link MemorySegment}. Target
+ * it word by word through the far segment (and summing 64 KiB through one view), each next to the same work on a plain {@link MemorySegment}. Target
  * (issue 4): pinned-view access at most 1.5x the plain segment.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class BulkBenchmark {
     private static final int BLOCK = 4096;
+    private static final int RUN = 16 * BLOCK;
     private static final long BYTES = 4L << 20;
 
     private EmbeddedCluster cluster;
@@ -45,6 +46,7 @@ public class BulkBenchmark {
     private MemorySegment plain;
     private MemorySegment buffer;
     private long next;
+    private long nextRun;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -65,6 +67,12 @@ public class BulkBenchmark {
         session.close();
         cluster.close();
         arena.close();
+    }
+
+    private long nextRun() {
+        long off = nextRun;
+        nextRun = off + RUN == BYTES ? 0 : off + RUN;
+        return off;
     }
 
     private long nextBlock() {
@@ -102,6 +110,19 @@ public class BulkBenchmark {
     public long pinnedSum4k() {
         try (PinnedView view = far.pinReadOnly(nextBlock(), BLOCK)) {
             return sum(view.segment(), 0, BLOCK);
+        }
+    }
+
+    /** A view over 16 blocks: the pin's fixed cost spread over 64 KiB. */
+    @Benchmark
+    public long plainSum64k() {
+        return sum(plain, nextRun(), RUN);
+    }
+
+    @Benchmark
+    public long pinnedSum64k() {
+        try (PinnedView view = far.pinReadOnly(nextRun(), RUN)) {
+            return sum(view.segment(), 0, RUN);
         }
     }
 
