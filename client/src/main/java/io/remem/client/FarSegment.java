@@ -399,7 +399,8 @@ public final class FarSegment {
 
     /**
      * Hints that {@code [offset, offset + length)} will be used soon: the blocks not cached start arriving now,
-     * without waiting. A hint never delays a demand miss and may be ignored when the cache has no frames to spare.
+     * without waiting for them. A hint never takes the frames kept for demand misses, and may be cut short when
+     * the cache has none to spare; it may wait for the reclaimer to finish a sweep.
      */
     public void prefetch(long offset, long length) {
         if (length > 0) {

@@ -710,12 +710,21 @@ final class LocalCache implements AutoCloseable {
             long deadline = System.nanoTime() + fetchTimeoutNanos;
             int window = count == 1 ? -1 : findPinWindow(first, count);
             int start = window;
-            for (int i = 0; i < count; i++) {
-                long block = first + i;
-                int f = window < 0 ? pinWherever(block, deadline) : pinAt(window + i, block, deadline);
-                if (i == 0) {
-                    start = f;
+            int pinned = 0;
+            try {
+                for (int i = 0; i < count; i++) {
+                    long block = first + i;
+                    int f = window < 0 ? pinWherever(block, deadline) : pinAt(window + i, block, deadline);
+                    if (i == 0) {
+                        start = f;
+                    }
+                    pinned++;
                 }
+            } catch (RuntimeException | Error e) {
+                for (int f = start; f < start + pinned; f++) {
+                    unpin(f); // no view will ever let these go
+                }
+                throw e;
             }
             pinnedFrames += count;
             if (viewPins == null) {
@@ -873,6 +882,17 @@ final class LocalCache implements AutoCloseable {
     }
 
     /** Frame {@code f} is claimed (FREE, off the free list): bring {@code block} into it, then pin it. */
+    /** Returns a frame that {@link #claim} took, unused, to the free list. */
+    private void unclaim(int f) {
+        mapLock.lock();
+        try {
+            freeFrames[freeCount++] = f;
+            frameFreed.signalAll();
+        } finally {
+            mapLock.unlock();
+        }
+    }
+
     private int placeAndPin(int f, long block, long deadline) {
         while (true) {
             int g;
@@ -900,7 +920,12 @@ final class LocalCache implements AutoCloseable {
                 }
                 finishFill(f, filling, REF_USED, PIN);
             } else if (!move(g, f, block, filling)) {
-                checkPinDeadline(deadline, block);
+                try {
+                    checkPinDeadline(deadline, block);
+                } catch (RememException e) {
+                    unclaim(f); // still FREE, but off the free list: put it back, or it is lost for good
+                    throw e;
+                }
                 backOff(64);
                 continue;
             }
@@ -930,9 +955,7 @@ final class LocalCache implements AutoCloseable {
             dirty[to + i] = dirty[from + i];
             dirty[from + i] = 0;
         }
-        if (claimUnusedPrefetch(g)) {
-            prefetcher.used(block); // pinned: that is a use
-        }
+        boolean wasUnusedPrefetch = claimUnusedPrefetch(g);
         referenced[f] = REF_USED;
         if (stamps != null) {
             stamps[f] = stamps[g];
@@ -949,6 +972,9 @@ final class LocalCache implements AutoCloseable {
             mapLock.unlock();
         }
         signalFill(f);
+        if (wasUnusedPrefetch) {
+            prefetcher.used(block); // pinned: that is a use. Told only now: it may prefetch, which takes a while
+        }
         return true;
     }
 
@@ -994,16 +1020,21 @@ final class LocalCache implements AutoCloseable {
      */
     private boolean evictCleanForPrefetch(boolean hinted) {
         if (hinted) {
-            victimLock.lock(); // the caller asked for these blocks: worth waiting for a sweep to finish
+            // The caller asked for these blocks: worth waiting for a sweep to end. A miss on a block this hint has
+            // already reserved waits with it; a trend prefetch never waits.
+            victimLock.lock();
         } else if (!victimLock.tryLock()) {
-            return false; // the reclaimer or another miss is choosing victims right now
+            return false; // the reclaimer or a miss is choosing victims right now
         }
         try {
-            // Up to a full pass: when a scan has just filled the cache, every frame is referenced, and a shorter
-            // look would only clear reference bits and give up, so the scan would miss until the hand came round.
-            for (int tries = victims.passLength() + 1; tries > 0; tries--) {
+            // A hint looks up to a full pass: when a scan has just filled the cache every frame is referenced, and a
+            // shorter look would only clear reference bits and give up. A trend prefetch runs on the way to its
+            // thread's own miss, so it looks at a few samples' worth, bounded whatever the cache size.
+            int tries = hinted ? victims.passLength() + 1 : Math.min(victims.passLength() + 1, 4 * Victims.SAMPLE);
+            for (; tries > 0; tries--) {
                 int f = victims.next();
-                if (evictable(f) && !prefetchedUnused(f) && !victims.spare(f) && !looksDirty(f) && tryEvict(f)) {
+                // Dirty frames are not for prefetching, and are not aged by its look either.
+                if (evictable(f) && !prefetchedUnused(f) && !looksDirty(f) && !victims.spare(f) && tryEvict(f)) {
                     return true;
                 }
             }
@@ -1019,9 +1050,8 @@ final class LocalCache implements AutoCloseable {
     static final int PREFETCH_BATCH = 32;
 
     /**
-     * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting for them (a
-     * {@code hinted} prefetch may wait for the reclaimer to finish choosing victims; a trend's never does, since an
-     * application thread is issuing it on its way to its own miss). Consecutive blocks
+     * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting. A {@code hinted}
+     * prefetch looks harder for clean frames to evict than a trend's (see {@link #evictCleanForPrefetch}). Consecutive blocks
      * of one slab travel in one request, scattered into their frames on arrival, so a sequential scan costs one
      * round trip per batch rather than per block. Returns how many blocks it started fetching; stops early (and
      * says so through {@code stopped}) at the edge of far memory or when no frame can be spared.
