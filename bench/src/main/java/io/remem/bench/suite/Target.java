@@ -1,0 +1,19 @@
+package io.remem.bench.suite;
+
+/**
+ * One system the suite runs a workload against, as configured for that run: remem with a given cache, a peer
+ * (Redis, Hazelcast with or without a near cache), or local memory. Opening a store allocates at the system;
+ * closing the store frees it. Closing the target frees its client side (connections, caches).
+ */
+public interface Target extends AutoCloseable {
+    /** Short and unique in a report: "remem 25%", "redis", "hazelcast+near". */
+    String name();
+
+    ArrayStore newArray(long bytes);
+
+    /** Room for at least {@code capacity} records. */
+    RecordStore newRecords(RecordShape shape, long capacity);
+
+    @Override
+    void close();
+}
