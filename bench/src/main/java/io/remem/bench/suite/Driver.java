@@ -1,0 +1,120 @@
+package io.remem.bench.suite;
+
+import org.HdrHistogram.Histogram;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+
+/**
+ * Runs an operation on N platform threads for a warm-up and then a measured period, one latency sample per
+ * operation. Every thread stops at the same deadline; the first failure stops them all and is rethrown.
+ */
+final class Driver {
+    /** One thread's work: a single operation per call; false when the thread has no more to do. */
+    interface Op {
+        boolean run() throws Exception;
+    }
+
+    record Timed(long ops, long nanos, Histogram latency) {}
+
+    private Driver() {}
+
+    static Timed timed(RunSettings s, IntFunction<Op> perThread) throws WorkloadCheckException {
+        int n = s.threads();
+        Histogram[] hist = new Histogram[n];
+        long[] ops = new long[n];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        long measureFrom = start + s.warmup().toNanos();
+        long end = measureFrom + s.duration().toNanos();
+        List<Thread> threads = new ArrayList<>(n);
+        for (int t = 0; t < n; t++) {
+            int id = t;
+            hist[t] = new Histogram(3_600_000_000_000L, 3);
+            threads.add(Thread.ofPlatform().name("workload-" + t).start(() -> {
+                try {
+                    Op op = perThread.apply(id);
+                    Histogram h = hist[id];
+                    long count = 0;
+                    long now = System.nanoTime();
+                    while (now < end && failure.get() == null) {
+                        if (!op.run()) {
+                            break;
+                        }
+                        long after = System.nanoTime();
+                        if (now >= measureFrom) {
+                            h.recordValue(after - now);
+                            count++;
+                        }
+                        now = after;
+                    }
+                    ops[id] = count;
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        join(threads);
+        // Up to the last operation's end: an operation in flight at the deadline is counted and waited for.
+        long elapsed = System.nanoTime() - measureFrom;
+        rethrow(failure.get());
+        Histogram all = new Histogram(3_600_000_000_000L, 3);
+        long total = 0;
+        for (int t = 0; t < n; t++) {
+            all.add(hist[t]);
+            total += ops[t];
+        }
+        return new Timed(total, elapsed, all);
+    }
+
+    /** Runs {@code body(threadIndex)} on N threads and waits for all; the first failure is rethrown. */
+    static void parallel(int n, ThreadBody body) throws WorkloadCheckException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>(n);
+        for (int t = 0; t < n; t++) {
+            int id = t;
+            threads.add(Thread.ofPlatform().name("workload-" + t).start(() -> {
+                try {
+                    body.run(id);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        join(threads);
+        rethrow(failure.get());
+    }
+
+    interface ThreadBody {
+        void run(int thread) throws Exception;
+    }
+
+    private static void join(List<Thread> threads) {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void rethrow(Throwable e) throws WorkloadCheckException {
+        switch (e) {
+            case null -> {}
+            case WorkloadCheckException w -> throw w;
+            case RuntimeException r -> throw r;
+            case Error err -> throw err;
+            default -> throw new IllegalStateException(e);
+        }
+    }
+}

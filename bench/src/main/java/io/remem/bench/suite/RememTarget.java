@@ -1,0 +1,89 @@
+package io.remem.bench.suite;
+
+import io.remem.client.CacheStats;
+import io.remem.client.FarSegment;
+import io.remem.client.RememOptions;
+import io.remem.client.RememSession;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** remem: one client session with its own local cache, against a cluster's memory nodes. */
+public final class RememTarget implements Target {
+    private static final AtomicInteger TENANTS = new AtomicInteger();
+
+    private final String name;
+    private final RememSession session;
+
+    RememTarget(String name, String controller, RememOptions options) {
+        this.name = name;
+        this.session = io.remem.client.Remem.connect(controller,
+                options.toBuilder().tenant("bench-" + TENANTS.incrementAndGet()).build());
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public CacheStats stats() {
+        return session.memory().stats();
+    }
+
+    public long cacheBytes() {
+        return session.memory().cacheBytes();
+    }
+
+    @Override
+    public ArrayStore newArray(long bytes) {
+        return new FarArray(session, session.memory().allocate(bytes));
+    }
+
+    @Override
+    public RecordStore newRecords(RecordShape shape, long capacity) {
+        return FarHashTable.create(this::newArray, shape, capacity);
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+
+    private record FarArray(RememSession session, FarSegment segment) implements ArrayStore {
+        @Override
+        public long byteSize() {
+            return segment.byteSize();
+        }
+
+        @Override
+        public void read(long offset, MemorySegment dst, long dstOffset, int length) {
+            FarSegment.copy(segment, offset, dst, dstOffset, length);
+        }
+
+        @Override
+        public void write(long offset, MemorySegment src, long srcOffset, int length) {
+            FarSegment.copy(src, srcOffset, segment, offset, length);
+        }
+
+        @Override
+        public long getLong(long offset) {
+            return segment.get(ValueLayout.JAVA_LONG, offset);
+        }
+
+        @Override
+        public void setLong(long offset, long value) {
+            segment.set(ValueLayout.JAVA_LONG, offset, value);
+        }
+
+        @Override
+        public void flush() {
+            session.memory().flush();
+        }
+
+        @Override
+        public void close() {
+            segment.free();
+        }
+    }
+}

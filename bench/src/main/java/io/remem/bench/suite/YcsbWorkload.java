@@ -1,0 +1,198 @@
+package io.remem.bench.suite;
+
+import io.remem.bench.Units;
+import site.ycsb.WorkloadException;
+import site.ycsb.measurements.Measurements;
+import site.ycsb.measurements.exporter.MeasurementsExporter;
+import site.ycsb.workloads.CoreWorkload;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A YCSB core workload, A to F, driven by the real YCSB {@link CoreWorkload} (key choice, operation mix, field
+ * values) through {@link YcsbBinding}. YCSB's own data-integrity mode is on: every value is derived from its key
+ * and field, and every read is verified by YCSB itself; any failed verification, or any operation the binding
+ * could not complete, fails the run. Runs for the duration or until {@link #OPS_PER_RECORD} operations per
+ * record, whichever comes first (the cap bounds how many records D and E insert).
+ */
+public final class YcsbWorkload implements Workload {
+    static final int OPS_PER_RECORD = 20;
+
+    private final char letter;
+    private final long records;
+    private final RecordShape shape;
+
+    public YcsbWorkload(char letter, long records, RecordShape shape) {
+        if (letter < 'A' || letter > 'F') {
+            throw new IllegalArgumentException("YCSB workload " + letter + ": must be one of A to F");
+        }
+        if (records < 100 || records > Integer.MAX_VALUE / OPS_PER_RECORD) {
+            throw new IllegalArgumentException("YCSB record count " + records + ": must be from 100 to "
+                    + Integer.MAX_VALUE / OPS_PER_RECORD);
+        }
+        this.letter = letter;
+        this.records = records;
+        this.shape = shape;
+    }
+
+    @Override
+    public String name() {
+        return "ycsb " + letter;
+    }
+
+    @Override
+    public String family() {
+        return "ycsb";
+    }
+
+    private double insertShare() {
+        return letter == 'D' || letter == 'E' ? 0.05 : 0;
+    }
+
+    /** Room for the loaded records and every insert the operation cap allows, with slack. */
+    long capacity() {
+        return records + (long) (records * OPS_PER_RECORD * insertShare() * 1.1) + 64;
+    }
+
+    @Override
+    public long footprint() {
+        return FarHashTable.footprint(shape, capacity());
+    }
+
+    @Override
+    public String footprintNote() {
+        return String.format(Locale.ROOT, "%s: %s records of %d x %d B in a hash table with room for %s",
+                Units.bytes(footprint()), Units.count(records), shape.fieldCount(), shape.fieldLength(),
+                Units.count(capacity()));
+    }
+
+    @Override
+    public String unit() {
+        return "ops";
+    }
+
+    /** The standard workload files' mixes (YCSB's workloads/workloada .. workloadf). */
+    Properties properties() {
+        Properties p = new Properties();
+        p.setProperty("recordcount", Long.toString(records));
+        p.setProperty("operationcount", Long.toString(records * OPS_PER_RECORD));
+        p.setProperty("fieldcount", Integer.toString(shape.fieldCount()));
+        p.setProperty("fieldlength", Integer.toString(shape.fieldLength()));
+        p.setProperty("fieldlengthdistribution", "constant");
+        p.setProperty("dataintegrity", "true");
+        p.setProperty("readallfields", "true");
+        p.setProperty("writeallfields", "false");
+        p.setProperty("requestdistribution", "zipfian");
+        String[] mix = switch (letter) {
+            case 'A' -> new String[] {"readproportion", "0.5", "updateproportion", "0.5"};
+            case 'B' -> new String[] {"readproportion", "0.95", "updateproportion", "0.05"};
+            case 'C' -> new String[] {"readproportion", "1"};
+            case 'D' -> new String[] {"readproportion", "0.95", "insertproportion", "0.05", "requestdistribution", "latest"};
+            case 'E' -> new String[] {"scanproportion", "0.95", "insertproportion", "0.05", "maxscanlength", "100",
+                    "scanlengthdistribution", "uniform"};
+            case 'F' -> new String[] {"readproportion", "0.5", "readmodifywriteproportion", "0.5"};
+            default -> throw new IllegalStateException();
+        };
+        for (String k : new String[] {"readproportion", "updateproportion", "insertproportion", "scanproportion",
+                "readmodifywriteproportion"}) {
+            p.setProperty(k, "0");
+        }
+        for (int i = 0; i < mix.length; i += 2) {
+            p.setProperty(mix[i], mix[i + 1]);
+        }
+        return p;
+    }
+
+    @Override
+    public RunResult run(Target target, RunSettings s) throws WorkloadCheckException {
+        Properties p = properties();
+        Measurements.setProperties(p);
+        CoreWorkload workload = new CoreWorkload();
+        try {
+            workload.init(p);
+        } catch (WorkloadException e) {
+            throw new IllegalArgumentException("YCSB rejected workload " + letter + ": " + e.getMessage(), e);
+        }
+        int threads = s.threads();
+        ConcurrentSkipListSet<String> keys = new ConcurrentSkipListSet<>();
+        LongAdder errors = new LongAdder();
+        Map<String, Long> verifiedBefore = verifyCounts();
+        try (RecordStore store = target.newRecords(shape, capacity())) {
+            Driver.parallel(threads, t -> {
+                YcsbBinding db = new YcsbBinding(store, keys, errors);
+                Object state = workload.initThread(p, t, threads);
+                long mine = records * (t + 1) / threads - records * t / threads;
+                for (long i = 0; i < mine; i++) {
+                    if (!workload.doInsert(db, state)) {
+                        throw new WorkloadCheckException(name() + ": loading record " + i + " failed");
+                    }
+                }
+            });
+            AtomicLong budget = new AtomicLong(records * OPS_PER_RECORD);
+            Driver.Timed timed = Driver.timed(s, t -> {
+                YcsbBinding db = new YcsbBinding(store, keys, errors);
+                Object state = threadState(workload, p, t, threads);
+                return () -> budget.decrementAndGet() >= 0 && workload.doTransaction(db, state);
+            });
+            Map<String, Long> verified = verifyCounts();
+            long ok = verified.getOrDefault("Return=OK", 0L) - verifiedBefore.getOrDefault("Return=OK", 0L);
+            long bad = 0;
+            for (Map.Entry<String, Long> e : verified.entrySet()) {
+                if (!e.getKey().equals("Return=OK") && e.getKey().startsWith("Return=")) {
+                    bad += e.getValue() - verifiedBefore.getOrDefault(e.getKey(), 0L);
+                }
+            }
+            if (errors.sum() > 0 || bad > 0) {
+                throw new WorkloadCheckException(String.format(Locale.ROOT, "%s: %d operations failed in the binding,"
+                        + " %d records failed YCSB's verification", name(), errors.sum(), bad));
+            }
+            return new RunResult(timed.ops(), timed.nanos(), timed.latency(),
+                    "YCSB verified " + Units.count(ok) + " reads; no failed operation");
+        }
+    }
+
+    private static Object threadState(CoreWorkload w, Properties p, int thread, int threads) {
+        try {
+            return w.initThread(p, thread, threads);
+        } catch (WorkloadException e) {
+            throw new IllegalStateException("YCSB thread " + thread + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** YCSB's counts of its own read verifications so far in this JVM, by outcome ("Return=OK", ...). */
+    private static Map<String, Long> verifyCounts() {
+        Map<String, Long> counts = new HashMap<>();
+        try {
+            Measurements.getMeasurements().exportMeasurements(new MeasurementsExporter() {
+                @Override
+                public void write(String metric, String measurement, int value) {
+                    write(metric, measurement, (long) value);
+                }
+
+                @Override
+                public void write(String metric, String measurement, long value) {
+                    if (metric.equals("VERIFY") && measurement.startsWith("Return=")) {
+                        counts.put(measurement, value);
+                    }
+                }
+
+                @Override
+                public void write(String metric, String measurement, double value) {}
+
+                @Override
+                public void close() {}
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return counts;
+    }
+}
