@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (if needed) and starts a Redis 7 server for the bench suite, bound to loopback, no persistence.
-#   bench/scripts/redis.sh start PORT     prints the server's version line when it answers PING
-#   bench/scripts/redis.sh stop PORT
+#   redis.sh start PORT     prints the server's version line when it answers PING
+#   redis.sh stop PORT
+# RedisPeer runs it from its class path (copied to a temp file), so it works from the shaded jar as well.
 # Debian's package is the source: apt-get as root, or through sudo without a password. Anything else is an
 # error with the reason on stderr, which the bench reports as "skipped".
 set -euo pipefail
@@ -31,6 +32,9 @@ install_redis() {
   (command -v systemctl >/dev/null && as_root systemctl stop redis-server >/dev/null 2>&1) || true
 }
 
+# Bounded, because redis-cli waits for ever on a port where something other than Redis listens.
+cli() { timeout 2 redis-cli -p "$port" "$@"; }
+
 case "$cmd" in
   start)
     install_redis
@@ -39,21 +43,23 @@ case "$cmd" in
       echo "need Redis 7 or newer, found: $version" >&2
       exit 1
     fi
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    cli shutdown nosave >/dev/null 2>&1 || true
     redis-server --port "$port" --bind 127.0.0.1 --protected-mode yes --save '' --appendonly no \
       --daemonize yes --logfile "/tmp/remem-bench-redis-$port.log" --pidfile "/tmp/remem-bench-redis-$port.pid"
-    for _ in $(seq 1 100); do
-      if [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]]; then
+    deadline=$((SECONDS + 10))
+    while (( SECONDS < deadline )); do
+      if [[ $(cli ping 2>/dev/null) == PONG ]]; then
         echo "$version"
         exit 0
       fi
       sleep 0.1
     done
-    echo "redis-server did not answer PING on 127.0.0.1:$port within 10 s; see /tmp/remem-bench-redis-$port.log" >&2
+    # The server daemonizes before it binds, so a taken port shows only in its log.
+    echo "redis-server did not answer PING on 127.0.0.1:$port within 10 s: $(tail -n 1 "/tmp/remem-bench-redis-$port.log" 2>/dev/null)" >&2
     exit 1
     ;;
   stop)
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    cli shutdown nosave >/dev/null 2>&1 || true
     ;;
   *)
     echo "usage: $0 start|stop PORT" >&2
