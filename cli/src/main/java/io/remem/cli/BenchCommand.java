@@ -17,25 +17,97 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code remem bench}: experiments that measure one mechanism at a time against its alternative. */
+/**
+ * {@code remem bench}: the bench suite (every workload on all-local memory, remem across the local-memory sweep,
+ * classic paging, Redis and Hazelcast), one workload family of it, or an experiment that measures one mechanism
+ * against its alternative.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark experiment on an embedded cluster and print its table; with --out, also save"
-                + " it as markdown and CSV.",
+        description = {"Run the bench suite: random, scan, ycsb and pagerank on all-local memory, on remem with a local"
+                + " cache of 100, 50, 25, 10 and 5% of the footprint, on classic remote paging, on Redis and on Hazelcast"
+                + " (with and without a near cache), side by side, after measuring the network floor. Every run checks"
+                + " its own results. Redis is installed from Debian's package if missing; a peer that cannot start is"
+                + " reported as skipped.",
+                "A subcommand runs one workload family of the suite, or one mechanism experiment."},
         subcommands = {
+                BenchCommand.RandomFamily.class,
+                BenchCommand.ScanFamily.class,
+                BenchCommand.YcsbFamily.class,
+                BenchCommand.PageRankFamily.class,
                 BenchCommand.Prefetch.class,
                 BenchCommand.Dirty.class,
                 BenchCommand.Reserve.class,
                 BenchCommand.VirtualThreads.class
         })
-final class BenchCommand implements Runnable {
+final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin
+    SuiteCommand suite;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        return suite.call(spec, SuiteCommand.FAMILIES);
+    }
+
+    @Command(name = "random", mixinStandardHelpOptions = true,
+            description = "Kona's microbenchmark: uniform and Zipf(0.99) random reads and writes of 8 B to 4 KiB over a"
+                    + " far array, across the sweep and the peers.")
+    static final class RandomFamily implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        SuiteCommand suite;
+
+        @Override
+        public Integer call() {
+            return suite.call(spec, List.of("random"));
+        }
+    }
+
+    @Command(name = "scan", mixinStandardHelpOptions = true,
+            description = "Sequential and strided scans that sum what they read, across the sweep and the peers.")
+    static final class ScanFamily implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        SuiteCommand suite;
+
+        @Override
+        public Integer call() {
+            return suite.call(spec, List.of("scan"));
+        }
+    }
+
+    @Command(name = "ycsb", mixinStandardHelpOptions = true,
+            description = "YCSB core workloads A to F, driven by YCSB itself, across the sweep and the peers.")
+    static final class YcsbFamily implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        SuiteCommand suite;
+
+        @Override
+        public Integer call() {
+            return suite.call(spec, List.of("ycsb"));
+        }
+    }
+
+    @Command(name = "pagerank", mixinStandardHelpOptions = true,
+            description = "PageRank over an R-MAT power-law graph in CSR form, across the sweep and the peers.")
+    static final class PageRankFamily implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        SuiteCommand suite;
+
+        @Override
+        public Integer call() {
+            return suite.call(spec, List.of("pagerank"));
+        }
     }
 
     /** Options every experiment has. */

@@ -50,14 +50,26 @@ final class FarHashTable implements RecordStore {
     /** A table with room for {@code capacity} records at a load factor of at most 0.7. */
     static FarHashTable create(LongFunction<ArrayStore> allocate, RecordShape shape, long capacity) {
         int slotBytes = (HEADER + shape.recordBytes() + 63) & ~63;
-        long slots = Long.highestOneBit(Math.max(16, (long) (capacity / 0.7)) * 2 - 1);
+        long slots = slotsFor(capacity);
         return new FarHashTable(allocate.apply(bytesFor(slotBytes, slots)), shape, slotBytes, slots);
     }
 
     /** Bytes a table of this shape and capacity occupies: its footprint. */
     static long footprint(RecordShape shape, long capacity) {
         int slotBytes = (HEADER + shape.recordBytes() + 63) & ~63;
-        return bytesFor(slotBytes, Long.highestOneBit(Math.max(16, (long) (capacity / 0.7)) * 2 - 1));
+        return bytesFor(slotBytes, slotsFor(capacity));
+    }
+
+    private static long slotsFor(long capacity) {
+        return Math.max(16, (long) Math.ceil(capacity / 0.7));
+    }
+
+    private long home(long tag) {
+        return Long.remainderUnsigned(tag, slots);
+    }
+
+    private long next(long slot) {
+        return slot + 1 == slots ? 0 : slot + 1;
     }
 
     private static long bytesFor(int slotBytes, long slots) {
@@ -96,7 +108,7 @@ final class FarHashTable implements RecordStore {
     /** The slot holding {@code key}, or -1. */
     private long find(byte[] key, long tag) {
         MemorySegment h = header.get();
-        for (long i = 0, slot = tag & (slots - 1); i < slots; i++, slot = (slot + 1) & (slots - 1)) {
+        for (long i = 0, slot = home(tag); i < slots; i++, slot = next(slot)) {
             long off = slotOffset(slot);
             long t = store.getLong(off);
             if (t == EMPTY) {
@@ -152,7 +164,7 @@ final class FarHashTable implements RecordStore {
     }
 
     private long freeSlot(long tag) {
-        for (long i = 0, slot = tag & (slots - 1); i < slots; i++, slot = (slot + 1) & (slots - 1)) {
+        for (long i = 0, slot = home(tag); i < slots; i++, slot = next(slot)) {
             long t = store.getLong(slotOffset(slot));
             if (t == EMPTY || t == DELETED) {
                 return slot;

@@ -101,7 +101,10 @@ public final class RedisPeer implements AutoCloseable {
         return version;
     }
 
-    /** The one target over this peer's connection; closing it closes the connection. */
+    /**
+     * The one target over this peer's connection. The suite opens and closes a target per run, so closing it
+     * leaves the connection open; closing the peer closes it.
+     */
     public Target target() {
         return target;
     }
@@ -111,7 +114,7 @@ public final class RedisPeer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        target.close();
+        target.closeConnection();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         if (script != null) {
             stopQuietly(script, port);
@@ -292,6 +295,10 @@ public final class RedisPeer implements AutoCloseable {
 
         @Override
         public void close() {
+            // the peer owns the connection
+        }
+
+        void closeConnection() {
             if (closed.compareAndSet(false, true)) {
                 connection.close();
             }

@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * record, whichever comes first (the cap bounds how many records D and E insert).
  */
 public final class YcsbWorkload implements Workload {
-    static final int OPS_PER_RECORD = 20;
+    static final int OPS_PER_RECORD = 10;
 
     private final char letter;
     private final long records;

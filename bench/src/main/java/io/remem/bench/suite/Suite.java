@@ -1,0 +1,220 @@
+package io.remem.bench.suite;
+
+import io.remem.bench.Progress;
+import io.remem.bench.Units;
+import io.remem.client.CacheStats;
+import io.remem.client.DirtyTracking;
+import io.remem.client.RememOptions;
+import org.HdrHistogram.Histogram;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The bench suite: every workload on all-local memory, on remem across the local-memory sweep, on classic remote
+ * paging, and on each peer that can run here, with the network floor measured first. Servers (remem's cluster,
+ * Redis, the Hazelcast member) run in their own processes; the workload runs in this one.
+ */
+public final class Suite {
+    /**
+     * @param fractions    the sweep: remem's local cache as shares of each workload's footprint
+     * @param peerFraction the share at which remem, classic paging and Hazelcast's near cache meet the peers
+     * @param peers        which of "redis" and "hazelcast" to try
+     */
+    public record Config(List<Workload> workloads, double[] fractions, double peerFraction, RunSettings settings,
+                         int blockSize, List<String> peers, int floorRoundTrips, int redisPort, int hazelcastPort) {}
+
+    /** Everything one suite run measured, in the order it ran. */
+    public record Report(Config config, Histogram floor, Map<String, String> environment, List<SuiteResult> results,
+                         Map<String, String> skipped, long nanos) {
+        public boolean allChecksPassed() {
+            return results.stream().allMatch(SuiteResult::ok);
+        }
+    }
+
+    private final Config config;
+    private final PrintStream log;
+    private final List<SuiteResult> results = new ArrayList<>();
+    private final Map<String, String> skipped = new LinkedHashMap<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+
+    private Suite(Config config, PrintStream log) {
+        this.config = config;
+        this.log = log;
+    }
+
+    public static Report run(Config c, Progress progress, PrintStream log) {
+        return new Suite(c, log).run(progress);
+    }
+
+    private Report run(Progress progress) {
+        long t0 = System.nanoTime();
+        environment.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        environment.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
+        environment.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        environment.put("threads", Integer.toString(config.settings().threads()));
+        environment.put("warm-up, duration", config.settings().warmup().toMillis() + " ms, "
+                + config.settings().duration().toMillis() + " ms per run");
+        log.println("network floor: " + config.floorRoundTrips() + " ping-pong round trips of " + config.blockSize() + " B");
+        Histogram floor = NetworkFloor.measure(config.blockSize(), config.floorRoundTrips());
+        long maxFootprint = config.workloads().stream().mapToLong(Workload::footprint).max().orElse(0);
+        try (Servers servers = new Servers()) {
+            servers.start(maxFootprint);
+            int perWorkload = 1 + config.fractions().length + 1 + servers.peerTargets();
+            try (Progress.Step step = progress.start("bench suite", (long) perWorkload * config.workloads().size(), "runs")) {
+                int done = 0;
+                for (Workload w : config.workloads()) {
+                    log.println(w.name() + ": " + w.footprintNote());
+                    warmUp(w);
+                    record(w, "all-local", "local", Double.NaN, new LocalTarget());
+                    step.stepTo(++done);
+                    for (double f : config.fractions()) {
+                        record(w, "remem " + Units.percent(f), "remem", f, servers.remem("remem " + Units.percent(f),
+                                rememOptions(w, f).build()));
+                        step.stepTo(++done);
+                    }
+                    double pf = config.peerFraction();
+                    record(w, "classic paging " + Units.percent(pf), "classic", pf, servers.remem("classic paging",
+                            rememOptions(w, pf).blockSize(4096).dirtyTracking(DirtyTracking.BLOCK)
+                                    .backgroundReclaim(false).prefetchWindow(0).build()));
+                    step.stepTo(++done);
+                    if (servers.redis != null) {
+                        record(w, "redis", "peer", Double.NaN, servers.redis.target());
+                        step.stepTo(++done);
+                    }
+                    if (servers.hazelcast != null) {
+                        record(w, "hazelcast", "peer", Double.NaN, servers.hazelcast.target(0));
+                        step.stepTo(++done);
+                        record(w, "hazelcast+near " + Units.percent(pf), "peer", pf,
+                                servers.hazelcast.target(cacheBytes(w, pf)));
+                        step.stepTo(++done);
+                    }
+                }
+            }
+        }
+        return new Report(config, floor, environment, List.copyOf(results), skipped, System.nanoTime() - t0);
+    }
+
+    /**
+     * An unmeasured all-local run first, so the workload's own code is compiled before the baseline is taken:
+     * otherwise the baseline, which runs first, alone pays for the JIT and every slowdown looks smaller.
+     */
+    private void warmUp(Workload w) {
+        try (Target local = new LocalTarget()) {
+            w.run(local, config.settings());
+        } catch (WorkloadCheckException | RuntimeException e) {
+            log.println("  warm-up run failed: " + e); // the measured run will fail the same way and say so
+        }
+    }
+
+    private RememOptions.Builder rememOptions(Workload w, double fraction) {
+        return RememOptions.builder().blockSize(config.blockSize()).cacheBytes(cacheBytes(w, fraction));
+    }
+
+    /**
+     * A share of the footprint for data, plus the free frames remem's reclaimer keeps (its high watermark), so
+     * that at 100% the whole footprint fits; never fewer than 16 blocks. Hazelcast's near cache gets the same
+     * bytes.
+     */
+    private long cacheBytes(Workload w, double fraction) {
+        double reserve = 1 - RememOptions.defaults().highWatermark();
+        return Math.max(16L * config.blockSize(), (long) (w.footprint() * fraction / reserve));
+    }
+
+    private void record(Workload w, String name, String kind, double fraction, Target target) {
+        try (target) {
+            CacheStats before = target instanceof RememTarget r ? r.stats() : null;
+            RunResult r = w.run(target, config.settings());
+            CacheStats stats = before == null ? null : ((RememTarget) target).stats().minus(before);
+            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats, null));
+            log.printf(Locale.ROOT, "  %-22s %12s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()),
+                    w.unit(), Units.nanos(r.latency().getValueAtPercentile(50)),
+                    Units.nanos(r.latency().getValueAtPercentile(99)));
+        } catch (WorkloadCheckException e) {
+            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
+                    "CHECK FAILED: " + e.getMessage()));
+            log.println("  " + name + ": CHECK FAILED: " + e.getMessage());
+        } catch (RuntimeException e) {
+            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
+                    "failed: " + e));
+            log.println("  " + name + ": failed: " + e);
+        }
+    }
+
+    /** The server processes, each started once for the whole suite. */
+    private final class Servers implements AutoCloseable {
+        private RememCluster cluster;
+        private RedisPeer redis;
+        private HazelcastPeer hazelcast;
+
+        void start(long maxFootprint) {
+            log.println("starting remem's cluster (controller and 2 memory nodes) in its own JVM");
+            try {
+                cluster = RememCluster.childJvm(2, maxFootprint + (256L << 20));
+            } catch (PeerUnavailableException e) {
+                throw new IllegalStateException("remem's cluster did not start: " + e.getMessage(), e);
+            }
+            environment.put("remem", "controller and 2 memory nodes in one child JVM, block size "
+                    + Units.bytes(config.blockSize()));
+            if (config.peers().contains("redis")) {
+                log.println("starting Redis on 127.0.0.1:" + config.redisPort() + " (installing it first if needed)");
+                try {
+                    redis = RedisPeer.start(config.redisPort());
+                    environment.put("redis", redis.version() + ", Lettuce client, one shared connection");
+                } catch (PeerUnavailableException e) {
+                    skip("redis", e.getMessage());
+                }
+            } else {
+                skip("redis", "not asked for (--peers)");
+            }
+            if (config.peers().contains("hazelcast")) {
+                log.println("starting a Hazelcast member in its own JVM on 127.0.0.1:" + config.hazelcastPort());
+                try {
+                    hazelcast = HazelcastPeer.start(config.hazelcastPort(), heapFor(maxFootprint));
+                    environment.put("hazelcast", hazelcast.version() + ", one member JVM, Java client");
+                } catch (PeerUnavailableException e) {
+                    skip("hazelcast", e.getMessage());
+                    skip("hazelcast+near", e.getMessage());
+                }
+            } else {
+                skip("hazelcast", "not asked for (--peers)");
+                skip("hazelcast+near", "not asked for (--peers)");
+            }
+        }
+
+        /** The member holds the data on its heap: room for the largest footprint twice over, plus its own needs. */
+        private static String heapFor(long footprint) {
+            return Math.max(512, (footprint * 3 >> 20) + 256) + "m";
+        }
+
+        private void skip(String peer, String reason) {
+            skipped.put(peer, reason);
+            log.println("skipping " + peer + ": " + reason);
+        }
+
+        int peerTargets() {
+            return (redis != null ? 1 : 0) + (hazelcast != null ? 2 : 0);
+        }
+
+        RememTarget remem(String name, RememOptions options) {
+            return cluster.target(name, options);
+        }
+
+        @Override
+        public void close() {
+            for (AutoCloseable c : new AutoCloseable[] {hazelcast, redis, cluster}) {
+                if (c != null) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        log.println("stopping a server: " + e);
+                    }
+                }
+            }
+        }
+    }
+}
