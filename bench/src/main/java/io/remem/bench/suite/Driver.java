@@ -21,7 +21,7 @@ final class Driver {
 
     private Driver() {}
 
-    static Timed timed(RunSettings s, IntFunction<Op> perThread) throws WorkloadCheckException {
+    static Timed timed(RunSettings s, Target target, IntFunction<Op> perThread) throws WorkloadCheckException {
         int n = s.threads();
         Histogram[] hist = new Histogram[n];
         long[] ops = new long[n];
@@ -56,7 +56,10 @@ final class Driver {
                 }
             }));
         }
+        sleepUntil(measureFrom);
+        target.measuring(true);
         join(threads);
+        target.measuring(false);
         // Up to the last operation's end: an operation in flight at the deadline is counted and waited for.
         long elapsed = System.nanoTime() - measureFrom;
         rethrow(failure.get());
@@ -89,6 +92,17 @@ final class Driver {
 
     interface ThreadBody {
         void run(int thread) throws Exception;
+    }
+
+    private static void sleepUntil(long deadline) {
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            try {
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static void join(List<Thread> threads) {

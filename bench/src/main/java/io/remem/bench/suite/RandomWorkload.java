@@ -80,7 +80,7 @@ public final class RandomWorkload implements Workload {
         int[] written = new int[items]; // the generation each item's owner last wrote; 0 as loaded
         try (ArrayStore store = target.newArray(footprint)) {
             WordPattern.load(store);
-            Driver.Timed t = Driver.timed(s, id -> {
+            Driver.Timed t = Driver.timed(s, target, id -> {
                 SplittableRandom rnd = new SplittableRandom(seed * 31 + id);
                 MemorySegment buf = MemorySegment.ofArray(new long[itemBytes / 8]);
                 int[] counter = {0};

@@ -31,6 +31,23 @@ public final class RememTarget implements Target {
         return session.memory().stats();
     }
 
+    private volatile CacheStats measureStart;
+    private volatile CacheStats measured;
+
+    @Override
+    public void measuring(boolean on) {
+        if (on) {
+            measureStart = stats();
+        } else if (measureStart != null) {
+            measured = stats().minus(measureStart);
+        }
+    }
+
+    /** The cache's counters over the workload's measured period; null before one has ended. */
+    public CacheStats measuredStats() {
+        return measured;
+    }
+
     public long cacheBytes() {
         return session.memory().cacheBytes();
     }

@@ -71,6 +71,14 @@ public final class ScanWorkload implements Workload {
         long[] ops = new long[threads];
         AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
         AtomicLong lastEnd = new AtomicLong();
+        // Every thread finishes its warm-up pass before any is measured; the last to arrive starts the count.
+        java.util.concurrent.Phaser warmedUp = new java.util.concurrent.Phaser(threads) {
+            @Override
+            protected boolean onAdvance(int phase, int parties) {
+                target.measuring(true);
+                return true;
+            }
+        };
         try (ArrayStore store = target.newArray(footprint)) {
             WordPattern.load(store);
             Driver.parallel(threads, id -> {
@@ -79,7 +87,13 @@ public final class ScanWorkload implements Workload {
                 long expected = expectedSum(from, to);
                 hist[id] = new Histogram(3_600_000_000_000L, 3);
                 Pass pass = new Pass(store, from, to);
-                check(pass.run(null), expected, id); // warm-up
+                try {
+                    check(pass.run(null), expected, id); // warm-up
+                } catch (WorkloadCheckException | RuntimeException e) {
+                    warmedUp.arriveAndDeregister(); // the others must not wait for this thread forever
+                    throw e;
+                }
+                warmedUp.arriveAndAwaitAdvance();
                 long t0 = System.nanoTime();
                 long end = t0 + s.duration().toNanos();
                 long passes = 0;
@@ -91,6 +105,7 @@ public final class ScanWorkload implements Workload {
                 firstStart.accumulateAndGet(t0, Math::min);
                 lastEnd.accumulateAndGet(System.nanoTime(), Math::max);
             });
+            target.measuring(false);
             Histogram all = new Histogram(3_600_000_000_000L, 3);
             long total = 0;
             for (int t = 0; t < threads; t++) {

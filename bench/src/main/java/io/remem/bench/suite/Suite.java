@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The bench suite: every workload on all-local memory, on remem across the local-memory sweep, on classic remote
@@ -70,27 +71,27 @@ public final class Suite {
                 for (Workload w : config.workloads()) {
                     log.println(w.name() + ": " + w.footprintNote());
                     warmUp(w);
-                    record(w, "all-local", "local", Double.NaN, new LocalTarget());
+                    record(w, "all-local", "local", Double.NaN, LocalTarget::new);
                     step.stepTo(++done);
                     for (double f : config.fractions()) {
-                        record(w, "remem " + Units.percent(f), "remem", f, servers.remem("remem " + Units.percent(f),
+                        record(w, "remem " + Units.percent(f), "remem", f, () -> servers.remem("remem " + Units.percent(f),
                                 rememOptions(w, f).build()));
                         step.stepTo(++done);
                     }
                     double pf = config.peerFraction();
-                    record(w, "classic paging " + Units.percent(pf), "classic", pf, servers.remem("classic paging",
+                    record(w, "classic paging " + Units.percent(pf), "classic", pf, () -> servers.remem("classic paging",
                             rememOptions(w, pf).blockSize(4096).dirtyTracking(DirtyTracking.BLOCK)
                                     .backgroundReclaim(false).prefetchWindow(0).build()));
                     step.stepTo(++done);
                     if (servers.redis != null) {
-                        record(w, "redis", "peer", Double.NaN, servers.redis.target());
+                        record(w, "redis", "peer", Double.NaN, servers.redis::target);
                         step.stepTo(++done);
                     }
                     if (servers.hazelcast != null) {
-                        record(w, "hazelcast", "peer", Double.NaN, servers.hazelcast.target(0));
+                        record(w, "hazelcast", "peer", Double.NaN, () -> servers.hazelcast.target(0));
                         step.stepTo(++done);
                         record(w, "hazelcast+near " + Units.percent(pf), "peer", pf,
-                                servers.hazelcast.target(cacheBytes(w, pf)));
+                                () -> servers.hazelcast.target(cacheBytes(w, pf)));
                         step.stepTo(++done);
                     }
                 }
@@ -125,11 +126,11 @@ public final class Suite {
         return Math.max(16L * config.blockSize(), (long) (w.footprint() * fraction / reserve));
     }
 
-    private void record(Workload w, String name, String kind, double fraction, Target target) {
-        try (target) {
-            CacheStats before = target instanceof RememTarget r ? r.stats() : null;
+    /** Runs {@code w} on a target made for it, and records the result or the failure, whichever it is. */
+    private void record(Workload w, String name, String kind, double fraction, Supplier<Target> make) {
+        try (Target target = make.get()) {
             RunResult r = w.run(target, config.settings());
-            CacheStats stats = before == null ? null : ((RememTarget) target).stats().minus(before);
+            CacheStats stats = target instanceof RememTarget rt ? rt.measuredStats() : null;
             results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats, null));
             log.printf(Locale.ROOT, "  %-22s %12s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()),
                     w.unit(), Units.nanos(r.latency().getValueAtPercentile(50)),

@@ -14,6 +14,12 @@ public interface Target extends AutoCloseable {
     /** Room for at least {@code capacity} records. */
     RecordStore newRecords(RecordShape shape, long capacity);
 
+    /**
+     * Called by the workload as its measured period starts ({@code true}) and ends, so that a target which counts
+     * what happens (remem's cache statistics) can leave loading, warm-up and checking out.
+     */
+    default void measuring(boolean on) {}
+
     @Override
     void close();
 }

@@ -137,7 +137,7 @@ public final class YcsbWorkload implements Workload {
                 }
             });
             AtomicLong budget = new AtomicLong(records * OPS_PER_RECORD);
-            Driver.Timed timed = Driver.timed(s, t -> {
+            Driver.Timed timed = Driver.timed(s, target, t -> {
                 YcsbBinding db = new YcsbBinding(store, keys, errors);
                 Object state = threadState(workload, p, t, threads);
                 return () -> budget.decrementAndGet() >= 0 && workload.doTransaction(db, state);

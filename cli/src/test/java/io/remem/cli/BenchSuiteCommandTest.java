@@ -1,0 +1,68 @@
+package io.remem.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.remem.cli.CommandLineTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code remem bench}: bad options named, and a tiny suite run end to end with its results directory. */
+class BenchSuiteCommandTest {
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+            "--threads;0;--threads",
+            "--fractions;0.5,1.5;--fractions",
+            "--peer-fraction;0;--peer-fraction",
+            "--peers;memcached;--peers",
+            "--block-size;3000;--block-size",
+            "--redis-port;70000;--redis-port",
+            "--sizes;12;--sizes",
+            "--distributions;pareto;--distributions",
+            "--read-ratio;2;--read-ratio",
+            "--footprint;4k;--footprint",
+            "--patterns;diagonal;--patterns",
+            "--workloads;G;--workloads",
+            "--records;5;--records",
+            "--scale;40;--scale",
+            "--iterations;0;--iterations",
+            "--field-count;0;--field-count"})
+    void aBadOptionIsNamed(String option, String value, String named) {
+        CommandLineTest.Run r = run("bench", option, value);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(named);
+    }
+
+    @Test
+    void eachWorkloadFamilyAndExperimentHasHelp() {
+        for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads")) {
+            CommandLineTest.Run r = run("bench", family, "--help");
+            assertThat(r.exit()).as(family).isZero();
+            assertThat(r.out()).contains("Usage: remem bench " + family);
+        }
+    }
+
+    @Test
+    void aTinySuiteRunsChecksAndSavesItsResults(@TempDir Path dir) throws IOException {
+        CommandLineTest.Run r = run("bench", "scan", "--patterns", "sequential", "--peers", "none", "--footprint", "1m",
+                "--threads", "2", "--warmup", "0ms", "--duration", "100ms", "--fractions", "1,0.1", "--out", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Slowdown against all-local", "| scan sequential |", "remem 10.0%",
+                "classic paging 25.0%", "every pass's sum exact");
+        assertThat(r.out()).contains("| redis | not asked for (--peers) |");
+        assertThat(dir.resolve("summary.md")).exists();
+        assertThat(Files.readAllLines(dir.resolve("results.csv")))
+                .hasSize(1 + 4) // header; all-local, two sweep points, classic paging
+                .allMatch(line -> line.startsWith("workload,") || line.contains(",ok: "));
+        for (String png : List.of("sweep.png", "peers.png", "cdf-scan-sequential.png")) {
+            byte[] bytes = Files.readAllBytes(dir.resolve(png));
+            assertThat(bytes).as(png).startsWith(0x89, 'P', 'N', 'G');
+        }
+    }
+}
