@@ -53,6 +53,18 @@ final class BenchCommand implements Callable<Integer> {
         return suite.call(spec, SuiteCommand.FAMILIES);
     }
 
+    /**
+     * Options given before a subcommand belong to {@code bench} itself and would be silently dropped; refuse them
+     * and say where they go.
+     */
+    static void refuseOptionsBefore(CommandLine.Model.CommandSpec sub) {
+        CommandLine.ParseResult parent = sub.parent().commandLine().getParseResult();
+        if (parent != null && !parent.matchedOptions().isEmpty()) {
+            throw new IllegalArgumentException(parent.matchedOptions().getFirst().longestName() + ": options go after"
+                    + " the subcommand, as in 'remem bench " + sub.name() + " " + parent.matchedOptions().getFirst().longestName() + " ...'");
+        }
+    }
+
     @Command(name = "random", mixinStandardHelpOptions = true,
             description = "Kona's microbenchmark: uniform and Zipf(0.99) random reads and writes of 8 B to 4 KiB over a"
                     + " far array, across the sweep and the peers.")
@@ -64,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             return suite.call(spec, List.of("random"));
         }
     }
@@ -78,6 +91,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             return suite.call(spec, List.of("scan"));
         }
     }
@@ -92,6 +106,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             return suite.call(spec, List.of("ycsb"));
         }
     }
@@ -106,6 +121,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             return suite.call(spec, List.of("pagerank"));
         }
     }
@@ -174,6 +190,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             if (!(fraction > 0 && fraction < 1)) {
                 throw new IllegalArgumentException("--cache-fraction: " + fraction + " must be between 0 and 1");
             }
@@ -198,6 +215,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             int n = writes != null ? writes : common.quick ? 100_000 : 400_000;
             if (n < 1) {
                 throw new IllegalArgumentException("--writes: must be positive");
@@ -225,6 +243,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             Duration d = duration != null ? duration : Duration.ofSeconds(common.quick ? 3 : 10);
             long f = common.quick ? 64L << 20 : 256L << 20;
             Table t = ReserveExperiment.run(new ReserveExperiment.Config(f, common.blockSize(), d.toNanos()),
@@ -248,6 +267,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            refuseOptionsBefore(spec);
             Duration d = duration != null ? duration : Duration.ofSeconds(common.quick ? 1 : 3);
             int[] threads = common.quick ? new int[] {1, 4, 16, 64, 256} : new int[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
             long f = common.quick ? 64L << 20 : 256L << 20;

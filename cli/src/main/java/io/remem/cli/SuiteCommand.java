@@ -40,11 +40,11 @@ final class SuiteCommand {
     int threads;
 
     @Option(names = "--duration", converter = Converters.Time.class, paramLabel = "TIME",
-            description = "Measured time per run (default: 5s, 1s with --quick).")
+            description = "Measured time per run (default: 3s, 1s with --quick).")
     Duration duration;
 
     @Option(names = "--warmup", converter = Converters.Time.class, paramLabel = "TIME",
-            description = "Unmeasured time before each run (default: 2s, 200ms with --quick).")
+            description = "Unmeasured time before each run (default: 1s, 200ms with --quick).")
     Duration warmup;
 
     @Option(names = "--fractions", split = ",", paramLabel = "F,F,...",
@@ -72,7 +72,7 @@ final class SuiteCommand {
     int hazelcastPort;
 
     @Option(names = "--footprint", converter = Converters.Bytes.class, paramLabel = "SIZE",
-            description = "random and scan: the array's size (default: 128m, 16m with --quick).")
+            description = "random and scan: the array's size (default: 64m, 16m with --quick).")
     Long footprint;
 
     @Option(names = "--sizes", split = ",", converter = Converters.Bytes.class, paramLabel = "SIZE,...",
@@ -152,10 +152,13 @@ final class SuiteCommand {
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("--threads: " + threads + " must be from 1 to 1024");
         }
-        Duration d = duration != null ? duration : Duration.ofSeconds(quick ? 1 : 5);
-        Duration w = warmup != null ? warmup : Duration.ofMillis(quick ? 200 : 2000);
-        if (d.isZero() || d.isNegative()) {
-            throw new IllegalArgumentException("--duration: must be positive");
+        Duration d = duration != null ? duration : Duration.ofSeconds(quick ? 1 : 3);
+        Duration w = warmup != null ? warmup : Duration.ofMillis(quick ? 200 : 1000);
+        if (d.isZero() || d.isNegative() || d.toHours() >= 1) {
+            throw new IllegalArgumentException("--duration: " + d + " must be positive and under an hour");
+        }
+        if (w.toHours() >= 1) {
+            throw new IllegalArgumentException("--warmup: " + w + " must be under an hour");
         }
         double[] f = fractions != null ? fractions : new double[] {1, 0.5, 0.25, 0.1, 0.05};
         for (double x : f) {
@@ -195,7 +198,7 @@ final class SuiteCommand {
     }
 
     private long arrayFootprint() {
-        long bytes = footprint != null ? footprint : quick ? 16L << 20 : 128L << 20;
+        long bytes = footprint != null ? footprint : quick ? 16L << 20 : 64L << 20;
         if (bytes < (1L << 20)) {
             throw new IllegalArgumentException("--footprint: " + Units.bytes(bytes) + " is below the minimum of 1 MiB");
         }

@@ -32,11 +32,19 @@ class BenchSuiteCommandTest {
             "--records;5;--records",
             "--scale;40;--scale",
             "--iterations;0;--iterations",
-            "--field-count;0;--field-count"})
+            "--field-count;0;--field-count",
+            "--duration;2h;--duration"})
     void aBadOptionIsNamed(String option, String value, String named) {
         CommandLineTest.Run r = run("bench", option, value);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(named);
+    }
+
+    @Test
+    void optionsBeforeASubcommandAreRefusedNotDropped() {
+        CommandLineTest.Run r = run("bench", "--quick", "scan");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("--quick").contains("after the subcommand");
     }
 
     @Test
@@ -58,7 +66,7 @@ class BenchSuiteCommandTest {
         assertThat(r.out()).contains("| redis | not asked for (--peers) |");
         assertThat(dir.resolve("summary.md")).exists();
         assertThat(Files.readAllLines(dir.resolve("results.csv")))
-                .hasSize(1 + 4) // header; all-local, two sweep points, classic paging
+                .hasSize(1 + 5) // header; all-local, two sweep points and the peers' 25%, classic paging
                 .allMatch(line -> line.startsWith("workload,") || line.contains(",ok: "));
         for (String png : List.of("sweep.png", "peers.png", "cdf-scan-sequential.png")) {
             byte[] bytes = Files.readAllBytes(dir.resolve(png));

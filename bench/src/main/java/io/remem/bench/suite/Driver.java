@@ -25,6 +25,7 @@ final class Driver {
         int n = s.threads();
         Histogram[] hist = new Histogram[n];
         long[] ops = new long[n];
+        long[] lastEnd = new long[n];
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
         long measureFrom = start + s.warmup().toNanos();
@@ -51,6 +52,7 @@ final class Driver {
                         now = after;
                     }
                     ops[id] = count;
+                    lastEnd[id] = now;
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -60,14 +62,21 @@ final class Driver {
         target.measuring(true);
         join(threads);
         target.measuring(false);
-        // Up to the last operation's end: an operation in flight at the deadline is counted and waited for.
-        long elapsed = System.nanoTime() - measureFrom;
         rethrow(failure.get());
+        // Up to the last operation's end: an operation in flight at the deadline is counted.
+        long elapsed = 0;
+        for (long e : lastEnd) {
+            elapsed = Math.max(elapsed, e - measureFrom);
+        }
         Histogram all = new Histogram(3_600_000_000_000L, 3);
         long total = 0;
         for (int t = 0; t < n; t++) {
             all.add(hist[t]);
             total += ops[t];
+        }
+        if (total == 0 || elapsed <= 0) {
+            throw new IllegalStateException("no operation completed in the measured period (after a warm-up of "
+                    + s.warmup().toMillis() + " ms): the workload ran out of work; make it larger or the warm-up shorter");
         }
         return new Timed(total, elapsed, all);
     }

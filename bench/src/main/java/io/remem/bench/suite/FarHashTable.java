@@ -16,9 +16,11 @@ import java.util.function.LongFunction;
  * rounded up to 64 bytes; slots never straddle a 4 KiB page, so a lookup that finds its key at the home slot
  * touches one block. The tag is 0 for empty, 1 for deleted, else the key's hash with the top bit set.
  *
- * <p>Reads take no lock. Writers of one key serialize on a lock stripe; inserts and deletes, which change which
- * slot holds which key, also take the table's structure lock, since their probe sequences cross stripes. A record
- * is written before its tag, so a reader that matches a tag finds the whole record.
+ * <p>Reads take no lock. Updates of one key serialize on its lock stripe; inserts and deletes, which change which
+ * slot holds which key, take the table's structure lock (deletes also the stripe), since probe sequences cross
+ * stripes. A record is written before its tag, so a reader on this thread, or one that learned of the key after
+ * the insert returned (as YCSB's readers do), finds the whole record. A read racing with a delete and the reuse of
+ * its slot could see the new record; YCSB's workloads do not delete.
  */
 final class FarHashTable implements RecordStore {
     private static final int HEADER = 32;

@@ -76,7 +76,7 @@ public final class RandomWorkload implements Workload {
         if (items < threads) {
             throw new IllegalArgumentException(items + " items for " + threads + " threads");
         }
-        ZipfGenerator zipfGen = zipf ? ZipfGenerator.scrambled(items, THETA) : null;
+        ZipfGenerator zipfGen = zipf ? zipf(items) : null;
         int[] written = new int[items]; // the generation each item's owner last wrote; 0 as loaded
         try (ArrayStore store = target.newArray(footprint)) {
             WordPattern.load(store);
@@ -88,7 +88,8 @@ public final class RandomWorkload implements Workload {
                     long item = zipfGen != null ? zipfGen.next(rnd) : rnd.nextLong(items);
                     if (rnd.nextDouble() < readRatio) {
                         store.read(item * itemBytes, buf, 0, itemBytes);
-                        checkRead(buf, item, item % threads == id, written[(int) item]);
+                        boolean owned = item % threads == id;
+                        checkRead(buf, item, owned, owned ? written[(int) item] : 0);
                     } else {
                         long own = item - item % threads + id;
                         if (own >= items) {
@@ -105,6 +106,16 @@ public final class RandomWorkload implements Workload {
             verifyAll(store, written);
             return new RunResult(t.ops(), t.nanos(), t.latency(), "every read valid; final contents exact");
         }
+    }
+
+    private ZipfGenerator zipfGenerator;
+
+    /** Made once: its constant takes a second to compute for millions of items. */
+    private synchronized ZipfGenerator zipf(int items) {
+        if (zipfGenerator == null) {
+            zipfGenerator = ZipfGenerator.scrambled(items, THETA);
+        }
+        return zipfGenerator;
     }
 
     private void checkRead(MemorySegment buf, long item, boolean owned, int expected) throws WorkloadCheckException {

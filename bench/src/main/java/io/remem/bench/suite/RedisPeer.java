@@ -46,12 +46,19 @@ public final class RedisPeer implements AutoCloseable {
     private final RedisTarget target;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    private final Thread stopOnExit;
+
     private RedisPeer(int port, Path script, String version, RedisClient client, RedisTarget target) {
         this.port = port;
         this.script = script;
         this.version = version;
         this.client = client;
         this.target = target;
+        // The server daemonizes, so it would outlive a suite stopped with Ctrl-C; stop it as this JVM exits.
+        this.stopOnExit = script == null ? null : new Thread(() -> stopQuietly(script, port), "redis-stop");
+        if (stopOnExit != null) {
+            Runtime.getRuntime().addShutdownHook(stopOnExit);
+        }
     }
 
     /** Starts a server on 127.0.0.1:{@code port} (replacing a bench server left there) and connects to it. */
@@ -119,6 +126,11 @@ public final class RedisPeer implements AutoCloseable {
         if (script != null) {
             stopQuietly(script, port);
             deleteQuietly(script);
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            } catch (IllegalStateException alreadyExiting) {
+                // the hook runs anyway; stopping twice is harmless
+            }
         }
     }
 

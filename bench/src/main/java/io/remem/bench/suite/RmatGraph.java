@@ -66,12 +66,15 @@ record RmatGraph(int vertices, long[] inOffsets, int[] sources, long[] outDegree
 
     /**
      * PageRank over plain Java arrays: the reference every store's result must equal bit for bit. The same
-     * floating-point operations in the same order as {@link PageRankWorkload}'s kernel.
+     * floating-point operations in the same order as {@link PageRankWorkload}'s kernel. Starts from {@code start}
+     * (the ranks after earlier iterations, updated in place) or, if null, from 1/n everywhere.
      */
-    double[] pageRank(int iterations, double damping) {
-        double[] rank = new double[vertices];
+    double[] pageRank(double[] start, int iterations, double damping) {
+        double[] rank = start != null ? start : new double[vertices];
         double[] contrib = new double[vertices];
-        java.util.Arrays.fill(rank, 1.0 / vertices);
+        if (start == null) {
+            java.util.Arrays.fill(rank, 1.0 / vertices);
+        }
         double base = (1 - damping) / vertices;
         for (int it = 0; it < iterations; it++) {
             for (int u = 0; u < vertices; u++) {

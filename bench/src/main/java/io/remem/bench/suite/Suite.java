@@ -65,7 +65,7 @@ public final class Suite {
         long maxFootprint = config.workloads().stream().mapToLong(Workload::footprint).max().orElse(0);
         try (Servers servers = new Servers()) {
             servers.start(maxFootprint);
-            int perWorkload = 1 + config.fractions().length + 1 + servers.peerTargets();
+            int perWorkload = 1 + sweep().length + 1 + servers.peerTargets();
             try (Progress.Step step = progress.start("bench suite", (long) perWorkload * config.workloads().size(), "runs")) {
                 int done = 0;
                 for (Workload w : config.workloads()) {
@@ -73,7 +73,7 @@ public final class Suite {
                     warmUp(w);
                     record(w, "all-local", "local", Double.NaN, LocalTarget::new);
                     step.stepTo(++done);
-                    for (double f : config.fractions()) {
+                    for (double f : sweep()) {
                         record(w, "remem " + Units.percent(f), "remem", f, () -> servers.remem("remem " + Units.percent(f),
                                 rememOptions(w, f).build()));
                         step.stepTo(++done);
@@ -90,14 +90,28 @@ public final class Suite {
                     if (servers.hazelcast != null) {
                         record(w, "hazelcast", "peer", Double.NaN, () -> servers.hazelcast.target(0));
                         step.stepTo(++done);
+                        // The same share of the data as remem's cache holds: of the records, not of the table's slots.
                         record(w, "hazelcast+near " + Units.percent(pf), "peer", pf,
-                                () -> servers.hazelcast.target(cacheBytes(w, pf)));
+                                () -> servers.hazelcast.target((long) (w.dataBytes() * pf)));
                         step.stepTo(++done);
                     }
                 }
             }
         }
         return new Report(config, floor, environment, List.copyOf(results), skipped, System.nanoTime() - t0);
+    }
+
+    /** The sweep's fractions, with the peers' comparison point added if it is not one of them. */
+    private double[] sweep() {
+        double[] f = config.fractions();
+        for (double x : f) {
+            if (x == config.peerFraction()) {
+                return f;
+            }
+        }
+        double[] more = java.util.Arrays.copyOf(f, f.length + 1);
+        more[f.length] = config.peerFraction();
+        return more;
     }
 
     /**
@@ -107,7 +121,7 @@ public final class Suite {
     private void warmUp(Workload w) {
         try (Target local = new LocalTarget()) {
             w.run(local, config.settings());
-        } catch (WorkloadCheckException | RuntimeException e) {
+        } catch (WorkloadCheckException | RuntimeException | OutOfMemoryError e) {
             log.println("  warm-up run failed: " + e); // the measured run will fail the same way and say so
         }
     }
@@ -128,22 +142,26 @@ public final class Suite {
 
     /** Runs {@code w} on a target made for it, and records the result or the failure, whichever it is. */
     private void record(Workload w, String name, String kind, double fraction, Supplier<Target> make) {
+        RunResult r;
+        CacheStats stats;
         try (Target target = make.get()) {
-            RunResult r = w.run(target, config.settings());
-            CacheStats stats = target instanceof RememTarget rt ? rt.measuredStats() : null;
-            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats, null));
-            log.printf(Locale.ROOT, "  %-22s %12s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()),
-                    w.unit(), Units.nanos(r.latency().getValueAtPercentile(50)),
-                    Units.nanos(r.latency().getValueAtPercentile(99)));
+            r = w.run(target, config.settings());
+            stats = target instanceof RememTarget rt ? rt.measuredStats() : null;
         } catch (WorkloadCheckException e) {
             results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
                     "CHECK FAILED: " + e.getMessage()));
             log.println("  " + name + ": CHECK FAILED: " + e.getMessage());
-        } catch (RuntimeException e) {
+            return;
+        } catch (RuntimeException | OutOfMemoryError e) {
             results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
                     "failed: " + e));
             log.println("  " + name + ": failed: " + e);
+            return;
         }
+        results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats, null));
+        log.printf(Locale.ROOT, "  %-22s %12s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()),
+                w.unit(), Units.nanos(r.latency().getValueAtPercentile(50)),
+                Units.nanos(r.latency().getValueAtPercentile(99)));
     }
 
     /** The server processes, each started once for the whole suite. */

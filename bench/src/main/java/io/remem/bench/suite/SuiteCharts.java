@@ -44,7 +44,7 @@ final class SuiteCharts {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
             for (SuiteResult r : report.of(w)) {
-                if (r.kind().equals("remem") && r.ok() && !Double.isNaN(report.slowdown(r))) {
+                if (r.kind().equals("remem") && r.ok() && plottable(report.slowdown(r))) {
                     x.add(r.cacheFraction() * 100);
                     y.add(report.slowdown(r));
                 }
@@ -79,8 +79,8 @@ final class SuiteCharts {
             for (String w : workloads) {
                 double v = report.of(w).stream().filter(r -> r.target().equals(t) && r.ok())
                         .mapToDouble(r -> 1 / report.slowdown(r)).findFirst().orElse(Double.NaN);
-                y.add(Double.isNaN(v) ? null : v);
-                min = Double.isNaN(v) ? min : Math.min(min, v);
+                y.add(plottable(v) ? v : null);
+                min = plottable(v) ? Math.min(min, v) : min;
             }
             c.addSeries(t, workloads, y);
         }
@@ -104,6 +104,7 @@ final class SuiteCharts {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
             for (double p : new double[] {0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.99, 100}) {
+                // latencies are whole nanoseconds; the floor keeps a 0 off the log axis
                 x.add(Math.max(0.01, h.getValueAtPercentile(p) / 1000.0));
                 y.add(p / 100);
             }
@@ -120,6 +121,11 @@ final class SuiteCharts {
             throw new UncheckedIOException("cannot write " + file, e);
         }
         return file;
+    }
+
+    /** Log axes take only finite positive values. */
+    private static boolean plottable(double v) {
+        return Double.isFinite(v) && v > 0;
     }
 
     static String slug(String name) {

@@ -14,6 +14,14 @@ public interface Workload {
     /** Bytes of the workload's data as stored: what the local-memory sweep takes percentages of. */
     long footprint();
 
+    /**
+     * Bytes of the data itself, without a layout's slack (a hash table's empty slots): what a cache of whole
+     * objects (Hazelcast's near cache) is given its share of.
+     */
+    default long dataBytes() {
+        return footprint();
+    }
+
     /** What the footprint is made of, for the report. */
     String footprintNote();
 

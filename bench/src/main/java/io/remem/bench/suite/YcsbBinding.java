@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.Vector;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -21,13 +22,15 @@ final class YcsbBinding extends DB {
     private final RecordStore store;
     private final NavigableSet<String> keys;
     private final LongAdder errors;
+    private final AtomicLong inserted;
     private final Map<String, Integer> fieldIndex;
     private final String[] fieldNames;
 
-    YcsbBinding(RecordStore store, NavigableSet<String> keys, LongAdder errors) {
+    YcsbBinding(RecordStore store, NavigableSet<String> keys, LongAdder errors, AtomicLong inserted) {
         this.store = store;
         this.keys = keys;
         this.errors = errors;
+        this.inserted = inserted;
         int n = store.shape().fieldCount();
         this.fieldNames = new String[n];
         this.fieldIndex = new HashMap<>(n * 2);
@@ -116,6 +119,7 @@ final class YcsbBinding extends DB {
         }
         store.insert(key, record);
         keys.add(key);
+        inserted.incrementAndGet();
         return Status.OK;
     }
 

@@ -20,12 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
  * A YCSB core workload, A to F, driven by the real YCSB {@link CoreWorkload} (key choice, operation mix, field
  * values) through {@link YcsbBinding}. YCSB's own data-integrity mode is on: every value is derived from its key
  * and field, and every read is verified by YCSB itself; any failed verification, or any operation the binding
- * could not complete, fails the run. Runs for the duration or until {@link #OPS_PER_RECORD} operations per
- * record, whichever comes first (the cap bounds how many records D and E insert).
+ * could not complete, fails the run. Runs for the duration; D and E, which insert, also stop when they have
+ * inserted as many records again as were loaded (the table's room), and fail if that happens before measuring.
  */
 public final class YcsbWorkload implements Workload {
-    static final int OPS_PER_RECORD = 10;
-
     private final char letter;
     private final long records;
     private final RecordShape shape;
@@ -34,9 +32,8 @@ public final class YcsbWorkload implements Workload {
         if (letter < 'A' || letter > 'F') {
             throw new IllegalArgumentException("YCSB workload " + letter + ": must be one of A to F");
         }
-        if (records < 100 || records > Integer.MAX_VALUE / OPS_PER_RECORD) {
-            throw new IllegalArgumentException("YCSB record count " + records + ": must be from 100 to "
-                    + Integer.MAX_VALUE / OPS_PER_RECORD);
+        if (records < 100 || records > 1L << 30) {
+            throw new IllegalArgumentException("YCSB record count " + records + ": must be from 100 to 2^30");
         }
         this.letter = letter;
         this.records = records;
@@ -57,14 +54,24 @@ public final class YcsbWorkload implements Workload {
         return letter == 'D' || letter == 'E' ? 0.05 : 0;
     }
 
-    /** Room for the loaded records and every insert the operation cap allows, with slack. */
+    /** Inserts a run may make after loading: as many again for D and E, none for the others. */
+    private long insertRoom() {
+        return insertShare() > 0 ? records : 0;
+    }
+
+    /** The loaded records, the room for inserts, and slack for the inserts in flight when the room runs out. */
     long capacity() {
-        return records + (long) (records * OPS_PER_RECORD * insertShare() * 1.1) + 64;
+        return records + insertRoom() + 1100;
     }
 
     @Override
     public long footprint() {
         return FarHashTable.footprint(shape, capacity());
+    }
+
+    @Override
+    public long dataBytes() {
+        return records * shape.recordBytes();
     }
 
     @Override
@@ -83,7 +90,7 @@ public final class YcsbWorkload implements Workload {
     Properties properties() {
         Properties p = new Properties();
         p.setProperty("recordcount", Long.toString(records));
-        p.setProperty("operationcount", Long.toString(records * OPS_PER_RECORD));
+        p.setProperty("operationcount", Long.toString(Integer.MAX_VALUE));
         p.setProperty("fieldcount", Integer.toString(shape.fieldCount()));
         p.setProperty("fieldlength", Integer.toString(shape.fieldLength()));
         p.setProperty("fieldlengthdistribution", "constant");
@@ -124,10 +131,11 @@ public final class YcsbWorkload implements Workload {
         int threads = s.threads();
         ConcurrentSkipListSet<String> keys = new ConcurrentSkipListSet<>();
         LongAdder errors = new LongAdder();
+        AtomicLong inserted = new AtomicLong();
         Map<String, Long> verifiedBefore = verifyCounts();
         try (RecordStore store = target.newRecords(shape, capacity())) {
             Driver.parallel(threads, t -> {
-                YcsbBinding db = new YcsbBinding(store, keys, errors);
+                YcsbBinding db = new YcsbBinding(store, keys, errors, inserted);
                 Object state = workload.initThread(p, t, threads);
                 long mine = records * (t + 1) / threads - records * t / threads;
                 for (long i = 0; i < mine; i++) {
@@ -136,11 +144,11 @@ public final class YcsbWorkload implements Workload {
                     }
                 }
             });
-            AtomicLong budget = new AtomicLong(records * OPS_PER_RECORD);
+            long room = insertShare() > 0 ? records + insertRoom() : Long.MAX_VALUE;
             Driver.Timed timed = Driver.timed(s, target, t -> {
-                YcsbBinding db = new YcsbBinding(store, keys, errors);
+                YcsbBinding db = new YcsbBinding(store, keys, errors, inserted);
                 Object state = threadState(workload, p, t, threads);
-                return () -> budget.decrementAndGet() >= 0 && workload.doTransaction(db, state);
+                return () -> inserted.get() < room && workload.doTransaction(db, state);
             });
             Map<String, Long> verified = verifyCounts();
             long ok = verified.getOrDefault("Return=OK", 0L) - verifiedBefore.getOrDefault("Return=OK", 0L);
