@@ -65,66 +65,36 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** One workload family of the suite, named by its subcommand, with the suite's options. */
+    abstract static class Family implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        SuiteCommand suite;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            return suite.call(spec, List.of(spec.name()));
+        }
+    }
+
     @Command(name = "random", mixinStandardHelpOptions = true,
             description = "Kona's microbenchmark: uniform and Zipf(0.99) random reads and writes of 8 B to 4 KiB over a"
                     + " far array, across the sweep and the peers.")
-    static final class RandomFamily implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        SuiteCommand suite;
-
-        @Override
-        public Integer call() {
-            refuseOptionsBefore(spec);
-            return suite.call(spec, List.of("random"));
-        }
-    }
+    static final class RandomFamily extends Family {}
 
     @Command(name = "scan", mixinStandardHelpOptions = true,
             description = "Sequential and strided scans that sum what they read, across the sweep and the peers.")
-    static final class ScanFamily implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        SuiteCommand suite;
-
-        @Override
-        public Integer call() {
-            refuseOptionsBefore(spec);
-            return suite.call(spec, List.of("scan"));
-        }
-    }
+    static final class ScanFamily extends Family {}
 
     @Command(name = "ycsb", mixinStandardHelpOptions = true,
             description = "YCSB core workloads A to F, driven by YCSB itself, across the sweep and the peers.")
-    static final class YcsbFamily implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        SuiteCommand suite;
-
-        @Override
-        public Integer call() {
-            refuseOptionsBefore(spec);
-            return suite.call(spec, List.of("ycsb"));
-        }
-    }
+    static final class YcsbFamily extends Family {}
 
     @Command(name = "pagerank", mixinStandardHelpOptions = true,
             description = "PageRank over an R-MAT power-law graph in CSR form, across the sweep and the peers.")
-    static final class PageRankFamily implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        SuiteCommand suite;
-
-        @Override
-        public Integer call() {
-            refuseOptionsBefore(spec);
-            return suite.call(spec, List.of("pagerank"));
-        }
-    }
+    static final class PageRankFamily extends Family {}
 
     /** Options every experiment has. */
     static final class Common {

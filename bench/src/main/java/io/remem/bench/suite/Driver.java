@@ -23,7 +23,7 @@ final class Driver {
 
     static Timed timed(RunSettings s, Target target, IntFunction<Op> perThread) throws WorkloadCheckException {
         int n = s.threads();
-        Histogram[] hist = new Histogram[n];
+        Histogram[] hist = Latencies.perThread(n);
         long[] ops = new long[n];
         long[] lastEnd = new long[n];
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -33,7 +33,6 @@ final class Driver {
         List<Thread> threads = new ArrayList<>(n);
         for (int t = 0; t < n; t++) {
             int id = t;
-            hist[t] = new Histogram(3_600_000_000_000L, 3);
             threads.add(Thread.ofPlatform().name("workload-" + t).start(() -> {
                 try {
                     Op op = perThread.apply(id);
@@ -68,12 +67,8 @@ final class Driver {
         for (long e : lastEnd) {
             elapsed = Math.max(elapsed, e - measureFrom);
         }
-        Histogram all = new Histogram(3_600_000_000_000L, 3);
-        long total = 0;
-        for (int t = 0; t < n; t++) {
-            all.add(hist[t]);
-            total += ops[t];
-        }
+        Histogram all = Latencies.merged(hist);
+        long total = java.util.Arrays.stream(ops).sum();
         if (total == 0 || elapsed <= 0) {
             throw new IllegalStateException("no operation completed in the measured period (after a warm-up of "
                     + s.warmup().toMillis() + " ms): the workload ran out of work; make it larger or the warm-up shorter");

@@ -51,15 +51,19 @@ final class FarHashTable implements RecordStore {
 
     /** A table with room for {@code capacity} records at a load factor of at most 0.7. */
     static FarHashTable create(LongFunction<ArrayStore> allocate, RecordShape shape, long capacity) {
-        int slotBytes = (HEADER + shape.recordBytes() + 63) & ~63;
+        int slotBytes = slotBytes(shape);
         long slots = slotsFor(capacity);
         return new FarHashTable(allocate.apply(bytesFor(slotBytes, slots)), shape, slotBytes, slots);
     }
 
     /** Bytes a table of this shape and capacity occupies: its footprint. */
     static long footprint(RecordShape shape, long capacity) {
-        int slotBytes = (HEADER + shape.recordBytes() + 63) & ~63;
-        return bytesFor(slotBytes, slotsFor(capacity));
+        return bytesFor(slotBytes(shape), slotsFor(capacity));
+    }
+
+    /** Header and record, rounded up to whole 64-byte lines. */
+    private static int slotBytes(RecordShape shape) {
+        return (HEADER + shape.recordBytes() + 63) & ~63;
     }
 
     private static long slotsFor(long capacity) {

@@ -36,12 +36,7 @@ public final class PageRankWorkload implements Workload {
         this.edgeFactor = edgeFactor;
         this.iterations = iterations;
         this.seed = seed;
-        if (scale < 4 || scale > 26) {
-            throw new IllegalArgumentException("graph scale " + scale + ": must be from 4 to 26");
-        }
-        if (edgeFactor < 1 || (long) edgeFactor << scale > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("edge factor " + edgeFactor + " at scale " + scale + " is out of range");
-        }
+        RmatGraph.checkSize(scale, edgeFactor);
     }
 
     private synchronized RmatGraph graph() {
@@ -117,10 +112,7 @@ public final class PageRankWorkload implements Workload {
         int threads = Math.min(s.threads(), blocks);
         try (ArrayStore store = target.newArray(l.end())) {
             load(store, g, l);
-            Histogram[] hist = new Histogram[threads];
-            for (int t = 0; t < threads; t++) {
-                hist[t] = new Histogram(3_600_000_000_000L, 3);
-            }
+            Histogram[] hist = Latencies.perThread(threads);
             int done = 0;
             long warmEnd = System.nanoTime() + s.warmup().toNanos();
             do {
@@ -138,11 +130,7 @@ public final class PageRankWorkload implements Workload {
             long nanos = System.nanoTime() - t0;
             target.measuring(false);
             check(store, g, l, done + measured);
-            Histogram all = new Histogram(3_600_000_000_000L, 3);
-            for (Histogram h : hist) {
-                all.add(h);
-            }
-            return new RunResult(g.edges() * measured, nanos, all, "ranks after " + (done + measured)
+            return new RunResult(g.edges() * measured, nanos, Latencies.merged(hist), "ranks after " + (done + measured)
                     + " iterations equal plain arrays' bit for bit");
         }
     }

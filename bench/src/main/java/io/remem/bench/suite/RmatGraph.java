@@ -8,13 +8,18 @@ import java.util.SplittableRandom;
  * vertex {@code v} are {@code sources[inOffsets[v] .. inOffsets[v+1])}, in the order they were generated.
  */
 record RmatGraph(int vertices, long[] inOffsets, int[] sources, long[] outDegree) {
-    static RmatGraph generate(int scale, int edgeFactor, long seed) {
+    /** Rejects a graph too small to be a power law or too big for int edge indexes. */
+    static void checkSize(int scale, int edgeFactor) {
         if (scale < 4 || scale > 26) {
             throw new IllegalArgumentException("graph scale " + scale + ": must be from 4 to 26");
         }
         if (edgeFactor < 1 || (long) edgeFactor << scale > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("edge factor " + edgeFactor + " at scale " + scale + " is out of range");
         }
+    }
+
+    static RmatGraph generate(int scale, int edgeFactor, long seed) {
+        checkSize(scale, edgeFactor);
         int n = 1 << scale;
         int m = edgeFactor << scale;
         int[] src = new int[m];

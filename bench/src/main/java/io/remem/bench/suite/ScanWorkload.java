@@ -69,7 +69,7 @@ public final class ScanWorkload implements Workload {
         if (spans < threads) {
             throw new IllegalArgumentException(name() + ": " + spans + " spans for " + threads + " threads");
         }
-        Histogram[] hist = new Histogram[threads];
+        Histogram[] hist = Latencies.perThread(threads);
         long[] ops = new long[threads];
         AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
         AtomicLong lastEnd = new AtomicLong();
@@ -87,7 +87,6 @@ public final class ScanWorkload implements Workload {
                 long from = spans * id / threads * span();
                 long to = spans * (id + 1) / threads * span();
                 long expected = expectedSum(from, to);
-                hist[id] = new Histogram(3_600_000_000_000L, 3);
                 Pass pass = new Pass(store, from, to);
                 try {
                     long warmEnd = System.nanoTime() + s.warmup().toNanos();
@@ -111,13 +110,8 @@ public final class ScanWorkload implements Workload {
                 lastEnd.accumulateAndGet(System.nanoTime(), Math::max);
             });
             target.measuring(false);
-            Histogram all = new Histogram(3_600_000_000_000L, 3);
-            long total = 0;
-            for (int t = 0; t < threads; t++) {
-                all.add(hist[t]);
-                total += ops[t];
-            }
-            return new RunResult(total, lastEnd.get() - firstStart.get(), all, "every pass's sum exact");
+            return new RunResult(java.util.Arrays.stream(ops).sum(), lastEnd.get() - firstStart.get(),
+                    Latencies.merged(hist), "every pass's sum exact");
         }
     }
 
