@@ -10,10 +10,17 @@ import io.remem.protocol.RememException;
 public final class FarMemory {
     private final LocalCache cache;
     private final FarAllocator allocator;
+    private final Offload offload;
 
-    FarMemory(LocalCache cache, FarAllocator allocator) {
+    FarMemory(LocalCache cache, FarAllocator allocator, Offload offload) {
         this.cache = cache;
         this.allocator = allocator;
+        this.offload = offload;
+    }
+
+    /** Operations that can run at the memory nodes instead of pulling data into the cache. */
+    public Offload offload() {
+        return offload;
     }
 
     /**

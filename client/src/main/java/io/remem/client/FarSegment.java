@@ -327,6 +327,43 @@ public final class FarSegment {
         c.endWrite(stamp, addr, Double.BYTES);
     }
 
+    /** {@link #address(long, long)} for the runtime's other classes. */
+    long addressOf(long offset, long size) {
+        return address(offset, size);
+    }
+
+    /**
+     * Whether all of this segment is in the local cache right now, as {@link MemorySegment#isLoaded()} tells for a
+     * mapped segment. The answer may be stale as soon as it is returned; use it for decisions, not for correctness.
+     */
+    public boolean isLoaded() {
+        return length == 0 || isLoaded(0, length);
+    }
+
+    /** {@link #isLoaded()} for {@code [offset, offset + length)}. */
+    public boolean isLoaded(long offset, long length) {
+        return length == 0 || cache.isLoaded(address(offset, length), length);
+    }
+
+    /**
+     * Writes this segment's dirty cached lines back to the memory nodes and waits until they have applied them, as
+     * {@link MemorySegment#force()} does for a mapped segment: afterwards an offloaded operation sees every write to
+     * the segment completed before the call.
+     *
+     * @throws io.remem.protocol.RememException if a memory node could not take the data; it stays dirty in the cache
+     */
+    public void force() {
+        force(0, length);
+    }
+
+    /** {@link #force()} for {@code [offset, offset + length)}. */
+    public void force(long offset, long length) {
+        if (length > 0) {
+            long addr = address(offset, length);
+            cache.force(addr >>> cache.blockShift, (addr + length - 1) >>> cache.blockShift);
+        }
+    }
+
     /** A view of {@code newSize} bytes from {@code offset}; it shares this segment's memory. */
     public FarSegment asSlice(long offset, long newSize) {
         Objects.checkFromIndexSize(offset, newSize, length);

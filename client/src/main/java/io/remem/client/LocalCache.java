@@ -1509,12 +1509,32 @@ final class LocalCache implements AutoCloseable {
      * @throws RememException if any write-back failed meanwhile
      */
     void flush() {
+        force(0, -1);
+    }
+
+    /**
+     * {@link #flush()} for the blocks {@code first..last} only (all blocks if {@code last} is negative): what an
+     * offload needs before a memory node reads that range. Waits for every round in flight, not only those holding
+     * the range, because a round does not record which blocks it carries cheaply enough to ask.
+     */
+    void force(long first, long last) {
         ensureOpen();
         long failuresBefore = writeBackFailures.sum();
         WriteBack[] atStart = inFlight.toArray(new WriteBack[0]);
         WriteBack[] round = {new WriteBack(this, false)};
         try {
-            scanForFlush(round);
+            if (last < 0 || last - first >= frameCount) {
+                for (int f = 0; f < frameCount; f++) {
+                    snapshotForFlush(f, -1, round);
+                }
+            } else {
+                for (long b = first; b <= last; b++) {
+                    int f = index.find(b);
+                    if (f >= 0) {
+                        snapshotForFlush(f, b, round);
+                    }
+                }
+            }
         } finally {
             round[0].send(); // always: a registered round that is never sent would hang every later flush
         }
@@ -1530,24 +1550,25 @@ final class LocalCache implements AutoCloseable {
         }
     }
 
-    /** Snapshots every dirty frame into rounds, sending each as it fills; {@code round[0]} is the last, unsent one. */
-    private void scanForFlush(WriteBack[] round) {
-        for (int f = 0; f < frameCount; f++) {
-            int spins = 0;
-            while (dirtyForFlush(f) && !snapshotDirty(f, round[0])) {
-                long phase = (long) STATE.getVolatile(state, f) & PHASE_MASK;
-                if (phase == FREE || phase == FILLING) {
-                    break; // no dirty data can live in such a frame
-                }
-                // VALID: a writer holds the frame, or the reclaimer is about to send its round.
-                // EVICTING: an eviction attempt is looking at it and will give it back if it is dirty.
-                backOff(++spins);
+    /**
+     * Snapshots frame {@code f}'s dirty lines into {@code round[0]} if it holds {@code block} (any block if negative),
+     * sending the round when it fills; {@code round[0]} is then a fresh, unsent one.
+     */
+    private void snapshotForFlush(int f, long block, WriteBack[] round) {
+        int spins = 0;
+        while (dirtyForFlush(f) && (block < 0 || tags[f] == block) && !snapshotDirty(f, round[0])) {
+            long phase = (long) STATE.getVolatile(state, f) & PHASE_MASK;
+            if (phase == FREE || phase == FILLING) {
+                break; // no dirty data can live in such a frame
             }
-            if (round[0].isFull()) {
-                round[0].send();
-                round[0] = new WriteBack(this, false);
-                awaitInFlightBelow(MAX_FLUSH_ROUNDS_IN_FLIGHT);
-            }
+            // VALID: a writer holds the frame, or the reclaimer is about to send its round.
+            // EVICTING: an eviction attempt is looking at it and will give it back if it is dirty.
+            backOff(++spins);
+        }
+        if (round[0].isFull()) {
+            round[0].send();
+            round[0] = new WriteBack(this, false);
+            awaitInFlightBelow(MAX_FLUSH_ROUNDS_IN_FLIGHT);
         }
     }
 
@@ -1635,7 +1656,17 @@ final class LocalCache implements AutoCloseable {
         return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
     }
 
-    /** Whether {@code block} is cached and usable right now; for tests and diagnostics. */
+    /** Whether every block of {@code [addr, +length)} is cached right now (a racy answer, for decisions only). */
+    boolean isLoaded(long addr, long length) {
+        for (long b = addr >>> blockShift, last = (addr + length - 1) >>> blockShift; b <= last; b++) {
+            if (!isCached(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code block} is cached and usable right now. */
     boolean isCached(long block) {
         int f = index.find(block);
         return f >= 0 && ((long) STATE.getVolatile(state, f) & PHASE_MASK) == VALID && tags[f] == block;

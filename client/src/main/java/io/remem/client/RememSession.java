@@ -32,7 +32,7 @@ public final class RememSession implements AutoCloseable {
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
             this.cache = new LocalCache(cc, new RemoteBackend(table, nodeLinks));
-            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, 0));
+            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, 0), new Offload(cache, table, nodeLinks));
         } catch (RuntimeException e) {
             if (nodeLinks != null) {
                 nodeLinks.close();

@@ -16,18 +16,20 @@ import io.remem.transport.RequestHandler;
 import java.util.Map;
 
 /**
- * The data path of a memory node: reads, scatter writes and 8-byte atomics, for tenant sessions. Runs on the
+ * The data path of a memory node: reads, scatter writes, 8-byte atomics and offloads, for tenant sessions. Runs on the
  * connection's I/O thread; every operation is a bounded memory copy, so nothing here blocks.
  */
 final class DataService implements RequestHandler {
     private final SlabStore store;
     private final Map<Integer, Peer> sessions;
     private final WriteRunReader runs = new WriteRunReader();
+    private final Offloads offloads;
 
     /** @param sessions every open client session of this node, shared by all its connections */
     DataService(SlabStore store, Map<Integer, Peer> sessions) {
         this.store = store;
         this.sessions = sessions;
+        this.offloads = new Offloads(store);
     }
 
     @Override
@@ -73,6 +75,9 @@ final class DataService implements RequestHandler {
                 long previous = store.access(h.slabId(), session.tenantId()).getAndAdd(h.offset(), delta);
                 peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(previous));
             }
+            case OFFLOAD_AGGREGATE -> offloads.aggregate(peer, h, body, session);
+            case OFFLOAD_CHASE -> offloads.chase(peer, h, body, session);
+            case OFFLOAD_MAP_GET -> offloads.mapGet(peer, h, body, session);
             default -> throw new RememException(ErrorCode.WRONG_ROLE,
                     h.opcode() + " is not served to client sessions by a memory node");
         }

@@ -89,6 +89,81 @@ final class Slab {
         }
     }
 
+    /** Little-endian reads for offloads, which may start anywhere; unbacked memory reads as zero. */
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** The little-endian long at {@code offset}, which must lie in the slab. */
+    long getLong(long offset) {
+        checkRange(offset, 8);
+        try {
+            if ((offset & CHUNK_MASK) <= CHUNK_SIZE - 8) {
+                MemorySegment chunk = chunk(offset);
+                return chunk == null ? 0 : chunk.get(LE_LONG, offset & CHUNK_MASK);
+            }
+            return (getInt(offset + 4) & 0xFFFF_FFFFL) << 32 | (getInt(offset) & 0xFFFF_FFFFL);
+        } catch (IllegalStateException e) {
+            throw deletedError();
+        }
+    }
+
+    /** The little-endian int at {@code offset}, which must lie in the slab. */
+    int getInt(long offset) {
+        checkRange(offset, 4);
+        try {
+            if ((offset & CHUNK_MASK) <= CHUNK_SIZE - 4) {
+                MemorySegment chunk = chunk(offset);
+                return chunk == null ? 0 : chunk.get(LE_INT, offset & CHUNK_MASK);
+            }
+            int v = 0;
+            for (int i = 3; i >= 0; i--) {
+                MemorySegment chunk = chunk(offset + i);
+                v = v << 8 | (chunk == null ? 0 : chunk.get(ValueLayout.JAVA_BYTE, (offset + i) & CHUNK_MASK) & 0xFF);
+            }
+            return v;
+        } catch (IllegalStateException e) {
+            throw deletedError();
+        }
+    }
+
+    /** Whether the {@code expected.byteSize()} bytes at {@code offset} equal {@code expected}. */
+    boolean contentEquals(long offset, MemorySegment expected) {
+        long length = expected.byteSize();
+        checkRange(offset, length);
+        boolean[] equal = {true};
+        scan(offset, length, (data, at, n) -> {
+            if (equal[0]) {
+                MemorySegment want = expected.asSlice(at - offset, n);
+                equal[0] = data == null ? want.elements(ValueLayout.JAVA_BYTE).allMatch(b -> b.get(ValueLayout.JAVA_BYTE, 0) == 0)
+                        : data.mismatch(want) < 0;
+            }
+        });
+        return equal[0];
+    }
+
+    /** Receives a slab range piece by piece: {@code data} is null where the slab was never written (zeros). */
+    @FunctionalInterface
+    interface PieceVisitor {
+        void visit(MemorySegment data, long offset, long length);
+    }
+
+    /** Hands {@code [offset, +length)} to {@code visitor} one chunk at a time, in order. */
+    void scan(long offset, long length, PieceVisitor visitor) {
+        checkRange(offset, length);
+        checkLive();
+        try {
+            while (length > 0) {
+                long n = Math.min(length, CHUNK_SIZE - (offset & CHUNK_MASK));
+                MemorySegment chunk = chunk(offset);
+                visitor.visit(chunk == null ? null : chunk.asSlice(offset & CHUNK_MASK, n), offset, n);
+                offset += n;
+                length -= n;
+            }
+        } catch (IllegalStateException e) {
+            throw deletedError();
+        }
+    }
+
     /**
      * Backs every chunk that {@code [offset, offset + length)} touches, so a write there cannot fail halfway. The
      * capacity for all of them is taken at once: if it is not there, nothing is backed.

@@ -76,6 +76,12 @@ final class SlabStore {
         return slab;
     }
 
+    /** The slab if it is here and {@code tenant} owns it, else null: for offloads, which leave when a pointer does. */
+    Slab find(long slabId, int tenant) {
+        Slab slab = slabs.get(slabId);
+        return slab != null && slab.tenant() == tenant ? slab : null;
+    }
+
     int slabCount() {
         return slabs.size();
     }

@@ -42,7 +42,23 @@ public enum Opcode {
     /** Client to controller: where the replicas of a slab are. */
     SLAB_LOOKUP(0x43, Audience.CONTROLLER),
     /** Anyone to controller: membership, usage and tenants, for {@code remem status}. */
-    STATUS(0x44, Audience.CONTROLLER);
+    STATUS(0x44, Audience.CONTROLLER),
+
+    /**
+     * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the
+     * body is an {@link AggregateRequest}, the response an {@link AggregateResult}.
+     */
+    OFFLOAD_AGGREGATE(0x50, Audience.MEMORY_NODE),
+    /**
+     * Offload: follow pointers from the node at {@code (slabId, offset)} for at most {@code length} hops, looking for
+     * a key (Clio's pointer chasing); the body is a {@link ChaseRequest}, the response a {@link ChaseResult}.
+     */
+    OFFLOAD_CHASE(0x51, Audience.MEMORY_NODE),
+    /**
+     * Offload: a hash-map get on the {@link MapLayout} region at {@code (slabId, offset)}; {@code length} is the key's
+     * size. The body is a {@link MapGetRequest}, the response a {@link MapGetResult}.
+     */
+    OFFLOAD_MAP_GET(0x52, Audience.MEMORY_NODE);
 
     /** Which kind of server serves the opcode. */
     public enum Audience { ANY, MEMORY_NODE, CONTROLLER }
