@@ -627,4 +627,153 @@ class MemNodeServiceTest {
         assertThat(writev(alice, new Run(ALICE_SLAB, 12288, pattern(64, 3)))).isEqualTo(1);
         assertThat(read(alice, ALICE_SLAB, 12288, 64)).isEqualTo(pattern(64, 3));
     }
+
+    // ------------------------------------------------------------------ offloads
+
+    private static byte[] words(long... values) {
+        ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            b.putLong(v);
+        }
+        return b.array();
+    }
+
+    private static io.remem.protocol.AggregateResult aggregate(DirectLink l, long slab, long offset, int count,
+                                                              io.remem.protocol.Filter filter) {
+        ByteBuf body = Unpooled.buffer();
+        new io.remem.protocol.AggregateRequest(io.remem.protocol.ElementType.I64, filter, false, 0).encode(body);
+        return l.call(Opcode.OFFLOAD_AGGREGATE, slab, offset, count, body.nioBuffer(), null,
+                (h, b) -> io.remem.protocol.AggregateResult.decode(b, 0, count));
+    }
+
+    @Test
+    void aggregateCountsWrittenWordsAndNeverWrittenZeros() {
+        DirectLink alice = client("alice");
+        long[] values = new long[100];
+        for (int i = 0; i < 100; i++) {
+            values[i] = i + 1;
+        }
+        writev(alice, new Run(ALICE_SLAB, 800_000, words(values)));
+        // 100 written words, then 100 that read as zero, 24 of them in a chunk never backed.
+        var all = aggregate(alice, ALICE_SLAB, 800_000, 200, io.remem.protocol.Filter.all());
+        assertThat(all.count()).isEqualTo(200);
+        assertThat(all.blockSums()).containsExactly(5050L);
+        assertThat(all.min()).isZero();
+        assertThat(all.max()).isEqualTo(100);
+        var big = aggregate(alice, ALICE_SLAB, 800_000, 200,
+                new io.remem.protocol.Filter(io.remem.protocol.Filter.Comparison.GT, 50, 0));
+        assertThat(big.count()).isEqualTo(50);
+        assertThat(big.blockSums()).containsExactly(3775L);
+        assertThat(big.min()).isEqualTo(51);
+
+        ByteBuf body = Unpooled.buffer();
+        new io.remem.protocol.AggregateRequest(io.remem.protocol.ElementType.I64,
+                new io.remem.protocol.Filter(io.remem.protocol.Filter.Comparison.GE, 96, 0), true, 0).encode(body);
+        int[] positions = alice.call(Opcode.OFFLOAD_AGGREGATE, ALICE_SLAB, 800_000, 200, body.nioBuffer(), null, (h, b) -> {
+            int[] out = new int[b.readInt()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = b.readInt();
+            }
+            return out;
+        });
+        assertThat(positions).containsExactly(95, 96, 97, 98, 99);
+    }
+
+    @Test
+    void badOffloadRequestsAreRefusedAndTheNodeKeepsServing() {
+        DirectLink alice = client("alice");
+        io.remem.protocol.Filter all = io.remem.protocol.Filter.all();
+        assertCode(() -> aggregate(alice, ALICE_SLAB, 3, 2, all), ErrorCode.MISALIGNED);
+        assertCode(() -> aggregate(alice, ALICE_SLAB, SLAB_SIZE - 8, 2, all), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> aggregate(alice, ALICE_SLAB, 0, io.remem.protocol.AggregateRequest.MAX_ELEMENTS + 1, all),
+                ErrorCode.TOO_LARGE);
+        assertCode(() -> aggregate(alice, ALICE_SLAB, 0, -1, all), ErrorCode.TOO_LARGE);
+        assertCode(() -> aggregate(alice, BOB_SLAB, 0, 2, all), ErrorCode.ACCESS_DENIED);
+        ByteBuffer badType = ByteBuffer.wrap(new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        assertCode(() -> alice.call(Opcode.OFFLOAD_AGGREGATE, ALICE_SLAB, 0, 2, badType, null, (h, b) -> null),
+                ErrorCode.MALFORMED_FRAME);
+        ByteBuffer truncated = ByteBuffer.wrap(new byte[] {0, 0, 0});
+        assertCode(() -> alice.call(Opcode.OFFLOAD_AGGREGATE, ALICE_SLAB, 0, 2, truncated, null, (h, b) -> null),
+                ErrorCode.MALFORMED_FRAME);
+
+        // Chase: the start must be here; shifts, hop budgets and shapes are checked.
+        ByteBuf chase = Unpooled.buffer();
+        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 7).encode(chase);
+        assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 0, 0, chase.nioBuffer(), null, (h, b) -> null),
+                ErrorCode.INVALID_ARGUMENT);
+        assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, BOB_SLAB, 0, 4, chase.nioBuffer(), null, (h, b) -> null),
+                ErrorCode.ACCESS_DENIED);
+        assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, SLAB_SIZE - 4, 4, chase.nioBuffer(), null,
+                (h, b) -> null), ErrorCode.OUT_OF_BOUNDS);
+        ByteBuf badShift = Unpooled.buffer();
+        badShift.writeByte(0).writeByte(5).writeInt(0).writeInt(8).writeInt(0).writeInt(16).writeLong(7);
+        assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 0, 4, badShift.nioBuffer(), null, (h, b) -> null),
+                ErrorCode.MALFORMED_FRAME);
+
+        // Map get: capacities are powers of two inside the slab; the key is exactly what the header says.
+        assertCode(() -> mapGet(alice, ALICE_SLAB, 0, 3, 1, "k".getBytes(), 1), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> mapGet(alice, ALICE_SLAB, SLAB_SIZE - 64, 8, 1, "k".getBytes(), 1), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> mapGet(alice, ALICE_SLAB, 0, 8, 1, "k".getBytes(), 2), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> mapGet(alice, BOB_SLAB, 0, 8, 1, "k".getBytes(), 1), ErrorCode.ACCESS_DENIED);
+
+        writev(alice, new Run(ALICE_SLAB, 30_000, pattern(64, 9)));
+        assertThat(read(alice, ALICE_SLAB, 30_000, 64)).isEqualTo(pattern(64, 9));
+    }
+
+    private static io.remem.protocol.MapGetResult mapGet(DirectLink l, long slab, long offset, int capacity, long hash,
+                                                         byte[] key, int headerKeyLength) {
+        ByteBuf body = Unpooled.buffer();
+        new io.remem.protocol.MapGetRequest(hash, capacity, 20).encode(body, key, 0, key.length);
+        return l.call(Opcode.OFFLOAD_MAP_GET, slab, offset, headerKeyLength, body.nioBuffer(), null,
+                (h, b) -> io.remem.protocol.MapGetResult.decode(b));
+    }
+
+    @Test
+    void chaseStopsAtTheEdgeOfTheTenantsSlabsOnThisNode() {
+        DirectLink alice = client("alice");
+        long base = ALICE_SLAB << 20;
+        // Three list nodes (key, next): 500_000 -> 500_016 -> a node in Bob's slab.
+        writev(alice, new Run(ALICE_SLAB, 500_000, words(1, base + 500_016)),
+                new Run(ALICE_SLAB, 500_016, words(2, (BOB_SLAB << 20) + 64)));
+        ByteBuf body = Unpooled.buffer();
+        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 99).encode(body);
+        var r = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 100, body.nioBuffer(), null,
+                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
+        // Bob's slab is on this node, but not Alice's: she is told to continue there, and learns nothing of it.
+        assertThat(r.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.CONTINUE);
+        assertThat(r.address()).isEqualTo((BOB_SLAB << 20) + 64);
+        assertThat(r.hops()).isEqualTo(2);
+        assertThat(r.node()).isEmpty();
+
+        var budget = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 1, body.nioBuffer(), null,
+                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
+        assertThat(budget.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.CONTINUE);
+        assertThat(budget.address()).isEqualTo(base + 500_016);
+
+        ByteBuf find = Unpooled.buffer();
+        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 2).encode(find);
+        var found = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 100, find.nioBuffer(), null,
+                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
+        assertThat(found.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.FOUND);
+        assertThat(found.address()).isEqualTo(base + 500_016);
+        assertThat(found.node()).isEqualTo(words(2, (BOB_SLAB << 20) + 64));
+    }
+
+    @Test
+    void mapGetFollowsTheSharedLayout() {
+        DirectLink alice = client("alice");
+        long hash = 0x1234_5678_0000_0006L; // home slot 2 of 4
+        byte[] entry = ByteBuffer.allocate(13).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(3).putInt(2)
+                .put("abc".getBytes()).put("xy".getBytes()).array();
+        ByteBuffer slot = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(64).putInt(io.remem.protocol.MapLayout.tag(hash)).putInt(13);
+        writev(alice, new Run(ALICE_SLAB_2, 2 * 16, slot.array()), new Run(ALICE_SLAB_2, 64, entry));
+        var hit = mapGet(alice, ALICE_SLAB_2, 0, 4, hash, "abc".getBytes(), 3);
+        assertThat(hit.outcome()).isEqualTo(io.remem.protocol.MapGetResult.Outcome.FOUND);
+        assertThat(hit.value()).isEqualTo("xy".getBytes());
+        assertThat(mapGet(alice, ALICE_SLAB_2, 0, 4, hash, "abd".getBytes(), 3).outcome())
+                .isEqualTo(io.remem.protocol.MapGetResult.Outcome.ABSENT);
+        assertThat(mapGet(alice, ALICE_SLAB_2, 0, 4, hash + 1, "abc".getBytes(), 3).outcome())
+                .isEqualTo(io.remem.protocol.MapGetResult.Outcome.ABSENT);
+    }
 }
