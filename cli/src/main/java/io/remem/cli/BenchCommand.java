@@ -4,6 +4,7 @@ import io.remem.bench.Progress;
 import io.remem.bench.Table;
 import io.remem.bench.Units;
 import io.remem.bench.experiments.DirtyTrackingExperiment;
+import io.remem.bench.experiments.OffloadExperiment;
 import io.remem.bench.experiments.PrefetchExperiment;
 import io.remem.bench.experiments.ReserveExperiment;
 import io.remem.bench.experiments.VirtualThreadsExperiment;
@@ -40,7 +41,8 @@ import java.util.concurrent.Callable;
                 BenchCommand.Prefetch.class,
                 BenchCommand.Dirty.class,
                 BenchCommand.Reserve.class,
-                BenchCommand.VirtualThreads.class
+                BenchCommand.VirtualThreads.class,
+                BenchCommand.OffloadCommand.class
         })
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -244,6 +246,39 @@ final class BenchCommand implements Callable<Integer> {
             Table t = VirtualThreadsExperiment.run(new VirtualThreadsExperiment.Config(f, common.blockSize(), threads,
                     d.toNanos()), Progress.onConsole(System.err));
             common.report(spec, "vthreads", t);
+            return 0;
+        }
+    }
+
+    @Command(name = "offload", mixinStandardHelpOptions = true,
+            description = "Offloaded against pulled into the cache: scan-filter-aggregate and select across select"
+                    + " ratios, and pointer chases across list lengths, against a memory node in its own JVM.")
+    static final class OffloadCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--footprint", converter = Converters.Bytes.class, paramLabel = "SIZE",
+                description = "Bytes scanned and chased over (default: 256m, 64m with --quick).")
+        Long footprint;
+
+        @Option(names = "--repetitions", paramLabel = "N", description = "Timed scans per cell (default: 10, 3 with --quick).")
+        Integer repetitions;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            long f = checkedFootprint(footprint != null ? footprint : common.quick ? 64L << 20 : 256L << 20, "--footprint");
+            int reps = repetitions != null ? repetitions : common.quick ? 3 : 10;
+            if (reps < 1) {
+                throw new IllegalArgumentException("--repetitions: must be positive");
+            }
+            List<Table> tables = OffloadExperiment.run(new OffloadExperiment.Config(f, reps, common.quick ? 300 : 2000, true),
+                    Progress.onConsole(System.err));
+            for (int i = 0; i < tables.size(); i++) {
+                common.report(spec, i == 0 ? "offload-scan" : i == 1 ? "offload-chase" : "offload-map", tables.get(i));
+            }
             return 0;
         }
     }

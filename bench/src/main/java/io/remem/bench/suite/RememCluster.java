@@ -30,6 +30,11 @@ public final class RememCluster implements AutoCloseable {
         return new RememCluster(jvm.info(), jvm);
     }
 
+    /** {@code HOST:PORT} of the cluster's controller. */
+    public String controllerAddress() {
+        return controller;
+    }
+
     public RememTarget target(String name, RememOptions options) {
         return new RememTarget(name, controller, options);
     }
