@@ -1,0 +1,184 @@
+package io.remem.collections;
+
+import io.remem.client.FarMemory;
+import io.remem.client.FarSegment;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.function.DoubleConsumer;
+import java.util.stream.DoubleStream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A fixed-length array of {@code double}s in far memory, indexed by {@code long}, so it may be far longer than a Java
+ * array. Element accesses go through the session's local cache like any {@link FarSegment} access; scans
+ * ({@link #stream}, {@link #forEach}, large bulk copies) read window by window and tell the prefetcher what comes
+ * next, so they overlap the network and pay one cache lookup per block instead of one per element.
+ *
+ * <p><b>Layout</b> (a contract: memory-node-side operations read it): element {@code i} is the 8 bytes at byte
+ * offset {@code i * 8} of {@link #segment()}: its IEEE 754 bits ({@link Double#doubleToRawLongBits}) little-endian,
+ * whatever the host's byte order. The segment is
+ * exactly {@code length * 8} bytes and starts 8-byte aligned (allocations are 16-byte aligned).
+ *
+ * <p>Safe to use from many threads, as a {@link FarSegment} is: concurrent writes to one element race, but a
+ * single element is read and written whole. Not safe to {@link #close} while other threads use it.
+ */
+public final class FarDoubleArray implements AutoCloseable {
+    private static final int SHIFT = 3;
+
+    private final FarSegment owned;
+    private final FarSegment segment;
+    private final long length;
+    private final Window window;
+
+    private FarDoubleArray(FarSegment owned, long length, Window window) {
+        this.owned = owned;
+        this.segment = owned.asSlice(0, length << SHIFT);
+        this.length = length;
+        this.window = window;
+    }
+
+    /**
+     * A new array of {@code length} zeros. Costs no memory-node memory until written: never-written blocks read as
+     * zeros without a round trip.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or too large to address
+     */
+    public static FarDoubleArray allocate(FarMemory memory, long length) {
+        return new FarDoubleArray(Window.allocate(memory, length, SHIFT), length, Window.of(memory));
+    }
+
+    public long length() {
+        return length;
+    }
+
+    /** The backing far memory, {@code length * 8} bytes in the layout described above. Freed by {@link #close}. */
+    public FarSegment segment() {
+        return segment;
+    }
+
+    public double get(long index) {
+        Objects.checkIndex(index, length);
+        return segment.get(Window.DOUBLE, index << SHIFT);
+    }
+
+    public void set(long index, double value) {
+        Objects.checkIndex(index, length);
+        segment.set(Window.DOUBLE, index << SHIFT, value);
+    }
+
+    /** Sets every element to {@code value}, window by window. */
+    public void fill(double value) {
+        checkOpen();
+        if (length > 0) {
+            long[] pattern = new long[(int) Math.min(length, window.elements(SHIFT))];
+            Arrays.fill(pattern, Window.littleEndian(Double.doubleToRawLongBits(value)));
+            window.fill(segment, MemorySegment.ofArray(pattern));
+        }
+    }
+
+    /** Copies elements {@code [from, from + count)} into {@code dst[dstIndex..]}. */
+    public void copyTo(long from, double[] dst, int dstIndex, int count) {
+        Objects.checkFromIndexSize(from, count, length);
+        Objects.checkFromIndexSize(dstIndex, count, dst.length);
+        checkOpen();
+        window.read(segment, from << SHIFT, MemorySegment.ofArray(dst), (long) dstIndex << SHIFT,
+                (long) count << SHIFT, ValueLayout.JAVA_DOUBLE);
+    }
+
+    /** Copies {@code src[srcIndex, srcIndex + count)} to elements {@code [to, to + count)}. */
+    public void copyFrom(double[] src, int srcIndex, long to, int count) {
+        Objects.checkFromIndexSize(srcIndex, count, src.length);
+        Objects.checkFromIndexSize(to, count, length);
+        checkOpen();
+        window.write(MemorySegment.ofArray(src), (long) srcIndex << SHIFT, segment, to << SHIFT,
+                (long) count << SHIFT, ValueLayout.JAVA_DOUBLE);
+    }
+
+    /** Hands elements {@code [from, to)} to {@code action} in order, reading ahead as {@link #stream()} does. */
+    public void forEach(long from, long to, DoubleConsumer action) {
+        Objects.requireNonNull(action, "action");
+        spliterator(from, to).forEachRemaining(action);
+    }
+
+    /** All elements in order; {@code .parallel()} splits the array into ranges that each read ahead on their own. */
+    public DoubleStream stream() {
+        return stream(0, length);
+    }
+
+    /** Elements {@code [from, to)} in order. */
+    public DoubleStream stream(long from, long to) {
+        return StreamSupport.doubleStream(spliterator(from, to), false);
+    }
+
+    /** Elements {@code [from, to)}: SIZED, SUBSIZED, ORDERED, NONNULL; reads window by window with hints. */
+    public Spliterator.OfDouble spliterator(long from, long to) {
+        Objects.checkFromToIndex(from, to, length);
+        checkOpen();
+        return new Windows(segment, window, from, to);
+    }
+
+    /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */
+    @Override
+    public synchronized void close() {
+        if (owned.isAlive()) {
+            owned.free();
+        }
+    }
+
+    private void checkOpen() {
+        if (!owned.isAlive()) {
+            throw new IllegalStateException("FarDoubleArray is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FarDoubleArray[length=" + length + (owned.isAlive() ? "" : ", closed") + "]";
+    }
+
+    private static final class Windows extends WindowedRange implements Spliterator.OfDouble {
+        private double[] buffer;
+
+        Windows(FarSegment segment, Window window, long from, long to) {
+            super(segment, window, SHIFT, ValueLayout.JAVA_DOUBLE, from, to);
+        }
+
+        @Override
+        MemorySegment newBuffer(int elements) {
+            buffer = new double[elements];
+            return MemorySegment.ofArray(buffer);
+        }
+
+        @Override
+        public boolean tryAdvance(DoubleConsumer action) {
+            Objects.requireNonNull(action);
+            if (pos == limit && !refill()) {
+                return false;
+            }
+            action.accept(buffer[pos++]);
+            return true;
+        }
+
+        @Override
+        public void forEachRemaining(DoubleConsumer action) {
+            Objects.requireNonNull(action);
+            while (pos < limit || refill()) {
+                double[] b = buffer;
+                for (int i = pos, n = limit; i < n; i++) {
+                    action.accept(b[i]);
+                }
+                pos = limit;
+            }
+        }
+
+        @Override
+        public Spliterator.OfDouble trySplit() {
+            long from = cut();
+            return from < 0 ? null : new Windows(segment(), window(), from, next());
+        }
+    }
+}
