@@ -209,16 +209,18 @@ public final class Offload {
 
     private static int[] decodePositions(ByteBuf body, int elements) {
         int n = Bodies.readCount(body, elements, "select.count");
-        Bodies.need(body, 4L * n > Integer.MAX_VALUE ? Integer.MAX_VALUE : 4 * n, "select.positions");
+        Bodies.need(body, 4 * n, "select.positions"); // n <= 2^20, so 4n cannot overflow
         int[] out = new int[n];
+        body.nioBuffer(body.readerIndex(), 4 * n).asIntBuffer().get(out);
+        body.skipBytes(4 * n);
         int previous = -1;
         for (int i = 0; i < n; i++) {
-            int pos = body.readInt();
+            int pos = out[i];
             if (pos <= previous || pos >= elements) {
                 throw RememException.malformed("select.positions: " + pos + " after " + previous + " in "
                         + elements + " elements");
             }
-            out[i] = previous = pos;
+            previous = pos;
         }
         Bodies.expectEnd(body, "select");
         return out;

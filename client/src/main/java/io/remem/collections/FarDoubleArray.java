@@ -1,7 +1,12 @@
 package io.remem.collections;
 
 import io.remem.client.FarMemory;
+import io.remem.client.Aggregate;
 import io.remem.client.FarSegment;
+import io.remem.client.Offload;
+import io.remem.client.OffloadMode;
+import io.remem.protocol.ElementType;
+import io.remem.protocol.Filter;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,8 +38,10 @@ public final class FarDoubleArray implements AutoCloseable {
     private final FarSegment segment;
     private final long length;
     private final Window window;
+    private final Offload offload;
 
-    private FarDoubleArray(FarSegment owned, long length, Window window) {
+    private FarDoubleArray(FarSegment owned, long length, Window window, Offload offload) {
+        this.offload = offload;
         this.owned = owned;
         this.segment = owned.asSlice(0, length << SHIFT);
         this.length = length;
@@ -48,7 +55,7 @@ public final class FarDoubleArray implements AutoCloseable {
      * @throws IllegalArgumentException if {@code length} is negative or too large to address
      */
     public static FarDoubleArray allocate(FarMemory memory, long length) {
-        return new FarDoubleArray(Window.allocate(memory, length, SHIFT), length, Window.of(memory));
+        return new FarDoubleArray(Window.allocate(memory, length, SHIFT), length, Window.of(memory), memory.offload());
     }
 
     public long length() {
@@ -119,6 +126,36 @@ public final class FarDoubleArray implements AutoCloseable {
         Objects.checkFromToIndex(from, to, length);
         checkOpen();
         return new Windows(segment, window, from, to);
+    }
+
+    /**
+     * Counts the elements of {@code [from, to)} that pass {@code filter} and finds their sum, min and max, at the
+     * memory nodes or over the local cache as {@code mode} says (see {@link Offload}). A scan-filter-aggregate at the
+     * memory node moves only the answer over the network (Clio-DF).
+     */
+    public Aggregate aggregate(long from, long to, Filter filter, OffloadMode mode) {
+        Objects.checkFromToIndex(from, to, length);
+        checkOpen();
+        return offload.aggregate(segment, from << SHIFT, to - from, ElementType.F64, filter, mode);
+    }
+
+    /** {@link #aggregate(long, long, Filter, OffloadMode)} over the whole array, where remem decides. */
+    public Aggregate aggregate(Filter filter) {
+        return aggregate(0, length, filter, OffloadMode.AUTO);
+    }
+
+    /**
+     * The indexes, ascending, of the elements of {@code [from, to)} that pass {@code filter}; run as {@code mode}
+     * says. Near, only 4 bytes per match cross the network.
+     */
+    public long[] select(long from, long to, Filter filter, OffloadMode mode) {
+        Objects.checkFromToIndex(from, to, length);
+        checkOpen();
+        long[] positions = offload.select(segment, from << SHIFT, to - from, ElementType.F64, filter, mode);
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] += from;
+        }
+        return positions;
     }
 
     /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */

@@ -54,12 +54,9 @@ final class Offloads {
         if (r.select()) {
             int[] positions = aggregator.positions();
             int n = positions.length;
-            peer.reply(h, h.slabId(), h.offset(), n, 4 + 4 * n, out -> {
-                out.writeInt(n);
-                for (int i = 0; i < n; i++) {
-                    out.writeInt(positions[i]);
-                }
-            });
+            java.nio.ByteBuffer packed = java.nio.ByteBuffer.allocate(4 * n);
+            packed.asIntBuffer().put(positions); // one bulk copy instead of a bounds-checked write per match
+            peer.reply(h, h.slabId(), h.offset(), n, 4 + 4 * n, out -> out.writeInt(n).writeBytes(packed));
         } else {
             AggregateResult result = aggregator.result();
             peer.reply(h, h.slabId(), h.offset(), count, result.encodedSize(), result::encode);

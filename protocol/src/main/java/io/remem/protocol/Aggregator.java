@@ -28,7 +28,7 @@ public final class Aggregator {
         this.doubles = type == ElementType.F64;
         this.sums = new long[AggregateRequest.blocks(request.blockPhase(), count)];
         this.blockLeft = AggregateRequest.BLOCK_ELEMENTS - request.blockPhase();
-        this.positions = request.select() ? new int[Math.min(count, 1024)] : null;
+        this.positions = request.select() ? new int[Math.min(count, 1 << 16)] : null;
     }
 
     /** The next element, as raw bits. */

@@ -39,6 +39,26 @@ public record Filter(Comparison comparison, long a, long b) {
         return new Filter(Comparison.ALL, 0, 0);
     }
 
+    /** Long elements compared with {@code operand}, as in {@code element < operand} for {@link Comparison#LT}. */
+    public static Filter of(Comparison comparison, long operand) {
+        return new Filter(comparison, operand, 0);
+    }
+
+    /** Double elements compared with {@code operand}. */
+    public static Filter of(Comparison comparison, double operand) {
+        return new Filter(comparison, Double.doubleToRawLongBits(operand), 0);
+    }
+
+    /** Long elements in {@code [low, high]}. */
+    public static Filter between(long low, long high) {
+        return new Filter(Comparison.BETWEEN, low, high);
+    }
+
+    /** Double elements in {@code [low, high]}. */
+    public static Filter between(double low, double high) {
+        return new Filter(Comparison.BETWEEN, Double.doubleToRawLongBits(low), Double.doubleToRawLongBits(high));
+    }
+
     /** Whether the element with raw bits {@code bits} passes. */
     public boolean test(ElementType type, long bits) {
         return type == ElementType.I64 ? testLong(bits) : testDouble(Double.longBitsToDouble(bits));

@@ -36,7 +36,12 @@ public final class RememCluster implements AutoCloseable {
     }
 
     public RememTarget target(String name, RememOptions options) {
-        return new RememTarget(name, controller, options);
+        return new RememTarget(name, controller, options, false);
+    }
+
+    /** A target whose YCSB records live in a {@code FarMap}. */
+    public RememTarget farMapTarget(String name, RememOptions options) {
+        return new RememTarget(name, controller, options, true);
     }
 
     @Override

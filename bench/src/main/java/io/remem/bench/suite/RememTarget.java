@@ -15,9 +15,12 @@ public final class RememTarget implements Target {
 
     private final String name;
     private final RememSession session;
+    private final boolean farMap;
 
-    RememTarget(String name, String controller, RememOptions options) {
+    /** @param farMap YCSB's records in a {@link io.remem.collections.FarMap} rather than the suite's own far hash table */
+    RememTarget(String name, String controller, RememOptions options, boolean farMap) {
         this.name = name;
+        this.farMap = farMap;
         this.session = io.remem.client.Remem.connect(controller,
                 options.toBuilder().tenant("bench-" + TENANTS.incrementAndGet()).build());
     }
@@ -59,7 +62,8 @@ public final class RememTarget implements Target {
 
     @Override
     public RecordStore newRecords(RecordShape shape, long capacity) {
-        return FarHashTable.create(this::newArray, shape, capacity);
+        return farMap ? new FarMapRecordStore(session.memory(), shape, capacity)
+                : FarHashTable.create(this::newArray, shape, capacity);
     }
 
     @Override

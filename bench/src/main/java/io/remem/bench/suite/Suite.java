@@ -66,7 +66,9 @@ public final class Suite {
         try (Servers servers = new Servers()) {
             servers.start(maxFootprint);
             int perWorkload = 1 + sweep().length + 1 + servers.peerTargets();
-            try (Progress.Step step = progress.start("bench suite", (long) perWorkload * config.workloads().size(), "runs")) {
+            long runs = (long) perWorkload * config.workloads().size()
+                    + config.workloads().stream().filter(w -> w.family().equals("ycsb")).count();
+            try (Progress.Step step = progress.start("bench suite", runs, "runs")) {
                 int done = 0;
                 for (Workload w : config.workloads()) {
                     log.println(w.name() + ": " + w.footprintNote());
@@ -83,6 +85,11 @@ public final class Suite {
                             rememOptions(w, pf).blockSize(4096).dirtyTracking(DirtyTracking.BLOCK)
                                     .backgroundReclaim(false).prefetchWindow(0).build()));
                     step.stepTo(++done);
+                    if (w.family().equals("ycsb")) {
+                        String name = "remem FarMap " + Units.percent(pf);
+                        record(w, name, "remem-farmap", pf, () -> servers.rememFarMap(name, rememOptions(w, pf).build()));
+                        step.stepTo(++done);
+                    }
                     if (servers.redis != null) {
                         record(w, "redis", "peer", Double.NaN, servers.redis::target);
                         step.stepTo(++done);
@@ -221,6 +228,10 @@ public final class Suite {
 
         RememTarget remem(String name, RememOptions options) {
             return cluster.target(name, options);
+        }
+
+        RememTarget rememFarMap(String name, RememOptions options) {
+            return cluster.farMapTarget(name, options);
         }
 
         @Override

@@ -67,6 +67,7 @@ final class SuiteCharts {
         List<String> targets = new ArrayList<>();
         for (SuiteResult r : report.report().results()) {
             boolean compared = r.kind().equals("peer") || r.kind().equals("classic") || r.kind().equals("local")
+                    || r.kind().equals("remem-farmap")
                     || (r.kind().equals("remem") && r.cacheFraction() == report.report().config().peerFraction());
             if (compared && !targets.contains(r.target())) {
                 targets.add(r.target());
