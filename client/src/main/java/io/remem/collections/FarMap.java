@@ -1,0 +1,1194 @@
+package io.remem.collections;
+
+import io.remem.client.FarMemory;
+import io.remem.client.FarSegment;
+import io.remem.protocol.MapLayout;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.AbstractCollection;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static io.remem.protocol.MapLayout.OUT_OF_LINE;
+import static io.remem.protocol.MapLayout.SLOT_BYTES;
+
+/**
+ * A concurrent hash map whose entries live in far memory: keys and values are stored as the bytes their
+ * {@link Codec}s make, in regions of a {@link FarMemory}, and only a small directory stays on the local heap. Like
+ * {@link java.util.concurrent.ConcurrentHashMap} it allows no null keys or values ({@link NullPointerException}),
+ * every operation on one key is atomic, and iterators never throw {@link java.util.ConcurrentModificationException}.
+ * Two keys are the same key exactly when their encodings are equal; values compare by encoding too wherever the map
+ * compares them ({@link #remove(Object, Object)}, {@link #replace(Object, Object, Object)}, {@link #containsValue}).
+ *
+ * <pre>{@code
+ * try (FarMap<String, byte[]> map = FarMap.create(session.memory(), Codec.utf8(), Codec.bytes())) {
+ *     map.put("alice", photo);
+ *     byte[] p = map.get("alice");
+ * }
+ * }</pre>
+ *
+ * <h2>Layout</h2>
+ * The map is sharded by extendible hashing. A key's hash is a fixed 64-bit function of its encoded bytes (FNV-1a 64,
+ * then murmur3's fmix64 finalizer), the same in every JVM. The local directory has {@code 2^d} entries indexed by the
+ * top {@code d} bits of the hash; each points to a shard, and a shard of local depth {@code e <= d} covers every hash
+ * whose top {@code e} bits are its prefix. A shard is one far region laid out exactly as {@link MapLayout} says, so a
+ * memory node can look a key up in it on its own: {@code capacity} 16-byte slots (a power of two; home slot
+ * {@code hash & (capacity - 1)}, linear probing, never full), then a heap of entries bump-allocated upwards, each
+ * 8-aligned. A region is at most 256 KiB (the builder's {@link Builder#regionBytes}), so it is carved out of a
+ * small-object slab without a round trip and never straddles two slabs. An entry bigger than an eighth of the largest
+ * region goes out of line into its own allocation, and its slot's ref is that far address with bit 63 set.
+ *
+ * <p>Regions grow from 4 KiB as their shards fill, and each shard picks its capacity from the average size of its
+ * entries, so that slots and heap fill up together. Per shard, the client keeps locally only its geometry, heap top, garbage bytes,
+ * live count, out-of-line entries, a lock and a {@code dirty} flag (written since its far memory was last forced to
+ * the memory nodes). Regions start at 4 KiB unless {@link Builder#expectedSize} asks for more up front.
+ *
+ * <h2>Rebuilds</h2>
+ * A shard is rebuilt when an insert would take its live entries past 3/4 of its slots, or an entry does not fit on
+ * its heap. A rebuild reads the region in one go and writes fresh regions, never in place:
+ * <ul>
+ *   <li>if its live entries (with the one being added) fill at most half of some region of at most the largest size
+ *       (a region fills by slots at 3/4 load or by heap bytes), it becomes one shard in the smallest such region: a
+ *       <b>compaction</b> when that is the same size, a <b>growth</b> when it is bigger;</li>
+ *   <li>otherwise it <b>splits</b> by the next bit of the hash into two shards, each in the smallest region they fill
+ *       to at most 3/4 (splitting again if one side is still too full), doubling the directory when a shard gets
+ *       deeper than it.</li>
+ * </ul>
+ * Replacing a value overwrites the entry in place when the new one is no bigger, and otherwise appends it; replaced
+ * and removed entries are garbage until the next rebuild. Removal shifts the rest of the probe run back (no
+ * tombstones), reading the keys in that run to find their home slots. {@link #clear()} empties every shard but
+ * keeps the regions; {@link #close()} frees everything.
+ *
+ * <h2>Concurrency</h2>
+ * Each shard has a {@link java.util.concurrent.locks.StampedLock}: lookups take its read lock, so they run in
+ * parallel, and changes take its write lock. Keys and values are encoded before a lock is taken and decoded after it
+ * is released; an out-of-line entry is allocated and written before its shard is locked. A rebuild runs under the
+ * shard's write lock and installs its shards in the directory under a map-wide lock that only rebuilds and
+ * {@code close} take; the old shard is then marked retired, and an operation that finds its shard retired looks it
+ * up again. Directory entries are published with release/acquire, so operations on other shards never wait for a
+ * rebuild. {@link #size()} is exact: it is kept under the shard locks.
+ *
+ * <h2>Iteration</h2>
+ * Iterators (of {@link #entrySet()}, {@link #keySet()} and {@link #values()}) return entries in ascending order of
+ * key hash (as an unsigned 64-bit number), and of encoded key bytes (unsigned, lexicographic) among equal hashes. They
+ * walk the hash space with a cursor: take the shard covering the cursor, copy out under its read lock the entries
+ * whose hash is at least the cursor, sort them, then move the cursor to the end of that shard's range. So they never
+ * throw {@link java.util.ConcurrentModificationException}; an entry present for the whole iteration is returned
+ * exactly once, and entries added or removed meanwhile may or may not be; and the same contents iterate in the same
+ * order every time, in every JVM. An iterator holds one shard's entries at a time (out-of-line values are read when
+ * it gets to them). {@link Iterator#remove()} and {@link Map.Entry#setValue} write through to the map.
+ *
+ * <h2>Cost</h2>
+ * A {@code get} that misses the local cache costs the slot probe (usually one block) and one read of the entry; it
+ * allocates the key's encoding and the value's bytes for decoding, nothing else. {@link #put} returns the previous
+ * value and so reads it; {@link #set} and {@link #delete} do not.
+ *
+ * <h2>Limits</h2>
+ * An entry (8 header bytes, key and value) may have up to 2 GiB - 16 bytes. The keys whose hashes share their top
+ * 24 bits must fit in one region (thousands of keys; a fixed, unkeyed hash cannot rule out keys chosen to collide):
+ * past that, an insert throws {@link IllegalStateException}. If far memory fails in the middle of a write (a memory
+ * node unreachable past its timeout), that write's shard may be left inconsistent.
+ *
+ * @param <K> the type of keys
+ * @param <V> the type of values
+ */
+public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, AutoCloseable {
+    static final int MIN_REGION_BYTES = 4 << 10;
+    static final int MAX_REGION_BYTES = 256 << 10;
+    static final int MIN_CAPACITY = 8;
+    /** Entry size assumed for sizing regions before there are entries to measure. */
+    static final int ASSUMED_ENTRY_BYTES = 64;
+    /** A rebuild keeps one shard if its entries fill at most this much of it; otherwise it splits. */
+    static final double KEEP_FILL = 0.5;
+    /** Halves of a split fill their regions to at most this much, or split again. */
+    static final double SPLIT_FILL = 0.75;
+    /** Deepest directory: 2^24 entries. Only keys whose hashes share 24 top bits could need more. */
+    static final int MAX_DEPTH = 24;
+    /** Deepest directory {@link Builder#expectedSize} makes up front. */
+    static final int MAX_INITIAL_DEPTH = 16;
+
+    static final long FNV_OFFSET = 0xCBF29CE484222325L;
+    static final long FNV_PRIME = 0x100000001B3L;
+
+    private static final VarHandle SHARDS = MethodHandles.arrayElementVarHandle(Shard[].class);
+
+    /** Write results that are not previous values. */
+    private static final byte[] PRESENT = new byte[0];
+    private static final byte[] MISMATCH = new byte[0];
+
+    private enum Op { PUT, PUT_IF_ABSENT, REPLACE, REPLACE_IF_EQUAL, REMOVE, REMOVE_IF_EQUAL }
+
+    /** The directory: {@code 2^depth} shards, indexed by the top {@code depth} bits of a hash. */
+    private record Directory(int depth, Shard[] shards) {}
+
+    /** A shard a rebuild will make: where it sits, its region's geometry, and which live entries go into it. */
+    private record Plan(int depth, long prefix, int regionBytes, int capacity, int[] entries) {}
+
+    private final FarMemory memory;
+    private final Codec<K> keys;
+    private final Codec<V> values;
+    private final int maxRegionBytes;
+    /** Entries bigger than this go out of line. */
+    private final int inlineLimit;
+    private final int blockSize;
+    /** Taken by rebuilds to install their shards, and by close. */
+    private final ReentrantLock structureLock = new ReentrantLock();
+    private final LongAdder entries = new LongAdder();
+    final LongAdder compactions = new LongAdder();
+    final LongAdder growths = new LongAdder();
+    final LongAdder splits = new LongAdder();
+    private volatile Directory directory;
+    private volatile boolean closed;
+    private Set<K> keySet;
+    private Collection<V> valuesView;
+    private Set<Map.Entry<K, V>> entrySet;
+
+    private FarMap(Builder<K, V> b) {
+        this.memory = b.memory;
+        this.keys = b.keys;
+        this.values = b.values;
+        this.maxRegionBytes = b.regionBytes;
+        this.inlineLimit = b.regionBytes / 8;
+        this.blockSize = memory.blockSize();
+        long expected = Math.min(b.expectedSize, 1L << 40);
+        int depth = 0;
+        int[] geometry = null;
+        for (; depth <= MAX_INITIAL_DEPTH; depth++) {
+            long n = (expected + (1L << depth) - 1) >>> depth;
+            geometry = geometry(n, n * Shard.pad(ASSUMED_ENTRY_BYTES), SPLIT_FILL);
+            if (geometry != null) {
+                break;
+            }
+        }
+        if (geometry == null) {
+            depth = MAX_INITIAL_DEPTH;
+            geometry = new int[] {maxRegionBytes, capacityFor(maxRegionBytes, 1, ASSUMED_ENTRY_BYTES)};
+        }
+        Shard[] shards = new Shard[1 << depth];
+        try {
+            for (int i = 0; i < shards.length; i++) {
+                FarSegment region = memory.allocate(geometry[0]); // all zero: every slot empty
+                shards[i] = new Shard(depth, i, region, geometry[1], geometry[1] * SLOT_BYTES, 0, null);
+            }
+        } catch (RuntimeException | Error e) {
+            for (Shard s : shards) {
+                if (s != null) {
+                    s.region.free();
+                }
+            }
+            throw e;
+        }
+        this.directory = new Directory(depth, shards);
+    }
+
+    /** An empty map in {@code memory}, sized for a few entries; it grows as needed. */
+    public static <K, V> FarMap<K, V> create(FarMemory memory, Codec<K> keys, Codec<V> values) {
+        return builder(memory, keys, values).build();
+    }
+
+    /** An empty map in {@code memory} with room for about {@code expectedSize} small entries up front. */
+    public static <K, V> FarMap<K, V> create(FarMemory memory, Codec<K> keys, Codec<V> values, long expectedSize) {
+        return builder(memory, keys, values).expectedSize(expectedSize).build();
+    }
+
+    /** A builder for a map in {@code memory}, for the options {@link #create} does not take. */
+    public static <K, V> Builder<K, V> builder(FarMemory memory, Codec<K> keys, Codec<V> values) {
+        return new Builder<>(memory, keys, values);
+    }
+
+    /** Options of a {@link FarMap}; {@link #build()} allocates it. */
+    public static final class Builder<K, V> {
+        private final FarMemory memory;
+        private final Codec<K> keys;
+        private final Codec<V> values;
+        private long expectedSize;
+        private int regionBytes = MAX_REGION_BYTES;
+
+        private Builder(FarMemory memory, Codec<K> keys, Codec<V> values) {
+            this.memory = Objects.requireNonNull(memory, "memory");
+            this.keys = Objects.requireNonNull(keys, "keys");
+            this.values = Objects.requireNonNull(values, "values");
+        }
+
+        /**
+         * Entries to make room for up front, assuming about 64 bytes each: the map starts with enough shards for them
+         * (at most 2^16), so filling it rebuilds less. Default 0: one small shard.
+         */
+        public Builder<K, V> expectedSize(long entries) {
+            if (entries < 0) {
+                throw new IllegalArgumentException("expectedSize: " + entries + " must not be negative");
+            }
+            this.expectedSize = entries;
+            return this;
+        }
+
+        /**
+         * The largest region a shard may have: a power of two from 4 KiB to 256 KiB (the default). Entries bigger
+         * than an eighth of it go out of line, in allocations of their own. Smaller regions make rebuilds cheaper and
+         * the directory bigger.
+         */
+        public Builder<K, V> regionBytes(int bytes) {
+            if (bytes < MIN_REGION_BYTES || bytes > MAX_REGION_BYTES || Integer.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException("regionBytes: " + bytes + " must be a power of two from "
+                        + MIN_REGION_BYTES + " to " + MAX_REGION_BYTES);
+            }
+            this.regionBytes = bytes;
+            return this;
+        }
+
+        public FarMap<K, V> build() {
+            return new FarMap<>(this);
+        }
+    }
+
+    // ================================================================================================ hashing
+
+    /**
+     * The 64-bit hash of an encoded key: FNV-1a 64 over its bytes, then murmur3's fmix64 so that every bit depends on
+     * every byte (the directory uses the top bits, slots the bottom ones). Fixed: the same in every JVM, and the memory
+     * node never needs it.
+     */
+    static long hash(byte[] key, int off, int len) {
+        long h = FNV_OFFSET;
+        for (int i = off, end = off + len; i < end; i++) {
+            h = (h ^ (key[i] & 0xFF)) * FNV_PRIME;
+        }
+        return mix(h);
+    }
+
+    static long hash(byte[] key) {
+        return hash(key, 0, key.length);
+    }
+
+    /** murmur3's fmix64. */
+    static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** The order iterators follow: hash as unsigned, then encoded key bytes unsigned lexicographically. */
+    static int compare(long hashA, byte[] keyA, long hashB, byte[] keyB) {
+        int c = Long.compareUnsigned(hashA, hashB);
+        return c != 0 ? c : Arrays.compareUnsigned(keyA, keyB);
+    }
+
+    // ================================================================================================ shards
+
+    /** The shard the directory names for {@code hash}; it may turn out retired once locked. */
+    Shard shardFor(long hash) {
+        Directory d = directory;
+        int i = d.depth == 0 ? 0 : (int) (hash >>> (64 - d.depth));
+        return (Shard) SHARDS.getAcquire(d.shards, i);
+    }
+
+    /** Distinct live shards now. */
+    int shardCount() {
+        Shard[] shards = directory.shards;
+        int n = 0;
+        Shard prev = null;
+        for (Shard s : shards) {
+            if (s != prev) {
+                n++;
+                prev = s;
+            }
+        }
+        return n;
+    }
+
+    /** The directory's depth now. */
+    int depth() {
+        return directory.depth;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("FarMap is closed");
+        }
+    }
+
+    // ================================================================================================ reads
+
+    /**
+     * The encoded value of {@code key} (encoded), or null: finds its shard, takes the shard's read lock and runs the
+     * pull path, {@link #getPulled}.
+     *
+     * <p>This is the seam for a near path, which would run the lookup on the memory node that holds the shard
+     * ({@link io.remem.protocol.Opcode#OFFLOAD_MAP_GET}) instead of pulling slots and entry here: under the same read
+     * lock (so the region can be neither rebuilt nor freed meanwhile), with {@link Shard#region()}{@code .address()},
+     * {@link Shard#capacity()}, the key and its hash, once the memory node sees the shard's latest writes
+     * ({@link Shard#isDirty()} false, or forced first: {@link Shard#markClean()}, then flush).
+     */
+    byte[] valueBytes(byte[] key, long hash) {
+        while (true) {
+            Shard shard = shardFor(hash);
+            long stamp = shard.lock.readLock();
+            try {
+                if (!shard.retired) {
+                    return getPulled(key, hash, shard);
+                }
+            } finally {
+                shard.lock.unlockRead(stamp);
+            }
+            ensureOpen();
+        }
+    }
+
+    /**
+     * The pull path of a lookup: probes the shard's slots from the key's home, reads the entry whose tag and key
+     * match, and returns a copy of its value bytes, or null. The caller holds the shard's read (or write) lock.
+     */
+    byte[] getPulled(byte[] key, long hash, Shard shard) {
+        int slot = shard.find(key, hash);
+        return slot < 0 ? null : shard.readValue(slot, blockSize);
+    }
+
+    private boolean containsBytes(byte[] key, long hash) {
+        while (true) {
+            Shard shard = shardFor(hash);
+            long stamp = shard.lock.readLock();
+            try {
+                if (!shard.retired) {
+                    return shard.find(key, hash) >= 0;
+                }
+            } finally {
+                shard.lock.unlockRead(stamp);
+            }
+            ensureOpen();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private byte[] encodeKey(Object key) {
+        Objects.requireNonNull(key, "key");
+        ensureOpen();
+        return Objects.requireNonNull(keys.encode((K) key), "the key codec returned null");
+    }
+
+    @SuppressWarnings("unchecked")
+    private byte[] encodeValue(Object value) {
+        Objects.requireNonNull(value, "value");
+        return Objects.requireNonNull(values.encode((V) value), "the value codec returned null");
+    }
+
+    private V decodeValue(byte[] bytes) {
+        return bytes == null ? null : values.decode(bytes, 0, bytes.length);
+    }
+
+    @Override
+    public V get(Object key) {
+        byte[] k = encodeKey(key);
+        return decodeValue(valueBytes(k, hash(k)));
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        byte[] k = encodeKey(key);
+        return containsBytes(k, hash(k));
+    }
+
+    /** Whether some key maps to a value with the same encoding; reads the whole map. */
+    @Override
+    public boolean containsValue(Object value) {
+        byte[] v = encodeValue(value);
+        ensureOpen();
+        Scan scan = new Scan(true);
+        while (scan.advance()) {
+            if (Arrays.equals(scan.value, v)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int size() {
+        return (int) Math.min(mappingCount(), Integer.MAX_VALUE);
+    }
+
+    /** The number of entries, as a long. */
+    public long mappingCount() {
+        ensureOpen();
+        return entries.sum();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return mappingCount() == 0;
+    }
+
+    // ================================================================================================ writes
+
+    @Override
+    public V put(K key, V value) {
+        byte[] k = encodeKey(key);
+        return decodeValue(write(Op.PUT, k, hash(k), encodeValue(value), null, true));
+    }
+
+    /** Maps {@code key} to {@code value}, like {@link #put}, without reading the previous value. */
+    public void set(K key, V value) {
+        byte[] k = encodeKey(key);
+        write(Op.PUT, k, hash(k), encodeValue(value), null, false);
+    }
+
+    @Override
+    public V putIfAbsent(K key, V value) {
+        byte[] k = encodeKey(key);
+        return decodeValue(write(Op.PUT_IF_ABSENT, k, hash(k), encodeValue(value), null, true));
+    }
+
+    @Override
+    public void putAll(Map<? extends K, ? extends V> m) {
+        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
+            set(e.getKey(), e.getValue());
+        }
+    }
+
+    @Override
+    public V remove(Object key) {
+        byte[] k = encodeKey(key);
+        return decodeValue(write(Op.REMOVE, k, hash(k), null, null, true));
+    }
+
+    /** Removes {@code key}, like {@link #remove(Object)}, without reading its value; true if it was there. */
+    public boolean delete(Object key) {
+        byte[] k = encodeKey(key);
+        return write(Op.REMOVE, k, hash(k), null, null, false) != null;
+    }
+
+    @Override
+    public boolean remove(Object key, Object value) {
+        byte[] k = encodeKey(key);
+        if (value == null) {
+            return false;
+        }
+        byte[] expected = encodeValue(value);
+        return write(Op.REMOVE_IF_EQUAL, k, hash(k), null, expected, false) == PRESENT;
+    }
+
+    @Override
+    public V replace(K key, V value) {
+        byte[] k = encodeKey(key);
+        return decodeValue(write(Op.REPLACE, k, hash(k), encodeValue(value), null, true));
+    }
+
+    @Override
+    public boolean replace(K key, V oldValue, V newValue) {
+        byte[] k = encodeKey(key);
+        byte[] expected = encodeValue(oldValue);
+        return write(Op.REPLACE_IF_EQUAL, k, hash(k), encodeValue(newValue), expected, false) == PRESENT;
+    }
+
+    /**
+     * Every write: under the write lock of the key's shard, looks the key up and does what {@code op} says.
+     *
+     * @return the previous value's bytes if {@code wantOld}, else {@link #PRESENT}, when the key was there (and, for
+     *         the conditional ops, its value equal to {@code expected}); {@link #MISMATCH} when it was there with
+     *         another value; null when it was not there
+     */
+    private byte[] write(Op op, byte[] key, long hash, byte[] value, byte[] expected, boolean wantOld) {
+        Shard.OutOfLine prepared = null;
+        if (value != null) {
+            long entryBytes = (long) MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
+            if (entryBytes > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("an entry of " + entryBytes + " bytes is too large");
+            }
+            if (entryBytes > inlineLimit) {
+                prepared = writeOutOfLine(key, value, hash, (int) entryBytes);
+            }
+        }
+        boolean linked = false;
+        FarSegment unlinked = null;
+        try {
+            while (true) {
+                Shard shard = shardFor(hash);
+                long stamp = shard.lock.writeLock();
+                try {
+                    if (shard.retired) {
+                        ensureOpen();
+                        continue;
+                    }
+                    int slot = shard.find(key, hash);
+                    if (slot < 0) {
+                        if (op != Op.PUT && op != Op.PUT_IF_ABSENT) {
+                            return null;
+                        }
+                        if (!insert(shard, -slot - 1, key, hash, value, prepared)) {
+                            rebuild(shard, hash, prepared == null ? Shard.pad(8 + key.length + value.length) : 0);
+                            continue;
+                        }
+                        linked = prepared != null;
+                        entries.increment();
+                        return null;
+                    }
+                    if (op == Op.PUT_IF_ABSENT) {
+                        return wantOld ? shard.readValue(slot, blockSize) : PRESENT;
+                    }
+                    if ((op == Op.REPLACE_IF_EQUAL || op == Op.REMOVE_IF_EQUAL) && !shard.valueEquals(slot, expected)) {
+                        return MISMATCH;
+                    }
+                    byte[] old = wantOld ? shard.readValue(slot, blockSize) : PRESENT;
+                    long oldRef = shard.ref(slot);
+                    int oldBytes = Shard.entryBytes(shard.meta(slot));
+                    if (op == Op.REMOVE || op == Op.REMOVE_IF_EQUAL) {
+                        unlinked = shard.release(oldRef, oldBytes);
+                        shard.deleteSlot(slot);
+                        shard.count--;
+                        entries.decrement();
+                        return old;
+                    }
+                    long ref;
+                    int entryBytes;
+                    if (prepared != null) {
+                        shard.adopt(prepared);
+                        ref = prepared.ref();
+                        entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
+                        linked = true;
+                        unlinked = shard.release(oldRef, oldBytes);
+                    } else {
+                        entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
+                        if (oldRef > 0 && Shard.pad(entryBytes) <= Shard.pad(oldBytes)) {
+                            shard.overwrite(oldRef, oldBytes, key, value);
+                            ref = oldRef;
+                        } else if (shard.hasRoom(Shard.pad(entryBytes))) {
+                            ref = shard.append(key, value);
+                            unlinked = shard.release(oldRef, oldBytes);
+                        } else {
+                            rebuild(shard, hash, Shard.pad(entryBytes));
+                            continue;
+                        }
+                    }
+                    shard.setSlot(slot, ref, Shard.meta(hash, entryBytes));
+                    return old;
+                } finally {
+                    shard.lock.unlockWrite(stamp);
+                }
+            }
+        } finally {
+            if (prepared != null && !linked) {
+                prepared.segment().free();
+            }
+            if (unlinked != null) {
+                unlinked.free();
+            }
+        }
+    }
+
+    /** Puts a new entry in empty {@code slot}; false, having changed nothing, if the shard must be rebuilt first. */
+    private boolean insert(Shard shard, int slot, byte[] key, long hash, byte[] value, Shard.OutOfLine prepared) {
+        if (shard.count >= shard.maxCount) {
+            return false;
+        }
+        long ref;
+        int entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
+        if (prepared != null) {
+            shard.adopt(prepared);
+            ref = prepared.ref();
+        } else if (shard.hasRoom(Shard.pad(entryBytes))) {
+            ref = shard.append(key, value);
+        } else {
+            return false;
+        }
+        shard.setSlot(slot, ref, Shard.meta(hash, entryBytes));
+        shard.count++;
+        return true;
+    }
+
+    /** Allocates and writes an out-of-line entry, before any lock is taken. */
+    private Shard.OutOfLine writeOutOfLine(byte[] key, byte[] value, long hash, int entryBytes) {
+        FarSegment segment = memory.allocate(Shard.pad(entryBytes));
+        try {
+            Shard.writeEntry(segment, 0, key, value);
+        } catch (RuntimeException | Error e) {
+            segment.free();
+            throw e;
+        }
+        return new Shard.OutOfLine(segment, hash);
+    }
+
+    /**
+     * Removes every entry. Not atomic: shard by shard, like {@link java.util.concurrent.ConcurrentHashMap#clear}.
+     * Regions are kept for the entries to come; out-of-line entries are freed.
+     */
+    @Override
+    public void clear() {
+        ensureOpen();
+        long cursor = 0;
+        while (true) {
+            Shard shard = shardFor(cursor);
+            List<FarSegment> free = null;
+            long end;
+            long stamp = shard.lock.writeLock();
+            try {
+                if (shard.retired) {
+                    ensureOpen();
+                    continue;
+                }
+                end = shard.rangeEnd();
+                if (shard.heapTop > shard.heapStart || shard.count > 0) {
+                    entries.add(-shard.count);
+                    free = shard.reset();
+                }
+            } finally {
+                shard.lock.unlockWrite(stamp);
+            }
+            if (free != null) {
+                free.forEach(FarSegment::free);
+            }
+            if (end == 0) {
+                return;
+            }
+            cursor = end;
+        }
+    }
+
+    /**
+     * Frees all the map's far memory. Afterwards every operation throws {@link IllegalStateException}. Operations
+     * running meanwhile either complete first or throw. Idempotent.
+     */
+    @Override
+    public void close() {
+        Directory d;
+        structureLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            d = directory; // no rebuild installs shards after this
+        } finally {
+            structureLock.unlock();
+        }
+        Shard prev = null;
+        for (Shard shard : d.shards) {
+            if (shard == prev) {
+                continue; // a shard's directory entries are contiguous
+            }
+            prev = shard;
+            List<FarSegment> free = null;
+            long stamp = shard.lock.writeLock();
+            try {
+                if (!shard.retired) {
+                    shard.retired = true;
+                    free = shard.segments();
+                }
+            } finally {
+                shard.lock.unlockWrite(stamp);
+            }
+            if (free != null) {
+                free.forEach(FarSegment::free);
+            }
+        }
+    }
+
+    // ================================================================================================ rebuilds
+
+    /**
+     * Replaces {@code shard}, whose write lock the caller holds, by a compacted, grown or split copy with room for a
+     * pending entry of {@code pendingHeap} heap bytes and hash {@code pendingHash} (see the class comment for the
+     * policy). On return the shard is retired, and the caller looks the key's shard up again.
+     */
+    private void rebuild(Shard shard, long pendingHash, int pendingHeap) {
+        ensureOpen();
+        byte[] image = shard.image();
+        Shard.Live live = shard.live(image);
+        int[] all = new int[live.n()];
+        Arrays.setAll(all, i -> i);
+        List<Plan> plans = new ArrayList<>(2);
+        plan(live, all, shard.depth, shard.prefix, pendingHash, pendingHeap, KEEP_FILL, plans);
+        List<Shard> built = new ArrayList<>(plans.size());
+        try {
+            for (Plan p : plans) {
+                built.add(build(p, image, live, shard));
+            }
+            install(built);
+        } catch (RuntimeException | Error e) {
+            for (Shard b : built) {
+                b.region.free();
+            }
+            throw e;
+        }
+        shard.retired = true;
+        shard.region.free();
+        if (plans.size() > 1) {
+            splits.increment();
+        } else if (plans.getFirst().regionBytes() > shard.regionBytes) {
+            growths.increment();
+        } else {
+            compactions.increment();
+        }
+    }
+
+    /**
+     * Plans the shards for {@code entries} (indexes into {@code live}) at {@code depth} and {@code prefix}: one shard
+     * if they fill some region to at most {@code fill}, else the plans of their two halves by the next hash bit.
+     */
+    private void plan(Shard.Live live, int[] entries, int depth, long prefix, long pendingHash, int pendingHeap,
+                      double fill, List<Plan> out) {
+        boolean pendingHere = depth == 0 || (pendingHash >>> (64 - depth)) == prefix;
+        long count = entries.length + (pendingHere ? 1 : 0);
+        long heap = pendingHere ? pendingHeap : 0;
+        for (int i : entries) {
+            if (live.ref()[i] > 0) {
+                heap += Shard.pad(live.bytes()[i]);
+            }
+        }
+        int[] g = geometry(count, heap, fill);
+        if (g == null && depth == MAX_DEPTH) {
+            g = geometry(count, heap, 1.0);
+            if (g == null) {
+                throw new IllegalStateException("FarMap: more keys share the top " + MAX_DEPTH
+                        + " bits of their hash than one region holds");
+            }
+        }
+        if (g != null) {
+            out.add(new Plan(depth, prefix, g[0], g[1], entries));
+            return;
+        }
+        int bit = 63 - depth;
+        int ones = 0;
+        for (int i : entries) {
+            ones += (int) (live.hash()[i] >>> bit) & 1;
+        }
+        int[] zero = new int[entries.length - ones];
+        int[] one = new int[ones];
+        int z = 0;
+        int o = 0;
+        for (int i : entries) {
+            if (((live.hash()[i] >>> bit) & 1) == 0) {
+                zero[z++] = i;
+            } else {
+                one[o++] = i;
+            }
+        }
+        plan(live, zero, depth + 1, prefix << 1, pendingHash, pendingHeap, SPLIT_FILL, out);
+        plan(live, one, depth + 1, (prefix << 1) | 1, pendingHash, pendingHeap, SPLIT_FILL, out);
+    }
+
+    /**
+     * The smallest region (and its capacity) that {@code count} entries of {@code heap} inline bytes fill to at most
+     * {@code fill}, by slots (against the 3/4 load limit) and by heap; null if even the largest region is too small.
+     */
+    private int[] geometry(long count, long heap, double fill) {
+        for (int r = MIN_REGION_BYTES; r <= maxRegionBytes; r <<= 1) {
+            int c = capacityFor(r, count, heap);
+            if (count <= fill * (c / 4 * 3) && heap <= fill * (r - (long) c * SLOT_BYTES)) {
+                return new int[] {r, c};
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The capacity that lets a region of {@code regionBytes} hold the most entries of the average size of these
+     * ({@link #ASSUMED_ENTRY_BYTES} if there are none): slots and heap then run out at about the same time.
+     */
+    private static int capacityFor(int regionBytes, long count, long heap) {
+        double perEntry = Math.max(1.0, count == 0 ? ASSUMED_ENTRY_BYTES : (double) heap / count);
+        int best = MIN_CAPACITY;
+        double most = -1;
+        for (int c = MIN_CAPACITY; (long) c * SLOT_BYTES <= regionBytes * 3L / 4 && c <= MapLayout.MAX_CAPACITY;
+             c <<= 1) {
+            double entries = Math.min(c / 4 * 3, (regionBytes - (double) c * SLOT_BYTES) / perEntry);
+            if (entries > most) {
+                best = c;
+                most = entries;
+            }
+        }
+        return best;
+    }
+
+    /** Writes the shard {@code p} plans, from a local image of the old shard's region, into a fresh region. */
+    private Shard build(Plan p, byte[] image, Shard.Live live, Shard old) {
+        int c = p.capacity();
+        int mask = c - 1;
+        int top = c * SLOT_BYTES;
+        int heap = 0;
+        for (int i : p.entries()) {
+            if (live.ref()[i] > 0) {
+                heap += Shard.pad(live.bytes()[i]);
+            }
+        }
+        byte[] out = new byte[top + heap];
+        HashMap<Long, Shard.OutOfLine> outOfLine = null;
+        for (int i : p.entries()) {
+            long ref = live.ref()[i];
+            int bytes = live.bytes()[i];
+            long hash = live.hash()[i];
+            long newRef;
+            if (ref < 0) {
+                Shard.OutOfLine e = old.outOfLine(ref);
+                if (outOfLine == null) {
+                    outOfLine = new HashMap<>();
+                }
+                outOfLine.put(e.segment().address(), e);
+                newRef = ref;
+            } else {
+                System.arraycopy(image, (int) ref, out, top, bytes);
+                newRef = top;
+                top += Shard.pad(bytes);
+            }
+            int slot = MapLayout.homeSlot(hash, c);
+            while ((long) Shard.LONGS.get(out, slot * SLOT_BYTES) != 0) {
+                slot = (slot + 1) & mask;
+            }
+            Shard.LONGS.set(out, slot * SLOT_BYTES + MapLayout.SLOT_REF, newRef);
+            Shard.LONGS.set(out, slot * SLOT_BYTES + MapLayout.SLOT_TAG, Shard.meta(hash, bytes));
+        }
+        FarSegment region = memory.allocate(p.regionBytes());
+        try {
+            if (p.entries().length > 0) {
+                FarSegment.copy(out, 0, region, 0, top); // a fresh region is all zero: empty shards need no write
+            }
+        } catch (RuntimeException | Error e) {
+            region.free();
+            throw e;
+        }
+        return new Shard(p.depth(), p.prefix(), region, c, top, p.entries().length, outOfLine);
+    }
+
+    /** Points the directory's entries for each of {@code built} at it, deepening the directory as needed. */
+    private void install(List<Shard> built) {
+        structureLock.lock();
+        try {
+            ensureOpen();
+            Directory d = directory;
+            int depth = d.depth;
+            for (Shard s : built) {
+                depth = Math.max(depth, s.depth);
+            }
+            Shard[] shards = d.shards;
+            if (depth > d.depth) {
+                Shard[] deeper = new Shard[1 << depth];
+                int shift = depth - d.depth;
+                for (int i = 0; i < deeper.length; i++) {
+                    deeper[i] = shards[i >>> shift];
+                }
+                shards = deeper;
+            }
+            for (Shard s : built) {
+                int shift = depth - s.depth;
+                int from = (int) (s.prefix << shift);
+                int to = (int) ((s.prefix + 1) << shift);
+                for (int i = from; i < to; i++) {
+                    SHARDS.setRelease(shards, i, s);
+                }
+            }
+            if (shards != d.shards) {
+                directory = new Directory(depth, shards);
+            }
+        } finally {
+            structureLock.unlock();
+        }
+    }
+
+    // ================================================================================================ iteration
+
+    /**
+     * A walk over the map in hash order, one shard's worth of entries at a time (see the class comment); yields the
+     * encoded key and, if asked, value of each entry.
+     */
+    private final class Scan {
+        private final boolean withValues;
+        private long cursor;
+        private boolean exhausted;
+        private Shard.Batch batch = Shard.Batch.EMPTY;
+        private Integer[] order = new Integer[0];
+        private int pos;
+        long hash;
+        byte[] key;
+        byte[] value;
+
+        Scan(boolean withValues) {
+            this.withValues = withValues;
+        }
+
+        /** Moves to the next entry; false at the end. */
+        boolean advance() {
+            while (true) {
+                while (pos < order.length) {
+                    int i = order[pos++];
+                    byte[] v = null;
+                    if (withValues) {
+                        v = batch.values()[i];
+                        if (v == null) { // out of line: read now, if it is still there
+                            v = valueBytes(batch.keys()[i], batch.hash()[i]);
+                            if (v == null) {
+                                continue;
+                            }
+                        }
+                    }
+                    hash = batch.hash()[i];
+                    key = batch.keys()[i];
+                    value = v;
+                    return true;
+                }
+                if (exhausted) {
+                    key = null;
+                    value = null;
+                    return false;
+                }
+                fetch();
+            }
+        }
+
+        private void fetch() {
+            while (true) {
+                ensureOpen();
+                Shard shard = shardFor(cursor);
+                long end;
+                Shard.Batch b;
+                long stamp = shard.lock.readLock();
+                try {
+                    if (shard.retired) {
+                        continue;
+                    }
+                    b = shard.collect(cursor, withValues);
+                    end = shard.rangeEnd();
+                } finally {
+                    shard.lock.unlockRead(stamp);
+                }
+                Integer[] o = new Integer[b.n()];
+                Arrays.setAll(o, i -> i);
+                Arrays.sort(o, (x, y) -> compare(b.hash()[x], b.keys()[x], b.hash()[y], b.keys()[y]));
+                batch = b;
+                order = o;
+                pos = 0;
+                cursor = end;
+                exhausted = end == 0;
+                return;
+            }
+        }
+    }
+
+    /** The typed iterators: a {@link Scan}, with remove writing through. */
+    private abstract class ScanIterator<T> implements Iterator<T> {
+        private final Scan scan;
+        private boolean ready;
+        private byte[] lastKey;
+        private long lastHash;
+
+        ScanIterator(boolean withValues) {
+            this.scan = new Scan(withValues);
+        }
+
+        abstract T make(byte[] key, byte[] value);
+
+        @Override
+        public boolean hasNext() {
+            if (!ready) {
+                ready = scan.advance();
+            }
+            return ready;
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            ready = false;
+            lastKey = scan.key;
+            lastHash = scan.hash;
+            return make(scan.key, scan.value);
+        }
+
+        @Override
+        public void remove() {
+            if (lastKey == null) {
+                throw new IllegalStateException("next() first, and remove() once per next()");
+            }
+            ensureOpen();
+            write(Op.REMOVE, lastKey, lastHash, null, null, false);
+            lastKey = null;
+        }
+    }
+
+    /** An entry an iterator returned: a snapshot whose {@link #setValue} also puts into the map. */
+    private final class MapEntry extends AbstractMap.SimpleEntry<K, V> {
+        MapEntry(K key, V value) {
+            super(key, value);
+        }
+
+        @Override
+        public V setValue(V value) {
+            Objects.requireNonNull(value, "value");
+            V old = super.setValue(value);
+            FarMap.this.set(getKey(), value);
+            return old;
+        }
+    }
+
+    @Override
+    public Set<K> keySet() {
+        Set<K> s = keySet;
+        return s != null ? s : (keySet = new KeySet());
+    }
+
+    @Override
+    public Collection<V> values() {
+        Collection<V> c = valuesView;
+        return c != null ? c : (valuesView = new Values());
+    }
+
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        Set<Map.Entry<K, V>> s = entrySet;
+        return s != null ? s : (entrySet = new EntrySet());
+    }
+
+    private final class KeySet extends AbstractSet<K> {
+        @Override
+        public Iterator<K> iterator() {
+            ensureOpen();
+            return new ScanIterator<>(false) {
+                @Override
+                K make(byte[] key, byte[] value) {
+                    return keys.decode(key, 0, key.length);
+                }
+            };
+        }
+
+        @Override
+        public int size() {
+            return FarMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return FarMap.this.isEmpty();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return containsKey(o);
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            return delete(o);
+        }
+
+        @Override
+        public void clear() {
+            FarMap.this.clear();
+        }
+    }
+
+    private final class Values extends AbstractCollection<V> {
+        @Override
+        public Iterator<V> iterator() {
+            ensureOpen();
+            return new ScanIterator<>(true) {
+                @Override
+                V make(byte[] key, byte[] value) {
+                    return values.decode(value, 0, value.length);
+                }
+            };
+        }
+
+        @Override
+        public int size() {
+            return FarMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return FarMap.this.isEmpty();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return containsValue(o);
+        }
+
+        /** Removes one entry whose value has the same encoding as {@code o}, if there is one. */
+        @Override
+        public boolean remove(Object o) {
+            if (o == null) {
+                return false;
+            }
+            byte[] v = encodeValue(o);
+            ensureOpen();
+            Scan scan = new Scan(true);
+            while (scan.advance()) {
+                if (Arrays.equals(scan.value, v)
+                        && write(Op.REMOVE_IF_EQUAL, scan.key, scan.hash, null, v, false) == PRESENT) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void clear() {
+            FarMap.this.clear();
+        }
+    }
+
+    private final class EntrySet extends AbstractSet<Map.Entry<K, V>> {
+        @Override
+        public Iterator<Map.Entry<K, V>> iterator() {
+            ensureOpen();
+            return new ScanIterator<>(true) {
+                @Override
+                Map.Entry<K, V> make(byte[] key, byte[] value) {
+                    return new MapEntry(keys.decode(key, 0, key.length), values.decode(value, 0, value.length));
+                }
+            };
+        }
+
+        @Override
+        public int size() {
+            return FarMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return FarMap.this.isEmpty();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) {
+                return false;
+            }
+            byte[] k = encodeKey(e.getKey());
+            byte[] v = valueBytes(k, hash(k));
+            return v != null && Arrays.equals(v, encodeValue(e.getValue()));
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            return o instanceof Map.Entry<?, ?> e && e.getKey() != null && e.getValue() != null
+                    && FarMap.this.remove(e.getKey(), e.getValue());
+        }
+
+        @Override
+        public void clear() {
+            FarMap.this.clear();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return closed ? "FarMap{closed}" : super.toString();
+    }
+}
