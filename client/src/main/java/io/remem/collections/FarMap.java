@@ -2,6 +2,9 @@ package io.remem.collections;
 
 import io.remem.client.FarMemory;
 import io.remem.client.FarSegment;
+import io.remem.client.Offload;
+import io.remem.client.OffloadMode;
+import io.remem.protocol.MapGetResult;
 import io.remem.protocol.MapLayout;
 
 import java.lang.invoke.MethodHandles;
@@ -145,6 +148,8 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     /** Entries bigger than this go out of line. */
     private final int inlineLimit;
     private final int blockSize;
+    private final OffloadMode gets;
+    private final Offload offload;
     /** Taken by rebuilds to install their shards, and by close. */
     private final ReentrantLock structureLock = new ReentrantLock();
     private final LongAdder entries = new LongAdder();
@@ -164,6 +169,8 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         this.maxRegionBytes = b.regionBytes;
         this.inlineLimit = b.regionBytes / 8;
         this.blockSize = memory.blockSize();
+        this.gets = b.gets;
+        this.offload = memory.offload();
         long expected = Math.min(b.expectedSize, 1L << 40);
         int depth = 0;
         int[] geometry = null;
@@ -217,6 +224,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         private final Codec<V> values;
         private long expectedSize;
         private int regionBytes = MAX_REGION_BYTES;
+        private OffloadMode gets = OffloadMode.AUTO;
 
         private Builder(FarMemory memory, Codec<K> keys, Codec<V> values) {
             this.memory = Objects.requireNonNull(memory, "memory");
@@ -247,6 +255,17 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
                         + MIN_REGION_BYTES + " to " + MAX_REGION_BYTES);
             }
             this.regionBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Where {@link #get} runs (default {@link OffloadMode#AUTO}): {@code NEAR} probes the shard at its memory node,
+         * one round trip whatever is cached; {@code PULL} probes through the local cache, which then holds the slots
+         * and the entry; {@code AUTO} pulls when the key's home slot is cached and goes near otherwise, so a get costs
+         * at most one round trip.
+         */
+        public Builder<K, V> gets(OffloadMode mode) {
+            this.gets = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
@@ -327,28 +346,49 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     // ================================================================================================ reads
 
     /**
-     * The encoded value of {@code key} (encoded), or null: finds its shard, takes the shard's read lock and runs the
-     * pull path, {@link #getPulled}.
-     *
-     * <p>This is the seam for a near path, which would run the lookup on the memory node that holds the shard
-     * ({@link io.remem.protocol.Opcode#OFFLOAD_MAP_GET}) instead of pulling slots and entry here: under the same read
-     * lock (so the region can be neither rebuilt nor freed meanwhile), with {@link Shard#region()}{@code .address()},
-     * {@link Shard#capacity()}, the key and its hash, once the memory node sees the shard's latest writes
-     * ({@link Shard#isDirty()} false, or forced first: {@link Shard#markClean()}, then flush).
+     * The encoded value of {@code key} (encoded), or null: finds its shard, takes the shard's read lock (so the region
+     * can be neither rebuilt nor freed meanwhile) and runs the lookup near or pulled, as {@code mode} says.
      */
-    byte[] valueBytes(byte[] key, long hash) {
+    byte[] valueBytes(byte[] key, long hash, OffloadMode mode) {
         while (true) {
             Shard shard = shardFor(hash);
             long stamp = shard.lock.readLock();
             try {
                 if (!shard.retired) {
-                    return getPulled(key, hash, shard);
+                    return runsNear(mode, hash, shard) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
                 }
             } finally {
                 shard.lock.unlockRead(stamp);
             }
             ensureOpen();
         }
+    }
+
+    private static boolean runsNear(OffloadMode mode, long hash, Shard shard) {
+        return switch (mode) {
+            case NEAR -> true;
+            case PULL -> false;
+            case AUTO -> !shard.region().isLoaded(
+                    (long) MapLayout.homeSlot(hash, shard.capacity()) * MapLayout.SLOT_BYTES, MapLayout.SLOT_BYTES);
+        };
+    }
+
+    /**
+     * The near path: the memory node holding the shard probes it ({@link Offload#mapGet}), one round trip. The caller
+     * holds the shard's read lock, so no write can land between the force and the memory node's read. An out-of-line
+     * entry is read through the cache, which holds its latest bytes.
+     */
+    byte[] getNear(byte[] key, long hash, Shard shard) {
+        if (shard.isDirty()) {
+            shard.markClean();
+            shard.region().force();
+        }
+        MapGetResult r = offload.mapGet(shard.region(), shard.capacity(), hash, key);
+        return switch (r.outcome()) {
+            case FOUND -> r.value();
+            case ABSENT -> null;
+            case ELSEWHERE -> getPulled(key, hash, shard);
+        };
     }
 
     /**
@@ -392,10 +432,17 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         return bytes == null ? null : values.decode(bytes, 0, bytes.length);
     }
 
+    /** The value of {@code key}, or null; runs near or pulled as the map was built to ({@link Builder#gets}). */
     @Override
     public V get(Object key) {
+        return get(key, gets);
+    }
+
+    /** {@link #get(Object)}, near the data or pulled into the cache as the caller asks. */
+    public V get(Object key, OffloadMode mode) {
+        Objects.requireNonNull(mode, "mode");
         byte[] k = encodeKey(key);
-        return decodeValue(valueBytes(k, hash(k)));
+        return decodeValue(valueBytes(k, hash(k), mode));
     }
 
     @Override
@@ -929,7 +976,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
                     if (withValues) {
                         v = batch.values()[i];
                         if (v == null) { // out of line: read now, if it is still there
-                            v = valueBytes(batch.keys()[i], batch.hash()[i]);
+                            v = valueBytes(batch.keys()[i], batch.hash()[i], OffloadMode.PULL);
                             if (v == null) {
                                 continue;
                             }
@@ -1171,7 +1218,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
                 return false;
             }
             byte[] k = encodeKey(e.getKey());
-            byte[] v = valueBytes(k, hash(k));
+            byte[] v = valueBytes(k, hash(k), gets);
             return v != null && Arrays.equals(v, encodeValue(e.getValue()));
         }
 

@@ -157,18 +157,8 @@ final class Offloads {
                 continue;
             }
             if (ref < 0) {
-                // Out of line: compare here only if the entry is on this node; otherwise the client reads it.
-                long far = ref & ~MapLayout.OUT_OF_LINE;
-                Slab other = store.find(far >>> r.slabShift(), session.tenantId());
-                long at = far & ((1L << r.slabShift()) - 1);
-                if (other == null || !keyMatches(other, at, key)) {
-                    if (other == null) {
-                        replyMap(peer, h, MapGetResult.Outcome.ELSEWHERE, far, null, 0, 0);
-                        return;
-                    }
-                    continue;
-                }
-                replyValue(peer, h, other, at, far);
+                // Out of line: the client may hold newer bytes of it in its cache than this node, so it reads it.
+                replyMap(peer, h, MapGetResult.Outcome.ELSEWHERE, ref & ~MapLayout.OUT_OF_LINE, null, 0, 0);
                 return;
             }
             long entry = region + ref;

@@ -4,8 +4,9 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Response body of {@link Opcode#OFFLOAD_MAP_GET}: {@code u8 outcome, u64 address, u32 n, n bytes}. FOUND: the
- * bytes are the value. ABSENT: no such key. ELSEWHERE: the entry is out of line (or too big for one response) at far
- * {@code address}, {@code n} = 0; the client reads it itself.
+ * bytes are the value. ABSENT: no such key. ELSEWHERE: the entry whose tag matched is out of line (or its value is
+ * too big for one response) at far {@code address}, {@code n} = 0; the client reads it, and goes on probing if its
+ * key turns out not to match.
  */
 public record MapGetResult(Outcome outcome, long address, byte[] value) {
     public enum Outcome { FOUND, ABSENT, ELSEWHERE }
