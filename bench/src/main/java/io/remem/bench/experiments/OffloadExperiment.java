@@ -14,6 +14,8 @@ import io.remem.client.OffloadMode;
 import io.remem.client.Remem;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
+import io.remem.collections.Codec;
+import io.remem.collections.FarMap;
 import io.remem.protocol.AggregateRequest;
 import io.remem.protocol.Aggregator;
 import io.remem.protocol.ElementType;
@@ -65,6 +67,7 @@ public final class OffloadExperiment {
             List<Table> tables = new ArrayList<>();
             tables.add(scans(s, c, progress));
             tables.add(chases(s, c, progress));
+            tables.add(mapGets(s, c, progress));
             return tables;
         }
     }
@@ -272,6 +275,60 @@ public final class OffloadExperiment {
                 + " a round trip for every node not cached; auto: pulls while nodes are cached, then goes near."
                 + " Every search must find its key after exactly 'length' nodes.");
         return t;
+    }
+
+    // ============================================================================== map get
+
+    private static final int VALUE = 1000;
+
+    private static Table mapGets(RememSession s, Config c, Progress progress) {
+        int entries = (int) (c.footprint() / (VALUE + 64));
+        int gets = c.chases() * 10;
+        Table t = new Table(String.format(Locale.ROOT, "FarMap get of a random key: %s entries of %d-byte values (%s),"
+                        + " %s cached: microseconds per get, median and p99 of %s", Units.count(entries), VALUE,
+                Units.bytes((double) entries * VALUE), Units.bytes(c.footprint() / 10), Units.count(gets)),
+                "mode", "median", "p99", "cache misses per get", "cache bytes fetched per get");
+        try (FarMap<Long, byte[]> map = FarMap.create(s.memory(), Codec.int64(), Codec.bytes(), entries);
+             Progress.Step step = progress.start("offload map gets", 3, "modes")) {
+            for (long k = 0; k < entries; k++) {
+                map.set(k, value(k));
+            }
+            s.memory().flush();
+            SplittableRandom random = new SplittableRandom(9);
+            int done = 0;
+            for (OffloadMode mode : new OffloadMode[] {OffloadMode.NEAR, OffloadMode.PULL, OffloadMode.AUTO}) {
+                for (int i = 0; i < gets / 4; i++) { // warm-up: the JIT, and the cache's steady state for this mode
+                    map.get(random.nextLong(entries), mode);
+                }
+                Histogram h = new Histogram(3_600_000_000_000L, 3);
+                io.remem.client.CacheStats before = s.memory().stats();
+                for (int i = 0; i < gets; i++) {
+                    long k = random.nextLong(entries);
+                    long t0 = System.nanoTime();
+                    byte[] v = map.get(k, mode);
+                    h.recordValue(System.nanoTime() - t0);
+                    check(v != null && v.length == VALUE && v[0] == (byte) k && v[VALUE - 1] == (byte) (k >>> 8), "map get", mode);
+                }
+                io.remem.client.CacheStats st = s.memory().stats().minus(before);
+                t.row(mode.name().toLowerCase(Locale.ROOT), us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(99)),
+                        String.format(Locale.ROOT, "%.2f", (double) st.misses() / gets),
+                        Units.bytes((double) st.bytesFetched() / gets));
+                step.stepTo(++done);
+            }
+        }
+        t.note("near: the memory node probes the shard and returns the value, one round trip whatever is cached, and"
+                + " nothing is cached; pulled: slots and entry are read through the cache; auto: pulled when the key's"
+                + " home slot is cached, near otherwise. A near get moves the value and about 60 bytes, outside the cache's"
+                + " counts. Every value is checked.");
+        return t;
+    }
+
+    private static byte[] value(long k) {
+        byte[] v = new byte[VALUE];
+        java.util.Arrays.fill(v, (byte) 0x5A);
+        v[0] = (byte) k;
+        v[VALUE - 1] = (byte) (k >>> 8);
+        return v;
     }
 
     // ============================================================================== helpers
