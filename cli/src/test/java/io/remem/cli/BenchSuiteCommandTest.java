@@ -40,6 +40,14 @@ class BenchSuiteCommandTest {
         assertThat(r.err()).contains(named);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {"--repetitions;0;--repetitions", "--footprint;1m;--footprint"})
+    void aBadOffloadOptionIsNamed(String option, String value, String named) {
+        CommandLineTest.Run r = run("bench", "offload", option, value);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(named);
+    }
+
     @Test
     void optionsBeforeASubcommandAreRefusedNotDropped() {
         CommandLineTest.Run r = run("bench", "--quick", "scan");
@@ -49,7 +57,8 @@ class BenchSuiteCommandTest {
 
     @Test
     void eachWorkloadFamilyAndExperimentHasHelp() {
-        for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads")) {
+        for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads",
+                "offload")) {
             CommandLineTest.Run r = run("bench", family, "--help");
             assertThat(r.exit()).as(family).isZero();
             assertThat(r.out()).contains("Usage: remem bench " + family);

@@ -121,6 +121,9 @@ final class LocalCache implements AutoCloseable {
     final LongAdder bytesWrittenBack = new LongAdder();
     final LongAdder writeBacks = new LongAdder();
     final LongAdder writeBackFailures = new LongAdder();
+    /** Frame-to-frame moves begun and ended: a flush rescans if one overlapped it ({@link #force}). */
+    private final java.util.concurrent.atomic.AtomicLong movesStarted = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong movesFinished = new java.util.concurrent.atomic.AtomicLong();
     final LongAdder evictions = new LongAdder();
     final LongAdder stalls = new LongAdder();
     final LongAdder stallNanos = new LongAdder();
@@ -945,6 +948,7 @@ final class LocalCache implements AutoCloseable {
                 || !STATE.compareAndSet(state, g, s, (s & ~PHASE_MASK) | EVICTING)) {
             return false;
         }
+        movesStarted.incrementAndGet(); // before the dirty bits travel: a flush scanning now will scan again
         STATE.setVolatile(state, f, filling);
         VarHandle.storeStoreFence();
         tags[f] = block;
@@ -971,6 +975,7 @@ final class LocalCache implements AutoCloseable {
         } finally {
             mapLock.unlock();
         }
+        movesFinished.incrementAndGet();
         signalFill(f);
         if (wasUnusedPrefetch) {
             prefetcher.used(block); // pinned: that is a use. Told only now: it may prefetch, which takes a while
@@ -1523,18 +1528,24 @@ final class LocalCache implements AutoCloseable {
         WriteBack[] atStart = inFlight.toArray(new WriteBack[0]);
         WriteBack[] round = {new WriteBack(this, false)};
         try {
-            if (last < 0 || last - first >= frameCount) {
-                for (int f = 0; f < frameCount; f++) {
-                    snapshotForFlush(f, -1, round);
-                }
-            } else {
-                for (long b = first; b <= last; b++) {
-                    int f = index.find(b);
-                    if (f >= 0) {
-                        snapshotForFlush(f, b, round);
+            // A move (for a pinned view) carries a block's dirty lines from one frame to another, where a scan could
+            // pass both frames at the wrong moments; scan again until no move overlapped the scan. Moves are rare.
+            long moves;
+            do {
+                moves = awaitNoMove();
+                if (last < 0 || last - first >= frameCount) {
+                    for (int f = 0; f < frameCount; f++) {
+                        snapshotForFlush(f, -1, round);
+                    }
+                } else {
+                    for (long b = first; b <= last; b++) {
+                        int f = index.find(b);
+                        if (f >= 0) {
+                            snapshotForFlush(f, b, round);
+                        }
                     }
                 }
-            }
+            } while (movesStarted.get() != moves);
         } finally {
             round[0].send(); // always: a registered round that is never sent would hang every later flush
         }
@@ -1550,6 +1561,16 @@ final class LocalCache implements AutoCloseable {
         }
     }
 
+    /** Waits until no move is in progress; returns how many moves have started. */
+    private long awaitNoMove() {
+        int spins = 0;
+        long started;
+        while ((started = movesStarted.get()) != movesFinished.get()) {
+            backOff(++spins);
+        }
+        return started;
+    }
+
     /**
      * Snapshots frame {@code f}'s dirty lines into {@code round[0]} if it holds {@code block} (any block if negative),
      * sending the round when it fills; {@code round[0]} is then a fresh, unsent one.
@@ -1562,7 +1583,8 @@ final class LocalCache implements AutoCloseable {
                 break; // no dirty data can live in such a frame
             }
             // VALID: a writer holds the frame, or the reclaimer is about to send its round.
-            // EVICTING: an eviction attempt is looking at it and will give it back if it is dirty.
+            // EVICTING: an eviction attempt is looking at it and will give it back if it is dirty, or a move is
+            // carrying its lines to another frame, which the caller's rescan will find.
             backOff(++spins);
         }
         if (round[0].isFull()) {

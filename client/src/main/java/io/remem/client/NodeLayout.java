@@ -17,13 +17,17 @@ import java.util.Objects;
 public record NodeLayout(ChaseRequest.Shape shape, int keyOffset, int nextOffset, int rightOffset, int nodeBytes) {
     public NodeLayout {
         Objects.requireNonNull(shape, "shape");
-        for (int v : new int[] {keyOffset, nextOffset, rightOffset}) {
-            if (v < 0 || v > ChaseRequest.MAX_NODE_BYTES - 8) {
-                throw new IllegalArgumentException("field offset " + v + " is outside 0.." + (ChaseRequest.MAX_NODE_BYTES - 8));
-            }
-        }
+        checkField("keyOffset", keyOffset);
+        checkField("nextOffset", nextOffset);
+        checkField("rightOffset", rightOffset);
         if (nodeBytes < 0 || nodeBytes > ChaseRequest.MAX_NODE_BYTES) {
             throw new IllegalArgumentException("nodeBytes: " + nodeBytes + " is outside 0.." + ChaseRequest.MAX_NODE_BYTES);
+        }
+    }
+
+    private static void checkField(String name, int offset) {
+        if (offset < 0 || offset > ChaseRequest.MAX_NODE_BYTES - 8) {
+            throw new IllegalArgumentException(name + ": " + offset + " is outside 0.." + (ChaseRequest.MAX_NODE_BYTES - 8));
         }
     }
 

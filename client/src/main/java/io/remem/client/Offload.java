@@ -43,6 +43,8 @@ import java.util.concurrent.CompletableFuture;
 public final class Offload {
     /** AUTO pulls an aggregate when at least this share of its blocks is cached. */
     static final double PULL_WHEN_CACHED = 0.9;
+    /** Scan requests of one call outstanding at once: enough to keep a node busy while answers travel. */
+    static final int NEAR_IN_FLIGHT = 4;
     /** A chase that visits this many nodes gives up: the structure is probably cyclic. */
     static final long MAX_CHASE_HOPS = 1L << 24;
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -74,12 +76,7 @@ public final class Offload {
         AggregateRequest[] requests = requests(plan, type, filter, false);
         List<AggregateResult> parts = new ArrayList<>(plan.size());
         if (runNear(mode, segment, offset, count)) {
-            List<CompletableFuture<AggregateResult>> sent = new ArrayList<>(plan.size());
-            for (int i = 0; i < plan.size(); i++) {
-                Piece p = plan.get(i);
-                sent.add(send(p, requests[i], (h, body) -> AggregateResult.decode(body, p.phase, p.count)));
-            }
-            sent.forEach(f -> parts.add(Peer.await(f)));
+            parts.addAll(near(plan, requests, p -> (h, body) -> AggregateResult.decode(body, p.phase, p.count)));
         } else {
             for (int i = 0; i < plan.size(); i++) {
                 parts.add(pull(plan.get(i), requests[i]).result());
@@ -98,12 +95,7 @@ public final class Offload {
         AggregateRequest[] requests = requests(plan, type, filter, true);
         List<int[]> parts = new ArrayList<>(plan.size());
         if (runNear(mode, segment, offset, count)) {
-            List<CompletableFuture<int[]>> sent = new ArrayList<>(plan.size());
-            for (int i = 0; i < plan.size(); i++) {
-                Piece p = plan.get(i);
-                sent.add(send(p, requests[i], (h, body) -> decodePositions(body, p.count)));
-            }
-            sent.forEach(f -> parts.add(Peer.await(f)));
+            parts.addAll(near(plan, requests, p -> (h, body) -> decodePositions(body, p.count)));
         } else {
             for (int i = 0; i < plan.size(); i++) {
                 parts.add(pull(plan.get(i), requests[i]).positions());
@@ -192,6 +184,27 @@ public final class Offload {
             cached += cache.isCached(first + b) ? 1 : 0;
         }
         return (double) cached / seen;
+    }
+
+    /**
+     * Sends the pieces with at most {@link #NEAR_IN_FLIGHT} outstanding, so a huge range neither queues thousands of
+     * scans ahead of other tenants on a memory node's I/O thread nor buffers all their answers here at once.
+     */
+    private <T> List<T> near(List<Piece> plan, AggregateRequest[] requests,
+                             java.util.function.Function<Piece, io.remem.transport.ResponseReader<T>> reader) {
+        List<T> out = new ArrayList<>(plan.size());
+        java.util.ArrayDeque<CompletableFuture<T>> inFlight = new java.util.ArrayDeque<>();
+        for (int i = 0; i < plan.size(); i++) {
+            if (inFlight.size() == NEAR_IN_FLIGHT) {
+                out.add(Peer.await(inFlight.removeFirst()));
+            }
+            Piece p = plan.get(i);
+            inFlight.addLast(send(p, requests[i], reader.apply(p)));
+        }
+        while (!inFlight.isEmpty()) {
+            out.add(Peer.await(inFlight.removeFirst()));
+        }
+        return out;
     }
 
     private <T> CompletableFuture<T> send(Piece p, AggregateRequest request,
@@ -333,7 +346,6 @@ public final class Offload {
         ByteBuf body = Unpooled.buffer(32);
         new ChaseRequest(layout.shape(), table.slabShift(), layout.keyOffset(), layout.nextOffset(),
                 layout.rightOffset(), layout.nodeBytes(), key).encode(body);
-        long asked = -1;
         while (true) {
             checkPointer(node, hops);
             SlabEntry e = table.get(node);
@@ -348,14 +360,7 @@ public final class Offload {
                 case ABSENT -> {
                     return new Chased(0, new byte[0], hops);
                 }
-                case CONTINUE -> {
-                    if (r.hops() == 0 && r.address() == asked) {
-                        throw new RememException(ErrorCode.INTERNAL, "memory node " + e.descriptor().primary()
-                                + " does not hold slab " + e.slabId() + " of far address 0x" + Long.toHexString(node));
-                    }
-                    asked = node;
-                    node = r.address();
-                }
+                case CONTINUE -> node = r.address(); // a node visits its first node (hops >= 1), so this progresses
             }
         }
     }
@@ -377,10 +382,19 @@ public final class Offload {
      * A get on the {@link io.remem.protocol.MapLayout} region that starts {@code region}, run at its memory node:
      * exactly one round trip. It reads what the memory node holds, so {@link FarSegment#force()} the region first if
      * it may have dirty lines in the cache ({@code FarMap} tracks that per shard). An ELSEWHERE answer names an
-     * out-of-line entry for the caller to read through the cache.
+     * out-of-line entry whose tag matched, for the caller to read through the cache (address 0: the node gave up
+     * comparing keys, and the caller should probe through the cache).
      */
     public MapGetResult mapGet(FarSegment region, int capacity, long hash, byte[] key) {
         Objects.requireNonNull(key, "key");
+        if (capacity <= 0 || capacity > io.remem.protocol.MapLayout.MAX_CAPACITY || Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity: " + capacity + " is not a power of two up to "
+                    + io.remem.protocol.MapLayout.MAX_CAPACITY);
+        }
+        if (key.length > io.remem.protocol.MapLayout.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key: " + key.length + " bytes exceeds the "
+                    + io.remem.protocol.MapLayout.MAX_KEY_BYTES + " a near get carries; such keys are never inline");
+        }
         long addr = region.addressOf(0, (long) capacity * io.remem.protocol.MapLayout.SLOT_BYTES);
         ByteBuf body = Unpooled.buffer(MapGetRequest.HEADER_BYTES + key.length);
         new MapGetRequest(hash, capacity, table.slabShift()).encode(body, key, 0, key.length);

@@ -355,7 +355,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             long stamp = shard.lock.readLock();
             try {
                 if (!shard.retired) {
-                    return runsNear(mode, hash, shard) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
+                    return runsNear(mode, key, hash, shard) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
                 }
             } finally {
                 shard.lock.unlockRead(stamp);
@@ -364,7 +364,10 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    private static boolean runsNear(OffloadMode mode, long hash, Shard shard) {
+    private boolean runsNear(OffloadMode mode, byte[] key, long hash, Shard shard) {
+        if (MapLayout.ENTRY_HEADER_BYTES + key.length > inlineLimit) {
+            return false; // such a key is always out of line, where only the cache has its latest bytes
+        }
         return switch (mode) {
             case NEAR -> true;
             case PULL -> false;
@@ -375,19 +378,24 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
 
     /**
      * The near path: the memory node holding the shard probes it ({@link Offload#mapGet}), one round trip. The caller
-     * holds the shard's read lock, so no write can land between the force and the memory node's read. An out-of-line
-     * entry is read through the cache, which holds its latest bytes.
+     * holds the shard's read lock, so no write can land between the force and the memory node's read; the shard is
+     * marked clean only once the force succeeded. An out-of-line entry is read through the cache, which holds its
+     * latest bytes: one more read, of an entry bigger than an eighth of a region.
      */
     byte[] getNear(byte[] key, long hash, Shard shard) {
         if (shard.isDirty()) {
-            shard.markClean();
             shard.region().force();
+            shard.markClean();
         }
         MapGetResult r = offload.mapGet(shard.region(), shard.capacity(), hash, key);
         return switch (r.outcome()) {
             case FOUND -> r.value();
             case ABSENT -> null;
-            case ELSEWHERE -> getPulled(key, hash, shard);
+            case ELSEWHERE -> {
+                long ref = r.address() | MapLayout.OUT_OF_LINE;
+                yield shard.outOfLine(ref) != null && shard.keyEquals(ref, key) ? shard.readValueAt(ref, blockSize)
+                        : getPulled(key, hash, shard); // a tag collision: probe on through the cache
+            }
         };
     }
 

@@ -104,7 +104,10 @@ final class Shard {
         return dirty;
     }
 
-    /** Marks the shard clean. Call it before forcing its writes out, so that a write racing the force marks it again. */
+    /**
+     * Marks the shard clean. Call it only after its writes were forced out successfully, under the shard's read
+     * lock: no write can run then, and a reader that finds the shard clean must be able to trust the memory node.
+     */
     void markClean() {
         dirty = false;
     }
@@ -181,7 +184,7 @@ final class Shard {
         return ref < 0 ? 0 : ref;
     }
 
-    private boolean keyEquals(long ref, byte[] key) {
+    boolean keyEquals(long ref, byte[] key) {
         FarSegment seg = segmentOf(ref);
         long off = offsetOf(ref);
         return seg.get(INT, off + MapLayout.ENTRY_KEY_BYTES) == key.length
@@ -190,7 +193,11 @@ final class Shard {
 
     /** The value bytes of the entry in {@code slot}: one read of the entry's value. */
     byte[] readValue(int slot, int blockSize) {
-        long ref = ref(slot);
+        return readValueAt(ref(slot), blockSize);
+    }
+
+    /** The value bytes of the entry {@code ref} names. */
+    byte[] readValueAt(long ref, int blockSize) {
         FarSegment seg = segmentOf(ref);
         long off = offsetOf(ref);
         long header = seg.get(LONG, off);

@@ -48,7 +48,7 @@ class FarArrayAggregateTest {
                 int to = from + random.nextInt(n - from + 1);
                 long low = random.nextLong(-5000, 5000);
                 long high = low + random.nextLong(0, 3000);
-                Filter f = Filter.between(low, high);
+                Filter f = Filter.betweenLongs(low, high);
                 long[] in = Arrays.stream(model, from, to).filter(v -> v >= low && v <= high).toArray();
                 long[] where = IntStream.range(from, to).filter(i -> model[i] >= low && model[i] <= high)
                         .mapToLong(i -> i).toArray();
@@ -75,7 +75,7 @@ class FarArrayAggregateTest {
                 int from = random.nextInt(n);
                 int to = from + random.nextInt(n - from + 1);
                 double bound = random.nextDouble(-1e3, 1e3);
-                Filter f = Filter.of(Filter.Comparison.LT, bound);
+                Filter f = Filter.ofDouble(Filter.Comparison.LT, bound);
                 double[] in = Arrays.stream(model, from, to).filter(v -> v < bound).toArray();
                 // Sums in blocks of 65,536 elements from the array's start, as documented: the same double every run.
                 double sum = 0;

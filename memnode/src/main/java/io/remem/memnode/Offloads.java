@@ -136,8 +136,9 @@ final class Offloads {
 
     void mapGet(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
         int keyLength = h.length();
-        if (keyLength < 0 || keyLength > Wire.MAX_BODY_BYTES) {
-            throw RememException.malformed("mapGet: key length " + keyLength + " is out of range");
+        if (keyLength < 0 || keyLength > MapLayout.MAX_KEY_BYTES) {
+            throw new RememException(ErrorCode.TOO_LARGE, "mapGet: a key of " + keyLength + " bytes: the limit is "
+                    + MapLayout.MAX_KEY_BYTES);
         }
         MapGetRequest r = MapGetRequest.decode(body, keyLength);
         MemorySegment key = MemorySegment.ofBuffer(body.nioBuffer(body.readerIndex(), keyLength));
@@ -147,6 +148,7 @@ final class Offloads {
         int tag = MapLayout.tag(r.hash());
         int mask = r.capacity() - 1;
         int home = MapLayout.homeSlot(r.hash(), r.capacity());
+        long budget = MapLayout.MAX_COMPARED_BYTES;
         for (int probe = 0; probe < r.capacity(); probe++) {
             long slot = region + (long) ((home + probe) & mask) * MapLayout.SLOT_BYTES;
             long ref = slab.getLong(slot + MapLayout.SLOT_REF);
@@ -159,6 +161,11 @@ final class Offloads {
             if (ref < 0) {
                 // Out of line: the client may hold newer bytes of it in its cache than this node, so it reads it.
                 replyMap(peer, h, MapGetResult.Outcome.ELSEWHERE, ref & ~MapLayout.OUT_OF_LINE, null, 0, 0);
+                return;
+            }
+            budget -= keyLength + MapLayout.ENTRY_HEADER_BYTES;
+            if (budget < 0) { // a pathological table: let the client finish the probe through its cache
+                replyMap(peer, h, MapGetResult.Outcome.ELSEWHERE, 0, null, 0, 0);
                 return;
             }
             long entry = region + ref;

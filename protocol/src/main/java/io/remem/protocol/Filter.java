@@ -39,24 +39,34 @@ public record Filter(Comparison comparison, long a, long b) {
         return new Filter(Comparison.ALL, 0, 0);
     }
 
-    /** Long elements compared with {@code operand}, as in {@code element < operand} for {@link Comparison#LT}. */
-    public static Filter of(Comparison comparison, long operand) {
-        return new Filter(comparison, operand, 0);
+    /**
+     * Long elements compared with {@code operand}, as in {@code element < operand} for {@link Comparison#LT}. The
+     * names say the type because an int literal would otherwise pick the long overload for a double array.
+     */
+    public static Filter ofLong(Comparison comparison, long operand) {
+        return new Filter(single(comparison), operand, 0);
     }
 
     /** Double elements compared with {@code operand}. */
-    public static Filter of(Comparison comparison, double operand) {
-        return new Filter(comparison, Double.doubleToRawLongBits(operand), 0);
+    public static Filter ofDouble(Comparison comparison, double operand) {
+        return new Filter(single(comparison), Double.doubleToRawLongBits(operand), 0);
     }
 
     /** Long elements in {@code [low, high]}. */
-    public static Filter between(long low, long high) {
+    public static Filter betweenLongs(long low, long high) {
         return new Filter(Comparison.BETWEEN, low, high);
     }
 
     /** Double elements in {@code [low, high]}. */
-    public static Filter between(double low, double high) {
+    public static Filter betweenDoubles(double low, double high) {
         return new Filter(Comparison.BETWEEN, Double.doubleToRawLongBits(low), Double.doubleToRawLongBits(high));
+    }
+
+    private static Comparison single(Comparison c) {
+        if (c == Comparison.BETWEEN) {
+            throw new IllegalArgumentException("BETWEEN takes two bounds: use betweenLongs or betweenDoubles");
+        }
+        return c;
     }
 
     /** Whether the element with raw bits {@code bits} passes. */

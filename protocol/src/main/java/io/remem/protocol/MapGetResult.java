@@ -6,7 +6,8 @@ import io.netty.buffer.ByteBuf;
  * Response body of {@link Opcode#OFFLOAD_MAP_GET}: {@code u8 outcome, u64 address, u32 n, n bytes}. FOUND: the
  * bytes are the value. ABSENT: no such key. ELSEWHERE: the entry whose tag matched is out of line (or its value is
  * too big for one response) at far {@code address}, {@code n} = 0; the client reads it, and goes on probing if its
- * key turns out not to match.
+ * key turns out not to match. Address 0: the node compared {@link MapLayout#MAX_COMPARED_BYTES} of keys without an
+ * answer, and the client finishes the probe through its cache.
  */
 public record MapGetResult(Outcome outcome, long address, byte[] value) {
     public enum Outcome { FOUND, ABSENT, ELSEWHERE }

@@ -32,8 +32,12 @@ public final class MapLayout {
     public static final int ENTRY_KEY_BYTES = 0;
     public static final int ENTRY_VALUE_BYTES = 4;
 
-    /** Largest capacity one request may name: 2^24 slots, 256 MiB of slots. */
-    public static final int MAX_CAPACITY = 1 << 24;
+    /** Largest capacity one request may name: 2^14 slots, the most a 256 KiB region can hold. */
+    public static final int MAX_CAPACITY = 1 << 14;
+    /** Largest key a near get may carry; longer keys are never inline (entries over 32 KiB go out of line). */
+    public static final int MAX_KEY_BYTES = 32 << 10;
+    /** Key bytes one near get may compare in all: past it the node answers ELSEWHERE (address 0), and the client pulls. */
+    public static final int MAX_COMPARED_BYTES = 1 << 20;
 
     public static int tag(long hash) {
         return (int) (hash >>> 32);

@@ -238,7 +238,7 @@ public final class OffloadExperiment {
             int done = 0;
             int cursor = 0;
             for (int length : lengths) {
-                int lists = Math.min((order.length - cursor) / length, 4096);
+                int lists = Math.min(order.length / lengths.length / length, 4096); // a quarter of the nodes each
                 long[] heads = new long[lists];
                 long[] lastKeys = new long[lists];
                 for (int l = 0; l < lists; l++) {

@@ -68,6 +68,18 @@ class WorkloadsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("workloads")
+    void ycsbRunsAndChecksOnAFarMap(Workload w) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(w.family().equals("ycsb"), "only YCSB keeps records in a map");
+        long cache = Math.max(16 * 4096, w.footprint() / 10);
+        try (RememTarget t = cluster.farMapTarget("remem FarMap 10%", RememOptions.builder().cacheBytes(cache).build())) {
+            RunResult r = w.run(t, SETTINGS);
+            assertThat(r.ops()).isPositive();
+            assertThat(t.stats().misses()).as("the cache is smaller than the data, so it must miss").isPositive();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("workloads")
     void catchesAStoreThatLosesWrites(Workload w) {
         assertThatThrownBy(() -> w.run(new LossyTarget(), SETTINGS)).isInstanceOf(WorkloadCheckException.class);
     }
