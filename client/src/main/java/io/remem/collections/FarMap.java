@@ -261,8 +261,8 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         /**
          * Where {@link #get} runs (default {@link OffloadMode#AUTO}): {@code NEAR} probes the shard at its memory node,
          * one round trip whatever is cached; {@code PULL} probes through the local cache, which then holds the slots
-         * and the entry; {@code AUTO} pulls when the key's home slot is cached and goes near otherwise, so a get costs
-         * at most one round trip.
+         * and the entry; {@code AUTO} runs here when the slots and the entry it needs are all cached (no round trip)
+         * and goes near otherwise (one).
          */
         public Builder<K, V> gets(OffloadMode mode) {
             this.gets = Objects.requireNonNull(mode, "mode");
@@ -355,7 +355,11 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             long stamp = shard.lock.readLock();
             try {
                 if (!shard.retired) {
-                    return runsNear(mode, key, hash, shard) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
+                    return switch (mode) {
+                        case PULL -> getPulled(key, hash, shard);
+                        case NEAR -> nearAllowed(key) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
+                        case AUTO -> getAuto(key, hash, shard);
+                    };
                 }
             } finally {
                 shard.lock.unlockRead(stamp);
@@ -364,16 +368,22 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    private boolean runsNear(OffloadMode mode, byte[] key, long hash, Shard shard) {
-        if (MapLayout.ENTRY_HEADER_BYTES + key.length > inlineLimit) {
-            return false; // such a key is always out of line, where only the cache has its latest bytes
+    /** A key too long to be inline is always out of line, where only the cache has its latest bytes. */
+    private boolean nearAllowed(byte[] key) {
+        return MapLayout.ENTRY_HEADER_BYTES + key.length <= inlineLimit;
+    }
+
+    /**
+     * AUTO: the lookup runs here when every slot and entry it reads is cached, costing no round trip, and at the
+     * memory node otherwise, costing one: a pulled miss costs a block fetch, and the map's slots and entries are
+     * rarely all cached at once unless they are hot.
+     */
+    private byte[] getAuto(byte[] key, long hash, Shard shard) {
+        int slot = shard.findCached(key, hash);
+        if (slot == Shard.NOT_CACHED) {
+            return nearAllowed(key) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
         }
-        return switch (mode) {
-            case NEAR -> true;
-            case PULL -> false;
-            case AUTO -> !shard.region().isLoaded(
-                    (long) MapLayout.homeSlot(hash, shard.capacity()) * MapLayout.SLOT_BYTES, MapLayout.SLOT_BYTES);
-        };
+        return slot < 0 ? null : shard.readValue(slot, blockSize);
     }
 
     /**

@@ -170,6 +170,42 @@ final class Shard {
         }
     }
 
+    /** {@link #findCached}'s answer when a slot or entry it needs is not in the local cache. */
+    static final int NOT_CACHED = Integer.MIN_VALUE;
+
+    /**
+     * {@link #find} if every slot and entry it reads is in the local cache now, so it costs no round trip; otherwise
+     * {@link #NOT_CACHED}, having read only cached bytes. (A block evicted between the check and the read is
+     * fetched again: slower, still correct.)
+     */
+    int findCached(byte[] key, long hash) {
+        int mask = capacity - 1;
+        int tag = MapLayout.tag(hash);
+        for (int i = MapLayout.homeSlot(hash, capacity); ; i = (i + 1) & mask) {
+            if (!region.isLoaded((long) i * SLOT_BYTES, SLOT_BYTES)) {
+                return NOT_CACHED;
+            }
+            long ref = ref(i);
+            if (ref == 0) {
+                return -i - 1;
+            }
+            long meta = meta(i);
+            if ((int) meta == tag) {
+                if (!entryLoaded(ref, entryBytes(meta))) {
+                    return NOT_CACHED;
+                }
+                if (keyEquals(ref, key)) {
+                    return i;
+                }
+            }
+        }
+    }
+
+    /** Whether the whole entry {@code ref} names is in the local cache now. */
+    boolean entryLoaded(long ref, int entryBytes) {
+        return segmentOf(ref).isLoaded(offsetOf(ref), entryBytes);
+    }
+
     // ---------------------------------------------------------------------------------------------- entries
 
     OutOfLine outOfLine(long ref) {
