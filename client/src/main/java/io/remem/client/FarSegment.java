@@ -346,6 +346,15 @@ public final class FarSegment {
     }
 
     /**
+     * Whether the memory nodes may not yet hold every write made to this segment through the cache: false means an
+     * offloaded operation reads the latest bytes without a {@link #force()}. Conservative (any write-back in flight
+     * anywhere counts), and like {@link #isLoaded()} an answer for decisions, stale as soon as it is returned.
+     */
+    public boolean mayHaveUnwritten() {
+        return length > 0 && cache.mayHaveUnwritten(base >>> cache.blockShift, (base + length - 1) >>> cache.blockShift);
+    }
+
+    /**
      * Writes this segment's dirty cached lines back to the memory nodes and waits until they have applied them, as
      * {@link MemorySegment#force()} does for a mapped segment: afterwards an offloaded operation sees every write to
      * the segment completed before the call.

@@ -1678,6 +1678,26 @@ final class LocalCache implements AutoCloseable {
         return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
     }
 
+    /**
+     * Whether the memory nodes may lack a write to blocks {@code first..last}: a cached frame of the range has dirty
+     * lines, is queued for write-back or pinned (a write-back in flight pins its frames), or any write-back round is
+     * in flight at all (an evicted block's round no longer shows in its old frame). Conservative: false means every
+     * write to the range was acknowledged, so an offload may read it without a {@link #force}.
+     */
+    boolean mayHaveUnwritten(long first, long last) {
+        if (!inFlight.isEmpty()) {
+            return true;
+        }
+        for (long b = first; b <= last; b++) {
+            int f = index.find(b);
+            if (f >= 0 && tags[f] == b
+                    && (looksDirty(f) || ((long) STATE.getVolatile(state, f) & (QUEUED | PIN_MASK | LOCK)) != 0)) {
+                return true;
+            }
+        }
+        return !inFlight.isEmpty();
+    }
+
     /** Whether every block of {@code [addr, +length)} is cached right now (a racy answer, for decisions only). */
     boolean isLoaded(long addr, long length) {
         for (long b = addr >>> blockShift, last = (addr + length - 1) >>> blockShift; b <= last; b++) {

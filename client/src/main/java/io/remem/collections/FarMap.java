@@ -96,9 +96,12 @@ import static io.remem.protocol.MapLayout.SLOT_BYTES;
  * it gets to them). {@link Iterator#remove()} and {@link Map.Entry#setValue} write through to the map.
  *
  * <h2>Cost</h2>
- * A {@code get} that misses the local cache costs the slot probe (usually one block) and one read of the entry; it
- * allocates the key's encoding and the value's bytes for decoding, nothing else. {@link #put} returns the previous
- * value and so reads it; {@link #set} and {@link #delete} do not.
+ * A {@code get} whose slots and entry are cached costs no round trip. Otherwise, by default ({@link OffloadMode#AUTO},
+ * see {@link Builder#gets}), it is one round trip: the memory node holding the shard probes it and returns the value
+ * ({@link Offload#mapGet}); only an out-of-line entry costs one more read. Pulled instead, it costs the slot probe
+ * (usually one block) and one read of the entry, which then stay cached. A pulled get allocates the key's encoding
+ * and the value's bytes; a near one also its request and response. {@link #put} returns the previous value and so
+ * reads it; {@link #set} and {@link #delete} do not.
  *
  * <h2>Limits</h2>
  * An entry (8 header bytes, key and value) may have up to 2 GiB - 16 bytes. The keys whose hashes share their top
@@ -374,16 +377,27 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     /**
-     * AUTO: the lookup runs here when every slot and entry it reads is cached, costing no round trip, and at the
-     * memory node otherwise, costing one: a pulled miss costs a block fetch, and the map's slots and entries are
-     * rarely all cached at once unless they are hot.
+     * AUTO: the lookup runs here when every slot and entry it reads is cached, costing no round trip; here too when
+     * the shard has writes the memory node may not have yet (near would have to write them back first); and at the
+     * memory node otherwise, costing one round trip where a pulled miss costs a block fetch.
      */
     private byte[] getAuto(byte[] key, long hash, Shard shard) {
         int slot = shard.findCached(key, hash);
-        if (slot == Shard.NOT_CACHED) {
-            return nearAllowed(key) ? getNear(key, hash, shard) : getPulled(key, hash, shard);
+        if (slot != Shard.NOT_CACHED) {
+            return slot < 0 ? null : shard.readValue(slot, blockSize);
         }
-        return slot < 0 ? null : shard.readValue(slot, blockSize);
+        if (!nearAllowed(key)) {
+            return getPulled(key, hash, shard);
+        }
+        if (shard.isDirty()) {
+            // Near would first have to write the shard back: a round trip that pulling does not pay. Once the cache
+            // has nothing unwritten of it, the shard is clean for the memory node, and near is one round trip again.
+            if (shard.region().mayHaveUnwritten()) {
+                return getPulled(key, hash, shard);
+            }
+            shard.markClean();
+        }
+        return getNear(key, hash, shard);
     }
 
     /**

@@ -105,8 +105,9 @@ final class Shard {
     }
 
     /**
-     * Marks the shard clean. Call it only after its writes were forced out successfully, under the shard's read
-     * lock: no write can run then, and a reader that finds the shard clean must be able to trust the memory node.
+     * Marks the shard clean. Call it only once its writes are known to be on the memory node (forced out, or the
+     * cache has nothing unwritten of the region), under the shard's read lock: no write can run then, and a reader
+     * that finds the shard clean must be able to trust the memory node.
      */
     void markClean() {
         dirty = false;

@@ -329,8 +329,8 @@ public final class OffloadExperiment {
             }
         }
         t.note("near: the memory node probes the shard and returns the value, one round trip whatever is cached, and"
-                + " nothing is cached; pulled: slots and entry are read through the cache; auto: pulled when the key's"
-                + " home slot is cached, near otherwise. A near get moves the value and about 60 bytes, outside the cache's"
+                + " nothing is cached; pulled: slots and entry are read through the cache; auto: here when every slot"
+                + " and entry the probe reads is cached, near otherwise. A near get moves the value and about 60 bytes, outside the cache's"
                 + " counts. Every value is checked.");
         return t;
     }
