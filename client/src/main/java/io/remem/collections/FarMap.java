@@ -575,6 +575,73 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         return write(Op.REPLACE_IF_EQUAL, k, hash(k), encodeValue(newValue), expected, false) == PRESENT;
     }
 
+    // The compute family follows ConcurrentMap's default algorithms (read, then a conditional write that retries on a
+    // race), except that the read is pulled: the conditional write must read the entry through the cache anyway, so a
+    // near read first would cost a second round trip.
+
+    @Override
+    public V computeIfAbsent(K key, java.util.function.Function<? super K, ? extends V> mappingFunction) {
+        Objects.requireNonNull(mappingFunction, "mappingFunction");
+        V old = get(key, OffloadMode.PULL);
+        if (old != null) {
+            return old;
+        }
+        V value = mappingFunction.apply(key);
+        if (value == null) {
+            return null;
+        }
+        V raced = putIfAbsent(key, value);
+        return raced == null ? value : raced;
+    }
+
+    @Override
+    public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        V old;
+        while ((old = get(key, OffloadMode.PULL)) != null) {
+            V value = remappingFunction.apply(key, old);
+            if (value == null ? remove(key, old) : replace(key, old, value)) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        while (true) {
+            V old = get(key, OffloadMode.PULL);
+            V value = remappingFunction.apply(key, old);
+            if (old == null) {
+                if (value == null || putIfAbsent(key, value) == null) {
+                    return value;
+                }
+            } else if (value == null ? remove(key, old) : replace(key, old, value)) {
+                return value;
+            }
+        }
+    }
+
+    @Override
+    public V merge(K key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> remappingFunction) {
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        while (true) {
+            V old = get(key, OffloadMode.PULL);
+            if (old == null) {
+                if (putIfAbsent(key, value) == null) {
+                    return value;
+                }
+                continue;
+            }
+            V merged = remappingFunction.apply(old, value);
+            if (merged == null ? remove(key, old) : replace(key, old, merged)) {
+                return merged;
+            }
+        }
+    }
+
     /**
      * Every write: under the write lock of the key's shard, looks the key up and does what {@code op} says.
      *
