@@ -25,17 +25,9 @@ import java.util.stream.StreamSupport;
  * <p>Safe to use from many threads, as a {@link FarSegment} is (concurrent writes to one byte race). Not safe to
  * {@link #close} while other threads use it.
  */
-public final class FarByteArray implements AutoCloseable {
-    private final FarSegment owned;
-    private final FarSegment segment;
-    private final long length;
-    private final Window window;
-
-    private FarByteArray(FarSegment owned, long length, Window window) {
-        this.owned = owned;
-        this.segment = owned.asSlice(0, length);
-        this.length = length;
-        this.window = window;
+public final class FarByteArray extends FarArray {
+    private FarByteArray(FarMemory memory, long length) {
+        super(memory, length, 0);
     }
 
     /**
@@ -45,17 +37,9 @@ public final class FarByteArray implements AutoCloseable {
      * @throws IllegalArgumentException if {@code length} is negative
      */
     public static FarByteArray allocate(FarMemory memory, long length) {
-        return new FarByteArray(Window.allocate(memory, length, 0), length, Window.of(memory));
+        return new FarByteArray(memory, length);
     }
 
-    public long length() {
-        return length;
-    }
-
-    /** The backing far memory, {@code length} bytes. Freed by {@link #close}. */
-    public FarSegment segment() {
-        return segment;
-    }
 
     public byte get(long index) {
         Objects.checkIndex(index, length);
@@ -129,24 +113,8 @@ public final class FarByteArray implements AutoCloseable {
         return new Windows(segment, window, from, to);
     }
 
-    /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */
-    @Override
-    public synchronized void close() {
-        if (owned.isAlive()) {
-            owned.free();
-        }
-    }
 
-    private void checkOpen() {
-        if (!owned.isAlive()) {
-            throw new IllegalStateException("FarByteArray is closed");
-        }
-    }
 
-    @Override
-    public String toString() {
-        return "FarByteArray[length=" + length + (owned.isAlive() ? "" : ", closed") + "]";
-    }
 
     private static final class Windows extends WindowedRange implements Spliterator.OfInt {
         private byte[] buffer;

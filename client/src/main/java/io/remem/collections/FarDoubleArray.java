@@ -1,9 +1,8 @@
 package io.remem.collections;
 
-import io.remem.client.FarMemory;
 import io.remem.client.Aggregate;
+import io.remem.client.FarMemory;
 import io.remem.client.FarSegment;
-import io.remem.client.Offload;
 import io.remem.client.OffloadMode;
 import io.remem.protocol.ElementType;
 import io.remem.protocol.Filter;
@@ -31,21 +30,11 @@ import java.util.stream.StreamSupport;
  * <p>Safe to use from many threads, as a {@link FarSegment} is: concurrent writes to one element race, but a
  * single element is read and written whole. Not safe to {@link #close} while other threads use it.
  */
-public final class FarDoubleArray implements AutoCloseable {
+public final class FarDoubleArray extends FarArray {
     private static final int SHIFT = 3;
 
-    private final FarSegment owned;
-    private final FarSegment segment;
-    private final long length;
-    private final Window window;
-    private final Offload offload;
-
-    private FarDoubleArray(FarSegment owned, long length, Window window, Offload offload) {
-        this.offload = offload;
-        this.owned = owned;
-        this.segment = owned.asSlice(0, length << SHIFT);
-        this.length = length;
-        this.window = window;
+    private FarDoubleArray(FarMemory memory, long length) {
+        super(memory, length, SHIFT);
     }
 
     /**
@@ -55,16 +44,7 @@ public final class FarDoubleArray implements AutoCloseable {
      * @throws IllegalArgumentException if {@code length} is negative or too large to address
      */
     public static FarDoubleArray allocate(FarMemory memory, long length) {
-        return new FarDoubleArray(Window.allocate(memory, length, SHIFT), length, Window.of(memory), memory.offload());
-    }
-
-    public long length() {
-        return length;
-    }
-
-    /** The backing far memory, {@code length * 8} bytes in the layout described above. Freed by {@link #close}. */
-    public FarSegment segment() {
-        return segment;
+        return new FarDoubleArray(memory, length);
     }
 
     public double get(long index) {
@@ -134,9 +114,7 @@ public final class FarDoubleArray implements AutoCloseable {
      * memory node moves only the answer over the network (Clio-DF).
      */
     public Aggregate aggregate(long from, long to, Filter filter, OffloadMode mode) {
-        Objects.checkFromToIndex(from, to, length);
-        checkOpen();
-        return offload.aggregate(segment, from << SHIFT, to - from, ElementType.F64, filter, mode);
+        return aggregate(from, to, ElementType.F64, filter, mode);
     }
 
     /** {@link #aggregate(long, long, Filter, OffloadMode)} over the whole array, where remem decides. */
@@ -149,32 +127,7 @@ public final class FarDoubleArray implements AutoCloseable {
      * says. Near, only 4 bytes per match cross the network.
      */
     public long[] select(long from, long to, Filter filter, OffloadMode mode) {
-        Objects.checkFromToIndex(from, to, length);
-        checkOpen();
-        long[] positions = offload.select(segment, from << SHIFT, to - from, ElementType.F64, filter, mode);
-        for (int i = 0; i < positions.length; i++) {
-            positions[i] += from;
-        }
-        return positions;
-    }
-
-    /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */
-    @Override
-    public synchronized void close() {
-        if (owned.isAlive()) {
-            owned.free();
-        }
-    }
-
-    private void checkOpen() {
-        if (!owned.isAlive()) {
-            throw new IllegalStateException("FarDoubleArray is closed");
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "FarDoubleArray[length=" + length + (owned.isAlive() ? "" : ", closed") + "]";
+        return select(from, to, ElementType.F64, filter, mode);
     }
 
     private static final class Windows extends WindowedRange implements Spliterator.OfDouble {

@@ -1,9 +1,8 @@
 package io.remem.collections;
 
-import io.remem.client.FarMemory;
 import io.remem.client.Aggregate;
+import io.remem.client.FarMemory;
 import io.remem.client.FarSegment;
-import io.remem.client.Offload;
 import io.remem.client.OffloadMode;
 import io.remem.protocol.ElementType;
 import io.remem.protocol.Filter;
@@ -30,21 +29,11 @@ import java.util.stream.StreamSupport;
  * <p>Safe to use from many threads, as a {@link FarSegment} is: concurrent writes to one element race, but a
  * single element is read and written whole. Not safe to {@link #close} while other threads use it.
  */
-public final class FarLongArray implements AutoCloseable {
+public final class FarLongArray extends FarArray {
     private static final int SHIFT = 3;
 
-    private final FarSegment owned;
-    private final FarSegment segment;
-    private final long length;
-    private final Window window;
-    private final Offload offload;
-
-    private FarLongArray(FarSegment owned, long length, Window window, Offload offload) {
-        this.offload = offload;
-        this.owned = owned;
-        this.segment = owned.asSlice(0, length << SHIFT);
-        this.length = length;
-        this.window = window;
+    private FarLongArray(FarMemory memory, long length) {
+        super(memory, length, SHIFT);
     }
 
     /**
@@ -54,16 +43,7 @@ public final class FarLongArray implements AutoCloseable {
      * @throws IllegalArgumentException if {@code length} is negative or too large to address
      */
     public static FarLongArray allocate(FarMemory memory, long length) {
-        return new FarLongArray(Window.allocate(memory, length, SHIFT), length, Window.of(memory), memory.offload());
-    }
-
-    public long length() {
-        return length;
-    }
-
-    /** The backing far memory, {@code length * 8} bytes in the layout described above. Freed by {@link #close}. */
-    public FarSegment segment() {
-        return segment;
+        return new FarLongArray(memory, length);
     }
 
     public long get(long index) {
@@ -133,9 +113,7 @@ public final class FarLongArray implements AutoCloseable {
      * memory node moves only the answer over the network (Clio-DF).
      */
     public Aggregate aggregate(long from, long to, Filter filter, OffloadMode mode) {
-        Objects.checkFromToIndex(from, to, length);
-        checkOpen();
-        return offload.aggregate(segment, from << SHIFT, to - from, ElementType.I64, filter, mode);
+        return aggregate(from, to, ElementType.I64, filter, mode);
     }
 
     /** {@link #aggregate(long, long, Filter, OffloadMode)} over the whole array, where remem decides. */
@@ -148,32 +126,7 @@ public final class FarLongArray implements AutoCloseable {
      * says. Near, only 4 bytes per match cross the network.
      */
     public long[] select(long from, long to, Filter filter, OffloadMode mode) {
-        Objects.checkFromToIndex(from, to, length);
-        checkOpen();
-        long[] positions = offload.select(segment, from << SHIFT, to - from, ElementType.I64, filter, mode);
-        for (int i = 0; i < positions.length; i++) {
-            positions[i] += from;
-        }
-        return positions;
-    }
-
-    /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */
-    @Override
-    public synchronized void close() {
-        if (owned.isAlive()) {
-            owned.free();
-        }
-    }
-
-    private void checkOpen() {
-        if (!owned.isAlive()) {
-            throw new IllegalStateException("FarLongArray is closed");
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "FarLongArray[length=" + length + (owned.isAlive() ? "" : ", closed") + "]";
+        return select(from, to, ElementType.I64, filter, mode);
     }
 
     private static final class Windows extends WindowedRange implements Spliterator.OfLong {
