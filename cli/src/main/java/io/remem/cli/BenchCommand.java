@@ -274,7 +274,8 @@ final class BenchCommand implements Callable<Integer> {
             if (reps < 1) {
                 throw new IllegalArgumentException("--repetitions: must be positive");
             }
-            List<Table> tables = OffloadExperiment.run(new OffloadExperiment.Config(f, reps, common.quick ? 300 : 2000, true),
+            List<Table> tables = OffloadExperiment.run(new OffloadExperiment.Config(f, reps, common.quick ? 300 : 2000, true,
+                    common.blockSize()),
                     Progress.onConsole(System.err));
             for (int i = 0; i < tables.size(); i++) {
                 common.report(spec, i == 0 ? "offload-scan" : i == 1 ? "offload-chase" : "offload-map", tables.get(i));

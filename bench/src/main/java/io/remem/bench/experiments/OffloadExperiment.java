@@ -49,8 +49,9 @@ public final class OffloadExperiment {
      * @param repetitions timed runs per cell
      * @param chases      timed chases per cell
      * @param childJvm    the memory node in a JVM of its own (false: in this one, for tests)
+     * @param blockSize   the cache's block size
      */
-    public record Config(long footprint, int repetitions, int chases, boolean childJvm) {}
+    public record Config(long footprint, int repetitions, int chases, boolean childJvm, int blockSize) {}
 
     private OffloadExperiment() {}
 
@@ -62,7 +63,8 @@ public final class OffloadExperiment {
         } catch (PeerUnavailableException e) {
             throw new IllegalStateException("cannot start the remem cluster: " + e.getMessage(), e);
         }
-        RememOptions options = RememOptions.builder().tenant("offload").cacheBytes(c.footprint() / 10).build();
+        RememOptions options = RememOptions.builder().tenant("offload").cacheBytes(c.footprint() / 10)
+                .blockSize(c.blockSize()).build();
         try (cluster; RememSession s = Remem.connect(cluster.controllerAddress(), options)) {
             List<Table> tables = new ArrayList<>();
             tables.add(scans(s, c, progress));

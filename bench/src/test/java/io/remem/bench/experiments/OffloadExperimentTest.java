@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OffloadExperimentTest {
     @Test
     void everyModeAnswersAsTheLocalRunAndEveryTableIsFilled() {
-        List<Table> tables = OffloadExperiment.run(new OffloadExperiment.Config(16L << 20, 1, 20, false), Progress.NONE);
+        List<Table> tables = OffloadExperiment.run(new OffloadExperiment.Config(16L << 20, 1, 20, false, 4096), Progress.NONE);
         assertThat(tables).hasSize(3);
         assertThat(tables.get(0).rows()).hasSize(5 * 2 + 2); // five ratios, two operations, two cached ranges
         assertThat(tables.get(1).rows()).hasSize(4);         // four list lengths
