@@ -40,6 +40,9 @@ final class Reclaimer implements AutoCloseable {
     }
 
     void start() {
+        // The first measurement one interval from now, not at once: measuring pins a frame for a few milliseconds,
+        // which can cut short a prefetch stream that is just starting (PrefetchTest saw it on cold JVMs).
+        lastCalibration = System.nanoTime();
         thread.start();
     }
 
