@@ -4,6 +4,7 @@ import io.remem.bench.Progress;
 import io.remem.bench.Table;
 import io.remem.bench.Units;
 import io.remem.bench.experiments.DirtyTrackingExperiment;
+import io.remem.bench.experiments.FailoverExperiment;
 import io.remem.bench.experiments.OffloadExperiment;
 import io.remem.bench.experiments.PrefetchExperiment;
 import io.remem.bench.experiments.ReserveExperiment;
@@ -42,7 +43,8 @@ import java.util.concurrent.Callable;
                 BenchCommand.Dirty.class,
                 BenchCommand.Reserve.class,
                 BenchCommand.VirtualThreads.class,
-                BenchCommand.OffloadCommand.class
+                BenchCommand.OffloadCommand.class,
+                BenchCommand.FailoverCommand.class
         })
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -280,6 +282,37 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < tables.size(); i++) {
                 common.report(spec, i == 0 ? "offload-scan" : i == 1 ? "offload-chase" : "offload-map", tables.get(i));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "failover", mixinStandardHelpOptions = true,
+            description = "Replication and failover against three memory nodes in JVMs of their own: write-back"
+                    + " throughput at one copy and two, then a SIGKILL under load: the stall, detection and re-replication.")
+    static final class FailoverCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--footprint", converter = Converters.Bytes.class, paramLabel = "SIZE",
+                description = "Far bytes each workload uses (default: 128m, 32m with --quick).")
+        Long footprint;
+
+        @Option(names = "--rounds", paramLabel = "N", description = "Timed write-back rounds per factor (default: 20, 5 with --quick).")
+        Integer rounds;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            long f = checkedFootprint(footprint != null ? footprint : common.quick ? 32L << 20 : 128L << 20, "--footprint");
+            int n = rounds != null ? rounds : common.quick ? 5 : 20;
+            if (n < 1) {
+                throw new IllegalArgumentException("--rounds: must be positive");
+            }
+            List<Table> tables = FailoverExperiment.run(new FailoverExperiment.Config(f, n), Progress.onConsole(System.err));
+            common.report(spec, "failover-writeback", tables.get(0));
+            common.report(spec, "failover-kill", tables.get(1));
             return 0;
         }
     }

@@ -35,13 +35,31 @@ final class StatusCommand implements Callable<Integer> {
                 "node", "address", "state", "capacity", "reserved", "in use", "slabs", "last seen");
         for (ClusterStatus.Node n : status.nodes()) {
             out.printf(Locale.ROOT, "%-6d %-22s %-6s %10s %10s %10s %7d %10s%n", n.nodeId(), n.address(),
-                    n.alive() ? "alive" : "DEAD", Units.bytes(n.capacity()), Units.bytes(n.reservedBytes()),
+                    !n.alive() ? "DEAD" : n.draining() ? "drain" : "alive", Units.bytes(n.capacity()), Units.bytes(n.reservedBytes()),
                     Units.bytes(n.backedBytes()), n.slabs(), Units.nanos(n.millisSinceHeartbeat() * 1e6) + " ago");
         }
+        out.println(repairLine(status.repair()));
         out.println();
         out.printf(Locale.ROOT, "%-24s %12s %12s %7s%n", "tenant", "quota", "used", "slabs");
         for (ClusterStatus.Tenant t : status.tenants()) {
             out.printf(Locale.ROOT, "%-24s %12s %12s %7d%n", t.name(), Units.bytes(t.quota()), Units.bytes(t.usedBytes()), t.slabs());
         }
+    }
+
+    /** One line on replication: all well, or how far re-replication and migration have come. */
+    static String repairLine(ClusterStatus.Repair r) {
+        if (r.done()) {
+            return "replication: every slab at its factor" + (r.copiedSlabs() > 0
+                    ? " (" + r.copiedSlabs() + " slab(s), " + Units.bytes(r.copiedBytes()) + " copied since the controller started)" : "");
+        }
+        StringBuilder b = new StringBuilder("re-replication: ").append(r.underReplicated()).append(" slab(s) below their factor");
+        if (r.unavailable() > 0) {
+            b.append(", ").append(r.unavailable()).append(" with no live replica (waiting for a node to return)");
+        }
+        if (r.copying() > 0) {
+            b.append("; copying ").append(r.copying()).append(" slab(s)");
+        }
+        b.append(String.format(Locale.ROOT, "; %s of %s copied", Units.bytes(r.copiedBytes()), Units.bytes(r.copyBytes())));
+        return b.toString();
     }
 }

@@ -21,14 +21,48 @@ final class ControllerClient implements AutoCloseable {
     private final String tenant;
     private final Duration connectTimeout;
     private final Duration callTimeout;
+    private final long patienceNanos;
     private Peer peer; // guarded by this
 
     ControllerClient(EventLoops loops, HostPort address, String tenant, Duration connectTimeout, Duration callTimeout) {
+        this(loops, address, tenant, connectTimeout, callTimeout, Duration.ZERO);
+    }
+
+    /**
+     * @param patience how long a call keeps trying to reach a controller that is down or restarting before it fails
+     *                 (zero: one try)
+     */
+    ControllerClient(EventLoops loops, HostPort address, String tenant, Duration connectTimeout, Duration callTimeout,
+                     Duration patience) {
         this.loops = loops;
         this.address = address;
         this.tenant = tenant;
         this.connectTimeout = connectTimeout;
         this.callTimeout = callTimeout;
+        this.patienceNanos = patience.toNanos();
+    }
+
+    /**
+     * One request, tried again on a new connection while the controller is unreachable, within the patience. An
+     * allocation whose answer was lost may so be made twice; the extra slabs are leaked, never shared.
+     */
+    private <T> T call(Opcode op, long slabId, int length, int bodySizeHint, BodyWriter body,
+                       io.remem.transport.ResponseReader<T> reader) {
+        long deadline = System.nanoTime() + patienceNanos;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return Peer.await(peer().call(op, slabId, 0, length, bodySizeHint, body, reader));
+            } catch (io.remem.protocol.RememException e) {
+                boolean unreachable = switch (e.code()) {
+                    case CONNECTION_CLOSED, NODE_UNAVAILABLE, TIMEOUT -> true;
+                    default -> false;
+                };
+                if (!unreachable || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Failover.backOff(attempt);
+            }
+        }
     }
 
     private synchronized Peer peer() {
@@ -46,6 +80,7 @@ final class ControllerClient implements AutoCloseable {
         return peer;
     }
 
+    /** One try: a session that cannot reach its controller at the start should say so at once. */
     ClusterInfo info() {
         return Peer.await(peer().call(Opcode.CLUSTER_INFO, 0, 0, 0, 0, BodyWriter.EMPTY,
                 (h, body) -> ClusterInfo.decode(body)));
@@ -53,16 +88,25 @@ final class ControllerClient implements AutoCloseable {
 
     SlabRun allocate(long bytes, int replication) {
         SlabAlloc req = new SlabAlloc(bytes, replication);
-        return Peer.await(peer().call(Opcode.SLAB_ALLOC, 0, 0, 0, 16, req::encode, (h, body) -> SlabRun.decode(body)));
+        return call(Opcode.SLAB_ALLOC, 0, 0, 16, req::encode, (h, body) -> SlabRun.decode(body));
     }
 
     void free(long firstSlabId, int count) {
-        Peer.await(peer().call(Opcode.SLAB_FREE, firstSlabId, 0, count, 0, BodyWriter.EMPTY, (h, body) -> null));
+        call(Opcode.SLAB_FREE, firstSlabId, count, 0, BodyWriter.EMPTY, (h, body) -> null);
     }
 
     SlabRun lookup(long firstSlabId, int count) {
-        return Peer.await(peer().call(Opcode.SLAB_LOOKUP, firstSlabId, 0, count, 0, BodyWriter.EMPTY,
-                (h, body) -> SlabRun.decode(body)));
+        return call(Opcode.SLAB_LOOKUP, firstSlabId, count, 0, BodyWriter.EMPTY, (h, body) -> SlabRun.decode(body));
+    }
+
+    /** Reports that memory node {@code nodeId} did not answer this client. */
+    void suspect(long nodeId) {
+        Peer.await(peer().call(Opcode.NODE_SUSPECT, nodeId, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> null));
+    }
+
+    /** Asks the controller to move every slab off memory node {@code nodeId}. */
+    void drain(long nodeId) {
+        Peer.await(peer().call(Opcode.NODE_DRAIN, nodeId, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> null));
     }
 
     ClusterStatus status() {

@@ -37,6 +37,13 @@ final class FarAllocator {
         this.replication = replication;
     }
 
+    /** Far address of {@code bytes} fresh bytes, all zero, in slabs of their own with {@code replication} copies. */
+    long allocateRun(long bytes, int replication) {
+        SlabRun run = controller.allocate(bytes, replication);
+        table.add(run, true);
+        return table.farAddress(run.firstSlabId(), 0);
+    }
+
     /** Far address of {@code bytes} fresh bytes, all zero. */
     long allocate(long bytes) {
         if (bytes > SizeClasses.MAX_SMALL) {
@@ -61,8 +68,8 @@ final class FarAllocator {
     }
 
     /** Gives back what {@link #allocate} returned for {@code bytes}. */
-    void free(long addr, long bytes) {
-        if (bytes > SizeClasses.MAX_SMALL) {
+    void free(long addr, long bytes, boolean ownRun) {
+        if (ownRun || bytes > SizeClasses.MAX_SMALL) {
             cache.discard(addr, bytes);
             long first = table.slabId(addr);
             int count = (int) ((bytes + (1L << table.slabShift()) - 1) >>> table.slabShift());

@@ -53,6 +53,14 @@ interface FarBackend {
         return false;
     }
 
+    /**
+     * Runs an 8-byte atomic ({@code FAA} with {@code a} the delta, or {@code CAS} with {@code a} expected and {@code b}
+     * desired) at the memory node, exactly once, and returns the old value or the witness.
+     */
+    default long atomic(io.remem.protocol.Opcode op, long farAddress, long a, long b) {
+        throw new UnsupportedOperationException("this backend has no far atomics");
+    }
+
     /** Starts collecting dirty lines for one round of write-back. */
     WriteBatch newBatch();
 

@@ -36,7 +36,29 @@ public final class FarMemory {
             throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
         }
         long address = allocator.allocate(bytes);
-        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes), address, bytes);
+        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, false), address, bytes);
+    }
+
+    /**
+     * Allocates {@code bytes} of far memory, all zero, kept on {@code replication} memory nodes: every write-back goes
+     * to all of them, and the data survives the loss of all but one. It gets slabs of its own, however small.
+     * {@link #allocate(long)} uses the session's {@link RememOptions#replication()}, or the cluster's default: two
+     * copies where there are at least two memory nodes.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is not positive or {@code replication} is outside 1..8
+     * @throws RememException           with {@link ErrorCode#CLUSTER_OUT_OF_CAPACITY} if fewer than {@code replication}
+     *                                  memory nodes have room
+     */
+    public FarSegment allocate(long bytes, int replication) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
+        }
+        if (replication < 1 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
+            throw new IllegalArgumentException("replication: " + replication + " is outside 1.."
+                    + io.remem.protocol.Limits.MAX_REPLICATION);
+        }
+        long address = allocator.allocateRun(bytes, replication);
+        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, true), address, bytes);
     }
 
     void release(FarSegment.Allocation allocation) {
@@ -46,7 +68,7 @@ public final class FarMemory {
             }
             allocation.freed = true;
         }
-        allocator.free(allocation.address, allocation.bytes);
+        allocator.free(allocation.address, allocation.bytes, allocation.ownRun);
     }
 
     /**

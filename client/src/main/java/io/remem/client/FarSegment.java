@@ -28,12 +28,19 @@ public final class FarSegment {
         final FarMemory memory;
         final long address;
         final long bytes;
+        /** Whether it has slabs of its own, which go back to the controller when it is freed. */
+        final boolean ownRun;
         boolean freed; // plain: freeing while other threads still use the memory is a bug in the caller
 
         Allocation(FarMemory memory, long address, long bytes) {
+            this(memory, address, bytes, false);
+        }
+
+        Allocation(FarMemory memory, long address, long bytes, boolean ownRun) {
             this.memory = memory;
             this.address = address;
             this.bytes = bytes;
+            this.ownRun = ownRun;
         }
     }
 
@@ -371,6 +378,41 @@ public final class FarSegment {
             long addr = address(offset, length);
             cache.force(addr >>> cache.blockShift, (addr + length - 1) >>> cache.blockShift);
         }
+    }
+
+    /**
+     * Atomically adds {@code delta} to the 8-byte little-endian word at {@code offset}, on the memory node that holds it
+     * (Clio's atomics), and returns the value before. It runs exactly once, even when its answer is lost and it is sent
+     * again, or its node fails over; every replica ends up with the same result.
+     *
+     * <p>Atomics bypass the local cache: use only these methods on such a word, not {@code get}/{@code set}, whose
+     * cached copy they do not update. {@code offset} must be 8-byte aligned.
+     */
+    public long getAndAddAtNode(long offset, long delta) {
+        return cache.backend.atomic(io.remem.protocol.Opcode.FAA, atomicAddress(offset), delta, 0);
+    }
+
+    /**
+     * Atomically sets the word at {@code offset} to {@code desired} if it is {@code expected}, on the memory node, and
+     * returns the value it found (the witness): the swap happened if that equals {@code expected}. Exactly once, like
+     * {@link #getAndAddAtNode}.
+     */
+    public long compareAndExchangeAtNode(long offset, long expected, long desired) {
+        return cache.backend.atomic(io.remem.protocol.Opcode.CAS, atomicAddress(offset), expected, desired);
+    }
+
+    /** The word at {@code offset} as the memory node has it; for words used with the atomics above. */
+    public long getAtNode(long offset) {
+        return getAndAddAtNode(offset, 0);
+    }
+
+    private long atomicAddress(long offset) {
+        long addr = address(offset, 8);
+        if ((addr & 7) != 0) {
+            throw new IllegalArgumentException("offset " + offset + ": atomics need an 8-byte aligned far address");
+        }
+        force(offset, 8); // a plain write still cached there must not land after the atomic
+        return addr;
     }
 
     /** A view of {@code newSize} bytes from {@code offset}; it shares this segment's memory. */

@@ -636,8 +636,11 @@ final class LocalCache implements AutoCloseable {
             if (round != null) {
                 round.send();
                 RememException failed = round.done().join();
-                if (failed != null) {
+                if (failed != null && !Failover.retryable(failed)) {
                     throw new RememException(failed.code(), "evicting a dirty block failed: " + failed.detail(), failed);
+                }
+                if (failed != null) {
+                    backOff(64); // failing over: the lines are dirty again and go to the new replicas next time
                 }
             } else if (freeCount == 0) {
                 backOff(64); // everything busy (pinned, filling, locked): let it settle
@@ -1524,6 +1527,22 @@ final class LocalCache implements AutoCloseable {
      */
     void force(long first, long last) {
         ensureOpen();
+        long deadline = System.nanoTime() + fetchTimeoutNanos;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                forceOnce(first, last);
+                return;
+            } catch (RememException e) {
+                // A round that failed over left its lines dirty; the next attempt writes them to the new replicas.
+                if (!Failover.retryable(e) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Failover.backOff(attempt);
+            }
+        }
+    }
+
+    private void forceOnce(long first, long last) {
         long failuresBefore = writeBackFailures.sum();
         WriteBack[] atStart = inFlight.toArray(new WriteBack[0]);
         WriteBack[] round = {new WriteBack(this, false)};

@@ -54,8 +54,11 @@ public final class Offload {
     private final LocalCache cache;
     private final SlabTable table;
     private final NodeLinks links;
+    private final RemoteBackend backend;
 
-    Offload(LocalCache cache, SlabTable table, NodeLinks links) {
+    /** @param backend picks the replica a request goes to: the first readable one that has not failed lately */
+    Offload(LocalCache cache, SlabTable table, NodeLinks links, RemoteBackend backend) {
+        this.backend = backend;
         this.cache = cache;
         this.table = table;
         this.links = links;
@@ -213,7 +216,7 @@ public final class Offload {
         request.encode(body);
         try {
             SlabEntry e = table.get(p.address);
-            return links.link(e.descriptor().primary()).callAsync(Opcode.OFFLOAD_AGGREGATE, e.slabId(),
+            return links.link(backend.readReplica(e)).callAsync(Opcode.OFFLOAD_AGGREGATE, e.slabId(),
                     table.offset(p.address), p.count, body.nioBuffer(), reader);
         } catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
@@ -350,7 +353,7 @@ public final class Offload {
             checkPointer(node, hops);
             SlabEntry e = table.get(node);
             int budget = (int) Math.min(ChaseRequest.MAX_HOPS, MAX_CHASE_HOPS - hops);
-            ChaseResult r = links.link(e.descriptor().primary()).call(Opcode.OFFLOAD_CHASE, e.slabId(),
+            ChaseResult r = links.link(backend.readReplica(e)).call(Opcode.OFFLOAD_CHASE, e.slabId(),
                     table.offset(node), budget, body.nioBuffer(), null, (h, b) -> ChaseResult.decode(b));
             hops += r.hops();
             switch (r.outcome()) {
@@ -399,7 +402,7 @@ public final class Offload {
         ByteBuf body = Unpooled.buffer(MapGetRequest.HEADER_BYTES + key.length);
         new MapGetRequest(hash, capacity, table.slabShift()).encode(body, key, 0, key.length);
         SlabEntry e = table.get(addr);
-        DirectLink link = links.link(e.descriptor().primary());
+        DirectLink link = links.link(backend.readReplica(e));
         return link.call(Opcode.OFFLOAD_MAP_GET, e.slabId(), table.offset(addr), key.length, body.nioBuffer(), null,
                 (h, b) -> MapGetResult.decode(b));
     }

@@ -34,6 +34,20 @@ public final class Remem {
         }
     }
 
+    /**
+     * Asks the controller at {@code controller} to drain memory node {@code nodeId}: it stops placing slabs there and
+     * moves every slab it holds to other nodes while clients keep working. Returns at once; {@link #status} shows the
+     * progress.
+     */
+    public static void drain(String controller, long nodeId) {
+        HostPort address = HostPort.parse(controller, "controller");
+        try (EventLoops loops = EventLoops.create("remem-drain", 1);
+             ControllerClient client = new ControllerClient(loops, address, "remem-status", Duration.ofSeconds(3),
+                     Duration.ofSeconds(10))) {
+            client.drain(nodeId);
+        }
+    }
+
     /** Connects with {@link RememOptions#defaults()}. */
     public static RememSession connect(String controller) {
         return connect(controller, RememOptions.defaults());

@@ -17,6 +17,8 @@ public final class RememOptions {
     private final double highWatermark;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final Duration failoverTimeout;
+    private final int replication;
     private final int ioThreads;
     private final EvictionPolicy evictionPolicy;
     private final DirtyTracking dirtyTracking;
@@ -31,6 +33,8 @@ public final class RememOptions {
         this.highWatermark = b.highWatermark;
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
+        this.failoverTimeout = b.failoverTimeout;
+        this.replication = b.replication;
         this.ioThreads = b.ioThreads;
         this.evictionPolicy = b.evictionPolicy;
         this.dirtyTracking = b.dirtyTracking;
@@ -80,6 +84,19 @@ public final class RememOptions {
         return requestTimeout;
     }
 
+    /**
+     * How long a read or a write-back keeps failing over (other replicas, a fresh slab map, waiting for the controller
+     * to replace a dead node) before the error reaches the application.
+     */
+    public Duration failoverTimeout() {
+        return failoverTimeout;
+    }
+
+    /** Copies of each slab this session allocates; 0 (the default) lets the controller choose: 2 if it can, else 1. */
+    public int replication() {
+        return replication;
+    }
+
     public int ioThreads() {
         return ioThreads;
     }
@@ -116,6 +133,8 @@ public final class RememOptions {
         b.highWatermark = highWatermark;
         b.connectTimeout = connectTimeout;
         b.requestTimeout = requestTimeout;
+        b.failoverTimeout = failoverTimeout;
+        b.replication = replication;
         b.ioThreads = ioThreads;
         b.evictionPolicy = evictionPolicy;
         b.dirtyTracking = dirtyTracking;
@@ -128,7 +147,7 @@ public final class RememOptions {
         int frames = (int) (cacheBytes / blockSize);
         int low = Math.max(1, (int) (frames * lowWatermark));
         int high = Math.max(low + 1, (int) (frames * highWatermark));
-        return new CacheConfig(blockSize, frames, low, Math.min(high, frames), requestTimeout.multipliedBy(3),
+        return new CacheConfig(blockSize, frames, low, Math.min(high, frames), requestTimeout.multipliedBy(3).plus(failoverTimeout),
                 evictionPolicy, dirtyTracking, backgroundReclaim, prefetchWindow);
     }
 
@@ -136,6 +155,7 @@ public final class RememOptions {
     public String toString() {
         return "RememOptions[tenant=" + tenant + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
                 + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout
+                + ", failoverTimeout=" + failoverTimeout + ", replication=" + replication
                 + ", evictionPolicy=" + evictionPolicy + ", dirtyTracking=" + dirtyTracking
                 + ", backgroundReclaim=" + backgroundReclaim + ", prefetchWindow=" + prefetchWindow + "]";
     }
@@ -154,6 +174,8 @@ public final class RememOptions {
         private double highWatermark = 1.0 / 32;
         private Duration connectTimeout = Duration.ofSeconds(3);
         private Duration requestTimeout = Duration.ofSeconds(10);
+        private Duration failoverTimeout = Duration.ofSeconds(30);
+        private int replication;
         private int ioThreads = 2;
         private EvictionPolicy evictionPolicy = EvictionPolicy.CLOCK;
         private DirtyTracking dirtyTracking = DirtyTracking.LINE;
@@ -191,6 +213,18 @@ public final class RememOptions {
 
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** How long reads and write-backs keep failing over before they fail; default 30 s. */
+        public Builder failoverTimeout(Duration timeout) {
+            this.failoverTimeout = timeout;
+            return this;
+        }
+
+        /** Copies of each slab; 0 lets the controller choose (2 where there are two memory nodes, else 1). */
+        public Builder replication(int copies) {
+            this.replication = copies;
             return this;
         }
 
@@ -248,6 +282,13 @@ public final class RememOptions {
             }
             if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
                 throw new IllegalArgumentException("requestTimeout: must be positive");
+            }
+            if (failoverTimeout == null || failoverTimeout.isNegative() || failoverTimeout.isZero()) {
+                throw new IllegalArgumentException("failoverTimeout: must be positive");
+            }
+            if (replication < 0 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
+                throw new IllegalArgumentException("replication: " + replication + " is outside 0.."
+                        + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
             }
             if (ioThreads < 1 || ioThreads > 64) {
                 throw new IllegalArgumentException("ioThreads: " + ioThreads + " is outside 1..64");

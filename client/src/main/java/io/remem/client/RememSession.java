@@ -26,13 +26,16 @@ public final class RememSession implements AutoCloseable {
         NodeLinks nodeLinks = null;
         try {
             ctl = new ControllerClient(loops, controllerAddress, options.tenant(), options.connectTimeout(),
-                    options.requestTimeout());
+                    options.requestTimeout(), options.failoverTimeout());
             this.info = ctl.info();
             nodeLinks = new NodeLinks(options.tenant(), options.connectTimeout(), options.requestTimeout());
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
-            this.cache = new LocalCache(cc, new RemoteBackend(table, nodeLinks));
-            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, 0), new Offload(cache, table, nodeLinks));
+            Failover failover = new Failover(table, ctl, nodeLinks, options.failoverTimeout());
+            RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover);
+            this.cache = new LocalCache(cc, backend);
+            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication()),
+                    new Offload(cache, table, nodeLinks, backend));
         } catch (RuntimeException e) {
             if (nodeLinks != null) {
                 nodeLinks.close();

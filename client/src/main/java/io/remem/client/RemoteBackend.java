@@ -1,12 +1,10 @@
 package io.remem.client;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
-import io.remem.protocol.WriteRunReader;
+import io.remem.protocol.SlabDescriptor;
 import io.remem.transport.DirectLink;
 
 import java.lang.foreign.MemorySegment;
@@ -16,14 +14,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-/** The cache's backend over real memory nodes: reads from a slab's primary, scatter writes per node. */
+/**
+ * The cache's backend over real memory nodes: reads from a slab's primary and falls back to its other readable
+ * replicas; writes back to every replica of a slab, one scatter write per node ({@link ReplicatedWrite}). Both fail
+ * over through {@link Failover} until they succeed or its timeout passes.
+ */
 final class RemoteBackend implements FarBackend {
     private final SlabTable table;
     private final NodeLinks links;
+    private final Failover failover;
+    /**
+     * Operation ids for writes and atomics: a random prefix per runtime, so ids of two runtimes of one tenant do not
+     * meet in a memory node's window, and a counter.
+     */
+    private final java.util.concurrent.atomic.AtomicLong opIds =
+            new java.util.concurrent.atomic.AtomicLong(new java.security.SecureRandom().nextLong() & 0xFF_FFFFL << 40);
 
-    RemoteBackend(SlabTable table, NodeLinks links) {
+    RemoteBackend(SlabTable table, NodeLinks links, Failover failover) {
         this.table = table;
         this.links = links;
+        this.failover = failover;
+    }
+
+    private long nextOpId() {
+        return opIds.getAndIncrement();
     }
 
     @Override
@@ -32,11 +46,161 @@ final class RemoteBackend implements FarBackend {
         return e == null || e.mayHoldData(table.offset(farAddress), length);
     }
 
+    /** Tries the readable replicas, primary first and nodes that failed lately last; then looks the slab up again. */
     @Override
     public void fetch(long farAddress, MemorySegment dst) {
         SlabEntry e = table.get(farAddress);
-        Replica primary = e.descriptor().primary();
-        links.link(primary).read(e.slabId(), table.offset(farAddress), dst);
+        long offset = table.offset(farAddress);
+        long deadline = failover.deadline();
+        RememException last = null;
+        for (int attempt = 0; ; attempt++) {
+            SlabDescriptor d = e.descriptor();
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < d.readable(); i++) {
+                    Replica r = d.replicas().get(i);
+                    if (failover.suspect(r) != (pass == 1)) {
+                        continue; // healthy-looking replicas on the first pass, suspects on the second
+                    }
+                    try {
+                        links.link(r).read(e.slabId(), offset, dst);
+                        return;
+                    } catch (RememException ex) {
+                        if (!Failover.retryable(ex)) {
+                            throw ex;
+                        }
+                        failover.failed(r, ex);
+                        last = ex;
+                    }
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw failover.gaveUp("reading slab " + e.slabId(), last);
+            }
+            Failover.backOff(attempt);
+            SlabEntry fresh = failover.refresh(e.slabId());
+            if (fresh == null) {
+                throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + e.slabId() + " was freed");
+            }
+            e = fresh;
+        }
+    }
+
+    /**
+     * Same-word atomics of this runtime are serialized, so replicas apply their results in the primary's order. Atomics
+     * are rare next to cached accesses; a stripe lock is cheap at that rate and keeps the replicas identical.
+     */
+    private final java.util.concurrent.locks.ReentrantLock[] atomicStripes = stripes(64);
+
+    private static java.util.concurrent.locks.ReentrantLock[] stripes(int n) {
+        java.util.concurrent.locks.ReentrantLock[] out = new java.util.concurrent.locks.ReentrantLock[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = new java.util.concurrent.locks.ReentrantLock();
+        }
+        return out;
+    }
+
+    /**
+     * Runs the atomic on the primary, then writes its result to the other replicas. If the answer is lost, the same
+     * operation id goes out again with the retry flag, to the same node or, after failover, to the new primary (which
+     * never saw it: replicas get the result only after the primary answered). So it is applied once.
+     */
+    @Override
+    public long atomic(Opcode op, long farAddress, long a, long b) {
+        SlabEntry e = table.get(farAddress);
+        long offset = table.offset(farAddress);
+        long opId = nextOpId();
+        java.util.concurrent.locks.ReentrantLock stripe = atomicStripes[(int) ((farAddress >>> 3) * 0x9E3779B97F4A7C15L >>> 58)];
+        stripe.lock();
+        try {
+            long deadline = failover.deadline();
+            boolean retry = false;
+            for (int attempt = 0; ; attempt++) {
+                SlabDescriptor d = e.descriptor();
+                Replica primary = readReplica(e);
+                io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer(24).writeLong(opId).writeLong(a);
+                if (op == Opcode.CAS) {
+                    body.writeLong(b);
+                }
+                try {
+                    long old = io.remem.transport.Peer.await(links.link(primary).callAsync(op,
+                            retry ? io.remem.protocol.Wire.FLAG_RETRY : 0, e.slabId(), offset, 8, body.nioBuffer(),
+                            (h, resp) -> resp.readLong()));
+                    boolean changed = op == Opcode.FAA ? a != 0 : old == a && a != b;
+                    if (changed && d.replicas().size() > 1) {
+                        long now = op == Opcode.FAA ? old + a : b;
+                        copyToOtherReplicas(e, primary, offset, now);
+                    }
+                    return old;
+                } catch (RememException ex) {
+                    if (!Failover.retryable(ex)) {
+                        throw ex;
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        throw failover.gaveUp(op + " on slab " + e.slabId(), ex);
+                    }
+                    failover.failed(primary, ex);
+                    retry = true;
+                    Failover.backOff(attempt);
+                    SlabEntry fresh = failover.refresh(e.slabId());
+                    if (fresh == null) {
+                        throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + e.slabId() + " was freed");
+                    }
+                    e = fresh;
+                    if (ex.code() == ErrorCode.STALE_MAP) {
+                        try {
+                            failover.declare(readReplica(e), e.descriptor());
+                        } catch (RememException again) {
+                            if (!Failover.retryable(again)) {
+                                throw again;
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /**
+     * Writes an atomic's result to every replica but the one that ran it, again after a failure (the write refreshes
+     * the slab map first) until the failover timeout. Resending is safe here: the stripe lock is held, so no newer
+     * value of the word can be in flight.
+     */
+    private void copyToOtherReplicas(SlabEntry e, Replica ran, long offset, long value) {
+        java.lang.foreign.MemorySegment word = java.lang.foreign.Arena.ofAuto().allocate(8);
+        word.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, value);
+        long deadline = failover.deadline();
+        for (int attempt = 0; ; attempt++) {
+            List<ReplicatedWrite.Part> parts = new ArrayList<>();
+            for (Replica r : e.descriptor().replicas()) {
+                if (r.nodeId() != ran.nodeId()) {
+                    ReplicatedWrite.Part p = new ReplicatedWrite.Part(r);
+                    p.add(e.slabId(), offset, word, 0, 8);
+                    parts.add(p);
+                }
+            }
+            try {
+                io.remem.transport.Peer.await(new ReplicatedWrite(links, failover, this::nextOpId).send(parts));
+                return;
+            } catch (RememException ex) {
+                if (!Failover.retryable(ex) || System.nanoTime() - deadline > 0) {
+                    throw ex;
+                }
+                Failover.backOff(attempt);
+            }
+        }
+    }
+
+    /** The replica a prefetch or an offload should use: the first readable one that has not failed lately. */
+    Replica readReplica(SlabEntry e) {
+        SlabDescriptor d = e.descriptor();
+        for (int i = 0; i < d.readable(); i++) {
+            if (!failover.suspect(d.replicas().get(i))) {
+                return d.replicas().get(i);
+            }
+        }
+        return d.primary();
     }
 
     /** Prefetches in flight on one node's prefetch link above which more are dropped rather than queued. */
@@ -53,9 +217,9 @@ final class RemoteBackend implements FarBackend {
                 out.set(i, CompletableFuture.failedFuture(new RememException(ErrorCode.NO_SUCH_SLAB, "slab freed")));
                 continue;
             }
-            Replica primary = e.descriptor().primary();
-            nodes.put(primary.nodeId(), primary);
-            byNode.computeIfAbsent(primary.nodeId(), id -> new ArrayList<>()).add(i);
+            Replica source = readReplica(e);
+            nodes.put(source.nodeId(), source);
+            byNode.computeIfAbsent(source.nodeId(), id -> new ArrayList<>()).add(i);
         }
         for (Map.Entry<Long, List<Integer>> node : byNode.entrySet()) {
             List<Integer> idx = node.getValue();
@@ -99,12 +263,16 @@ final class RemoteBackend implements FarBackend {
         return e != null && table.offset(farAddress) < e.descriptor().size();
     }
 
-    /** One request when every run goes to the node that holds the block to fetch; else the two separately. */
+    /**
+     * One request when every run goes to the one node that holds the block to fetch, and only there (a slab with one
+     * replica); else the two separately.
+     */
     @Override
     public boolean fetchWithWriteBack(long farAddress, MemorySegment dst, WriteBatch batch, CompletableFuture<Void> written) {
         Batch b = (Batch) batch;
         SlabEntry e = table.find(farAddress);
-        NodeRuns runs = e == null ? null : b.onlyFor(e.descriptor().primary().nodeId());
+        ReplicatedWrite.Part runs = e == null || e.descriptor().replicas().size() != 1 ? null
+                : b.onlyFor(e.descriptor().primary().nodeId());
         if (runs == null) {
             return FarBackend.super.fetchWithWriteBack(farAddress, dst, batch, written);
         }
@@ -114,11 +282,18 @@ final class RemoteBackend implements FarBackend {
                     (int) dst.byteSize(), runs.body.nioBuffer(), dst, null);
             written.complete(null);
             return true;
+        } catch (RememException ex) {
+            written.completeExceptionally(ex);
+            if (!Failover.retryable(ex)) {
+                throw ex;
+            }
+            fetch(farAddress, dst); // the write-back is retried by the cache; the fetch fails over now
+            return false;
         } catch (RuntimeException ex) {
             written.completeExceptionally(ex);
             throw ex;
         } finally {
-            runs.body.release();
+            runs.release();
         }
     }
 
@@ -127,9 +302,9 @@ final class RemoteBackend implements FarBackend {
         return new Batch();
     }
 
-    /** Dirty runs grouped by the memory node that holds their slab; one WRITEV per node. */
+    /** Dirty runs grouped by memory node: each run goes to every replica of its slab. */
     private final class Batch implements WriteBatch {
-        private final Map<Long, NodeRuns> byNode = new HashMap<>();
+        private final Map<Long, ReplicatedWrite.Part> byNode = new HashMap<>();
         private long bytes;
         private int maxRuns;
 
@@ -141,12 +316,11 @@ final class RemoteBackend implements FarBackend {
             }
             long offset = table.offset(farAddress);
             e.markWritten(offset, length);
-            Replica primary = e.descriptor().primary();
-            NodeRuns runs = byNode.computeIfAbsent(primary.nodeId(), id -> new NodeRuns(primary));
-            WriteRunReader.writeRunHeader(runs.body, e.slabId(), offset, length);
-            runs.body.writeBytes(src.asSlice(srcOffset, length).asByteBuffer());
-            runs.count++;
-            maxRuns = Math.max(maxRuns, runs.count);
+            for (Replica r : e.descriptor().replicas()) {
+                ReplicatedWrite.Part part = byNode.computeIfAbsent(r.nodeId(), id -> new ReplicatedWrite.Part(r));
+                part.add(e.slabId(), offset, src, srcOffset, length);
+                maxRuns = Math.max(maxRuns, part.count);
+            }
             bytes += length;
         }
 
@@ -161,7 +335,7 @@ final class RemoteBackend implements FarBackend {
         }
 
         /** The runs, if they all go to {@code nodeId}; the batch hands them over and is spent. */
-        NodeRuns onlyFor(long nodeId) {
+        ReplicatedWrite.Part onlyFor(long nodeId) {
             if (byNode.size() != 1 || !byNode.containsKey(nodeId)) {
                 return null;
             }
@@ -170,43 +344,9 @@ final class RemoteBackend implements FarBackend {
 
         @Override
         public CompletableFuture<Void> send() {
-            List<CompletableFuture<Void>> sends = new ArrayList<>(byNode.size());
-            for (NodeRuns runs : byNode.values()) {
-                CompletableFuture<Void> sent;
-                try {
-                    sent = links.link(runs.node).callAsync(Opcode.WRITEV, 0, 0, runs.count, runs.runsOnly(),
-                            (h, body) -> {
-                                if (h.length() != runs.count) {
-                                    throw new RememException(ErrorCode.INTERNAL, "memory node applied " + h.length()
-                                            + " of " + runs.count + " runs");
-                                }
-                                return null;
-                            });
-                } catch (RuntimeException e) {
-                    sent = CompletableFuture.failedFuture(e);
-                }
-                sends.add(sent.whenComplete((v, err) -> runs.body.release()));
-            }
+            List<ReplicatedWrite.Part> parts = new ArrayList<>(byNode.values());
             byNode.clear();
-            return CompletableFuture.allOf(sends.toArray(new CompletableFuture[0]));
-        }
-    }
-
-    /**
-     * One node's runs. The body starts with room for a {@code u32} run count, which a WRITEV_READ carries in its
-     * body and a WRITEV leaves out (its header has the count).
-     */
-    private static final class NodeRuns {
-        final Replica node;
-        final ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(64 << 10).writeInt(0);
-        int count;
-
-        NodeRuns(Replica node) {
-            this.node = node;
-        }
-
-        java.nio.ByteBuffer runsOnly() {
-            return body.nioBuffer(4, body.readableBytes() - 4);
+            return new ReplicatedWrite(links, failover, RemoteBackend.this::nextOpId).send(parts);
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * zero-filling locally, without a round trip (LegoOS's p-local lines).
  */
 final class SlabEntry {
-    private final SlabDescriptor descriptor;
+    private volatile SlabDescriptor descriptor;
     private final int blockShift;
     private final AtomicLongArray written; // one bit per block; null: assume every block may hold data
 
@@ -27,6 +27,13 @@ final class SlabEntry {
 
     SlabDescriptor descriptor() {
         return descriptor;
+    }
+
+    /** Takes the controller's newer view of where the slab lives; an older one than ours is ignored. */
+    void refresh(SlabDescriptor newer) {
+        if (newer.slabId() == descriptor.slabId() && newer.epoch() >= descriptor.epoch()) {
+            descriptor = newer;
+        }
     }
 
     long slabId() {

@@ -50,6 +50,11 @@ final class SlabTable {
         }
     }
 
+    /** The entry of slab {@code slabId}, or null. */
+    SlabEntry findSlab(long slabId) {
+        return slabs.get(slabId);
+    }
+
     /** The slab holding {@code farAddress}, or null if there is none (never allocated, or freed). */
     SlabEntry find(long farAddress) {
         return slabs.get(slabId(farAddress));

@@ -3,9 +3,12 @@ package io.remem.controller;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
+import io.remem.transport.Peer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,14 +28,26 @@ public final class Controller implements AutoCloseable {
     private final ExecutorService slowPath = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService detector;
     private final Connections.Listener listener;
+    private final Repairer repairer;
+
+    /** Copies of slabs that may run at once. */
+    private static final int MAX_COPIES = 4;
+    /** A node using more than this fraction of its capacity has slabs moved off it. */
+    private static final double MEMORY_HIGH_WATER = 0.9;
+    /** How long one slab copy may take before it is abandoned and tried again. */
+    private static final Duration COPY_TIMEOUT = Duration.ofMinutes(10);
+    /** How often the repairer looks for slabs to copy or move. */
+    private static final long REPAIR_PERIOD_MILLIS = 100;
 
     private Controller(ControllerConfig config) {
         this.config = config;
         this.metadata = Metadata.recover(config, ThreadLocalRandom.current());
         this.loops = EventLoops.create("remem-controller", 0);
+        this.repairer = new Repairer(metadata, slowPath, MAX_COPIES, MEMORY_HIGH_WATER, COPY_TIMEOUT);
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new ControllerService(metadata, config, slowPath), "controller", config.callTimeout());
+                    () -> new ControllerService(metadata, config, slowPath, repairer, this::declareDead), "controller",
+                    config.callTimeout());
         } catch (RuntimeException e) {
             loops.close();
             metadata.close();
@@ -42,6 +57,33 @@ public final class Controller implements AutoCloseable {
                 .daemon().name("remem-failure-detector").factory());
         long period = Math.max(1, config.heartbeatInterval().toMillis() / 2);
         detector.scheduleAtFixedRate(this::detectFailures, period, period, TimeUnit.MILLISECONDS);
+        detector.scheduleWithFixedDelay(this::repair, REPAIR_PERIOD_MILLIS, REPAIR_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void repair() {
+        try {
+            repairer.tick();
+        } catch (RuntimeException e) {
+            log.error("repairer", e);
+        }
+    }
+
+    /** Marks {@code node} dead now and drops it from the slabs that have other replicas. */
+    private void declareDead(NodeRecord node) {
+        if (metadata.markDead(node)) {
+            failOver(node);
+        }
+    }
+
+    private void failOver(NodeRecord n) {
+        Peer link = n.link;
+        if (link != null) {
+            link.close(); // a node that is only slow must register again, and learn which slabs it lost, to rejoin
+        }
+        List<SlabRecord> changed = metadata.dropDeadNode(n);
+        log.warn("memory node {} ({}) is dead: dropped from {} slab(s), which fail over to their other replicas and"
+                + " are copied again; {} slab(s) had no other copy and wait for it to return", n.id, n.address(),
+                changed.size(), n.slabs);
     }
 
     public static Controller start(ControllerConfig config) {
@@ -64,9 +106,11 @@ public final class Controller implements AutoCloseable {
 
     private void detectFailures() {
         try {
-            for (NodeRecord n : metadata.detectFailures(System.nanoTime(), config.nodeTimeout().toNanos())) {
-                log.warn("memory node {} ({}) has been silent for more than {} ms: marked dead; its {} slab(s) are"
-                        + " unavailable until it returns", n.id, n.address(), config.nodeTimeout().toMillis(), n.slabs);
+            for (NodeRecord n : metadata.detectFailures(System.nanoTime(), config.nodeTimeout().toNanos(),
+                    config.heartbeatInterval().toNanos())) {
+                log.warn("memory node {} ({}) has been silent for more than {} ms, or its connection closed: marked"
+                        + " dead", n.id, n.address(), config.nodeTimeout().toMillis());
+                failOver(n);
             }
         } catch (RuntimeException e) {
             log.error("failure detector", e);

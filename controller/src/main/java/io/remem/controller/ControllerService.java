@@ -37,6 +37,8 @@ final class ControllerService implements RequestHandler {
     private final Metadata metadata;
     private final ControllerConfig config;
     private final ExecutorService slowPath;
+    private final Repairer repairer;
+    private final java.util.function.Consumer<NodeRecord> declareDead;
 
     /** A client session: the tenant it acts for. */
     record ClientSession(String tenant) {}
@@ -46,10 +48,14 @@ final class ControllerService implements RequestHandler {
         volatile NodeRecord node;
     }
 
-    ControllerService(Metadata metadata, ControllerConfig config, ExecutorService slowPath) {
+    /** @param declareDead marks a node dead and fails its slabs over, for a client's report of a crashed node */
+    ControllerService(Metadata metadata, ControllerConfig config, ExecutorService slowPath, Repairer repairer,
+                      java.util.function.Consumer<NodeRecord> declareDead) {
         this.metadata = metadata;
         this.config = config;
         this.slowPath = slowPath;
+        this.repairer = repairer;
+        this.declareDead = declareDead;
     }
 
     @Override
@@ -62,12 +68,13 @@ final class ControllerService implements RequestHandler {
         Object session = peer.attachment();
         if (h.opcode() == Opcode.STATUS) {
             Bodies.expectEnd(body, "status");
-            ClusterStatus status = metadata.status(config::quotaOf);
+            ClusterStatus status = metadata.status(config::quotaOf, repairer.progress());
             peer.reply(h, 0, 0, 0, 256, status::encode);
             return;
         }
         switch (session) {
             case NodeSession node -> onNodeRequest(peer, h, body, node);
+            case ClientSession client when h.opcode() == Opcode.NODE_DRAIN -> drain(peer, h, body);
             case ClientSession client -> onClientRequest(peer, h, body, client.tenant());
             default -> throw new RememException(ErrorCode.INTERNAL, "unknown session type");
         }
@@ -77,7 +84,7 @@ final class ControllerService implements RequestHandler {
     public void onClose(Peer peer) {
         if (peer.attachment() instanceof NodeSession s && s.node != null && s.node.link == peer) {
             log.info("memory node {} ({}) disconnected", s.node.id, s.node.address());
-            s.node.link = null;
+            metadata.linkClosed(s.node, peer); // under the lock: a registration on a new link may be racing this
         }
     }
 
@@ -87,10 +94,11 @@ final class ControllerService implements RequestHandler {
                 NodeRegister reg = NodeRegister.decode(body);
                 NodeRecord node = metadata.register(reg, peer);
                 session.node = node;
-                log.info("memory node {} registered from {} as {} with {} bytes", node.id, peer.remote(),
-                        node.address(), node.capacity);
-                NodeRegistered ack = new NodeRegistered(node.id, config.heartbeatInterval().toMillis());
-                peer.reply(h, 0, 0, 0, 16, ack::encode);
+                List<Long> keep = metadata.keep(node, reg.held());
+                log.info("memory node {} registered from {} as {} with {} bytes; keeps {} of the {} slab(s) it holds",
+                        node.id, peer.remote(), node.address(), node.capacity, keep.size(), reg.held().size());
+                NodeRegistered ack = new NodeRegistered(node.id, config.heartbeatInterval().toMillis(), keep);
+                peer.reply(h, 0, 0, 0, 24 + 8 * keep.size(), ack::encode);
             }
             case NODE_HEARTBEAT -> {
                 NodeHeartbeat hb = NodeHeartbeat.decode(body);
@@ -110,7 +118,7 @@ final class ControllerService implements RequestHandler {
             case CLUSTER_INFO -> {
                 Bodies.expectEnd(body, "clusterInfo");
                 ClusterInfo info = new ClusterInfo(metadata.slabShift(), config.quotaOf(tenant), metadata.usedBy(tenant),
-                        1, metadata.liveNodes());
+                        defaultReplication(), metadata.liveNodes());
                 peer.reply(h, 0, 0, 0, 32, info::encode);
             }
             case SLAB_ALLOC -> {
@@ -127,6 +135,18 @@ final class ControllerService implements RequestHandler {
                     free(tenant, first, count);
                     return null;
                 }));
+            }
+            case NODE_SUSPECT -> {
+                Bodies.expectEnd(body, "nodeSuspect");
+                NodeRecord node = metadata.node(h.slabId());
+                // A crashed process has closed its connection to us: then the client's word is enough. A node still
+                // connected may only be slow for that client, and the heartbeats decide.
+                if (node != null && node.alive && (node.link == null || !node.link.isOpen())) {
+                    log.warn("a client of tenant {} reports memory node {} unreachable, and its connection is closed",
+                            tenant, node.id);
+                    declareDead.accept(node);
+                }
+                peer.reply(h, h.slabId(), 0, 0, 0, out -> {});
             }
             case SLAB_LOOKUP -> {
                 Bodies.expectEnd(body, "slabLookup");
@@ -153,13 +173,28 @@ final class ControllerService implements RequestHandler {
         }
     }
 
-    private SlabRun allocate(String tenant, SlabAlloc alloc) {
-        int replication = alloc.replication() == 0 ? 1 : alloc.replication();
-        if (replication > 1) {
-            throw new RememException(ErrorCode.INVALID_ARGUMENT,
-                    "replication factor " + replication + " is not supported yet: every slab has one copy");
+    /** Two copies where there are two memory nodes to hold them, else one. */
+    private int defaultReplication() {
+        return metadata.liveNodes() >= 2 ? 2 : 1;
+    }
+
+    /** Marks a node as draining; the repairer moves its slabs away while clients keep working. */
+    private void drain(Peer peer, FrameHeader h, ByteBuf body) {
+        Bodies.expectEnd(body, "nodeDrain");
+        NodeRecord node = metadata.node(h.slabId());
+        if (node == null) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "there is no memory node " + h.slabId());
         }
-        List<SlabRecord> run = metadata.reserve(tenant, alloc.bytes(), replication, config.quotaOf(tenant));
+        if (!node.draining) {
+            node.draining = true;
+            log.info("draining memory node {} ({}): moving its {} slab(s) away", node.id, node.address(), node.slabs);
+        }
+        peer.reply(h, h.slabId(), 0, 0, 0, out -> {});
+    }
+
+    private SlabRun allocate(String tenant, SlabAlloc alloc) {
+        int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
+        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, alloc.bytes(), replication);
         List<CompletableFuture<Void>> creates = new ArrayList<>();
         List<long[]> created = new ArrayList<>(); // {slabId, nodeId} pairs that succeeded
         RememException failure = null;
@@ -194,6 +229,30 @@ final class ControllerService implements RequestHandler {
         return metadata.describe(run);
     }
 
+    /**
+     * Places a run; if that fails for lack of nodes while some live node is between connections (just after a
+     * controller restart, or a node reconnecting), waits for it up to the node timeout rather than fail at once.
+     */
+    private List<SlabRecord> reserveWaitingForReturningNodes(String tenant, long bytes, int replication) {
+        long deadline = System.nanoTime() + config.nodeTimeout().toNanos();
+        while (true) {
+            try {
+                return metadata.reserve(tenant, bytes, replication, config.quotaOf(tenant));
+            } catch (RememException e) {
+                boolean someoneReturning = metadata.allNodes().stream().anyMatch(n -> n.alive && !n.placeable() && !n.draining);
+                if (e.code() != ErrorCode.CLUSTER_OUT_OF_CAPACITY || !someoneReturning || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
     private void free(String tenant, long first, int count) {
         for (SlabRecord s : metadata.free(tenant, first, count)) {
             for (long nodeId : s.replicas()) {
@@ -213,16 +272,7 @@ final class ControllerService implements RequestHandler {
         return link.call(Opcode.SLAB_CREATE, s.id(), 0, 0, 32, create::encode, (hdr, b) -> null);
     }
 
-    /** Best effort: a node that is gone has lost the slab anyway. */
     private void deleteOn(long nodeId, long slabId) {
-        NodeRecord node = metadata.node(nodeId);
-        Peer link = node == null ? null : node.link;
-        if (link != null) {
-            link.call(Opcode.SLAB_DELETE, slabId, 0, 0, 0, out -> {}, (hdr, b) -> null)
-                    .exceptionally(e -> {
-                        log.warn("deleting slab {} on memory node {} failed: {}", slabId, nodeId, e.getMessage());
-                        return null;
-                    });
-        }
+        Repairer.deleteOn(metadata, nodeId, slabId);
     }
 }

@@ -44,8 +44,16 @@ final class Journal implements AutoCloseable {
     /** A memory node that registered. */
     record Node(long id, String host, int port, long capacity) implements Entry {}
 
-    /** A slab that was placed. */
-    record Slab(long id, String tenant, long size, long[] replicas) implements Entry {}
+    /** A slab that was placed, or whose replica set changed (the later entry for an id wins). */
+    record Slab(long id, String tenant, long size, long[] replicas, long epoch, int readable, int factor) implements Entry {
+        static Slab of(SlabRecord r) {
+            return new Slab(r.id(), r.tenant(), r.size(), r.replicas(), r.epoch(), r.readable(), r.factor());
+        }
+
+        SlabRecord record() {
+            return new SlabRecord(id, tenant, size, replicas, epoch, readable, factor);
+        }
+    }
 
     /** A slab that was freed. */
     record SlabFreed(long id) implements Entry {}
@@ -196,7 +204,7 @@ final class Journal implements AutoCloseable {
                 out.writeLong(n.capacity());
             }
             case Slab s -> {
-                out.writeByte(3);
+                out.writeByte(6);
                 out.writeLong(s.id());
                 out.writeUTF(s.tenant());
                 out.writeLong(s.size());
@@ -204,6 +212,9 @@ final class Journal implements AutoCloseable {
                 for (long r : s.replicas()) {
                     out.writeLong(r);
                 }
+                out.writeLong(s.epoch());
+                out.writeByte(s.readable());
+                out.writeByte(s.factor());
             }
             case SlabFreed f -> {
                 out.writeByte(4);
@@ -224,7 +235,7 @@ final class Journal implements AutoCloseable {
         return switch (type) {
             case 1 -> new Layout(in.readUnsignedByte());
             case 2 -> new Node(in.readLong(), in.readUTF(), in.readUnsignedShort(), in.readLong());
-            case 3 -> {
+            case 3, 6 -> { // 3: before replica sets could change; every replica readable, at epoch 0
                 long id = in.readLong();
                 String tenant = in.readUTF();
                 long size = in.readLong();
@@ -232,7 +243,10 @@ final class Journal implements AutoCloseable {
                 for (int i = 0; i < replicas.length; i++) {
                     replicas[i] = in.readLong();
                 }
-                yield new Slab(id, tenant, size, replicas);
+                if (type == 3) {
+                    yield new Slab(id, tenant, size, replicas, 0, replicas.length, replicas.length);
+                }
+                yield new Slab(id, tenant, size, replicas, in.readLong(), in.readUnsignedByte(), in.readUnsignedByte());
             }
             case 4 -> new SlabFreed(in.readLong());
             case 5 -> new Watermark(in.readLong(), in.readLong());

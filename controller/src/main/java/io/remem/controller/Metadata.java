@@ -69,6 +69,13 @@ final class Metadata implements AutoCloseable {
         for (Journal.Entry e : entries) {
             m.apply(e);
         }
+        // Nodes are presumed alive until they have had a full timeout to register again, so a controller restart does
+        // not declare the whole cluster dead.
+        long now = System.nanoTime();
+        for (NodeRecord n : m.nodes.values()) {
+            n.alive = true;
+            n.lastHeartbeatNanos = now;
+        }
         journal.rewrite(m.snapshot());
         log.info("recovered {} memory nodes, {} slabs and {} tenants from {}", m.nodes.size(), m.slabs.size(),
                 m.tenants.size(), config.dataDir());
@@ -86,9 +93,12 @@ final class Metadata implements AutoCloseable {
                 nextNodeId = Math.max(nextNodeId, n.id() + 1);
             }
             case Journal.Slab s -> {
-                SlabRecord rec = new SlabRecord(s.id(), s.tenant(), s.size(), s.replicas());
+                SlabRecord rec = s.record();
+                SlabRecord old = slabs.put(s.id(), rec);
+                if (old != null) {
+                    charge(old, -1);
+                }
                 charge(rec, +1);
-                slabs.put(s.id(), rec);
                 nextSlabId = Math.max(nextSlabId, s.id() + 1);
             }
             case Journal.SlabFreed f -> {
@@ -112,7 +122,7 @@ final class Metadata implements AutoCloseable {
             out.add(new Journal.Node(n.id, n.host, n.port, n.capacity));
         }
         for (SlabRecord s : slabs.values()) {
-            out.add(new Journal.Slab(s.id(), s.tenant(), s.size(), s.replicas()));
+            out.add(Journal.Slab.of(s));
         }
         return out;
     }
@@ -137,6 +147,30 @@ final class Metadata implements AutoCloseable {
 
     // ------------------------------------------------------------------ memory nodes
 
+    /**
+     * Which of the slabs a registering node holds it should keep: those it is a readable replica of. It held every
+     * acknowledged write of those, since each needed its answer. Everything else is stale (it was dropped from the
+     * slab while away, or its copy never finished) or freed, and must never be served.
+     */
+    List<Long> keep(NodeRecord node, List<NodeRegister.HeldSlab> held) {
+        lock.lock();
+        try {
+            List<Long> keep = new ArrayList<>();
+            for (NodeRegister.HeldSlab h : held) {
+                SlabRecord rec = slabs.get(h.slabId());
+                if (rec != null && rec.readableOn(node.id)) {
+                    keep.add(h.slabId());
+                } else {
+                    log.info("memory node {} holds slab {} (epoch {}), which is not a current replica there: it will"
+                            + " drop it", node.id, h.slabId(), h.epoch());
+                }
+            }
+            return keep;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Registers a node, new or returning; a returning node keeps its id and its slabs. */
     NodeRecord register(NodeRegister reg, Peer link) {
         lock.lock();
@@ -157,6 +191,7 @@ final class Metadata implements AutoCloseable {
             journal.append(entries);
             nodes.put(rec.id, rec);
             rec.link = link;
+            rec.linkLostNanos = 0;
             rec.lastHeartbeatNanos = System.nanoTime();
             rec.alive = true;
             return rec;
@@ -165,22 +200,32 @@ final class Metadata implements AutoCloseable {
         }
     }
 
+    /**
+     * A node declared dead may have been dropped from slabs it still holds; it must register again, which tells it
+     * which of them to delete, before it counts as alive.
+     */
     void heartbeat(NodeRecord node, NodeHeartbeat hb) {
+        if (!node.alive) {
+            throw new RememException(ErrorCode.NODE_UNAVAILABLE, "memory node " + node.id
+                    + " was declared dead; register again");
+        }
         node.backed = hb.backedBytes();
         node.lastHeartbeatNanos = System.nanoTime();
-        if (!node.alive) {
-            node.alive = true;
-            log.info("memory node {} ({}) is heard from again", node.id, node.address());
-        }
     }
 
-    /** Marks nodes silent for longer than {@code timeoutNanos} as dead; returns the newly dead ones. */
-    List<NodeRecord> detectFailures(long nowNanos, long timeoutNanos) {
+    /**
+     * Marks as dead the nodes silent for longer than {@code timeoutNanos}, and those whose connection closed more
+     * than {@code graceNanos} ago without a new registration (a crashed process: its sockets close at once). Returns
+     * the newly dead ones.
+     */
+    List<NodeRecord> detectFailures(long nowNanos, long timeoutNanos, long graceNanos) {
         List<NodeRecord> dead = new ArrayList<>();
         lock.lock();
         try {
             for (NodeRecord n : nodes.values()) {
-                if (n.alive && nowNanos - n.lastHeartbeatNanos > timeoutNanos) {
+                boolean silent = nowNanos - n.lastHeartbeatNanos > timeoutNanos;
+                boolean gone = n.link == null && n.linkLostNanos != 0 && nowNanos - n.linkLostNanos > graceNanos;
+                if (n.alive && (silent || gone)) {
                     n.alive = false;
                     dead.add(n);
                 }
@@ -189,6 +234,149 @@ final class Metadata implements AutoCloseable {
             lock.unlock();
         }
         return dead;
+    }
+
+    /** Marks {@code node} dead now; false if it already was. */
+    boolean markDead(NodeRecord node) {
+        lock.lock();
+        try {
+            if (!node.alive) {
+                return false;
+            }
+            node.alive = false;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Drops a dead node from every slab that has another readable replica, at the next epoch, so clients fail over
+     * to the others and the slab counts as under-replicated. A slab whose only readable replica it was keeps it: it is
+     * unavailable until the node returns (with its data directory) rather than lost at once. Returns the slabs changed.
+     */
+    List<SlabRecord> dropDeadNode(NodeRecord node) {
+        lock.lock();
+        try {
+            List<SlabRecord> changed = new ArrayList<>();
+            List<Journal.Entry> entries = new ArrayList<>();
+            for (SlabRecord s : slabs.values()) {
+                if (!s.holds(node.id) || (s.readableOn(node.id) && !anotherLiveReadable(s, node.id))) {
+                    continue;
+                }
+                SlabRecord next = s.without(node.id);
+                changed.add(next);
+                entries.add(Journal.Slab.of(next));
+            }
+            journal.append(entries);
+            for (SlabRecord next : changed) {
+                replace(next);
+            }
+            return changed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a live node other than {@code nodeId} holds a readable replica. Two replicas declared dead in one sweep
+     * (after a controller restart, say) must not drop each other: the first to return has every acknowledged write.
+     */
+    private boolean anotherLiveReadable(SlabRecord s, long nodeId) {
+        for (int i = 0; i < s.readable(); i++) {
+            NodeRecord n = nodes.get(s.replicas()[i]);
+            if (n != null && n.id != nodeId && n.alive) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Records that {@code node}'s connection {@code link} closed, unless it has registered on a new one since. */
+    void linkClosed(NodeRecord node, Peer link) {
+        lock.lock();
+        try {
+            if (node.link == link) {
+                node.linkLostNanos = System.nanoTime();
+                node.link = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Swaps in a new record for the same slab, moving the charges with it. Under the lock. */
+    private void replace(SlabRecord next) {
+        SlabRecord old = slabs.put(next.id(), next);
+        if (old != null) {
+            charge(old, -1);
+        }
+        charge(next, +1);
+    }
+
+    /**
+     * Replaces {@code expected} by {@code next} if the slab has not changed meanwhile; journaled first. Returns
+     * whether it did.
+     */
+    boolean update(SlabRecord expected, SlabRecord next) {
+        lock.lock();
+        try {
+            if (slabs.get(expected.id()) != expected) {
+                return false;
+            }
+            journal.append(List.of(Journal.Slab.of(next)));
+            replace(next);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    SlabRecord slab(long id) {
+        lock.lock();
+        try {
+            return slabs.get(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    List<SlabRecord> allSlabs() {
+        lock.lock();
+        try {
+            return new ArrayList<>(slabs.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    List<NodeRecord> allNodes() {
+        lock.lock();
+        try {
+            return new ArrayList<>(nodes.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A node to take a new replica of {@code s}: placeable, not draining, not already holding it, with room; chosen
+     * like any placement. Null if there is none.
+     */
+    NodeRecord copyTarget(SlabRecord s, java.util.Set<Long> exclude) {
+        lock.lock();
+        try {
+            List<NodeRecord> candidates = new ArrayList<>();
+            for (NodeRecord n : nodes.values()) {
+                if (!s.holds(n.id) && !exclude.contains(n.id)) {
+                    candidates.add(n);
+                }
+            }
+            List<NodeRecord> chosen = placement.choose(candidates, s.size(), 1);
+            return chosen.isEmpty() ? null : chosen.getFirst();
+        } finally {
+            lock.unlock();
+        }
     }
 
     int liveNodes() {
@@ -242,7 +430,7 @@ final class Metadata implements AutoCloseable {
                     throw outOfCapacity(size, replication, all);
                 }
                 long[] replicas = chosen.stream().mapToLong(n -> n.id).toArray();
-                SlabRecord rec = new SlabRecord(id + i, tenant, size, replicas);
+                SlabRecord rec = new SlabRecord(id + i, tenant, size, replicas, 0, replicas.length, replication);
                 charge(rec, +1);
                 run.add(rec);
             }
@@ -276,7 +464,7 @@ final class Metadata implements AutoCloseable {
         try {
             List<Journal.Entry> entries = new ArrayList<>(run.size());
             for (SlabRecord s : run) {
-                entries.add(new Journal.Slab(s.id(), s.tenant(), s.size(), s.replicas()));
+                entries.add(Journal.Slab.of(s));
             }
             journal.append(entries);
             for (SlabRecord s : run) {
@@ -366,7 +554,7 @@ final class Metadata implements AutoCloseable {
         }
     }
 
-    ClusterStatus status(java.util.function.ToLongFunction<String> quotaOf) {
+    ClusterStatus status(java.util.function.ToLongFunction<String> quotaOf, Repairer.Progress progress) {
         long now = System.nanoTime();
         lock.lock();
         try {
@@ -374,11 +562,34 @@ final class Metadata implements AutoCloseable {
             for (NodeRecord n : nodes.values()) {
                 long silentMillis = n.lastHeartbeatNanos == 0 ? 0 : Math.max(0, (now - n.lastHeartbeatNanos) / 1_000_000);
                 ns.add(new ClusterStatus.Node(n.id, n.host, n.port, n.alive, n.capacity, n.backed, n.reserved,
-                        n.slabs, silentMillis));
+                        n.slabs, silentMillis, n.draining));
             }
             List<ClusterStatus.Tenant> ts = new ArrayList<>();
             tenants.forEach((name, u) -> ts.add(new ClusterStatus.Tenant(name, quotaOf.applyAsLong(name), u.bytes, u.slabs)));
-            return new ClusterStatus(slabShift, ns, ts);
+            int under = 0;
+            int unavailable = 0;
+            for (SlabRecord s : slabs.values()) {
+                int live = 0;
+                for (int i = 0; i < s.readable(); i++) {
+                    NodeRecord n = nodes.get(s.replicas()[i]);
+                    if (n != null && n.alive && !n.draining) {
+                        live++;
+                    }
+                }
+                if (live < s.factor()) {
+                    under++;
+                }
+                boolean anyLive = false;
+                for (int i = 0; i < s.readable(); i++) {
+                    NodeRecord n = nodes.get(s.replicas()[i]);
+                    anyLive |= n != null && n.alive;
+                }
+                if (!anyLive) {
+                    unavailable++;
+                }
+            }
+            return new ClusterStatus(slabShift, ns, ts, new ClusterStatus.Repair(under, unavailable, progress.copying(),
+                    progress.copiedBytes(), progress.copyBytes(), progress.copiedSlabs()));
         } finally {
             lock.unlock();
         }
@@ -408,7 +619,7 @@ final class Metadata implements AutoCloseable {
             NodeRecord n = nodes.get(nodeId);
             replicas.add(n == null ? new Replica(nodeId, "unknown", 1) : new Replica(nodeId, n.host, n.port));
         }
-        return new SlabDescriptor(s.id(), s.size(), replicas);
+        return new SlabDescriptor(s.id(), s.size(), s.epoch(), s.readable(), replicas);
     }
 
     @Override

@@ -18,6 +18,10 @@ final class NodeRecord {
     volatile long lastHeartbeatNanos;
     volatile boolean alive;
     volatile Peer link;
+    /** When the node's connection closed, if it has not registered again since; 0 otherwise. */
+    volatile long linkLostNanos;
+    /** Being emptied ({@code remem memnode drain}): takes no new slabs, and the repairer moves its slabs away. */
+    volatile boolean draining;
 
     NodeRecord(long id, String host, int port, long capacity) {
         this.id = id;
@@ -33,7 +37,7 @@ final class NodeRecord {
     /** A node can take new slabs if it is alive and the controller can reach it. */
     boolean placeable() {
         Peer p = link;
-        return alive && p != null && p.isOpen();
+        return alive && !draining && p != null && p.isOpen();
     }
 
     String address() {

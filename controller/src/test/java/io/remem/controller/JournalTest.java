@@ -2,6 +2,7 @@ package io.remem.controller;
 
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
+import io.remem.transport.HostPort;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -38,8 +40,9 @@ class JournalTest {
 
     /** Slab holds a long[], so records are compared through a value view; everything else by record equality. */
     private static Object view(Journal.Entry e) {
-        if (e instanceof Journal.Slab(long id, String tenant, long size, long[] replicas)) {
-            return List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList());
+        if (e instanceof Journal.Slab(long id, String tenant, long size, long[] replicas, long epoch, int readable,
+                                      int factor)) {
+            return List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList(), epoch, readable, factor);
         }
         return e;
     }
@@ -72,9 +75,9 @@ class JournalTest {
             new Journal.Watermark(17, 4),
             new Journal.Node(1, "mem-1.example.org", 7001, 64L << 30),
             new Journal.Node(3, "10.0.0.3", 65535, Long.MAX_VALUE),
-            new Journal.Slab(5, "tenant-a", 1L << 26, new long[] {1, 3, 2}),
-            new Journal.Slab(6, "tenant_b.x", 64 << 10, new long[] {3}),
-            new Journal.Slab(7, "t", 1L << 32, new long[0]),
+            new Journal.Slab(5, "tenant-a", 1L << 26, new long[] {1, 3, 2}, 0, 3, 3),
+            new Journal.Slab(6, "tenant_b.x", 64 << 10, new long[] {3}, 7, 1, 2),
+            new Journal.Slab(7, "t", 1L << 32, new long[0], Long.MAX_VALUE, 0, 255),
             new Journal.SlabFreed(5),
             new Journal.Watermark(Long.MAX_VALUE - 1, 1L << 40));
 
@@ -98,7 +101,7 @@ class JournalTest {
         long[] replicas = {8, 1, 7, 2, 6, 3, 5, 4};
         try (Journal j = Journal.open(dir)) {
             j.rewrite(List.of());
-            j.append(List.of(new Journal.Slab(42, "tenant-a", 3 << 20, replicas)));
+            j.append(List.of(new Journal.Slab(42, "tenant-a", 3 << 20, replicas, 12, 5, 6)));
         }
         List<Journal.Entry> replayed = replayFresh();
         assertThat(replayed).hasSize(1).first().isInstanceOf(Journal.Slab.class);
@@ -107,6 +110,9 @@ class JournalTest {
         assertThat(s.tenant()).isEqualTo("tenant-a");
         assertThat(s.size()).isEqualTo(3 << 20);
         assertThat(s.replicas()).containsExactly(8, 1, 7, 2, 6, 3, 5, 4);
+        assertThat(s.epoch()).isEqualTo(12);
+        assertThat(s.readable()).isEqualTo(5);
+        assertThat(s.factor()).isEqualTo(6);
     }
 
     @Test
@@ -178,7 +184,7 @@ class JournalTest {
     @Test
     void aTornLastEntryIsIgnoredAndEarlierEntriesSurvive() throws IOException {
         List<Journal.Entry> kept = SAMPLE.subList(0, 5);
-        Journal.Entry last = new Journal.Slab(99, "tenant-a", 1 << 20, new long[] {1, 2});
+        Journal.Entry last = new Journal.Slab(99, "tenant-a", 1 << 20, new long[] {1, 2}, 3, 1, 2);
         long before;
         long after;
         try (Journal j = Journal.open(dir)) {
@@ -309,6 +315,158 @@ class JournalTest {
         assertThatThrownBy(this::replayFresh)
                 .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("not a remem controller journal");
+    }
+
+    // ------------------------------------------------------------------ slab entries: replica sets
+
+    /** A type-3 Slab payload, as controllers before replica-set changes wrote it. */
+    private static byte[] type3Slab(long id, String tenant, long size, long... replicas) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(3);
+        out.writeLong(id);
+        out.writeUTF(tenant);
+        out.writeLong(size);
+        out.writeByte(replicas.length);
+        for (long r : replicas) {
+            out.writeLong(r);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] layout(int shift) {
+        return new byte[] {1, (byte) shift};
+    }
+
+    private static byte[] node(long id, String host, int port, long capacity) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(2);
+        out.writeLong(id);
+        out.writeUTF(host);
+        out.writeShort(port);
+        out.writeLong(capacity);
+        return bytes.toByteArray();
+    }
+
+    private void writeRawJournal(byte[]... payloads) throws IOException {
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(MAGIC);
+        for (byte[] p : payloads) {
+            file.write(rawEntry(p));
+        }
+        Files.write(file(), file.toByteArray());
+    }
+
+    private Metadata recoverMetadata() {
+        ControllerConfig c = new ControllerConfig(new HostPort("127.0.0.1", 0), dir).withSlabShift(20);
+        return Metadata.recover(c, new SplittableRandom(3));
+    }
+
+    @Test
+    void aSlabEntryIsWrittenAsType6AndRoundTripsEpochReadableAndFactor() throws IOException {
+        Journal.Slab slab = new Journal.Slab(77, "tenant-r", 5L << 20, new long[] {4, 9, 2}, 1234567890123L, 2, 3);
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(slab));
+        }
+        byte[] bytes = Files.readAllBytes(file());
+        assertThat(bytes[MAGIC.length + 8]).as("entry type byte").isEqualTo((byte) 6);
+        List<Journal.Entry> replayed = replayFresh();
+        assertThat(replayed).hasSize(1);
+        Journal.Slab back = (Journal.Slab) replayed.getFirst();
+        assertThat(back.id()).isEqualTo(77);
+        assertThat(back.tenant()).isEqualTo("tenant-r");
+        assertThat(back.size()).isEqualTo(5L << 20);
+        assertThat(back.replicas()).containsExactly(4, 9, 2);
+        assertThat(back.epoch()).isEqualTo(1234567890123L);
+        assertThat(back.readable()).isEqualTo(2);
+        assertThat(back.factor()).isEqualTo(3);
+        SlabRecord rec = back.record();
+        assertThat(rec.readableOn(4)).isTrue();
+        assertThat(rec.readableOn(9)).isTrue();
+        assertThat(rec.readableOn(2)).isFalse();
+        assertThat(rec.copying()).isTrue();
+    }
+
+    @Test
+    void aHandFramedType6SlabEntryIsRead() throws IOException {
+        // Pins the type-6 layout: the type-3 fields, then u64 epoch, u8 readable, u8 factor.
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(payload);
+        byte[] head = type3Slab(8, "t6", 3L << 20, 11, 12);
+        head[0] = 6;
+        out.write(head);
+        out.writeLong(42);
+        out.writeByte(1);
+        out.writeByte(2);
+        byte[] whole = payload.toByteArray();
+        writeRawJournal(layout(20), whole);
+        assertSameEntries(replayFresh(), List.of(new Journal.Layout(20),
+                new Journal.Slab(8, "t6", 3L << 20, new long[] {11, 12}, 42, 1, 2)));
+    }
+
+    @Test
+    void anOldType3SlabEntryReplaysAtEpochZeroWithEveryReplicaReadable() throws IOException {
+        writeRawJournal(layout(20), type3Slab(5, "old-tenant", 1L << 20, 3, 1, 2), type3Slab(6, "solo", 64 << 10, 7));
+        assertSameEntries(replayFresh(), List.of(
+                new Journal.Layout(20),
+                new Journal.Slab(5, "old-tenant", 1L << 20, new long[] {3, 1, 2}, 0, 3, 3),
+                new Journal.Slab(6, "solo", 64 << 10, new long[] {7}, 0, 1, 1)));
+    }
+
+    @Test
+    void anOldType3JournalIsRecoveredAndRewrittenInTheNewFormat() throws IOException {
+        writeRawJournal(layout(20), node(1, "a", 7001, 16 << 20), node(2, "b", 7002, 16 << 20),
+                type3Slab(5, "old-tenant", 1 << 20, 2, 1));
+        for (int restart = 0; restart < 2; restart++) {
+            try (Metadata m = recoverMetadata()) {
+                SlabRecord s = m.slab(5);
+                assertThat(s).as("restart %d", restart).isNotNull();
+                assertThat(s.replicas()).containsExactly(2, 1);
+                assertThat(s.epoch()).isZero();
+                assertThat(s.readable()).isEqualTo(2);
+                assertThat(s.factor()).isEqualTo(2);
+                assertThat(m.node(1).reserved).isEqualTo(1 << 20);
+                assertThat(m.node(2).reserved).isEqualTo(1 << 20);
+                assertThat(m.usedBy("old-tenant")).isEqualTo(1 << 20);
+            }
+        }
+        // The recovery rewrote the journal: its slab entry is now of type 6.
+        assertThat(replayFresh()).filteredOn(e -> e instanceof Journal.Slab).singleElement()
+                .satisfies(e -> assertThat(view(e)).isEqualTo(view(
+                        new Journal.Slab(5, "old-tenant", 1 << 20, new long[] {2, 1}, 0, 2, 2))));
+    }
+
+    @Test
+    void theLaterSlabEntryForAnIdWinsOnRecoveryAndMovesTheCharges() {
+        long mib = 1 << 20;
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(20), new Journal.Node(1, "a", 7001, 16 * mib),
+                    new Journal.Node(2, "b", 7002, 16 * mib), new Journal.Node(3, "c", 7003, 16 * mib)));
+            j.append(List.of(new Journal.Slab(10, "t", mib, new long[] {1, 2}, 0, 2, 2)));
+            j.append(List.of(new Journal.Slab(11, "t", mib, new long[] {1}, 0, 1, 1)));
+            // Node 1 is dropped from slab 10, then node 3 is copied in.
+            j.append(List.of(new Journal.Slab(10, "t", mib, new long[] {2}, 1, 1, 2)));
+            j.append(List.of(new Journal.Slab(10, "t", mib, new long[] {2, 3}, 2, 1, 2)));
+            j.append(List.of(new Journal.Slab(10, "t", mib, new long[] {2, 3}, 2, 2, 2)));
+        }
+        try (Metadata m = recoverMetadata()) {
+            SlabRecord s = m.slab(10);
+            assertThat(s.replicas()).containsExactly(2, 3);
+            assertThat(s.epoch()).isEqualTo(2);
+            assertThat(s.readable()).isEqualTo(2);
+            assertThat(s.factor()).isEqualTo(2);
+            assertThat(m.node(1).reserved).isEqualTo(mib); // slab 11 only
+            assertThat(m.node(1).slabs).isEqualTo(1);
+            assertThat(m.node(2).reserved).isEqualTo(mib);
+            assertThat(m.node(2).slabs).isEqualTo(1);
+            assertThat(m.node(3).reserved).isEqualTo(mib);
+            assertThat(m.node(3).slabs).isEqualTo(1);
+            // The tenant is charged once per slab, not once per entry.
+            assertThat(m.usedBy("t")).isEqualTo(2 * mib);
+            assertThat(m.status(t -> 0, new Repairer.Progress(0, 0, 0, 0)).tenants())
+                    .containsExactly(new io.remem.protocol.ClusterStatus.Tenant("t", 0, 2 * mib, 2));
+        }
     }
 
     // ------------------------------------------------------------------ open and append failures

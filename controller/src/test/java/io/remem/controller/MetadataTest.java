@@ -30,6 +30,9 @@ class MetadataTest {
     private static final long MIB = 1L << 20;
     private static final long GRANULE = 64 << 10;
     private static final long NO_QUOTA = Long.MAX_VALUE / 4;
+    /** How long a closed link may stay closed before its node is declared dead; irrelevant to nodes with no closed link. */
+    private static final long GRACE = 1_000_000_000L;
+    private static final Repairer.Progress IDLE = new Repairer.Progress(0, 0, 0, 0);
 
     private static LoopbackLinks links;
 
@@ -70,7 +73,7 @@ class MetadataTest {
     }
 
     private static ClusterStatus status(Metadata m) {
-        return m.status(t -> 1234L);
+        return m.status(t -> 1234L, IDLE);
     }
 
     // ------------------------------------------------------------------ recovery
@@ -183,13 +186,13 @@ class MetadataTest {
             assertThat(nodeStatus(s, a).capacity()).isEqualTo(6 * MIB);
             assertThat(nodeStatus(s, b).address()).isEqualTo("host-b:7002");
             assertThat(nodeStatus(s, b).capacity()).isEqualTo(5 * MIB);
-            // Not heard from since the restart.
-            assertThat(s.nodes()).noneMatch(ClusterStatus.Node::alive);
-            assertThat(m.liveNodes()).isZero();
+            // Not heard from since the restart, but presumed alive until they have had a full timeout to return.
+            assertThat(s.nodes()).allMatch(ClusterStatus.Node::alive);
+            assertThat(m.liveNodes()).isEqualTo(2);
             // A returning node keeps its id; a new one gets an id never handed out before.
             assertThat(m.register(new NodeRegister(b, "host-b", 7002, 5 * MIB), null).id).isEqualTo(b);
             assertThat(m.register(fresh("host-c", 7004, MIB), null).id).isGreaterThan(Math.max(a, b));
-            assertThat(m.liveNodes()).isEqualTo(2);
+            assertThat(m.liveNodes()).isEqualTo(3);
         }
     }
 
@@ -380,7 +383,7 @@ class MetadataTest {
     void withNoPlaceableNodeReserveFailsOutOfCapacityAndChargesNothing() throws Exception {
         try (Metadata m = recover()) {
             NodeRecord dead = m.register(fresh("dead", 3, 64 * MIB), links.open());
-            assertThat(m.detectFailures(dead.lastHeartbeatNanos + 10_000_000_000L, 1_000_000_000L)).containsExactly(dead);
+            assertThat(m.detectFailures(dead.lastHeartbeatNanos + 10_000_000_000L, 1_000_000_000L, GRACE)).containsExactly(dead);
             NodeRecord noLink = m.register(fresh("no-link", 1, 64 * MIB), null);
             NodeRecord closed = m.register(fresh("closed", 2, 64 * MIB), links.closed());
             assertThat(noLink.alive).isTrue();
@@ -481,11 +484,11 @@ class MetadataTest {
             NodeRecord chatty = m.register(fresh("chatty", 2, MIB), null);
             long t0 = Math.max(quiet.lastHeartbeatNanos, chatty.lastHeartbeatNanos);
 
-            assertThat(m.detectFailures(t0 + timeout / 2, timeout)).isEmpty();
+            assertThat(m.detectFailures(t0 + timeout / 2, timeout, GRACE)).isEmpty();
             assertThat(m.liveNodes()).isEqualTo(2);
 
             chatty.lastHeartbeatNanos = t0 + timeout; // as if it had just reported
-            List<NodeRecord> dead = m.detectFailures(t0 + timeout + timeout / 2, timeout);
+            List<NodeRecord> dead = m.detectFailures(t0 + timeout + timeout / 2, timeout, GRACE);
             assertThat(dead).containsExactly(quiet);
             assertThat(quiet.alive).isFalse();
             assertThat(chatty.alive).isTrue();
@@ -493,34 +496,398 @@ class MetadataTest {
             assertThat(nodeStatus(status(m), quiet.id).alive()).isFalse();
 
             // Reported once, not again on every sweep.
-            assertThat(m.detectFailures(t0 + 3 * timeout, timeout)).containsExactly(chatty);
-            assertThat(m.detectFailures(t0 + 10 * timeout, timeout)).isEmpty();
+            assertThat(m.detectFailures(t0 + 3 * timeout, timeout, GRACE)).containsExactly(chatty);
+            assertThat(m.detectFailures(t0 + 10 * timeout, timeout, GRACE)).isEmpty();
             assertThat(m.liveNodes()).isZero();
         }
     }
 
     @Test
-    void aHeartbeatRevivesADeadNode() {
+    void aHeartbeatFromADeadNodeIsRefusedAndOnlyRegisteringAgainRevivesIt() {
         long timeout = 1_000_000_000L;
         try (Metadata m = recover()) {
             NodeRecord n = m.register(fresh("n", 1, 8 * MIB), null);
-            assertThat(m.detectFailures(n.lastHeartbeatNanos + 2 * timeout, timeout)).containsExactly(n);
-            m.heartbeat(n, new NodeHeartbeat(8 * MIB, 3 * GRANULE, 0, 0));
+            m.heartbeat(n, new NodeHeartbeat(8 * MIB, GRANULE, 0, 0));
+            assertThat(n.backed).isEqualTo(GRANULE);
+            assertThat(m.detectFailures(n.lastHeartbeatNanos + 2 * timeout, timeout, GRACE)).containsExactly(n);
+            // It may have been dropped from slabs while it was away: it must register again to learn which.
+            assertThatThrownBy(() -> m.heartbeat(n, new NodeHeartbeat(8 * MIB, 3 * GRANULE, 0, 0)))
+                    .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NODE_UNAVAILABLE));
+            assertThat(n.alive).isFalse();
+            assertThat(n.backed).isEqualTo(GRANULE);
+            assertThat(m.liveNodes()).isZero();
+
+            NodeRecord again = m.register(new NodeRegister(n.id, "n", 1, 8 * MIB), null);
+            assertThat(again).isSameAs(n);
             assertThat(n.alive).isTrue();
+            m.heartbeat(n, new NodeHeartbeat(8 * MIB, 3 * GRANULE, 0, 0));
             assertThat(n.backed).isEqualTo(3 * GRANULE);
             assertThat(m.liveNodes()).isEqualTo(1);
-            assertThat(m.detectFailures(n.lastHeartbeatNanos + timeout / 2, timeout)).isEmpty();
-            assertThat(m.detectFailures(n.lastHeartbeatNanos + 2 * timeout, timeout)).containsExactly(n);
+            assertThat(m.detectFailures(n.lastHeartbeatNanos + timeout / 2, timeout, GRACE)).isEmpty();
+            assertThat(m.detectFailures(n.lastHeartbeatNanos + 2 * timeout, timeout, GRACE)).containsExactly(n);
         }
     }
 
     @Test
-    void recoveredNodesThatNeverReportedAreNotReportedAsNewlyDead() {
+    void markDeadMarksANodeDeadOnce() {
         try (Metadata m = recover()) {
-            m.register(fresh("n", 1, MIB), null);
+            NodeRecord n = m.register(fresh("n", 1, MIB), null);
+            assertThat(m.markDead(n)).isTrue();
+            assertThat(n.alive).isFalse();
+            assertThat(m.markDead(n)).isFalse();
+            // Already dead: the detector does not report it again.
+            assertThat(m.detectFailures(n.lastHeartbeatNanos + 100 * GRACE, GRACE, GRACE)).isEmpty();
+        }
+    }
+
+    @Test
+    void recoveredNodesArePresumedAliveUntilTheTimeoutPasses() {
+        long timeout = 5_000_000_000L;
+        long a;
+        long b;
+        try (Metadata m = recover()) {
+            a = m.register(fresh("a", 1, MIB), null).id;
+            b = m.register(fresh("b", 2, MIB), null).id;
+            // Dead before the restart: presumed alive again after it all the same.
+            assertThat(m.markDead(m.node(b))).isTrue();
+        }
+        long before = System.nanoTime();
+        try (Metadata m = recover()) {
+            long after = System.nanoTime();
+            assertThat(m.node(a).alive).isTrue();
+            assertThat(m.node(b).alive).isTrue();
+            assertThat(m.liveNodes()).isEqualTo(2);
+            assertThat(m.node(a).lastHeartbeatNanos - before).isNotNegative();
+            assertThat(after - m.node(a).lastHeartbeatNanos).isNotNegative();
+            // Not dead within the timeout, though no connection ever came...
+            assertThat(m.detectFailures(before + timeout / 2, timeout, GRACE)).isEmpty();
+            assertThat(m.detectFailures(before + timeout, timeout, GRACE)).isEmpty();
+            assertThat(m.liveNodes()).isEqualTo(2);
+            // ...but once it has passed without a registration.
+            assertThat(m.detectFailures(after + timeout + 1, timeout, GRACE))
+                    .extracting(n -> n.id).containsExactlyInAnyOrder(a, b);
+            assertThat(m.liveNodes()).isZero();
+            assertThat(m.detectFailures(after + 10 * timeout, timeout, GRACE)).isEmpty();
+        }
+    }
+
+    // ------------------------------------------------------------------ replica sets
+
+    /**
+     * A committed 1 MiB slab of tenant "t" with exactly the given replica set at epoch 0. It is placed like any slab
+     * (so some node must be placeable), then swapped for the wanted record through {@link Metadata#update}.
+     */
+    private static SlabRecord place(Metadata m, int readable, int factor, long... replicas) {
+        SlabRecord placed = m.reserve("t", MIB, 1, NO_QUOTA).getFirst();
+        m.commit(List.of(placed));
+        SlabRecord wanted = new SlabRecord(placed.id(), "t", MIB, replicas, 0, readable, factor);
+        assertThat(m.update(placed, wanted)).isTrue();
+        assertThat(m.slab(placed.id())).isSameAs(wanted);
+        return wanted;
+    }
+
+    private static ClusterStatus.Repair repair(Metadata m) {
+        return status(m).repair();
+    }
+
+    @Test
+    void dropDeadNodeDropsItWhereAnotherReadableReplicaIsLeftAndKeepsItWhereItIsTheOnlyOne() {
+        long s1;
+        long s2;
+        long s3;
+        long s4;
+        long a;
+        long b;
+        long c;
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nb = m.register(fresh("b", 2, 64 * MIB), links.open());
+            NodeRecord nc = m.register(fresh("c", 3, 64 * MIB), links.open());
+            a = na.id;
+            b = nb.id;
+            c = nc.id;
+            s1 = place(m, 2, 2, a, b).id();
+            SlabRecord only = place(m, 1, 2, a, c); // a is the only readable replica; c is being copied
+            s2 = only.id();
+            s3 = place(m, 2, 2, b, a).id();
+            SlabRecord other = place(m, 2, 2, b, c);
+            s4 = other.id();
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(1, 0, 0, 0, 0, 0)); // s2 lacks a readable copy
+            assertThat(na.reserved).isEqualTo(3 * MIB);
+
+            assertThat(m.markDead(na)).isTrue();
+            List<SlabRecord> changed = m.dropDeadNode(na);
+            assertThat(changed).extracting(SlabRecord::id).containsExactlyInAnyOrder(s1, s3);
+            assertThat(changed).allSatisfy(r -> {
+                assertThat(r.replicas()).containsExactly(b);
+                assertThat(r.readable()).isEqualTo(1);
+                assertThat(r.epoch()).isEqualTo(1);
+                assertThat(r.factor()).isEqualTo(2);
+                assertThat(m.slab(r.id())).isSameAs(r);
+            });
+            assertThat(m.slab(s2)).isSameAs(only);
+            assertThat(m.slab(s4)).isSameAs(other);
+            // The charges follow the replicas; the tenant still holds four slabs.
+            assertThat(na.reserved).isEqualTo(MIB);
+            assertThat(na.slabs).isEqualTo(1);
+            assertThat(nb.reserved).isEqualTo(3 * MIB);
+            assertThat(nc.reserved).isEqualTo(2 * MIB);
+            assertThat(m.usedBy("t")).isEqualTo(4 * MIB);
+            // s1, s3 have one live replica of two, s2 none: all three are under-replicated, s2 unavailable too.
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(3, 1, 0, 0, 0, 0));
+            // Lookups fail over to the rest.
+            SlabDescriptor d = m.lookup("t", s1, 1).slabs().getFirst();
+            assertThat(d.epoch()).isEqualTo(1);
+            assertThat(d.readable()).isEqualTo(1);
+            assertThat(d.replicas()).extracting(Replica::nodeId).containsExactly(b);
+            // Nothing more to drop the second time.
+            assertThat(m.dropDeadNode(na)).isEmpty();
+        }
+        // Journaled: a restart sees the same replica sets.
+        try (Metadata m = recover()) {
+            assertThat(m.slab(s1).replicas()).containsExactly(b);
+            assertThat(m.slab(s1).epoch()).isEqualTo(1);
+            assertThat(m.slab(s1).readable()).isEqualTo(1);
+            assertThat(m.slab(s1).factor()).isEqualTo(2);
+            assertThat(m.slab(s3).replicas()).containsExactly(b);
+            assertThat(m.slab(s2).replicas()).containsExactly(a, c);
+            assertThat(m.slab(s2).readable()).isEqualTo(1);
+            assertThat(m.slab(s2).epoch()).isZero();
+            assertThat(m.slab(s4).replicas()).containsExactly(b, c);
+            assertThat(m.node(a).reserved).isEqualTo(MIB);
+            assertThat(m.node(b).reserved).isEqualTo(3 * MIB);
+            // Every node is presumed alive after the restart: nothing is unavailable, three slabs still lack a copy.
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(3, 0, 0, 0, 0, 0));
+        }
+    }
+
+    @Test
+    void dropDeadNodeDropsACopyingReplicaButNotTheLastReadableOne() {
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nc = m.register(fresh("c", 3, 64 * MIB), links.open());
+            SlabRecord s = place(m, 1, 2, na.id, nc.id);
+            assertThat(m.markDead(nc)).isTrue();
+            List<SlabRecord> changed = m.dropDeadNode(nc);
+            assertThat(changed).singleElement().satisfies(r -> {
+                assertThat(r.replicas()).containsExactly(na.id);
+                assertThat(r.readable()).isEqualTo(1);
+                assertThat(r.epoch()).isEqualTo(1);
+            });
+            assertThat(nc.reserved).isZero();
+            assertThat(nc.slabs).isZero();
+            // Now the other one dies: it is the last copy, so it stays.
+            assertThat(m.markDead(na)).isTrue();
+            assertThat(m.dropDeadNode(na)).isEmpty();
+            assertThat(m.slab(s.id()).replicas()).containsExactly(na.id);
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(1, 1, 0, 0, 0, 0));
+        }
+    }
+
+    @Test
+    void twoReplicasDeclaredDeadTogetherAreBothKeptUntilOneReturns() {
+        long timeout = 1_000_000_000L;
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nb = m.register(fresh("b", 2, 64 * MIB), links.open());
+            SlabRecord s = place(m, 2, 2, na.id, nb.id);
+            long later = Math.max(na.lastHeartbeatNanos, nb.lastHeartbeatNanos) + 2 * timeout;
+            List<NodeRecord> dead = m.detectFailures(later, timeout, GRACE);
+            assertThat(dead).containsExactlyInAnyOrder(na, nb);
+            for (NodeRecord n : dead) { // what Controller.detectFailures does
+                m.dropDeadNode(n);
+            }
+            // Whichever of the two returns first still holds every acknowledged write, and must keep it.
+            List<NodeRegister.HeldSlab> held = List.of(new NodeRegister.HeldSlab(s.id(), s.epoch()));
+            assertThat(m.keep(na, held)).containsExactly(s.id());
+            assertThat(m.keep(nb, held)).containsExactly(s.id());
+        }
+    }
+
+    @Test
+    void aClosedLinkGetsTheShorterGraceASilentOneTheFullTimeout() {
+        long timeout = 10_000_000_000L;
+        long grace = 1_000_000_000L;
+        try (Metadata m = recover()) {
+            NodeRecord quiet = m.register(fresh("quiet", 1, MIB), null);    // never connected: heartbeats decide
+            NodeRecord crashed = m.register(fresh("crashed", 2, MIB), null);
+            NodeRecord back = m.register(fresh("back", 3, MIB), null);
+            long t0 = System.nanoTime();
+            for (NodeRecord n : List.of(quiet, crashed, back)) {
+                n.lastHeartbeatNanos = t0;
+            }
+            // The connections of two nodes closed at t0 (what ControllerService.onClose records)...
+            crashed.linkLostNanos = t0;
+            back.linkLostNanos = t0;
+            // ...and one of them registered again at once.
+            m.register(new NodeRegister(back.id, "back", 3, MIB), links.open());
+            assertThat(back.linkLostNanos).isZero();
+            back.lastHeartbeatNanos = t0;
+            // Only a node with no link counts as gone: one connected again is judged by its heartbeats, even with a
+            // close time left behind.
+            NodeRecord stale = m.register(fresh("stale", 4, MIB), links.open());
+            stale.lastHeartbeatNanos = t0;
+            stale.linkLostNanos = t0;
+
+            assertThat(m.detectFailures(t0 + grace / 2, timeout, grace)).isEmpty();
+            assertThat(m.detectFailures(t0 + grace, timeout, grace)).isEmpty();
+            assertThat(m.detectFailures(t0 + 2 * grace, timeout, grace)).containsExactly(crashed);
+            assertThat(crashed.alive).isFalse();
+            assertThat(quiet.alive).isTrue();
+            assertThat(back.alive).isTrue();
+            assertThat(stale.alive).isTrue();
+            assertThat(m.detectFailures(t0 + timeout, timeout, grace)).isEmpty();
+            assertThat(m.detectFailures(t0 + timeout + 1, timeout, grace)).containsExactlyInAnyOrder(quiet, back, stale);
+        }
+    }
+
+    @Test
+    void aClosedLinkWithinItsGraceIsStillBoundByTheHeartbeatTimeout() {
+        long timeout = 1_000_000_000L;
+        long grace = 10_000_000_000L; // longer than the timeout: the timeout wins
+        try (Metadata m = recover()) {
+            NodeRecord n = m.register(fresh("n", 1, MIB), null);
+            long t0 = n.lastHeartbeatNanos;
+            n.linkLostNanos = t0;
+            assertThat(m.detectFailures(t0 + timeout / 2, timeout, grace)).isEmpty();
+            assertThat(m.detectFailures(t0 + 2 * timeout, timeout, grace)).containsExactly(n);
+        }
+    }
+
+    @Test
+    void keepReturnsOnlyTheHeldSlabsTheNodeIsAReadableReplicaOf() {
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nb = m.register(fresh("b", 2, 64 * MIB), links.open());
+            NodeRecord nc = m.register(fresh("c", 3, 64 * MIB), links.open());
+            SlabRecord both = place(m, 2, 2, na.id, nb.id);
+            SlabRecord copyingToA = place(m, 1, 2, nb.id, na.id);
+            SlabRecord notOnA = place(m, 2, 2, nb.id, nc.id);
+            SlabRecord freed = place(m, 1, 1, na.id);
+            m.free("t", freed.id(), 1);
+            List<NodeRegister.HeldSlab> held = List.of(
+                    new NodeRegister.HeldSlab(freed.id(), 0),
+                    new NodeRegister.HeldSlab(notOnA.id(), 0),
+                    new NodeRegister.HeldSlab(copyingToA.id(), 0),
+                    new NodeRegister.HeldSlab(both.id(), 0),
+                    new NodeRegister.HeldSlab(999_999, 3));
+            assertThat(m.keep(na, held)).containsExactly(both.id());
+            assertThat(m.keep(nb, held)).containsExactly(notOnA.id(), copyingToA.id(), both.id());
+            assertThat(m.keep(nc, held)).containsExactly(notOnA.id());
+            assertThat(m.keep(na, List.of())).isEmpty();
+
+            // Dropped from a slab while it was away: it must not keep it.
+            assertThat(m.markDead(na)).isTrue();
+            m.dropDeadNode(na);
+            assertThat(m.keep(na, held)).isEmpty();
+        }
+    }
+
+    @Test
+    void statusCountsUnderReplicatedAndUnavailableSlabs() {
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nb = m.register(fresh("b", 2, 64 * MIB), links.open());
+            NodeRecord nc = m.register(fresh("c", 3, 64 * MIB), links.open());
+            NodeRecord nd = m.register(fresh("d", 4, 64 * MIB), links.open());
+            place(m, 2, 2, na.id, nb.id);         // fine
+            place(m, 1, 1, nc.id);                // fine: factor 1
+            place(m, 1, 2, nb.id, nc.id);         // under: the copy on c does not count yet
+            place(m, 3, 2, na.id, nb.id, nc.id);  // more than enough
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(1, 0, 0, 0, 0, 0));
+
+            // A draining node's replicas still serve, but do not count toward the factor.
+            nc.draining = true;
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(2, 0, 0, 0, 0, 0));
+            nc.draining = false;
+
+            // A dead node's replicas count for nothing.
+            place(m, 1, 1, nd.id);
+            assertThat(m.markDead(nd)).isTrue();
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(2, 1, 0, 0, 0, 0));
+            assertThat(m.markDead(na)).isTrue();
+            // a,b -> b alone: under; a,b,c -> b,c: still two. Nothing new unavailable.
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(3, 1, 0, 0, 0, 0));
+            assertThat(m.markDead(nb)).isTrue();
+            // Now the a,b slab has no live readable replica, nor has the b(,c copying) one.
+            assertThat(repair(m)).isEqualTo(new ClusterStatus.Repair(4, 3, 0, 0, 0, 0));
+
+            // The copy progress is reported as the repairer gives it.
+            ClusterStatus.Repair r = m.status(t -> 0, new Repairer.Progress(2, 10 * MIB, 30 * MIB, 7)).repair();
+            assertThat(r).isEqualTo(new ClusterStatus.Repair(4, 3, 2, 10 * MIB, 30 * MIB, 7));
+        }
+    }
+
+    @Test
+    void updateReplacesTheCurrentRecordJournaledAndRefusesAStaleOne() {
+        long a;
+        long c;
+        long id;
+        try (Metadata m = recover()) {
+            NodeRecord na = m.register(fresh("a", 1, 64 * MIB), links.open());
+            NodeRecord nc = m.register(fresh("c", 3, 64 * MIB), null);
+            a = na.id;
+            c = nc.id;
+            SlabRecord s0 = m.reserve("t", MIB, 1, NO_QUOTA).getFirst();
+            m.commit(List.of(s0));
+            id = s0.id();
+            assertThat(s0.replicas()).containsExactly(a);
+
+            SlabRecord s1 = s0.withCopy(c);
+            assertThat(m.update(s0, s1)).isTrue();
+            assertThat(m.slab(id)).isSameAs(s1);
+            assertThat(nc.reserved).isEqualTo(MIB);
+            assertThat(nc.slabs).isEqualTo(1);
+            assertThat(m.usedBy("t")).isEqualTo(MIB);
+
+            // s0 is stale now: a change computed from it is refused and changes nothing.
+            assertThat(m.update(s0, s0.without(a))).isFalse();
+            // So is an equal-looking copy of the current record: the check is on the very record.
+            SlabRecord lookalike = new SlabRecord(id, "t", MIB, s1.replicas(), s1.epoch(), s1.readable(), s1.factor());
+            assertThat(m.update(lookalike, s1.copied(c))).isFalse();
+            assertThat(m.slab(id)).isSameAs(s1);
+            assertThat(na.reserved).isEqualTo(MIB);
+            assertThat(nc.reserved).isEqualTo(MIB);
+
+            // A freed slab cannot be brought back by an update.
+            SlabRecord other = m.reserve("t", MIB, 1, NO_QUOTA).getFirst();
+            m.commit(List.of(other));
+            m.free("t", other.id(), 1);
+            assertThat(m.update(other, other.withCopy(c))).isFalse();
+            assertThat(m.slab(other.id())).isNull();
+            assertThat(nc.slabs).isEqualTo(1);
         }
         try (Metadata m = recover()) {
-            assertThat(m.detectFailures(System.nanoTime() + 1_000_000_000_000L, 1)).isEmpty();
+            SlabRecord s = m.slab(id);
+            assertThat(s.replicas()).containsExactly(a, c);
+            assertThat(s.readable()).isEqualTo(1);
+            assertThat(s.epoch()).isEqualTo(1);
+            assertThat(m.node(c).reserved).isEqualTo(MIB);
+        }
+    }
+
+    @Test
+    void copyTargetIsAPlaceableNodeNotHoldingTheSlabWithRoom() throws Exception {
+        try (Metadata m = recover()) {
+            NodeRecord holder = m.register(fresh("holder", 1, 64 * MIB), links.open());
+            SlabRecord s = m.reserve("t", MIB, 1, NO_QUOTA).getFirst();
+            m.commit(List.of(s));
+            NodeRecord noLink = m.register(fresh("no-link", 2, 64 * MIB), null);
+            NodeRecord closed = m.register(fresh("closed", 3, 64 * MIB), links.closed());
+            NodeRecord draining = m.register(fresh("draining", 4, 64 * MIB), links.open());
+            draining.draining = true;
+            NodeRecord dead = m.register(fresh("dead", 5, 64 * MIB), links.open());
+            m.markDead(dead);
+            NodeRecord full = m.register(fresh("full", 6, MIB / 2), links.open()); // placeable, but too small
+            NodeRecord excluded = m.register(fresh("excluded", 7, 64 * MIB), links.open());
+            assertThat(m.copyTarget(s, java.util.Set.of(excluded.id))).isNull();
+            NodeRecord good = m.register(fresh("good", 8, 2 * MIB), links.open());
+            for (int i = 0; i < 20; i++) {
+                assertThat(m.copyTarget(s, java.util.Set.of(excluded.id))).isSameAs(good);
+            }
+            assertThat(s.holds(holder.id)).isTrue();
+            assertThat(List.of(noLink, closed, draining, dead)).noneMatch(NodeRecord::placeable);
+            assertThat(full.free()).isLessThan(s.size());
         }
     }
 
@@ -535,7 +902,7 @@ class MetadataTest {
             m.commit(m.reserve("bob", 1, 1, NO_QUOTA));
             m.commit(m.reserve("alice", 2 * MIB, 1, NO_QUOTA));
 
-            ClusterStatus s = m.status(t -> t.equals("alice") ? 10 * MIB : 20 * MIB);
+            ClusterStatus s = m.status(t -> t.equals("alice") ? 10 * MIB : 20 * MIB, IDLE);
             assertThat(s.slabShift()).isEqualTo(SHIFT);
             assertThat(s.nodes()).hasSize(2);
             ClusterStatus.Node na = nodeStatus(s, a.id);

@@ -11,6 +11,8 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.SlabCreate;
+import io.remem.protocol.SlabSync;
+import io.remem.transport.Reply;
 import io.remem.protocol.Bodies;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
@@ -20,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -38,15 +41,21 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
     private final int port;
     private final CountDownLatch firstRegistration = new CountDownLatch(1);
     private final Thread worker;
+    private final SlabCopier copier;
+    private final SlabFiles files;
     private volatile long nodeId;
     private volatile Peer peer;
     private volatile boolean closed;
 
-    ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port) {
+    /** @param files the node's data directory, where its id is kept across restarts; null for none */
+    ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port, SlabFiles files) {
         this.config = config;
         this.loops = loops;
         this.store = store;
         this.port = port;
+        this.files = files;
+        this.nodeId = files == null ? 0 : files.nodeId();
+        this.copier = new SlabCopier(config.callTimeout());
         this.worker = Thread.ofVirtual().name("remem-controller-link").unstarted(this::run);
     }
 
@@ -70,13 +79,19 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
                         "memnode", Duration.ofSeconds(3), config.callTimeout());
                 peer = p;
                 p.hello(Role.MEMORY_NODE, "memnode");
-                NodeRegister reg = new NodeRegister(nodeId, config.advertisedHost(), port, store.capacity().limit());
-                NodeRegistered ack = Peer.await(p.call(Opcode.NODE_REGISTER, 0, 0, 0, 64, reg::encode,
-                        (h, body) -> NodeRegistered.decode(body)));
+                NodeRegister reg = new NodeRegister(nodeId, config.advertisedHost(), port, store.capacity().limit(),
+                        store.held());
+                List<Long> listed = reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
+                NodeRegistered ack = Peer.await(p.call(Opcode.NODE_REGISTER, 0, 0, 0, 64 + 16 * reg.held().size(),
+                        reg::encode, (h, body) -> NodeRegistered.decode(body)));
                 if (nodeId != 0 && ack.nodeId() != nodeId) {
                     log.warn("controller gave this node a new id {} (it was {})", ack.nodeId(), nodeId);
                 }
                 nodeId = ack.nodeId();
+                if (files != null) {
+                    files.saveNodeId(nodeId);
+                }
+                store.reconcile(listed, ack.keep());
                 log.info("registered with controller {} as memory node {}", config.controller(), nodeId);
                 warned = false;
                 firstRegistration.countDown();
@@ -133,6 +148,37 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
                 Bodies.expectEnd(body, "slabDelete");
                 store.delete(h.slabId());
                 p.reply(h, h.slabId(), 0, 0, 0, out -> {});
+            }
+            case SLAB_FENCE -> {
+                Bodies.expectEnd(body, "slabFence");
+                store.fence(h.slabId(), h.offset());
+                p.reply(h, h.slabId(), h.offset(), 0, 0, out -> {});
+            }
+            case SLAB_SYNC -> {
+                SlabSync sync = SlabSync.decode(body);
+                Slab slab = store.createSyncing(h.slabId(), sync.size(), sync.tenant(), sync.epoch());
+                Reply reply = p.replyLater(h);
+                Thread.ofVirtual().name("remem-slab-copy-" + h.slabId()).start(() -> {
+                    try {
+                        long started = System.nanoTime();
+                        copier.copy(slab, sync);
+                        if (!store.finishSync(slab)) {
+                            throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slab.id()
+                                    + " was replaced by a newer copy while this one ran");
+                        }
+                        log.info("slab {} copied from {} in {} ms", slab.id(), sync.source().address(),
+                                (System.nanoTime() - started) / 1_000_000);
+                        reply.send(0, out -> {});
+                    } catch (RememException e) {
+                        log.warn("copying slab {} from {} failed: {}", slab.id(), sync.source().address(), e.getMessage());
+                        store.deleteIfCurrent(slab);
+                        reply.fail(e);
+                    } catch (RuntimeException e) {
+                        log.warn("copying slab {} from {} failed", slab.id(), sync.source().address(), e);
+                        store.deleteIfCurrent(slab);
+                        reply.fail(ErrorCode.INTERNAL, e.toString());
+                    }
+                });
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE,
                     h.opcode() + " is not served on the controller link");

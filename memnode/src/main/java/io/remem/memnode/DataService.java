@@ -24,18 +24,29 @@ final class DataService implements RequestHandler {
     private final Map<Integer, Peer> sessions;
     private final WriteRunReader runs = new WriteRunReader();
     private final Offloads offloads;
+    private final RecentOps recent;
 
-    /** @param sessions every open client session of this node, shared by all its connections */
-    DataService(SlabStore store, Map<Integer, Peer> sessions) {
+    /** Another memory node copying slabs from this one (SLAB_SYNC). */
+    private record ReplicaSession() {}
+
+    /**
+     * @param sessions every open client session of this node, shared by all its connections
+     * @param recent   the node's window of recent operations, shared by all its connections
+     */
+    DataService(SlabStore store, Map<Integer, Peer> sessions, RecentOps recent) {
         this.store = store;
         this.sessions = sessions;
         this.offloads = new Offloads(store);
+        this.recent = recent;
     }
 
     @Override
     public Object onHello(Peer peer, Hello hello) {
+        if (hello.role() == Role.REPLICA) {
+            return new ReplicaSession();
+        }
         if (hello.role() != Role.CLIENT) {
-            throw new RememException(ErrorCode.WRONG_ROLE, "a memory node serves only client sessions");
+            throw new RememException(ErrorCode.WRONG_ROLE, "a memory node serves client and replica sessions only");
         }
         ClientSession session = new ClientSession(hello.tenant(), store.tenantId(hello.tenant()));
         sessions.put(peer.session(), peer);
@@ -57,23 +68,55 @@ final class DataService implements RequestHandler {
 
     @Override
     public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
+        if (peer.attachment() instanceof ReplicaSession) {
+            if (h.opcode() != io.remem.protocol.Opcode.REPLICA_READ) {
+                throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to replica sessions");
+            }
+            Bodies.expectEnd(body, "replicaRead");
+            checkReadLength(h.length());
+            Slab slab = store.forReplica(h.slabId());
+            slab.checkRange(h.offset(), h.length());
+            respondWithRead(peer, h, slab);
+            return;
+        }
         ClientSession session = (ClientSession) peer.attachment();
         switch (h.opcode()) {
             case READ -> read(peer, h, body, session);
             case WRITEV -> writev(peer, h, body, session);
             case WRITEV_READ -> writevThenRead(peer, h, body, session);
             case CAS -> {
+                long opId = Bodies.readLong(body, "cas.opId");
                 long expected = Bodies.readLong(body, "cas.expected");
                 long desired = Bodies.readLong(body, "cas.desired");
                 Bodies.expectEnd(body, "cas");
-                long witness = store.access(h.slabId(), session.tenantId()).compareAndExchange(h.offset(), expected, desired);
+                Slab slab = atomicTarget(peer, h, session);
+                int seen = h.isRetry() ? recent.find(session.tenantId(), opId) : -1;
+                long witness = seen >= 0 ? recent.answer(seen) : slab.compareAndExchange(h.offset(), expected, desired);
+                if (seen < 0) {
+                    recent.record(session.tenantId(), opId, witness);
+                }
                 peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(witness));
             }
             case FAA -> {
+                long opId = Bodies.readLong(body, "faa.opId");
                 long delta = Bodies.readLong(body, "faa.delta");
                 Bodies.expectEnd(body, "faa");
-                long previous = store.access(h.slabId(), session.tenantId()).getAndAdd(h.offset(), delta);
+                Slab slab = atomicTarget(peer, h, session);
+                int seen = h.isRetry() ? recent.find(session.tenantId(), opId) : -1;
+                long previous = seen >= 0 ? recent.answer(seen) : slab.getAndAdd(h.offset(), delta);
+                if (seen < 0) {
+                    recent.record(session.tenantId(), opId, previous);
+                }
                 peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(previous));
+            }
+            case SLAB_EPOCH -> {
+                Bodies.expectEnd(body, "slabEpoch");
+                Slab slab = store.owned(h.slabId(), session.tenantId());
+                if (!slab.declare(peer.session(), h.offset())) {
+                    throw new RememException(ErrorCode.STALE_MAP, "slab " + h.slabId() + " is at epoch " + slab.epoch()
+                            + " here, newer than " + h.offset() + "; look it up again");
+                }
+                peer.reply(h, h.slabId(), h.offset(), 0, 0, out -> {});
             }
             case OFFLOAD_AGGREGATE -> offloads.aggregate(peer, h, body, session);
             case OFFLOAD_CHASE -> offloads.chase(peer, h, body, session);
@@ -88,12 +131,23 @@ final class DataService implements RequestHandler {
         respondWithRead(peer, h, checkedRead(h, session));
     }
 
-    /** The slab a READ may read, after checking its length, owner and bounds. */
-    private Slab checkedRead(FrameHeader h, ClientSession session) {
-        int length = h.length();
+    /** An atomic runs only where the slab is readable (the primary), and only for a session that may write it. */
+    private Slab atomicTarget(Peer peer, FrameHeader h, ClientSession session) {
+        Slab slab = store.access(h.slabId(), session.tenantId());
+        slab.checkWritable(peer.session());
+        return slab;
+    }
+
+    private static void checkReadLength(int length) {
         if (length < 0 || length > Wire.MAX_READ_BYTES) {
             throw new RememException(ErrorCode.TOO_LARGE, "read of " + length + " bytes: the limit is " + Wire.MAX_READ_BYTES);
         }
+    }
+
+    /** The slab a READ may read, after checking its length, owner and bounds. */
+    private Slab checkedRead(FrameHeader h, ClientSession session) {
+        int length = h.length();
+        checkReadLength(length);
         Slab slab = store.access(h.slabId(), session.tenantId());
         slab.checkRange(h.offset(), length);
         return slab;
@@ -103,7 +157,7 @@ final class DataService implements RequestHandler {
     private void writevThenRead(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
         int count = Bodies.readCount(body, Wire.MAX_WRITE_RUNS, "writevRead.runCount");
         Slab slab = checkedRead(h, session);
-        applyRuns(body, count, session);
+        applyRuns(body, count, session, peer.session());
         respondWithRead(peer, h, slab);
     }
 
@@ -125,24 +179,32 @@ final class DataService implements RequestHandler {
      * All runs are checked (ownership, bounds) and their chunks backed before any byte is copied, so a bad run
      * or a full node rejects the whole request and leaves memory as it was.
      */
+    /**
+     * The header's offset field carries the operation id. A retry of a write this node already applied is answered
+     * without applying it again: its bytes are the same, and skipping them cannot undo a newer write.
+     */
     private void writev(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
-        applyRuns(body, h.length(), session);
+        long opId = h.offset();
         int applied = h.length();
+        if (!h.isRetry() || recent.find(session.tenantId(), opId) < 0) {
+            applyRuns(body, applied, session, peer.session());
+            recent.record(session.tenantId(), opId, applied);
+        }
         peer.reply(h, 0, 0, applied, 0, out -> {});
     }
 
-    private void applyRuns(ByteBuf body, int count, ClientSession session) {
+    private void applyRuns(ByteBuf body, int count, ClientSession session, int sessionId) {
         WriteRunReader r = runs.reset(body, count);
         while (r.next()) {
-            store.access(r.slabId(), session.tenantId()).checkRange(r.offset(), r.length());
+            store.writable(r.slabId(), session.tenantId(), sessionId).checkRange(r.offset(), r.length());
         }
         r.rewind();
         while (r.next()) {
-            store.access(r.slabId(), session.tenantId()).backRange(r.offset(), r.length());
+            store.owned(r.slabId(), session.tenantId()).backRange(r.offset(), r.length());
         }
         r.rewind();
         while (r.next()) {
-            store.access(r.slabId(), session.tenantId()).write(r.offset(), r.body(), r.dataIndex(), r.length());
+            store.owned(r.slabId(), session.tenantId()).write(r.offset(), r.body(), r.dataIndex(), r.length());
         }
     }
 }

@@ -11,9 +11,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A running memory node: a slab store served to clients on one port, registered with a controller.
- * Start one with {@link #start}; {@link #close} stops serving and frees every slab.
+ * Start one with {@link #start}; {@link #close} stops serving and frees every slab's memory. With a data directory,
+ * slabs live in memory-mapped files there and are found again by the next start.
  */
 public final class MemNode implements AutoCloseable {
+    private final SlabFiles files;
     private final SlabStore store;
     private final Map<Integer, Peer> sessions = new ConcurrentHashMap<>();
     private final EventLoops loops;
@@ -22,17 +24,33 @@ public final class MemNode implements AutoCloseable {
     private final HostPort advertised;
 
     private MemNode(MemNodeConfig config) {
-        this.store = new SlabStore(config.capacity());
+        this.files = config.dataDir() == null ? null : SlabFiles.open(config.dataDir());
+        this.store = new SlabStore(config.capacity(), files);
+        try {
+            store.recover();
+        } catch (RuntimeException e) {
+            closeFiles();
+            throw e;
+        }
         this.loops = EventLoops.create("remem-memnode", config.ioThreads());
+        RecentOps recent = new RecentOps();
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new DataService(store, sessions), "memnode", config.callTimeout());
+                    () -> new DataService(store, sessions, recent), "memnode", config.callTimeout());
         } catch (RuntimeException e) {
             loops.close();
+            store.clear();
+            closeFiles();
             throw e;
         }
         this.advertised = new HostPort(config.advertisedHost(), listener.port());
-        this.link = new ControllerLink(config, loops, store, listener.port());
+        this.link = new ControllerLink(config, loops, store, listener.port(), files);
+    }
+
+    private void closeFiles() {
+        if (files != null) {
+            files.close();
+        }
     }
 
     /** Binds the data port and starts registering with the controller in the background. */
@@ -72,5 +90,6 @@ public final class MemNode implements AutoCloseable {
         listener.close();
         loops.close();
         store.clear();
+        closeFiles();
     }
 }

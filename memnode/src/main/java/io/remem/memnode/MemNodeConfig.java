@@ -15,9 +15,10 @@ import java.time.Duration;
  * @param capacity   bytes this node lends, at least one slab granule
  * @param controller where the controller is
  * @param ioThreads  I/O threads; 0 means Netty's default
+ * @param dataDir    where slabs are kept in memory-mapped files, to survive a restart; null keeps them in memory only
  */
 public record MemNodeConfig(HostPort listen, String advertise, long capacity, HostPort controller, int ioThreads,
-                            Duration callTimeout) {
+                            Duration callTimeout, java.nio.file.Path dataDir) {
     public MemNodeConfig {
         if (capacity < Limits.SLAB_GRANULE) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT,
@@ -28,8 +29,17 @@ public record MemNodeConfig(HostPort listen, String advertise, long capacity, Ho
         }
     }
 
+    public MemNodeConfig(HostPort listen, String advertise, long capacity, HostPort controller, int ioThreads,
+                         Duration callTimeout) {
+        this(listen, advertise, capacity, controller, ioThreads, callTimeout, null);
+    }
+
     public MemNodeConfig(HostPort listen, long capacity, HostPort controller) {
         this(listen, null, capacity, controller, 0, Duration.ofSeconds(10));
+    }
+
+    public MemNodeConfig withDataDir(java.nio.file.Path dir) {
+        return new MemNodeConfig(listen, advertise, capacity, controller, ioThreads, callTimeout, dir);
     }
 
     String advertisedHost() {

@@ -31,17 +31,62 @@ final class Slab {
     private final int tenant;
     private final long size;
     private final Capacity capacity;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
+    /** The slab's file in the data directory, mapped whole; null for a slab in anonymous memory. */
+    private final MemorySegment mapped;
     private final MemorySegment[] chunks;
     private int backedChunks;         // guarded by this
     private volatile boolean deleted; // written under this
 
+    /** Whether the slab may be read and how writes are applied. */
+    enum State {
+        /** Holds every acknowledged write: serves reads, writes and atomics. */
+        READY,
+        /** A new replica being copied (SLAB_SYNC): takes client writes, which the copy never overwrites; no reads. */
+        SYNCING,
+        /** Found in the data directory after a restart: serves nothing until the controller confirms it is current. */
+        RECOVERED
+    }
+
+    private static final int LINE_SHIFT = 6;
+    private volatile State state = State.READY;
+    private volatile long epoch;
+    /** Sessions that declared the current epoch (SLAB_EPOCH); null while the slab takes writes from any session. */
+    private volatile int[] knownSessions;
+    /** While SYNCING: one bit per 64-byte line a client wrote, which the copy must leave alone. Guarded by itself. */
+    private long[] clientLines;
+    /** While SYNCING: for lines a client wrote only part of (an atomic's 8 bytes), which bytes. Guarded by clientLines. */
+    private java.util.Map<Long, Long> clientBytes;
+
     Slab(long id, int tenant, long size, Capacity capacity) {
+        this(id, tenant, size, capacity, Arena.ofShared(), null);
+    }
+
+    /**
+     * A slab over {@code mapped}, a file mapping owned by {@code arena}: its chunks are slices of the file, so what is
+     * written survives the process. Chunks are still counted as backed on first write.
+     */
+    Slab(long id, int tenant, long size, Capacity capacity, Arena arena, MemorySegment mapped) {
         this.id = id;
         this.tenant = tenant;
         this.size = size;
         this.capacity = capacity;
+        this.arena = arena;
+        this.mapped = mapped;
         this.chunks = new MemorySegment[(int) ((size + CHUNK_MASK) >>> CHUNK_SHIFT)];
+    }
+
+    /**
+     * For a slab recovered from its file: every chunk may hold data, so all are installed and counted as backed.
+     * The capacity was checked when the slab was reserved.
+     */
+    synchronized void installAllChunks() {
+        for (int c = 0; c < chunks.length; c++) {
+            if (chunks[c] == null) {
+                capacity.back(CHUNK_SIZE, id);
+                installChunk(c);
+            }
+        }
     }
 
     long id() {
@@ -54,6 +99,168 @@ final class Slab {
 
     long size() {
         return size;
+    }
+
+    State state() {
+        return state;
+    }
+
+    long epoch() {
+        return epoch;
+    }
+
+    /**
+     * The replica set changed: from now on only sessions that declare {@code newEpoch} may write, so no client
+     * that does not know a newly added replica can write around it.
+     */
+    synchronized void fence(long newEpoch) {
+        if (newEpoch > epoch) {
+            knownSessions = new int[0];
+            epoch = newEpoch;
+        }
+    }
+
+    /**
+     * Records that {@code session} knows the replica set at epoch {@code known}; false if that is older than the fence.
+     * A newer epoch than this node was fenced at is fine: epochs only grow, and every added replica was fenced for, so
+     * a session that knows a later set knows every replica this fence was for.
+     */
+    synchronized boolean declare(int session, long known) {
+        if (known < epoch) {
+            return false;
+        }
+        int[] k = knownSessions;
+        if (k != null && !contains(k, session)) {
+            int[] more = java.util.Arrays.copyOf(k, k.length + 1);
+            more[k.length] = session;
+            knownSessions = more;
+        }
+        return true;
+    }
+
+    /** Throws unless the slab is readable: written by clients only through a complete replica set. */
+    void checkReadable() {
+        State s = state;
+        if (s != State.READY) {
+            throw notReady(s);
+        }
+    }
+
+    /** Throws unless {@code session} may write here now. */
+    void checkWritable(int session) {
+        State s = state;
+        if (s == State.RECOVERED) {
+            throw notReady(s);
+        }
+        int[] k = knownSessions;
+        if (k != null && !contains(k, session)) {
+            throw new RememException(ErrorCode.STALE_MAP, "slab " + id + " has new replicas (epoch " + epoch
+                    + "); look it up again and declare the epoch before writing");
+        }
+    }
+
+    private RememException notReady(State s) {
+        return new RememException(ErrorCode.REPLICA_NOT_READY, "slab " + id + " is "
+                + (s == State.SYNCING ? "still being copied here" : "recovered from disk and not yet confirmed by the controller"));
+    }
+
+    private static boolean contains(int[] sessions, int session) {
+        for (int x : sessions) {
+            if (x == session) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Makes this a new replica being copied at {@code atEpoch}; call before anyone can reach the slab. */
+    void beginSync(long atEpoch) {
+        long lines = size >>> LINE_SHIFT;
+        clientLines = new long[(int) ((lines + 63) >>> 6)];
+        clientBytes = new java.util.HashMap<>();
+        epoch = atEpoch;
+        state = State.SYNCING;
+    }
+
+    /** A slab read back from the data directory, which waits for the controller's word. */
+    void markRecovered(long atEpoch) {
+        epoch = atEpoch;
+        // Sessions did not survive the restart; a slab that was ever fenced stays fenced for every new one.
+        knownSessions = atEpoch > 0 ? new int[0] : null;
+        state = State.RECOVERED;
+    }
+
+    /** The controller confirmed a recovered slab, or its copy is complete: it serves reads again. */
+    void markReady() {
+        long[] lines = clientLines;
+        if (lines != null) {
+            synchronized (lines) {
+                clientLines = null;
+                clientBytes = null;
+                state = State.READY;
+            }
+        } else {
+            state = State.READY;
+        }
+    }
+
+    /**
+     * Applies one piece of the copy from the source replica: every line of {@code data} (for {@code [offset, +size)})
+     * except those a client wrote since the copy began, which are newer. Lines of zeros over memory never written
+     * are skipped, so the copy stays as sparse as the source.
+     */
+    void copyPiece(long offset, MemorySegment data) {
+        checkRange(offset, data.byteSize());
+        long[] lines = clientLines;
+        if (lines == null) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab " + id + " is not being copied");
+        }
+        synchronized (lines) {
+            for (long at = 0; at < data.byteSize(); at += 1 << LINE_SHIFT) {
+                long line = (offset + at) >>> LINE_SHIFT;
+                if ((lines[(int) (line >>> 6)] & (1L << line)) != 0) {
+                    continue;
+                }
+                int n = (int) Math.min(1 << LINE_SHIFT, data.byteSize() - at);
+                MemorySegment src = data.asSlice(at, n);
+                MemorySegment chunk = chunk(offset + at);
+                if (chunk == null && isZero(src)) {
+                    continue;
+                }
+                Long partial = clientBytes.get(line);
+                try {
+                    MemorySegment dst = backedChunk(offset + at);
+                    long base = (offset + at) & CHUNK_MASK;
+                    if (partial == null) {
+                        MemorySegment.copy(src, 0, dst, base, n);
+                    } else {
+                        for (int b = 0; b < n; b++) {
+                            if ((partial & (1L << b)) == 0) {
+                                dst.set(ValueLayout.JAVA_BYTE, base + b, src.get(ValueLayout.JAVA_BYTE, b));
+                            }
+                        }
+                    }
+                } catch (IllegalStateException e) {
+                    throw deletedError();
+                }
+            }
+        }
+    }
+
+    private static boolean isZero(MemorySegment s) {
+        long n = s.byteSize();
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if (s.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
+                return false;
+            }
+        }
+        for (; i < n; i++) {
+            if (s.get(ValueLayout.JAVA_BYTE, i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     synchronized long backedBytes() {
@@ -209,6 +416,40 @@ final class Slab {
 
     /** Copies {@code length} bytes from {@code src} at {@code srcIndex} to {@code offset}; call {@link #backRange} first. */
     void write(long offset, ByteBuf src, int srcIndex, int length) {
+        long[] lines = clientLines;
+        if (lines != null) {
+            synchronized (lines) {
+                if (clientLines != null) { // still copying: the copy must not overwrite these bytes later
+                    markClientWrite(lines, offset, length);
+                }
+                copyIn(offset, src, srcIndex, length);
+            }
+            return;
+        }
+        copyIn(offset, src, srcIndex, length);
+    }
+
+    /** Whole lines go in the bitmap; the bytes of a line written only in part go in {@link #clientBytes}. */
+    private void markClientWrite(long[] lines, long offset, int length) {
+        long end = offset + length;
+        for (long at = offset; at < end; ) {
+            long line = at >>> LINE_SHIFT;
+            long lineStart = line << LINE_SHIFT;
+            long upto = Math.min(end, lineStart + (1 << LINE_SHIFT));
+            if (at == lineStart && upto - lineStart == 1 << LINE_SHIFT) {
+                lines[(int) (line >>> 6)] |= 1L << line;
+                clientBytes.remove(line);
+            } else if ((lines[(int) (line >>> 6)] & (1L << line)) == 0) {
+                int from = (int) (at - lineStart);
+                int n = (int) (upto - at);
+                long mask = (n == 64 ? -1L : ((1L << n) - 1)) << from;
+                clientBytes.merge(line, mask, (a, b) -> a | b);
+            }
+            at = upto;
+        }
+    }
+
+    private void copyIn(long offset, ByteBuf src, int srcIndex, int length) {
         try {
             while (length > 0) {
                 int n = (int) Math.min(length, CHUNK_SIZE - (offset & CHUNK_MASK));
@@ -295,7 +536,8 @@ final class Slab {
     private MemorySegment installChunk(int index) {
         MemorySegment chunk;
         try {
-            chunk = arena.allocate(CHUNK_SIZE, 4096); // zero-filled
+            chunk = mapped != null ? mapped.asSlice((long) index << CHUNK_SHIFT, CHUNK_SIZE)
+                    : arena.allocate(CHUNK_SIZE, 4096); // zero-filled
         } catch (OutOfMemoryError | RuntimeException e) {
             capacity.unback(CHUNK_SIZE);
             throw new RememException(ErrorCode.NODE_OUT_OF_MEMORY, "cannot back a chunk of slab " + id + ": " + e);

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,7 +66,10 @@ class MemNodeServiceTest {
 
     private final List<DirectLink> links = new ArrayList<>();
 
-    /** Accepts one memory node, registers it as node 1 with a 100 ms heartbeat, and acknowledges heartbeats. */
+    /**
+     * Accepts one memory node, registers it as node 1 with a 100 ms heartbeat, and acknowledges heartbeats. It plays a
+     * controller that knows every slab the node holds, so its answer keeps them all.
+     */
     static final class FakeController implements RequestHandler {
         final AtomicReference<Peer> link = new AtomicReference<>();
         final AtomicReference<Hello> hello = new AtomicReference<>();
@@ -88,9 +92,11 @@ class MemNodeServiceTest {
         public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
             switch (h.opcode()) {
                 case NODE_REGISTER -> {
-                    registration.set(NodeRegister.decode(body));
+                    NodeRegister reg = NodeRegister.decode(body);
+                    List<Long> keep = reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
+                    registration.set(reg);
                     registrations.incrementAndGet();
-                    peer.reply(h, 0, 0, 0, 16, new NodeRegistered(1, 100)::encode);
+                    peer.reply(h, 0, 0, 0, 20 + 8 * keep.size(), new NodeRegistered(1, 100, keep)::encode);
                 }
                 case NODE_HEARTBEAT -> {
                     lastHeartbeat.set(NodeHeartbeat.decode(body));
@@ -177,18 +183,70 @@ class MemNodeServiceTest {
         return body.nioBuffer();
     }
 
+    /** Operation ids for writes and atomics: unique across the whole test, so no call is ever taken for a retry. */
+    private static final AtomicLong OP_IDS = new AtomicLong(1_000_000);
+
+    private static long nextOpId() {
+        return OP_IDS.getAndIncrement();
+    }
+
+    /** A WRITEV under a fresh operation id, which travels in the header's offset field. */
     private static int writev(DirectLink l, Run... runs) {
-        return l.call(Opcode.WRITEV, 0, 0, runs.length, writevBody(runs), null, (h, b) -> h.length());
+        return l.call(Opcode.WRITEV, 0, nextOpId(), runs.length, writevBody(runs), null, (h, b) -> h.length());
     }
 
     private static long cas(DirectLink l, long slab, long offset, long expected, long desired) {
-        ByteBuffer body = ByteBuffer.allocate(16).putLong(expected).putLong(desired).flip();
+        ByteBuffer body = ByteBuffer.allocate(24).putLong(nextOpId()).putLong(expected).putLong(desired).flip();
         return l.call(Opcode.CAS, slab, offset, 8, body, null, (h, b) -> b.readLong());
     }
 
     private static long faa(DirectLink l, long slab, long offset, long delta) {
-        ByteBuffer body = ByteBuffer.allocate(8).putLong(delta).flip();
+        ByteBuffer body = ByteBuffer.allocate(16).putLong(nextOpId()).putLong(delta).flip();
         return l.call(Opcode.FAA, slab, offset, 8, body, null, (h, b) -> b.readLong());
+    }
+
+    /** A WRITEV under operation id {@code opId} with request {@code flags} (such as {@link Wire#FLAG_RETRY}). */
+    private static int writev(DirectLink l, int flags, long opId, Run... runs) throws InterruptedException {
+        return Await.result(l.callAsync(Opcode.WRITEV, flags, 0, opId, runs.length, writevBody(runs), (h, b) -> h.length()),
+                WAIT);
+    }
+
+    private static long faa(DirectLink l, int flags, long opId, long slab, long offset, long delta)
+            throws InterruptedException {
+        ByteBuffer body = ByteBuffer.allocate(16).putLong(opId).putLong(delta).flip();
+        return Await.result(l.callAsync(Opcode.FAA, flags, slab, offset, 8, body, (h, b) -> b.readLong()), WAIT);
+    }
+
+    private static long cas(DirectLink l, int flags, long opId, long slab, long offset, long expected, long desired)
+            throws InterruptedException {
+        ByteBuffer body = ByteBuffer.allocate(24).putLong(opId).putLong(expected).putLong(desired).flip();
+        return Await.result(l.callAsync(Opcode.CAS, flags, slab, offset, 8, body, (h, b) -> b.readLong()), WAIT);
+    }
+
+    /** The little-endian word at {@code offset}, as the atomics see it, read with a plain READ. */
+    private static long word(DirectLink l, long slab, long offset) {
+        return ByteBuffer.wrap(read(l, slab, offset, 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** SLAB_EPOCH: the session says it knows {@code epoch} of {@code slab}. */
+    private static void declareEpoch(DirectLink l, long slab, long epoch) {
+        l.call(Opcode.SLAB_EPOCH, slab, epoch, 0, null, null, (h, b) -> null);
+    }
+
+    /** WRITEV_READ: applies {@code runs}, then reads {@code length} bytes at {@code offset} of {@code slab}. */
+    private static byte[] writevRead(DirectLink l, long slab, long offset, int length, Run... runs) {
+        ByteBuf body = Unpooled.buffer().writeInt(runs.length);
+        body.writeBytes(writevBody(runs));
+        return l.call(Opcode.WRITEV_READ, slab, offset, length, body.nioBuffer(), null, (h, b) -> {
+            byte[] out = new byte[b.readableBytes()];
+            b.readBytes(out);
+            return out;
+        });
+    }
+
+    /** The controller's SLAB_FENCE: only sessions that declare {@code epoch} may write {@code slab} from now on. */
+    private static void fence(long slab, long epoch) throws Exception {
+        Await.result(controller.link.get().call(Opcode.SLAB_FENCE, slab, epoch, 0, 0, BodyWriter.EMPTY, (h, b) -> null), WAIT);
     }
 
     private static byte[] pattern(int length, int seed) {
@@ -219,6 +277,7 @@ class MemNodeServiceTest {
         assertThat(reg.port()).isEqualTo(node.address().port());
         assertThat(reg.capacity()).isEqualTo(CAPACITY);
         assertThat(reg.nodeId()).isZero();
+        assertThat(reg.held()).as("a new node holds no slabs").isEmpty();
         int before = controller.heartbeats.get();
         Await.until(() -> controller.heartbeats.get() >= before + 2, WAIT, "two more heartbeats");
         NodeHeartbeat hb = controller.lastHeartbeat.get();
@@ -264,6 +323,8 @@ class MemNodeServiceTest {
         Await.until(() -> controller.registrations.get() > before, WAIT, "the node registered again");
         assertThat(controller.link.get()).isNotSameAs(old);
         assertThat(controller.registration.get().nodeId()).as("re-registers under the id it was given").isEqualTo(1);
+        assertThat(controller.registration.get().held()).as("lists the slabs it holds")
+                .extracting(NodeRegister.HeldSlab::slabId).contains(ALICE_SLAB, ALICE_SLAB_2, BOB_SLAB);
         assertThat(node.nodeId()).isEqualTo(1);
         // Clients were not affected, and the slabs are still there.
         assertThat(read(alice, ALICE_SLAB, 50_000, 32)).isEqualTo(pattern(32, 8));
@@ -341,7 +402,7 @@ class MemNodeServiceTest {
         DirectLink alice = client("alice");
         List<CompletableFuture<Integer>> writes = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            writes.add(alice.callAsync(Opcode.WRITEV, 0, 0, 1,
+            writes.add(alice.callAsync(Opcode.WRITEV, 0, nextOpId(), 1,
                     writevBody(new Run(ALICE_SLAB_2, 200_000 + i * 64L, pattern(64, i))), (h, b) -> h.length()));
         }
         for (CompletableFuture<Integer> w : writes) {
@@ -414,13 +475,14 @@ class MemNodeServiceTest {
         DirectLink alice = client("alice");
         // The header promises three runs, the body has one.
         ByteBuffer body = writevBody(new Run(ALICE_SLAB, 20_000, pattern(16, 1)));
-        assertCode(() -> alice.call(Opcode.WRITEV, 0, 0, 3, body, null, (h, b) -> h.length()), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> alice.call(Opcode.WRITEV, 0, nextOpId(), 3, body, null, (h, b) -> h.length()),
+                ErrorCode.MALFORMED_FRAME);
         assertThat(read(alice, ALICE_SLAB, 20_000, 16)).containsOnly(0);
         // A run whose length runs past the end of the body.
         ByteBuf truncated = Unpooled.buffer();
         WriteRunReader.writeRunHeader(truncated, ALICE_SLAB, 20_000, 100);
         truncated.writeBytes(new byte[10]);
-        assertCode(() -> alice.call(Opcode.WRITEV, 0, 0, 1, truncated.nioBuffer(), null, (h, b) -> h.length()),
+        assertCode(() -> alice.call(Opcode.WRITEV, 0, nextOpId(), 1, truncated.nioBuffer(), null, (h, b) -> h.length()),
                 ErrorCode.MALFORMED_FRAME);
         assertThat(alice.isOpen()).isTrue();
     }
@@ -447,10 +509,16 @@ class MemNodeServiceTest {
         assertCode(() -> faa(alice, ALICE_SLAB, counter + 4, 1), ErrorCode.MISALIGNED);
         assertCode(() -> cas(alice, ALICE_SLAB, counter + 1, 0, 1), ErrorCode.MISALIGNED);
         assertCode(() -> faa(alice, ALICE_SLAB, SLAB_SIZE, 1), ErrorCode.OUT_OF_BOUNDS);
-        // A body of the wrong size is malformed.
+        // A body of the wrong size is malformed, including the old bodies without an operation id.
         assertCode(() -> alice.call(Opcode.FAA, ALICE_SLAB, counter, 8, ByteBuffer.allocate(4), null, (h, b) -> b.readLong()),
                 ErrorCode.MALFORMED_FRAME);
-        assertCode(() -> alice.call(Opcode.CAS, ALICE_SLAB, counter, 8, ByteBuffer.allocate(24), null, (h, b) -> b.readLong()),
+        assertCode(() -> alice.call(Opcode.FAA, ALICE_SLAB, counter, 8, ByteBuffer.allocate(8), null, (h, b) -> b.readLong()),
+                ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> alice.call(Opcode.FAA, ALICE_SLAB, counter, 8, ByteBuffer.allocate(24), null, (h, b) -> b.readLong()),
+                ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> alice.call(Opcode.CAS, ALICE_SLAB, counter, 8, ByteBuffer.allocate(16), null, (h, b) -> b.readLong()),
+                ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> alice.call(Opcode.CAS, ALICE_SLAB, counter, 8, ByteBuffer.allocate(32), null, (h, b) -> b.readLong()),
                 ErrorCode.MALFORMED_FRAME);
         assertThat(faa(alice, ALICE_SLAB, counter, 0)).isEqualTo(42);
     }
@@ -600,6 +668,210 @@ class MemNodeServiceTest {
         assertThat(read(alice, ALICE_SLAB, 30_000, 128)).isEqualTo(pattern(128, 4));
         assertThat(faa(alice, ALICE_SLAB, 40_000, 3)).isZero();
         assertThat(node.nodeId()).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ exactly once: retried writes and atomics
+
+    private static final long RETRY_SLAB = 12;
+    private static final long BOB_RETRY_SLAB = 22;
+
+    @Test
+    void aRetriedFetchAndAddIsAnsweredFromTheWindowAndAddedOnce() throws Exception {
+        createSlab(RETRY_SLAB, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        long w = 1024;
+        long op = nextOpId();
+        assertThat(faa(alice, 0, op, RETRY_SLAB, w, 5)).isZero();
+        assertThat(faa(alice, Wire.FLAG_RETRY, op, RETRY_SLAB, w, 5)).as("the retry gets the original's answer").isZero();
+        assertThat(word(alice, RETRY_SLAB, w)).as("and the add happened once").isEqualTo(5);
+        // The client retries on a new connection after losing the old one: same tenant, same window.
+        DirectLink again = client("alice");
+        assertThat(faa(again, Wire.FLAG_RETRY, op, RETRY_SLAB, w, 5)).isZero();
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(5);
+
+        // Without the retry flag the node does not look in the window: the same id is applied again.
+        assertThat(faa(alice, 0, op, RETRY_SLAB, w, 5)).isEqualTo(5);
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(10);
+        // A retry whose original never arrived is applied.
+        assertThat(faa(alice, Wire.FLAG_RETRY, nextOpId(), RETRY_SLAB, w, 1)).isEqualTo(10);
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(11);
+    }
+
+    @Test
+    void aRetriedCompareAndSwapIsAnsweredFromTheWindowAndNotAppliedAgain() throws Exception {
+        createSlab(RETRY_SLAB, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        long w = 2048;
+        long swap = nextOpId();
+        assertThat(cas(alice, 0, swap, RETRY_SLAB, w, 0, 7)).as("succeeds: witness 0").isZero();
+        assertThat(cas(alice, 0, nextOpId(), RETRY_SLAB, w, 7, 0)).as("someone sets it back").isEqualTo(7);
+
+        // The retry is told the swap succeeded, and does not swap again although it now could.
+        assertThat(cas(alice, Wire.FLAG_RETRY, swap, RETRY_SLAB, w, 0, 7)).isZero();
+        assertThat(word(alice, RETRY_SLAB, w)).isZero();
+
+        // A failed CAS is remembered too: its retry fails the same way even where it would now succeed.
+        long failing = nextOpId();
+        assertThat(cas(alice, 0, failing, RETRY_SLAB, w, 100, 1)).as("fails: witness 0").isZero();
+        assertThat(cas(alice, 0, nextOpId(), RETRY_SLAB, w, 0, 100)).isZero();
+        assertThat(cas(alice, Wire.FLAG_RETRY, failing, RETRY_SLAB, w, 100, 1)).isZero();
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(100);
+
+        // Without the flag, the same id is a new request: it is applied.
+        assertThat(cas(alice, 0, failing, RETRY_SLAB, w, 100, 1)).isEqualTo(100);
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(1);
+        assertThat(cas(alice, 0, swap, RETRY_SLAB, w, 1, 7)).isEqualTo(1);
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(7);
+    }
+
+    @Test
+    void aRetriedWritevIsAcknowledgedWithoutUndoingANewerWrite() throws Exception {
+        createSlab(RETRY_SLAB, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        long at = 3 * Slab.CHUNK_SIZE + 100;
+        byte[] a = pattern(200, 1);
+        byte[] b = pattern(200, 2);
+        long opA = nextOpId();
+        assertThat(writev(alice, 0, opA, new Run(RETRY_SLAB, at, a))).isEqualTo(1);
+        assertThat(writev(alice, 0, nextOpId(), new Run(RETRY_SLAB, at, b))).isEqualTo(1);
+
+        assertThat(writev(alice, Wire.FLAG_RETRY, opA, new Run(RETRY_SLAB, at, a))).as("acknowledged").isEqualTo(1);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).as("but not applied again").isEqualTo(b);
+        DirectLink again = client("alice");
+        assertThat(writev(again, Wire.FLAG_RETRY, opA, new Run(RETRY_SLAB, at, a))).isEqualTo(1);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).isEqualTo(b);
+
+        // Without the flag the same id is applied.
+        assertThat(writev(alice, 0, opA, new Run(RETRY_SLAB, at, a))).isEqualTo(1);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).isEqualTo(a);
+        // A retry whose original never arrived is applied.
+        byte[] c = pattern(200, 3);
+        assertThat(writev(alice, Wire.FLAG_RETRY, nextOpId(), new Run(RETRY_SLAB, at, c))).isEqualTo(1);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).isEqualTo(c);
+        // So is one whose original failed, here on a bad run: nothing of it was applied, so nothing is remembered.
+        long failed = nextOpId();
+        byte[] d = pattern(200, 4);
+        assertCode(() -> alice.call(Opcode.WRITEV, 0, failed, 2,
+                writevBody(new Run(RETRY_SLAB, at, d), new Run(RETRY_SLAB, SLAB_SIZE, d)), null, (h, x) -> h.length()),
+                ErrorCode.OUT_OF_BOUNDS);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).isEqualTo(c);
+        assertThat(writev(alice, Wire.FLAG_RETRY, failed, new Run(RETRY_SLAB, at, d))).isEqualTo(1);
+        assertThat(read(alice, RETRY_SLAB, at, 200)).isEqualTo(d);
+    }
+
+    @Test
+    void operationIdsArePerTenant() throws Exception {
+        createSlab(RETRY_SLAB, SLAB_SIZE, "alice");
+        createSlab(BOB_RETRY_SLAB, SLAB_SIZE, "bob");
+        DirectLink alice = client("alice");
+        DirectLink bob = client("bob");
+        long w = 4096;
+        assertThat(faa(bob, 0, nextOpId(), BOB_RETRY_SLAB, w, 40)).isZero();
+
+        long shared = nextOpId();
+        assertThat(faa(alice, 0, shared, RETRY_SLAB, w, 1)).isZero();
+        // Bob's retry under the same id is not Alice's operation: it is applied, and answered from Bob's word.
+        assertThat(faa(bob, Wire.FLAG_RETRY, shared, BOB_RETRY_SLAB, w, 2)).isEqualTo(40);
+        assertThat(word(bob, BOB_RETRY_SLAB, w)).isEqualTo(42);
+        assertThat(word(alice, RETRY_SLAB, w)).isEqualTo(1);
+        long swap = nextOpId();
+        assertThat(cas(alice, 0, swap, RETRY_SLAB, w, 1, 9)).isEqualTo(1);
+        assertThat(cas(bob, Wire.FLAG_RETRY, swap, BOB_RETRY_SLAB, w, 42, 43)).isEqualTo(42);
+        assertThat(word(bob, BOB_RETRY_SLAB, w)).isEqualTo(43);
+
+        long write = nextOpId();
+        assertThat(writev(alice, 0, write, new Run(RETRY_SLAB, 8192, pattern(64, 5)))).isEqualTo(1);
+        assertThat(writev(bob, Wire.FLAG_RETRY, write, new Run(BOB_RETRY_SLAB, 8192, pattern(64, 6)))).isEqualTo(1);
+        assertThat(read(bob, BOB_RETRY_SLAB, 8192, 64)).isEqualTo(pattern(64, 6));
+        assertThat(read(alice, RETRY_SLAB, 8192, 64)).isEqualTo(pattern(64, 5));
+    }
+
+    // ------------------------------------------------------------------ epoch fencing (SLAB_FENCE, SLAB_EPOCH)
+
+    private static final long FENCED_SLAB = 40;
+    private static final long UNFENCED_SLAB = 41;
+
+    @Test
+    void aFencedSlabTakesWritesOnlyFromSessionsThatDeclaredTheNewEpoch() throws Exception {
+        createSlab(FENCED_SLAB, SLAB_SIZE, "alice");
+        createSlab(UNFENCED_SLAB, SLAB_SIZE, "alice");
+        DirectLink declared = client("alice");
+        DirectLink other = client("alice");
+        byte[] before = pattern(128, 1);
+        byte[] after = pattern(128, 2);
+        // Before any fence, every session of the owner writes, and epoch 0 is the current one.
+        assertThat(writev(declared, new Run(FENCED_SLAB, 0, before))).isEqualTo(1);
+        declareEpoch(other, FENCED_SLAB, 0);
+
+        fence(FENCED_SLAB, 5);
+
+        assertCode(() -> writev(declared, new Run(FENCED_SLAB, 0, after)), ErrorCode.STALE_MAP);
+        assertCode(() -> writevRead(declared, UNFENCED_SLAB, 0, 8, new Run(FENCED_SLAB, 0, after)), ErrorCode.STALE_MAP);
+        assertCode(() -> faa(declared, FENCED_SLAB, 1024, 1), ErrorCode.STALE_MAP);
+        assertCode(() -> cas(declared, FENCED_SLAB, 1024, 0, 1), ErrorCode.STALE_MAP);
+        // A WRITEV that also writes an unfenced slab applies nothing.
+        assertCode(() -> writev(declared, new Run(UNFENCED_SLAB, 0, after), new Run(FENCED_SLAB, 0, after)),
+                ErrorCode.STALE_MAP);
+        assertThat(read(declared, UNFENCED_SLAB, 0, 128)).containsOnly(0);
+        // Reads are never fenced.
+        assertThat(read(declared, FENCED_SLAB, 0, 128)).isEqualTo(before);
+        assertThat(read(other, FENCED_SLAB, 0, 128)).isEqualTo(before);
+        assertThat(word(other, FENCED_SLAB, 1024)).isZero();
+
+        // An epoch older than the fence cannot be declared, and a failed declaration admits nothing.
+        assertCode(() -> declareEpoch(declared, FENCED_SLAB, 4), ErrorCode.STALE_MAP);
+        assertCode(() -> declareEpoch(declared, FENCED_SLAB, 0), ErrorCode.STALE_MAP);
+        assertCode(() -> writev(declared, new Run(FENCED_SLAB, 0, after)), ErrorCode.STALE_MAP);
+        declareEpoch(declared, FENCED_SLAB, 5);
+
+        assertThat(writev(declared, new Run(FENCED_SLAB, 0, after))).isEqualTo(1);
+        assertThat(writevRead(declared, FENCED_SLAB, 0, 4, new Run(FENCED_SLAB, 0, new byte[] {9, 9}))).containsExactly(9, 9, after[2], after[3]);
+        assertThat(writev(declared, new Run(FENCED_SLAB, 0, after))).isEqualTo(1);
+        assertThat(faa(declared, FENCED_SLAB, 1024, 3)).isZero();
+        assertThat(cas(declared, FENCED_SLAB, 1024, 3, 4)).isEqualTo(3);
+        // The session that did not declare is still fenced, for writes and atomics, but reads.
+        assertCode(() -> writev(other, new Run(FENCED_SLAB, 0, before)), ErrorCode.STALE_MAP);
+        assertCode(() -> faa(other, FENCED_SLAB, 1024, 1), ErrorCode.STALE_MAP);
+        assertCode(() -> cas(other, FENCED_SLAB, 1024, 4, 5), ErrorCode.STALE_MAP);
+        assertThat(read(other, FENCED_SLAB, 0, 128)).isEqualTo(after);
+        assertThat(word(other, FENCED_SLAB, 1024)).isEqualTo(4);
+        // So is a new session, until it declares: a later epoch will do, as it knows every replica fenced for.
+        DirectLink fresh = client("alice");
+        assertCode(() -> writev(fresh, new Run(FENCED_SLAB, 0, before)), ErrorCode.STALE_MAP);
+        declareEpoch(fresh, FENCED_SLAB, 7);
+        assertThat(writev(fresh, new Run(FENCED_SLAB, 256, before))).isEqualTo(1);
+        // Fences of other slabs are independent.
+        assertThat(writev(other, new Run(UNFENCED_SLAB, 0, before))).isEqualTo(1);
+
+        // The controller sending the same fence again, or an older one, revokes nothing.
+        fence(FENCED_SLAB, 5);
+        fence(FENCED_SLAB, 3);
+        assertThat(writev(declared, new Run(FENCED_SLAB, 0, before))).isEqualTo(1);
+        assertCode(() -> declareEpoch(declared, FENCED_SLAB, 3), ErrorCode.STALE_MAP);
+
+        // The next change of the replica set fences everybody again.
+        fence(FENCED_SLAB, 6);
+        assertCode(() -> writev(declared, new Run(FENCED_SLAB, 0, after)), ErrorCode.STALE_MAP);
+        assertCode(() -> faa(declared, FENCED_SLAB, 1024, 1), ErrorCode.STALE_MAP);
+        assertCode(() -> declareEpoch(declared, FENCED_SLAB, 5), ErrorCode.STALE_MAP);
+        declareEpoch(declared, FENCED_SLAB, 6);
+        assertThat(writev(declared, new Run(FENCED_SLAB, 0, after))).isEqualTo(1);
+        assertThat(read(other, FENCED_SLAB, 0, 128)).isEqualTo(after);
+    }
+
+    @Test
+    void epochsAreCheckedLikeAnyAccess() throws Exception {
+        createSlab(FENCED_SLAB, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        DirectLink bob = client("bob");
+        assertCode(() -> declareEpoch(bob, FENCED_SLAB, 0), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> declareEpoch(alice, 4343, 0), ErrorCode.NO_SUCH_SLAB);
+        // Only the controller fences, and only slabs that are here.
+        assertCode(() -> alice.call(Opcode.SLAB_FENCE, FENCED_SLAB, 99, 0, null, null, (h, b) -> null), ErrorCode.WRONG_ROLE);
+        RememException e = Await.failure(controller.link.get().call(Opcode.SLAB_FENCE, 4343, 1, 0, 0, BodyWriter.EMPTY,
+                (h, b) -> null), WAIT);
+        assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
+        assertThat(alice.isOpen()).isTrue();
     }
 
     // ------------------------------------------------------------------ session fencing

@@ -249,4 +249,121 @@ class SlabStoreTest {
         assertThat(store.capacity().reserved()).isEqualTo(rounds * Limits.SLAB_GRANULE);
         assertThat(failures).as("identical concurrent creates that failed").isEmpty();
     }
+
+    // ------------------------------------------------------------------ replicas: reconcile, fence, copies, recovery
+
+    private static void write(Slab s, long offset, byte[] data) {
+        s.backRange(offset, data.length);
+        s.write(offset, Unpooled.wrappedBuffer(data), 0, data.length);
+    }
+
+    private static byte[] read(Slab s, long offset, int length) {
+        ByteBuf out = Unpooled.buffer();
+        s.read(offset, length, out);
+        byte[] b = new byte[length];
+        out.readBytes(b);
+        return b;
+    }
+
+    @Test
+    void reconcileDeletesWhatIsNotKeptReadiesWhatIsAndSparesCopiesInProgress() {
+        store.create(1, MIB, "alice");
+        store.create(2, MIB, "alice");
+        store.create(3, MIB, "bob");
+        Slab recovered = store.get(3);
+        recovered.markRecovered(4);
+        Slab copying = store.createSyncing(4, MIB, "alice", 2);
+        long reserved = store.capacity().reserved();
+
+        store.reconcile(store.held().stream().map(h -> h.slabId()).toList(), List.of(3L, 99L));
+
+        assertThat(store.get(1)).isNull();
+        assertThat(store.get(2)).isNull();
+        assertThat(store.get(3)).isSameAs(recovered);
+        assertThat(recovered.state()).isEqualTo(Slab.State.READY);
+        assertThat(store.get(4)).as("a copy in progress is newer than the registration").isSameAs(copying);
+        assertThat(copying.state()).isEqualTo(Slab.State.SYNCING);
+        assertThat(store.capacity().reserved()).isEqualTo(reserved - 2 * MIB);
+        assertThat(store.held()).containsExactlyInAnyOrder(
+                new io.remem.protocol.NodeRegister.HeldSlab(3, 4), new io.remem.protocol.NodeRegister.HeldSlab(4, 2));
+
+        store.reconcile(store.held().stream().map(h -> h.slabId()).toList(), List.of());
+        assertThat(store.slabCount()).isEqualTo(1);
+        assertThat(store.get(4)).isSameAs(copying);
+    }
+
+    @Test
+    void writableAndAccessFollowTheSlabsState() {
+        store.create(1, MIB, "alice");
+        int alice = store.tenantId("alice");
+        store.fence(1, 3);
+        assertThat(store.held()).containsExactly(new io.remem.protocol.NodeRegister.HeldSlab(1, 3));
+        assertCode(() -> store.writable(1, alice, 10), ErrorCode.STALE_MAP);
+        assertThat(store.access(1, alice)).isNotNull(); // reads are not fenced
+        assertThat(store.get(1).declare(10, 3)).isTrue();
+        assertThat(store.writable(1, alice, 10)).isSameAs(store.get(1));
+        assertCode(() -> store.fence(2, 1), ErrorCode.NO_SUCH_SLAB);
+
+        Slab copying = store.createSyncing(2, MIB, "alice", 3);
+        assertCode(() -> store.access(2, alice), ErrorCode.REPLICA_NOT_READY);
+        assertCode(() -> store.forReplica(2), ErrorCode.REPLICA_NOT_READY);
+        assertThat(store.writable(2, alice, 11)).isSameAs(copying);
+        assertThat(store.find(2, alice)).as("offloads skip a slab being copied").isNull();
+        store.finishSync(copying);
+        assertThat(store.access(2, alice)).isSameAs(copying);
+        assertThat(store.forReplica(2)).isSameAs(copying);
+        assertThat(store.find(2, alice)).isSameAs(copying);
+        assertCode(() -> store.forReplica(3), ErrorCode.NO_SUCH_SLAB);
+    }
+
+    @Test
+    void createSyncingReplacesAnOlderCopy() {
+        store.create(1, MIB, "alice");
+        Slab old = store.get(1);
+        write(old, 0, new byte[] {1, 2, 3});
+        Slab fresh = store.createSyncing(1, 2 * MIB, "alice", 5);
+        assertThat(fresh).isNotSameAs(old);
+        assertThat(store.get(1)).isSameAs(fresh);
+        assertThat(store.capacity().reserved()).isEqualTo(2 * MIB);
+        assertThat(store.capacity().backed()).as("the old copy's memory is freed").isZero();
+        assertCode(() -> read(old, 0, 3), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.createSyncing(2, 12345, "alice", 1), ErrorCode.INVALID_ARGUMENT);
+        assertCode(() -> store.createSyncing(2, 64 * MIB, "alice", 1), ErrorCode.NODE_OUT_OF_MEMORY);
+        assertThat(store.get(2)).isNull();
+    }
+
+    @Test
+    void slabsComeBackFromTheDataDirectoryRecoveredAndWaitForTheController(@org.junit.jupiter.api.io.TempDir
+                                                                          java.nio.file.Path dir) {
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            SlabStore before = new SlabStore(16 * MIB, files);
+            before.create(1, MIB, "alice");
+            before.create(2, MIB, "bob");
+            before.fence(2, 6);
+            write(before.get(1), 3 * Slab.CHUNK_SIZE + 5, new byte[] {7, 8, 9});
+            Slab copying = before.createSyncing(3, MIB, "alice", 2);
+            write(copying, 0, new byte[] {1});
+            before.clear();
+        }
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            SlabStore after = new SlabStore(16 * MIB, files);
+            after.recover();
+            assertThat(after.held()).as("the copy that never finished is dropped").containsExactlyInAnyOrder(
+                    new io.remem.protocol.NodeRegister.HeldSlab(1, 0), new io.remem.protocol.NodeRegister.HeldSlab(2, 6));
+            assertThat(dir.resolve("slab-3.meta")).doesNotExist();
+            int alice = after.tenantId("alice");
+            assertThat(after.get(1).state()).isEqualTo(Slab.State.RECOVERED);
+            assertCode(() -> after.access(1, alice), ErrorCode.REPLICA_NOT_READY);
+            assertCode(() -> after.writable(1, alice, 1), ErrorCode.REPLICA_NOT_READY);
+            assertCode(() -> after.access(2, alice), ErrorCode.ACCESS_DENIED); // owners survive by name
+
+            after.reconcile(after.held().stream().map(h -> h.slabId()).toList(), List.of(1L));
+            assertThat(read(after.access(1, alice), 3 * Slab.CHUNK_SIZE + 5, 3)).containsExactly(7, 8, 9);
+            assertThat(after.get(2)).isNull();
+            assertThat(dir.resolve("slab-2.meta")).doesNotExist();
+            assertThat(dir.resolve("slab-2.data")).doesNotExist();
+            assertThat(dir.resolve("slab-1.data")).exists();
+            after.clear();
+        }
+    }
 }

@@ -392,4 +392,238 @@ class SlabTest {
         assertThat(s.backedBytes()).isEqualTo(CHUNK);
         assertThat(capacity.backed()).isEqualTo(CHUNK);
     }
+
+    // ------------------------------------------------------------------ replicas: copy, states, epochs
+
+    /** The copy's side of {@link Slab#copyPiece}: {@code data} for {@code [offset, +data.length)}. */
+    private static void copy(Slab s, long offset, byte[] data) {
+        s.copyPiece(offset, java.lang.foreign.MemorySegment.ofArray(data));
+    }
+
+    /** What a slab holds after a copy of {@code source} and the client writes in {@code writes}, in order. */
+    private static byte[] overlay(byte[] source, long[] offsets, byte[][] writes) {
+        byte[] model = source.clone();
+        for (int i = 0; i < offsets.length; i++) {
+            System.arraycopy(writes[i], 0, model, (int) offsets[i], writes[i].length);
+        }
+        return model;
+    }
+
+    @Test
+    void aSlabBeingCopiedTakesWritesButServesNoReadsUntilReady() {
+        Slab s = slab(SIZE);
+        s.beginSync(4);
+        assertThat(s.state()).isEqualTo(Slab.State.SYNCING);
+        assertThat(s.epoch()).isEqualTo(4);
+        assertCode(s::checkReadable, ErrorCode.REPLICA_NOT_READY);
+        s.checkWritable(1); // clients that know this replica write to it while it is copied
+        s.markReady();
+        assertThat(s.state()).isEqualTo(Slab.State.READY);
+        s.checkReadable();
+        s.checkWritable(1);
+    }
+
+    @Test
+    void aRecoveredSlabServesNothingUntilReady() {
+        Slab s = slab(SIZE);
+        s.markRecovered(7);
+        assertThat(s.state()).isEqualTo(Slab.State.RECOVERED);
+        assertThat(s.epoch()).isEqualTo(7);
+        assertCode(s::checkReadable, ErrorCode.REPLICA_NOT_READY);
+        assertCode(() -> s.checkWritable(1), ErrorCode.REPLICA_NOT_READY);
+        assertThat(s.declare(1, 7)).as("the epoch it was recovered at is current").isTrue();
+        assertCode(() -> s.checkWritable(1), ErrorCode.REPLICA_NOT_READY);
+        s.markReady();
+        s.checkReadable();
+        s.checkWritable(1);
+    }
+
+    @Test
+    void theCopyNeverOverwritesWhatClientsWroteMeanwhile() {
+        Slab s = slab(SIZE);
+        s.beginSync(1);
+        long[] at = {
+                4096,            // two whole lines
+                8192 + 16,       // 8 bytes inside one line, as an atomic's word
+                12_288 + 40,     // the last 24 bytes of a line and the first 26 of the next
+                16_384,          // the first 8 bytes of a line ...
+                16_384 + 56,     // ... and its last 8: the copy fills the middle
+                20_480 + 8,      // part of a line first ...
+                20_480};         // ... then all of it
+        byte[][] writes = {pattern(128, 1), pattern(8, 2), pattern(50, 3), pattern(8, 4), pattern(8, 5),
+                pattern(16, 6), pattern(64, 7)};
+        for (int i = 0; i < at.length; i++) {
+            write(s, at[i], writes[i]);
+        }
+        byte[] source = pattern((int) CHUNK, 99);
+        copy(s, 0, source);
+        s.markReady();
+
+        byte[] expected = overlay(source, at, writes);
+        assertThat(read(s, 0, (int) CHUNK)).isEqualTo(expected);
+        // Spelled out for the partial line: the client's 8 bytes, the copy's 56 around them.
+        assertThat(read(s, 8192 + 16, 8)).isEqualTo(pattern(8, 2));
+        assertThat(read(s, 8192, 16)).isEqualTo(java.util.Arrays.copyOfRange(source, 8192, 8192 + 16));
+        assertThat(read(s, 8192 + 24, 40)).isEqualTo(java.util.Arrays.copyOfRange(source, 8192 + 24, 8192 + 64));
+        assertThat(read(s, 16_384 + 8, 48)).isEqualTo(java.util.Arrays.copyOfRange(source, 16_384 + 8, 16_384 + 56));
+    }
+
+    @Test
+    void theCopyKeepsClientWritesThatStraddleTwoChunks() {
+        Slab s = slab(SIZE);
+        s.beginSync(1);
+        long straddling = 2 * CHUNK - 20;
+        write(s, straddling, pattern(40, 1));
+        byte[] source = pattern((int) (2 * CHUNK), 5);
+        copy(s, CHUNK, java.util.Arrays.copyOfRange(source, 0, (int) CHUNK));
+        copy(s, 2 * CHUNK, java.util.Arrays.copyOfRange(source, (int) CHUNK, (int) (2 * CHUNK)));
+        s.markReady();
+        byte[] expected = overlay(source, new long[] {CHUNK - 20}, new byte[][] {pattern(40, 1)});
+        assertThat(read(s, CHUNK, (int) (2 * CHUNK))).isEqualTo(expected);
+    }
+
+    @Test
+    void writesAfterTheCopyIsReadyAreNoLongerTracked() {
+        Slab s = slab(SIZE);
+        s.beginSync(1);
+        copy(s, 0, pattern((int) CHUNK, 1));
+        s.markReady();
+        write(s, 64, pattern(8, 2));
+        assertThat(read(s, 64, 8)).isEqualTo(pattern(8, 2));
+        // The slab is no longer being copied: a late piece is refused instead of being applied around old writes.
+        assertCode(() -> copy(s, 0, pattern(64, 3)), ErrorCode.INVALID_ARGUMENT);
+        assertThat(read(s, 0, 8)).isEqualTo(java.util.Arrays.copyOfRange(pattern((int) CHUNK, 1), 0, 8));
+    }
+
+    @Test
+    void zerosOverNeverWrittenChunksAreNotCopied() {
+        Slab s = slab(SIZE);
+        s.beginSync(1);
+        copy(s, 0, new byte[(int) (4 * CHUNK)]);
+        assertThat(s.backedBytes()).as("a copy of never-written memory backs nothing").isZero();
+        byte[] oneLine = new byte[(int) CHUNK];
+        oneLine[(int) CHUNK - 1] = 1;
+        copy(s, 4 * CHUNK, oneLine);
+        assertThat(s.backedBytes()).isEqualTo(CHUNK);
+        s.markReady();
+        assertThat(read(s, 4 * CHUNK, (int) CHUNK)).isEqualTo(oneLine);
+        assertThat(read(s, 0, (int) (4 * CHUNK))).containsOnly(0);
+    }
+
+    @Test
+    void copyPieceIsCheckedAgainstTheSlab() {
+        Slab s = slab(SIZE);
+        assertCode(() -> copy(s, 0, pattern(64, 1)), ErrorCode.INVALID_ARGUMENT); // not being copied
+        s.beginSync(1);
+        assertCode(() -> copy(s, SIZE - 32, pattern(64, 1)), ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> copy(s, -64, pattern(64, 1)), ErrorCode.OUT_OF_BOUNDS);
+        s.delete();
+        assertCode(() -> copy(s, 0, pattern(64, 1)), ErrorCode.NO_SUCH_SLAB);
+    }
+
+    @Test
+    void concurrentClientWritesAlwaysWinOverTheCopy() throws Exception {
+        Slab s = slab(SIZE);
+        s.beginSync(1);
+        byte[] source = pattern((int) SIZE, 42);
+        int lines = (int) (SIZE / 64);
+        // The client writes every third line, whole or 8 bytes of it, while the copy runs piece by piece.
+        Thread client = Thread.ofPlatform().start(() -> {
+            for (int line = 0; line < lines; line += 3) {
+                long at = (long) line * 64 + (line % 2 == 0 ? 0 : 24);
+                write(s, at, line % 2 == 0 ? pattern(64, line) : pattern(8, line));
+            }
+        });
+        for (long at = 0; at < SIZE; at += 4096) {
+            copy(s, at, java.util.Arrays.copyOfRange(source, (int) at, (int) at + 4096));
+        }
+        client.join();
+        s.markReady();
+        byte[] expected = source.clone();
+        for (int line = 0; line < lines; line += 3) {
+            byte[] w = line % 2 == 0 ? pattern(64, line) : pattern(8, line);
+            System.arraycopy(w, 0, expected, line * 64 + (line % 2 == 0 ? 0 : 24), w.length);
+        }
+        assertThat(read(s, 0, (int) SIZE)).isEqualTo(expected);
+    }
+
+    @Test
+    void aFenceAdmitsOnlySessionsThatDeclareTheNewEpoch() {
+        Slab s = slab(SIZE);
+        // Never fenced: every session writes, and epoch 0 is current.
+        s.checkWritable(1);
+        assertThat(s.declare(1, 0)).isTrue();
+        s.checkWritable(2);
+
+        s.fence(5);
+        assertThat(s.epoch()).isEqualTo(5);
+        assertCode(() -> s.checkWritable(1), ErrorCode.STALE_MAP);
+        assertThat(s.declare(1, 4)).as("an epoch older than the fence").isFalse();
+        assertThat(s.declare(1, 0)).isFalse();
+        assertCode(() -> s.checkWritable(1), ErrorCode.STALE_MAP);
+        assertThat(s.declare(1, 5)).isTrue();
+        assertThat(s.declare(1, 5)).as("declaring twice is fine").isTrue();
+        s.checkWritable(1);
+        assertCode(() -> s.checkWritable(2), ErrorCode.STALE_MAP);
+        // A session that knows a later replica set knows every replica this fence was for.
+        assertThat(s.declare(3, 7)).isTrue();
+        s.checkWritable(3);
+        assertThat(s.epoch()).as("declaring does not move the epoch").isEqualTo(5);
+        s.checkReadable(); // reads are never fenced
+
+        s.fence(5); // the same fence again
+        s.fence(2); // an older one
+        assertThat(s.epoch()).isEqualTo(5);
+        s.checkWritable(1);
+
+        s.fence(6);
+        assertCode(() -> s.checkWritable(1), ErrorCode.STALE_MAP);
+        assertThat(s.declare(2, 6)).isTrue();
+        s.checkWritable(2);
+        assertCode(() -> s.checkWritable(1), ErrorCode.STALE_MAP);
+    }
+
+    @Test
+    void aDeclarationRacingAFenceNeverAdmitsASessionOfTheOldEpoch() throws Exception {
+        Slab s = slab(SIZE);
+        int stop = Integer.MAX_VALUE;
+        java.util.concurrent.atomic.AtomicInteger go = new java.util.concurrent.atomic.AtomicInteger(-1);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread declarer = Thread.ofPlatform().daemon().start(() -> {
+            for (int seen = -1; ; ) {
+                int r;
+                while ((r = go.get()) == seen) {
+                    Thread.onSpinWait();
+                }
+                if (r == stop) {
+                    return;
+                }
+                s.declare(8, 2L * r + 1); // may come before, during or after the fence below
+                done.set(r);
+                seen = r;
+            }
+        });
+        int admitted = 0;
+        int rounds = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        for (; rounds < 100_000 && System.nanoTime() < deadline && admitted == 0; rounds++) {
+            int r = rounds;
+            s.fence(2L * r + 1);
+            assertThat(s.declare(7, 2L * r + 1)).isTrue();
+            go.set(r);
+            s.fence(2L * r + 2);
+            while (done.get() != r) {
+                Thread.onSpinWait();
+            }
+            for (int session : new int[] {7, 8}) {
+                if (catchThrowable(() -> s.checkWritable(session)) == null) {
+                    admitted++;
+                }
+            }
+        }
+        go.set(stop);
+        declarer.join(5_000);
+        assertThat(admitted).as("sessions of epoch 2r+1 that could still write at epoch 2r+2, in " + rounds + " rounds")
+                .isZero();
+    }
 }

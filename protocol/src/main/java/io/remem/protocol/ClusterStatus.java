@@ -5,8 +5,11 @@ import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Body of the STATUS response: every memory node and every tenant the controller knows. */
-public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants) {
+/**
+ * Body of the STATUS response: every memory node and every tenant the controller knows, and how far the repair of
+ * replication has come.
+ */
+public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants, Repair repair) {
     private static final int MAX_ENTRIES = 1 << 20;
 
     public ClusterStatus {
@@ -14,11 +17,35 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
         tenants = List.copyOf(tenants);
     }
 
+    public ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants) {
+        this(slabShift, nodes, tenants, Repair.NONE);
+    }
+
     /** One memory node as the controller sees it. */
     public record Node(long nodeId, String host, int port, boolean alive, long capacity, long backedBytes,
-                       long reservedBytes, int slabs, long millisSinceHeartbeat) {
+                       long reservedBytes, int slabs, long millisSinceHeartbeat, boolean draining) {
+        public Node(long nodeId, String host, int port, boolean alive, long capacity, long backedBytes,
+                    long reservedBytes, int slabs, long millisSinceHeartbeat) {
+            this(nodeId, host, port, alive, capacity, backedBytes, reservedBytes, slabs, millisSinceHeartbeat, false);
+        }
+
         public String address() {
             return host + ":" + port;
+        }
+    }
+
+    /**
+     * Re-replication and migration: slabs below their replication factor, slabs with no live replica at all, slabs
+     * being copied now, and bytes copied of the bytes the copies in progress will move. {@code copiedSlabs} counts
+     * every copy finished since the controller started.
+     */
+    public record Repair(int underReplicated, int unavailable, int copying, long copiedBytes, long copyBytes,
+                         long copiedSlabs) {
+        public static final Repair NONE = new Repair(0, 0, 0, 0, 0, 0);
+
+        /** Nothing left to do: every slab is at its factor and no copy is running. */
+        public boolean done() {
+            return underReplicated == 0 && unavailable == 0 && copying == 0;
         }
     }
 
@@ -42,6 +69,7 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
             out.writeLong(n.reservedBytes());
             out.writeInt(n.slabs());
             out.writeLong(n.millisSinceHeartbeat());
+            out.writeBoolean(n.draining());
         }
         out.writeInt(tenants.size());
         for (Tenant t : tenants) {
@@ -50,6 +78,12 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
             out.writeLong(t.usedBytes());
             out.writeInt(t.slabs());
         }
+        out.writeInt(repair.underReplicated());
+        out.writeInt(repair.unavailable());
+        out.writeInt(repair.copying());
+        out.writeLong(repair.copiedBytes());
+        out.writeLong(repair.copyBytes());
+        out.writeLong(repair.copiedSlabs());
     }
 
     public static ClusterStatus decode(ByteBuf body) {
@@ -70,7 +104,8 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                     Bodies.readNonNegativeLong(body, "node.backed"),
                     Bodies.readNonNegativeLong(body, "node.reserved"),
                     Bodies.readCount(body, Integer.MAX_VALUE, "node.slabs"),
-                    Bodies.readNonNegativeLong(body, "node.millisSinceHeartbeat")));
+                    Bodies.readNonNegativeLong(body, "node.millisSinceHeartbeat"),
+                    Bodies.readUnsignedByte(body, "node.draining") != 0));
         }
         int tenantCount = Bodies.readCount(body, MAX_ENTRIES, "status.tenantCount");
         List<Tenant> tenants = new ArrayList<>(Math.min(tenantCount, body.readableBytes() / 22));
@@ -81,7 +116,14 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                     Bodies.readNonNegativeLong(body, "tenant.used"),
                     Bodies.readCount(body, Integer.MAX_VALUE, "tenant.slabs")));
         }
+        Repair repair = new Repair(
+                Bodies.readCount(body, Integer.MAX_VALUE, "repair.underReplicated"),
+                Bodies.readCount(body, Integer.MAX_VALUE, "repair.unavailable"),
+                Bodies.readCount(body, Integer.MAX_VALUE, "repair.copying"),
+                Bodies.readNonNegativeLong(body, "repair.copiedBytes"),
+                Bodies.readNonNegativeLong(body, "repair.copyBytes"),
+                Bodies.readNonNegativeLong(body, "repair.copiedSlabs"));
         Bodies.expectEnd(body, "status");
-        return new ClusterStatus(shift, nodes, tenants);
+        return new ClusterStatus(shift, nodes, tenants, repair);
     }
 }

@@ -24,6 +24,13 @@ public enum ErrorCode {
     INVALID_ARGUMENT(16, "invalid argument"),
     WRONG_ROLE(17, "operation not allowed for this role"),
     INTERNAL(18, "internal error"),
+    /**
+     * The slab's replica set changed and this session has not said it knows the new one (SLAB_EPOCH): the client
+     * must look the slab up again, so that its writes reach every replica, and retry.
+     */
+    STALE_MAP(19, "slab map out of date"),
+    /** The slab is here but not readable yet: its copy is still being made, or a restart awaits the controller. */
+    REPLICA_NOT_READY(20, "replica not ready"),
     /** Raised locally: no response arrived in time. Never sent on the wire. */
     TIMEOUT(100, "timed out"),
     /** Raised locally: the connection closed before a response arrived. Never sent on the wire. */

@@ -77,8 +77,11 @@ public final class FrameHeader {
         if (opcode == null) {
             throw new RememException(ErrorCode.UNKNOWN_OPCODE, "unknown opcode 0x" + Integer.toHexString(opcodeCode));
         }
-        if ((flags & ~Wire.FLAG_RESPONSE) != 0) {
+        if ((flags & ~(Wire.FLAG_RESPONSE | Wire.FLAG_RETRY)) != 0) {
             throw RememException.malformed("unknown flags 0x" + Integer.toHexString(flags));
+        }
+        if (isResponse() && isRetry()) {
+            throw RememException.malformed("a response carries the retry flag");
         }
         if (!isResponse() && status != 0) {
             throw RememException.malformed("a request carries status " + status);
@@ -101,6 +104,11 @@ public final class FrameHeader {
 
     public boolean isResponse() {
         return (flags & Wire.FLAG_RESPONSE) != 0;
+    }
+
+    /** A request that repeats an earlier one whose answer was lost ({@link Wire#FLAG_RETRY}). */
+    public boolean isRetry() {
+        return (flags & Wire.FLAG_RETRY) != 0;
     }
 
     public int status() {

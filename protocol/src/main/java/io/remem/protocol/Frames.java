@@ -46,10 +46,16 @@ public final class Frames {
     /** Writes a complete request header, length prefix included, into an NIO buffer (big-endian). */
     public static void writeRequestHeader(java.nio.ByteBuffer out, Opcode op, long requestId, int session,
                                           long slabId, long offset, int length, int bodyBytes) {
+        writeRequestHeader(out, op, 0, requestId, session, slabId, offset, length, bodyBytes);
+    }
+
+    /** As above, with request {@code flags} such as {@link Wire#FLAG_RETRY}. */
+    public static void writeRequestHeader(java.nio.ByteBuffer out, Opcode op, int flags, long requestId, int session,
+                                          long slabId, long offset, int length, int bodyBytes) {
         out.putInt(Wire.HEADER_BYTES + bodyBytes);
         out.put((byte) Wire.VERSION);
         out.put((byte) op.code());
-        out.putShort((short) 0);
+        out.putShort((short) flags);
         out.putInt(0);
         out.putLong(requestId);
         out.putInt(session);

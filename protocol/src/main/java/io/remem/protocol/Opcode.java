@@ -22,11 +22,25 @@ public enum Opcode {
      * {@code u32} run count and the runs; the header names the read. All or nothing, like WRITEV.
      */
     WRITEV_READ(0x14, Audience.MEMORY_NODE),
+    /**
+     * Client to memory node: this session knows slab {@code slabId} at epoch {@code offset}, so its writes there reach
+     * every replica of that epoch. Needed after the replica set changed ({@link ErrorCode#STALE_MAP}).
+     */
+    SLAB_EPOCH(0x15, Audience.MEMORY_NODE),
 
     /** Controller to memory node: create a slab for a tenant. */
     SLAB_CREATE(0x20, Audience.MEMORY_NODE),
     /** Controller to memory node: delete a slab and release its memory. */
     SLAB_DELETE(0x21, Audience.MEMORY_NODE),
+    /** Controller to memory node: the replica set of {@code slabId} changed; its epoch is now {@code offset}. */
+    SLAB_FENCE(0x22, Audience.MEMORY_NODE),
+    /**
+     * Controller to memory node: create slab {@code slabId} as a new replica and copy it from another memory node
+     * (re-replication, drain); the body is a {@link SlabSync}. Answered when the copy is complete.
+     */
+    SLAB_SYNC(0x23, Audience.MEMORY_NODE),
+    /** Memory node to memory node: a READ of any tenant's slab, for a {@link #SLAB_SYNC} copy. */
+    REPLICA_READ(0x24, Audience.MEMORY_NODE),
 
     /** Memory node to controller: join the cluster. */
     NODE_REGISTER(0x30, Audience.CONTROLLER),
@@ -43,6 +57,13 @@ public enum Opcode {
     SLAB_LOOKUP(0x43, Audience.CONTROLLER),
     /** Anyone to controller: membership, usage and tenants, for {@code remem status}. */
     STATUS(0x44, Audience.CONTROLLER),
+    /**
+     * Client to controller: memory node {@code slabId} did not answer (a client timeout). The controller checks it
+     * at once rather than waiting for the heartbeat timeout.
+     */
+    NODE_SUSPECT(0x45, Audience.CONTROLLER),
+    /** Anyone to controller: move every slab off memory node {@code slabId}, then stop placing slabs there. */
+    NODE_DRAIN(0x46, Audience.CONTROLLER),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the

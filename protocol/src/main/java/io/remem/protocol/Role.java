@@ -5,7 +5,9 @@ public enum Role {
     /** An application runtime acting for a tenant. */
     CLIENT(1),
     /** A memory node talking to the controller. */
-    MEMORY_NODE(2);
+    MEMORY_NODE(2),
+    /** A memory node reading another's slab to make a new replica (SLAB_SYNC). */
+    REPLICA(3);
 
     private final int code;
 

@@ -7,7 +7,7 @@ package io.remem.protocol;
  *   u32 length            bytes that follow this field (header + body)
  *   u8  version           {@link #VERSION}
  *   u8  opcode            {@link Opcode}
- *   u16 flags             bit 0: this frame is a response
+ *   u16 flags             bit 0: this frame is a response; bit 1: this request retries an earlier one
  *   u32 status            {@link ErrorCode} in a response, 0 in a request
  *   u64 requestId         chosen by the sender of the request, echoed in the response
  *   u32 session           assigned by the HELLO response; 0 before it
@@ -22,7 +22,8 @@ package io.remem.protocol;
 public final class Wire {
     private Wire() {}
 
-    public static final int VERSION = 1;
+    /** 2: operation ids and retries, replica epochs, registration reconcile, repair status. */
+    public static final int VERSION = 2;
 
     public static final int LENGTH_FIELD_BYTES = 4;
     public static final int HEADER_BYTES = 40;
@@ -43,6 +44,11 @@ public final class Wire {
     public static final int MAX_STRING_BYTES = 4096;
 
     public static final int FLAG_RESPONSE = 1;
+    /**
+     * On a WRITEV, CAS or FAA: this request repeats an earlier one with the same operation id, whose answer was lost.
+     * A memory node that applied the original answers from its window of recent operations instead (Clio's T4).
+     */
+    public static final int FLAG_RETRY = 2;
 
     // Offsets inside the header, counted from the first byte after the length prefix.
     static final int OFF_VERSION = 0;

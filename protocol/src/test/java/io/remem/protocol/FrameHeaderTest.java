@@ -48,7 +48,7 @@ class FrameHeaderTest {
         ByteBuf frame = sampleRequest();
         String expected = ""
                 + "0000002b"           // length: 40 header + 3 body
-                + "01"                 // version
+                + "02"                 // version: Wire.VERSION
                 + "10"                 // READ
                 + "0000"               // flags
                 + "00000000"           // status
@@ -86,7 +86,7 @@ class FrameHeaderTest {
         ByteBuf frame = sampleRequest();
         frame.skipBytes(4);
         FrameHeader h = new FrameHeader().read(frame).validate();
-        assertThat(h.version()).isEqualTo(1);
+        assertThat(h.version()).isEqualTo(Wire.VERSION);
         assertThat(h.opcode()).isEqualTo(Opcode.READ);
         assertThat(h.opcodeCode()).isEqualTo(0x10);
         assertThat(h.isResponse()).isFalse();
@@ -107,7 +107,7 @@ class FrameHeaderTest {
         frame.getBytes(4, nio);
         nio.flip();
         FrameHeader h = new FrameHeader().read(nio).validate();
-        assertThat(h.version()).isEqualTo(1);
+        assertThat(h.version()).isEqualTo(Wire.VERSION);
         assertThat(h.opcode()).isEqualTo(Opcode.READ);
         assertThat(h.isResponse()).isFalse();
         assertThat(h.status()).isZero();
@@ -127,7 +127,7 @@ class FrameHeaderTest {
         nio.flip();
         nio.position(5);
         FrameHeader h = new FrameHeader().read(nio).validate();
-        assertThat(h.version()).isEqualTo(1);
+        assertThat(h.version()).isEqualTo(Wire.VERSION);
         assertThat(h.opcode()).isEqualTo(Opcode.READ);
         assertThat(h.isResponse()).isFalse();
         assertThat(h.status()).isZero();
@@ -175,14 +175,14 @@ class FrameHeaderTest {
 
     @Test
     void validateAcceptsAWellFormedRequestAndResponse() {
-        new FrameHeader().read(rawHeader(1, 0x01, 0, 0)).validate();
-        new FrameHeader().read(rawHeader(1, 0x01, Wire.FLAG_RESPONSE, ErrorCode.NO_SUCH_SLAB.code())).validate();
+        new FrameHeader().read(rawHeader(Wire.VERSION, 0x01, 0, 0)).validate();
+        new FrameHeader().read(rawHeader(Wire.VERSION, 0x01, Wire.FLAG_RESPONSE, ErrorCode.NO_SUCH_SLAB.code())).validate();
     }
 
     @Test
     void validateRejectsAnotherVersion() {
-        FrameHeader h = new FrameHeader().read(rawHeader(2, 0x01, 0, 0));
-        assertThat(h.version()).isEqualTo(2);
+        FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION + 1, 0x01, 0, 0));
+        assertThat(h.version()).isEqualTo(Wire.VERSION + 1);
         assertThatThrownBy(h::validate)
                 .isInstanceOfSatisfying(RememException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_VERSION));
@@ -198,7 +198,7 @@ class FrameHeaderTest {
 
     @Test
     void unknownOpcodeIsReadAsNullAndRejectedByValidate() {
-        FrameHeader h = new FrameHeader().read(rawHeader(1, 0xFE, 0, 0));
+        FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, 0xFE, 0, 0));
         assertThat(h.opcode()).isNull();
         assertThat(h.opcodeCode()).isEqualTo(0xFE);
         // The request id is still available, so the error can be answered.
@@ -212,8 +212,8 @@ class FrameHeaderTest {
 
     @Test
     void validateRejectsUnknownFlagBits() {
-        for (int flags : new int[] {0x2, 0x3, 0x8000, 0xFFFF}) {
-            FrameHeader h = new FrameHeader().read(rawHeader(1, 0x02, flags, 0));
+        for (int flags : new int[] {0x4, 0x5, 0x6, 0x7, 0x8, 0x100, 0x8000, 0x8002, 0xFFFC, 0xFFFF}) {
+            FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, 0x02, flags, 0));
             assertThatThrownBy(h::validate)
                     .as("flags 0x%x", flags)
                     .isInstanceOfSatisfying(RememException.class,
@@ -222,8 +222,110 @@ class FrameHeaderTest {
     }
 
     @Test
+    void aRequestWithTheRetryFlagValidatesAndIsARetry() {
+        for (int op : new int[] {Opcode.WRITEV.code(), Opcode.CAS.code(), Opcode.FAA.code()}) {
+            FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, op, Wire.FLAG_RETRY, 0)).validate();
+            assertThat(h.isRetry()).as("op 0x%x", op).isTrue();
+            assertThat(h.isResponse()).as("op 0x%x", op).isFalse();
+            assertThat(h.opcodeCode()).isEqualTo(op);
+            assertThat(h.requestId()).isEqualTo(1);
+            assertThat(h.session()).isEqualTo(2);
+            assertThat(h.slabId()).isEqualTo(3);
+            assertThat(h.offset()).isEqualTo(4);
+            assertThat(h.length()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void retryFlagIsBitOneOfTheFlagsField() {
+        assertThat(Wire.FLAG_RESPONSE).isEqualTo(1);
+        assertThat(Wire.FLAG_RETRY).isEqualTo(2);
+        ByteBuf b = rawHeader(Wire.VERSION, Opcode.WRITEV.code(), 0, 0);
+        b.setShort(2, 0x0002);
+        assertThat(new FrameHeader().read(b).validate().isRetry()).isTrue();
+    }
+
+    @Test
+    void aRetryIsStillARequestSoItMustNotCarryAStatus() {
+        FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, Opcode.CAS.code(), Wire.FLAG_RETRY, 7));
+        assertThat(h.isRetry()).isTrue();
+        assertThatThrownBy(h::validate)
+                .isInstanceOfSatisfying(RememException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+    }
+
+    @Test
+    void framesWithoutTheRetryFlagAreNotRetries() {
+        assertThat(new FrameHeader().read(rawHeader(Wire.VERSION, 0x02, 0, 0)).validate().isRetry()).isFalse();
+        FrameHeader response = new FrameHeader()
+                .read(rawHeader(Wire.VERSION, 0x02, Wire.FLAG_RESPONSE, ErrorCode.STALE_MAP.code())).validate();
+        assertThat(response.isResponse()).isTrue();
+        assertThat(response.isRetry()).isFalse();
+        assertThat(ErrorCode.ofCode(response.status())).isEqualTo(ErrorCode.STALE_MAP);
+        assertThat(new FrameHeader().read(sampleRequest().skipBytes(4)).validate().isRetry()).isFalse();
+    }
+
+    @Test
+    void theFlyweightForgetsTheRetryFlagOfThePreviousFrame() {
+        FrameHeader h = new FrameHeader();
+        h.read(rawHeader(Wire.VERSION, Opcode.WRITEV.code(), Wire.FLAG_RETRY, 0)).validate();
+        assertThat(h.isRetry()).isTrue();
+        h.read(rawHeader(Wire.VERSION, Opcode.WRITEV.code(), 0, 0)).validate();
+        assertThat(h.isRetry()).isFalse();
+        ByteBuffer nio = ByteBuffer.allocate(Wire.HEADER_BYTES);
+        rawHeader(Wire.VERSION, Opcode.FAA.code(), Wire.FLAG_RETRY, 0).getBytes(0, nio);
+        nio.flip();
+        assertThat(h.read(nio).validate().isRetry()).isTrue();
+    }
+
+    @Test
+    void responseOnlyFlagCombinationsStillValidate() {
+        for (int status : new int[] {0, ErrorCode.NO_SUCH_SLAB.code(), ErrorCode.STALE_MAP.code(),
+                ErrorCode.REPLICA_NOT_READY.code()}) {
+            FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, Opcode.READ.code(), Wire.FLAG_RESPONSE, status)).validate();
+            assertThat(h.isResponse()).isTrue();
+            assertThat(h.isRetry()).isFalse();
+            assertThat(h.status()).isEqualTo(status);
+        }
+        ByteBuf out = Unpooled.buffer();
+        Frames.writeError(out, Opcode.SLAB_EPOCH.code(), 4, 5, ErrorCode.REPLICA_NOT_READY, "copying");
+        FrameHeader error = new FrameHeader().read(out.skipBytes(4)).validate();
+        assertThat(error.isResponse()).isTrue();
+        assertThat(error.isRetry()).isFalse();
+        assertThat(error.opcode()).isEqualTo(Opcode.SLAB_EPOCH);
+        assertThat(ErrorCode.ofCode(error.status())).isEqualTo(ErrorCode.REPLICA_NOT_READY);
+    }
+
+    @Test
+    void validateRejectsAResponseThatCarriesTheRetryFlag() {
+        int flags = Wire.FLAG_RESPONSE | Wire.FLAG_RETRY;
+        assertThat(flags).isEqualTo(0x3);
+        for (int op : new int[] {Opcode.WRITEV.code(), Opcode.CAS.code(), Opcode.FAA.code(), Opcode.READ.code()}) {
+            for (int status : new int[] {0, ErrorCode.NO_SUCH_SLAB.code(), ErrorCode.STALE_MAP.code()}) {
+                FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, op, flags, status));
+                // Both bits are read as they are, so the error can still be attributed to the frame.
+                assertThat(h.isResponse()).isTrue();
+                assertThat(h.isRetry()).isTrue();
+                assertThat(h.requestId()).isEqualTo(1);
+                assertThatThrownBy(h::validate)
+                        .as("op 0x%x status %d", op, status)
+                        .isInstanceOfSatisfying(RememException.class,
+                                e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+            }
+        }
+        // The same through the NIO read path.
+        ByteBuffer nio = ByteBuffer.allocate(Wire.HEADER_BYTES);
+        rawHeader(Wire.VERSION, Opcode.CAS.code(), flags, 0).getBytes(0, nio);
+        nio.flip();
+        FrameHeader h = new FrameHeader().read(nio);
+        assertThatThrownBy(h::validate)
+                .isInstanceOfSatisfying(RememException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+    }
+
+    @Test
     void validateRejectsARequestThatCarriesAStatus() {
-        FrameHeader h = new FrameHeader().read(rawHeader(1, 0x02, 0, 7));
+        FrameHeader h = new FrameHeader().read(rawHeader(Wire.VERSION, 0x02, 0, 7));
         assertThatThrownBy(h::validate)
                 .isInstanceOfSatisfying(RememException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
@@ -231,7 +333,7 @@ class FrameHeaderTest {
 
     @Test
     void readRejectsAByteBufShorterThanAHeader() {
-        ByteBuf shortFrame = rawHeader(1, 1, 0, 0).writerIndex(Wire.HEADER_BYTES - 1);
+        ByteBuf shortFrame = rawHeader(Wire.VERSION, 1, 0, 0).writerIndex(Wire.HEADER_BYTES - 1);
         assertThatThrownBy(() -> new FrameHeader().read(shortFrame))
                 .isInstanceOfSatisfying(RememException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
@@ -334,5 +436,68 @@ class FrameHeaderTest {
         byte[] expected = new byte[Wire.FRAME_OVERHEAD];
         viaNetty.getBytes(0, expected);
         assertThat(viaNio.array()).isEqualTo(expected);
+    }
+
+    @Test
+    void writeRequestHeaderWithoutFlagsIsTheFlagsOverloadWithZero() {
+        ByteBuffer plain = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+        Frames.writeRequestHeader(plain, Opcode.WRITEV, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH, 9);
+        ByteBuffer zero = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+        Frames.writeRequestHeader(zero, Opcode.WRITEV, 0, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH, 9);
+        assertThat(zero.array()).isEqualTo(plain.array());
+    }
+
+    @Test
+    void writeRequestHeaderWithFlagsMatchesBeginRequestApartFromTheFlagsField() {
+        for (Opcode op : new Opcode[] {Opcode.WRITEV, Opcode.CAS, Opcode.FAA}) {
+            ByteBuf viaNetty = Unpooled.buffer();
+            int start = Frames.beginRequest(viaNetty, op, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH);
+            viaNetty.writeBytes(new byte[24]);
+            Frames.finish(viaNetty, start);
+            byte[] expected = new byte[Wire.FRAME_OVERHEAD];
+            viaNetty.getBytes(0, expected);
+
+            ByteBuffer viaNio = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+            Frames.writeRequestHeader(viaNio, op, Wire.FLAG_RETRY, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH, 24);
+            assertThat(viaNio.position()).isEqualTo(Wire.FRAME_OVERHEAD);
+            byte[] actual = viaNio.array();
+
+            // The flags field (u16 after the length prefix, version and opcode) is 0x0002; all else is identical.
+            int flagsAt = Wire.LENGTH_FIELD_BYTES + 2;
+            assertThat(actual[flagsAt]).isZero();
+            assertThat(actual[flagsAt + 1]).isEqualTo((byte) 0x02);
+            expected[flagsAt + 1] = 0x02;
+            assertThat(actual).as("%s", op).isEqualTo(expected);
+
+            FrameHeader h = new FrameHeader().read(ByteBuffer.wrap(actual, Wire.LENGTH_FIELD_BYTES, Wire.HEADER_BYTES))
+                    .validate();
+            assertThat(h.opcode()).isEqualTo(op);
+            assertThat(h.isRetry()).isTrue();
+            assertThat(h.isResponse()).isFalse();
+            assertThat(h.status()).isZero();
+            assertThat(h.requestId()).isEqualTo(REQUEST_ID);
+            assertThat(h.session()).isEqualTo(SESSION);
+            assertThat(h.slabId()).isEqualTo(SLAB);
+            assertThat(h.offset()).isEqualTo(OFFSET);
+            assertThat(h.length()).isEqualTo(LENGTH);
+        }
+    }
+
+    @Test
+    void writeRequestHeaderWithRetryIsLaidOutExactlyAsDocumented() {
+        ByteBuffer out = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+        Frames.writeRequestHeader(out, Opcode.CAS, Wire.FLAG_RETRY, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH, 24);
+        String expected = ""
+                + "00000040"           // length: 40 header + 24 body
+                + "02"                 // version: Wire.VERSION
+                + "12"                 // CAS
+                + "0002"               // flags: retry
+                + "00000000"           // status
+                + "0102030405060708"   // request id
+                + "0a0b0c0d"           // session
+                + "1112131415161718"   // slab id
+                + "2122232425262728"   // offset
+                + "31323334";          // length field
+        assertThat(ByteBufUtil.hexDump(out.array())).isEqualTo(expected);
     }
 }

@@ -97,23 +97,61 @@ class MessagesTest {
             for (int c = 0; c < copies; c++) {
                 replicas.add(replica(r));
             }
-            slabs.add(new SlabDescriptor(first + i, nonNegativeLong(r), replicas));
+            slabs.add(r.nextInt(4) == 0
+                    ? new SlabDescriptor(first + i, nonNegativeLong(r), replicas)
+                    : new SlabDescriptor(first + i, nonNegativeLong(r), nonNegativeLong(r), 1 + r.nextInt(copies),
+                            replicas));
         }
         return new SlabRun(slabs);
+    }
+
+    static NodeRegister nodeRegister(SplittableRandom r) {
+        List<NodeRegister.HeldSlab> held = new ArrayList<>();
+        for (int i = r.nextInt(3) == 0 ? 0 : r.nextInt(8); i > 0; i--) {
+            held.add(new NodeRegister.HeldSlab(nonNegativeLong(r), nonNegativeLong(r)));
+        }
+        return new NodeRegister(nonNegativeLong(r), anyString(r, 1, 40), port(r), nonNegativeLong(r), held);
+    }
+
+    static NodeRegistered nodeRegistered(SplittableRandom r) {
+        List<Long> keep = new ArrayList<>();
+        for (int i = r.nextInt(3) == 0 ? 0 : r.nextInt(8); i > 0; i--) {
+            keep.add(nonNegativeLong(r));
+        }
+        return new NodeRegistered(nonNegativeLong(r), nonNegativeLong(r), keep);
+    }
+
+    /** Positive longs, with the edges over-represented. */
+    static long positiveLong(SplittableRandom r) {
+        return switch (r.nextInt(6)) {
+            case 0 -> 1;
+            case 1 -> Long.MAX_VALUE;
+            case 2 -> 1 + r.nextLong(1 << 16);
+            default -> 1 + r.nextLong(Long.MAX_VALUE - 1);
+        };
+    }
+
+    static SlabSync slabSync(SplittableRandom r) {
+        return new SlabSync(positiveLong(r), tenant(r), nonNegativeLong(r), replica(r));
     }
 
     static ClusterStatus clusterStatus(SplittableRandom r) {
         List<ClusterStatus.Node> nodes = new ArrayList<>();
         for (int i = r.nextInt(5); i > 0; i--) {
             nodes.add(new ClusterStatus.Node(nonNegativeLong(r), anyString(r, 0, 20), port(r), r.nextBoolean(),
-                    nonNegativeLong(r), nonNegativeLong(r), nonNegativeLong(r), nonNegativeInt(r), nonNegativeLong(r)));
+                    nonNegativeLong(r), nonNegativeLong(r), nonNegativeLong(r), nonNegativeInt(r), nonNegativeLong(r),
+                    r.nextBoolean()));
         }
         List<ClusterStatus.Tenant> tenants = new ArrayList<>();
         for (int i = r.nextInt(5); i > 0; i--) {
             tenants.add(new ClusterStatus.Tenant(anyString(r, 0, 20), nonNegativeLong(r), nonNegativeLong(r),
                     nonNegativeInt(r)));
         }
-        return new ClusterStatus(Limits.MIN_SLAB_SHIFT + r.nextInt(Limits.MAX_SLAB_SHIFT - Limits.MIN_SLAB_SHIFT + 1), nodes, tenants);
+        ClusterStatus.Repair repair = r.nextInt(4) == 0 ? ClusterStatus.Repair.NONE
+                : new ClusterStatus.Repair(nonNegativeInt(r), nonNegativeInt(r), nonNegativeInt(r), nonNegativeLong(r),
+                        nonNegativeLong(r), nonNegativeLong(r));
+        return new ClusterStatus(Limits.MIN_SLAB_SHIFT + r.nextInt(Limits.MAX_SLAB_SHIFT - Limits.MIN_SLAB_SHIFT + 1), nodes, tenants,
+                repair);
     }
 
     // ---------------------------------------------------------------- codecs under test
@@ -134,23 +172,24 @@ class MessagesTest {
 
     static Stream<Codec<?>> codecs() {
         return Stream.of(
-                new Codec<Hello>("Hello", r -> r.nextBoolean()
-                        ? new Hello(r.nextInt(65536), Role.CLIENT, tenant(r), r.nextInt())
-                        : new Hello(r.nextInt(65536), Role.MEMORY_NODE, anyString(r, 0, 30), r.nextInt()),
+                new Codec<Hello>("Hello", r -> switch (r.nextInt(3)) {
+                            case 0 -> new Hello(r.nextInt(65536), Role.CLIENT, tenant(r), r.nextInt());
+                            case 1 -> new Hello(r.nextInt(65536), Role.MEMORY_NODE, anyString(r, 0, 30), r.nextInt());
+                            default -> new Hello(r.nextInt(65536), Role.REPLICA, anyString(r, 0, 30), r.nextInt());
+                        },
                         Hello::encode, Hello::decode),
                 new Codec<HelloAck>("HelloAck", r -> new HelloAck(r.nextInt(65536), r.nextInt(), anyString(r, 0, 40)),
                         HelloAck::encode, HelloAck::decode),
-                new Codec<NodeRegister>("NodeRegister",
-                        r -> new NodeRegister(nonNegativeLong(r), anyString(r, 1, 40), port(r), nonNegativeLong(r)),
+                new Codec<NodeRegister>("NodeRegister", MessagesTest::nodeRegister,
                         NodeRegister::encode, NodeRegister::decode),
-                new Codec<NodeRegistered>("NodeRegistered",
-                        r -> new NodeRegistered(nonNegativeLong(r), nonNegativeLong(r)),
+                new Codec<NodeRegistered>("NodeRegistered", MessagesTest::nodeRegistered,
                         NodeRegistered::encode, NodeRegistered::decode),
                 new Codec<NodeHeartbeat>("NodeHeartbeat",
                         r -> new NodeHeartbeat(nonNegativeLong(r), nonNegativeLong(r), nonNegativeLong(r), nonNegativeInt(r)),
                         NodeHeartbeat::encode, NodeHeartbeat::decode),
                 new Codec<SlabCreate>("SlabCreate", r -> new SlabCreate(nonNegativeLong(r), tenant(r)),
                         SlabCreate::encode, SlabCreate::decode),
+                new Codec<SlabSync>("SlabSync", MessagesTest::slabSync, SlabSync::encode, SlabSync::decode),
                 new Codec<ClusterInfo>("ClusterInfo",
                         r -> new ClusterInfo(Limits.MIN_SLAB_SHIFT + r.nextInt(Limits.MAX_SLAB_SHIFT - Limits.MIN_SLAB_SHIFT + 1),
                                 nonNegativeLong(r), nonNegativeLong(r), 1 + r.nextInt(Limits.MAX_REPLICATION), nonNegativeInt(r)),
@@ -288,7 +327,35 @@ class MessagesTest {
     void nodeRegisterGoldenEncoding() {
         ByteBuf b = Unpooled.buffer();
         new NodeRegister(7, "h", 7070, 1L << 30).encode(b);
-        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000007" + "0001" + "68" + "1b9e" + "0000000040000000");
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000007" + "0001" + "68" + "1b9e" + "0000000040000000"
+                + "00000000");                                   // no held slabs
+    }
+
+    @Test
+    void nodeRegisterWithHeldSlabsGoldenEncoding() {
+        ByteBuf b = Unpooled.buffer();
+        NodeRegister register = new NodeRegister(7, "h", 7070, 1L << 30,
+                List.of(new NodeRegister.HeldSlab(5, 2), new NodeRegister.HeldSlab(0x0102030405060708L, 0)));
+        register.encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000007" + "0001" + "68" + "1b9e" + "0000000040000000"
+                + "00000002"                                     // held count
+                + "0000000000000005" + "0000000000000002"        // slab 5 at epoch 2
+                + "0102030405060708" + "0000000000000000");      // another slab at epoch 0
+        assertThat(NodeRegister.decode(b)).isEqualTo(register);
+    }
+
+    @Test
+    void nodeRegisteredGoldenEncoding() {
+        ByteBuf plain = Unpooled.buffer();
+        new NodeRegistered(3, 1000).encode(plain);
+        assertThat(ByteBufUtil.hexDump(plain)).isEqualTo("0000000000000003" + "00000000000003e8" + "00000000");
+
+        ByteBuf b = Unpooled.buffer();
+        NodeRegistered registered = new NodeRegistered(3, 1000, List.of(4L, 9L));
+        registered.encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000003" + "00000000000003e8"
+                + "00000002" + "0000000000000004" + "0000000000000009");
+        assertThat(NodeRegistered.decode(b)).isEqualTo(registered);
     }
 
     @Test
@@ -296,8 +363,72 @@ class MessagesTest {
         ByteBuf b = Unpooled.buffer();
         new SlabRun(List.of(new SlabDescriptor(5, 1 << 20, List.of(new Replica(9, "n", 80))))).encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("00000001"
-                + "0000000000000005" + "0000000000100000" + "01"
+                + "0000000000000005" + "0000000000100000"
+                + "0000000000000000"                             // epoch 0
+                + "01"                                           // readable: every replica
+                + "01"                                           // replica count
                 + "0000000000000009" + "0001" + "6e" + "0050");
+    }
+
+    @Test
+    void slabDescriptorWithEpochAndReadableGoldenEncoding() {
+        SlabDescriptor slab = new SlabDescriptor(5, 1 << 20, 0x0A0B0C0D0E0F1011L, 1,
+                List.of(new Replica(9, "n", 80), new Replica(10, "m", 81)));
+        ByteBuf b = Unpooled.buffer();
+        slab.encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000005" + "0000000000100000"
+                + "0a0b0c0d0e0f1011"                             // epoch
+                + "01"                                           // readable: the primary only
+                + "02"                                           // replica count
+                + "0000000000000009" + "0001" + "6e" + "0050"
+                + "000000000000000a" + "0001" + "6d" + "0051");
+        SlabDescriptor decoded = SlabDescriptor.decode(b);
+        assertThat(decoded).isEqualTo(slab);
+        assertThat(decoded.epoch()).isEqualTo(0x0A0B0C0D0E0F1011L);
+        assertThat(decoded.readable()).isEqualTo(1);
+        assertThat(decoded.primary()).isEqualTo(new Replica(9, "n", 80));
+        assertThat(b.isReadable()).isFalse();
+    }
+
+    @Test
+    void slabSyncGoldenEncoding() {
+        SlabSync sync = new SlabSync(1 << 20, "acme", 7, new Replica(2, "n", 7000));
+        ByteBuf b = Unpooled.buffer();
+        sync.encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000100000"   // size
+                + "0004" + "61636d65"                            // tenant
+                + "0000000000000007"                             // epoch
+                + "0000000000000002" + "0001" + "6e" + "1b58");  // source replica
+        assertThat(SlabSync.decode(b)).isEqualTo(sync);
+    }
+
+    @Test
+    void clusterStatusGoldenEncoding() {
+        ClusterStatus status = new ClusterStatus(26,
+                List.of(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100, true)),
+                List.of(new ClusterStatus.Tenant("t", 50, 40, 3)),
+                new ClusterStatus.Repair(1, 2, 3, 4, 5, 6));
+        ByteBuf b = Unpooled.buffer();
+        status.encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("1a"
+                + "00000001"                                     // node count
+                + "0000000000000001" + "0001" + "68" + "1b58" + "01"
+                + "000000000000000a" + "0000000000000005" + "0000000000000006" + "00000002" + "0000000000000064"
+                + "01"                                           // draining
+                + "00000001"                                     // tenant count
+                + "0001" + "74" + "0000000000000032" + "0000000000000028" + "00000003"
+                + "00000001" + "00000002" + "00000003"           // under-replicated, unavailable, copying
+                + "0000000000000004" + "0000000000000005" + "0000000000000006"); // copied, to copy, slabs copied
+        assertThat(ClusterStatus.decode(b)).isEqualTo(status);
+    }
+
+    @Test
+    void clusterStatusWithNothingGoldenEncoding() {
+        ByteBuf b = Unpooled.buffer();
+        new ClusterStatus(20, List.of(), List.of()).encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("14" + "00000000" + "00000000"
+                + "00000000" + "00000000" + "00000000"
+                + "0000000000000000" + "0000000000000000" + "0000000000000000");
     }
 
     @Test
@@ -339,12 +470,28 @@ class MessagesTest {
     }
 
     @Test
-    void helloWithAnUnknownRoleIsMalformed() {
+    void helloFromAReplicaDoesNotNeedATenant() {
         ByteBuf b = Unpooled.buffer();
-        b.writeShort(1);
-        b.writeByte(3);
-        Bodies.writeString(b, "acme");
-        assertCode(() -> Hello.decode(b), ErrorCode.MALFORMED_FRAME);
+        new Hello(1, Role.REPLICA, "").encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0001" + "03" + "0000" + "00000000");
+        assertThat(Hello.decode(b)).isEqualTo(new Hello(1, Role.REPLICA, ""));
+    }
+
+    @Test
+    void helloWithAnUnknownRoleIsMalformed() {
+        for (int role : new int[] {0, 4, 255}) {
+            ByteBuf b = Unpooled.buffer();
+            b.writeShort(1);
+            b.writeByte(role);
+            Bodies.writeString(b, "acme");
+            b.writeInt(0); // a complete body: only the role is wrong
+            assertThatThrownBy(() -> Hello.decode(b))
+                    .as("role %d", role)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("role");
+                    });
+        }
     }
 
     @Test
@@ -515,21 +662,418 @@ class MessagesTest {
         assertCode(() -> ClusterStatus.decode(b), ErrorCode.MALFORMED_FRAME);
     }
 
-    @Test
-    void clusterStatusNodeAliveIsAnyNonZeroByte() {
+    /** A status body with one node whose alive and draining bytes are given, no tenants and {@code repair}. */
+    private static ByteBuf statusBody(int alive, int draining, int underReplicated, int unavailable, int copying,
+                                      long copiedBytes, long copyBytes, long copiedSlabs) {
         ByteBuf b = Unpooled.buffer();
         b.writeByte(26);
         b.writeInt(1);
         b.writeLong(1);
         Bodies.writeString(b, "h");
         b.writeShort(7000);
-        b.writeByte(0x7F);
+        b.writeByte(alive);
         b.writeLong(10).writeLong(5).writeLong(6).writeInt(2).writeLong(100);
+        b.writeByte(draining);
         b.writeInt(0);
-        ClusterStatus status = ClusterStatus.decode(b);
+        b.writeInt(underReplicated).writeInt(unavailable).writeInt(copying);
+        b.writeLong(copiedBytes).writeLong(copyBytes).writeLong(copiedSlabs);
+        return b;
+    }
+
+    @Test
+    void clusterStatusNodeAliveIsAnyNonZeroByte() {
+        ClusterStatus status = ClusterStatus.decode(statusBody(0x7F, 0, 0, 0, 0, 0, 0, 0));
         assertThat(status.nodes()).containsExactly(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100));
         assertThat(status.nodes().getFirst().address()).isEqualTo("h:7000");
+        assertThat(status.nodes().getFirst().draining()).isFalse();
         assertThat(status.tenants()).isEmpty();
+        assertThat(status.repair()).isEqualTo(ClusterStatus.Repair.NONE);
         assertThat(status.slabSize()).isEqualTo(64L << 20);
+    }
+
+    @Test
+    void clusterStatusNodeDrainingIsAnyNonZeroByte() {
+        for (int draining : new int[] {1, 0x7F, 0x80, 0xFF}) {
+            ClusterStatus status = ClusterStatus.decode(statusBody(0, draining, 0, 0, 0, 0, 0, 0));
+            assertThat(status.nodes()).as("draining byte %d", draining)
+                    .containsExactly(new ClusterStatus.Node(1, "h", 7000, false, 10, 5, 6, 2, 100, true));
+        }
+    }
+
+    @Test
+    void clusterStatusDecodesTheRepairRecordAtTheEnd() {
+        ClusterStatus status = ClusterStatus.decode(statusBody(1, 0, 7, 1, 2, 1000, 4096, Long.MAX_VALUE));
+        assertThat(status.repair()).isEqualTo(new ClusterStatus.Repair(7, 1, 2, 1000, 4096, Long.MAX_VALUE));
+        assertThat(status.repair().done()).isFalse();
+    }
+
+    @Test
+    void clusterStatusWithANegativeRepairFieldIsMalformed() {
+        List<ByteBuf> bad = List.of(
+                statusBody(1, 0, -1, 0, 0, 0, 0, 0),
+                statusBody(1, 0, 0, -1, 0, 0, 0, 0),
+                statusBody(1, 0, 0, 0, Integer.MIN_VALUE, 0, 0, 0),
+                statusBody(1, 0, 0, 0, 0, -1, 0, 0),
+                statusBody(1, 0, 0, 0, 0, 0, Long.MIN_VALUE, 0),
+                statusBody(1, 0, 0, 0, 0, 0, 0, -1));
+        for (int i = 0; i < bad.size(); i++) {
+            ByteBuf b = bad.get(i);
+            assertThatThrownBy(() -> ClusterStatus.decode(b))
+                    .as("field %d", i)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("repair.");
+                    });
+        }
+    }
+
+    @Test
+    void clusterStatusInTheOldLayoutIsMalformed() {
+        // No draining byte and no repair record: the body ends too soon.
+        ByteBuf b = Unpooled.buffer();
+        b.writeByte(26);
+        b.writeInt(1);
+        b.writeLong(1);
+        Bodies.writeString(b, "h");
+        b.writeShort(7000);
+        b.writeByte(1);
+        b.writeLong(10).writeLong(5).writeLong(6).writeInt(2).writeLong(100);
+        b.writeInt(0);
+        assertCode(() -> ClusterStatus.decode(b), ErrorCode.MALFORMED_FRAME);
+    }
+
+    @Test
+    void clusterStatusRepairIsDoneOnlyWhenNothingIsLeft() {
+        assertThat(ClusterStatus.Repair.NONE.done()).isTrue();
+        assertThat(new ClusterStatus.Repair(0, 0, 0, 100, 100, 9).done()).isTrue();
+        assertThat(new ClusterStatus.Repair(1, 0, 0, 0, 0, 0).done()).isFalse();
+        assertThat(new ClusterStatus.Repair(0, 1, 0, 0, 0, 0).done()).isFalse();
+        assertThat(new ClusterStatus.Repair(0, 0, 1, 0, 0, 0).done()).isFalse();
+    }
+
+    @Test
+    void clusterStatusShortConstructorsMeanNoRepairAndNotDraining() {
+        ClusterStatus.Node node = new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100);
+        assertThat(node.draining()).isFalse();
+        assertThat(node).isEqualTo(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100, false));
+        ClusterStatus status = new ClusterStatus(26, List.of(node), List.of());
+        assertThat(status.repair()).isEqualTo(ClusterStatus.Repair.NONE);
+        assertThat(status).isEqualTo(new ClusterStatus(26, List.of(node), List.of(), ClusterStatus.Repair.NONE));
+    }
+
+    // ---------------------------------------------------------------- slab descriptors: epoch and readable replicas
+
+    private static final List<Replica> TWO = List.of(new Replica(1, "a", 7001), new Replica(2, "b", 7002));
+
+    /** A descriptor body with the given epoch and readable count and the replicas of {@link #TWO}. */
+    private static ByteBuf descriptorBody(long epoch, int readable) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeLong(3).writeLong(1 << 20).writeLong(epoch).writeByte(readable).writeByte(TWO.size());
+        for (Replica r : TWO) {
+            r.encode(b);
+        }
+        return b;
+    }
+
+    @Test
+    void slabDescriptorDecodesEpochAndReadableFromTheWire() {
+        for (int readable = 1; readable <= TWO.size(); readable++) {
+            SlabDescriptor slab = SlabDescriptor.decode(descriptorBody(42, readable));
+            assertThat(slab).isEqualTo(new SlabDescriptor(3, 1 << 20, 42, readable, TWO));
+        }
+        assertThat(SlabDescriptor.decode(descriptorBody(Long.MAX_VALUE, 2)).epoch()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void slabDescriptorShortConstructorIsEpochZeroAndEveryReplicaReadable() {
+        SlabDescriptor slab = new SlabDescriptor(3, 1 << 20, TWO);
+        assertThat(slab.epoch()).isZero();
+        assertThat(slab.readable()).isEqualTo(2);
+        assertThat(slab).isEqualTo(new SlabDescriptor(3, 1 << 20, 0, 2, TWO));
+    }
+
+    @Test
+    void slabDescriptorWithNoReadableReplicaIsMalformed() {
+        assertThatThrownBy(() -> SlabDescriptor.decode(descriptorBody(1, 0)))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("readable");
+                });
+        assertCode(() -> new SlabDescriptor(3, 1 << 20, 1, 0, TWO), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> new SlabDescriptor(3, 1 << 20, 1, -1, TWO), ErrorCode.MALFORMED_FRAME);
+    }
+
+    @Test
+    void slabDescriptorWithMoreReadableThanReplicasIsMalformed() {
+        for (int readable : new int[] {TWO.size() + 1, Limits.MAX_REPLICATION, Limits.MAX_REPLICATION + 1, 255}) {
+            assertThatThrownBy(() -> SlabDescriptor.decode(descriptorBody(1, readable)))
+                    .as("readable %d", readable)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("readable");
+                    });
+            assertCode(() -> new SlabDescriptor(3, 1 << 20, 1, readable, TWO), ErrorCode.MALFORMED_FRAME);
+        }
+    }
+
+    @Test
+    void slabDescriptorWithANegativeEpochIsMalformed() {
+        for (long epoch : new long[] {-1, Long.MIN_VALUE}) {
+            assertThatThrownBy(() -> SlabDescriptor.decode(descriptorBody(epoch, 1)))
+                    .as("epoch %d", epoch)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("slab.epoch");
+                    });
+            assertCode(() -> new SlabDescriptor(3, 1 << 20, epoch, 1, TWO), ErrorCode.MALFORMED_FRAME);
+        }
+    }
+
+    @Test
+    void slabDescriptorCutAnywhereIsMalformed() {
+        ByteBuf full = descriptorBody(9, 2);
+        for (int cut = 0; cut < full.readableBytes(); cut++) {
+            ByteBuf prefix = full.copy(0, cut);
+            assertMalformedOrFail(() -> SlabDescriptor.decode(prefix), "descriptor cut to " + cut + " bytes");
+        }
+    }
+
+    @Test
+    void slabRunInTheOldLayoutIsMalformed() {
+        // id, size, replica count, replica: no epoch and no readable count.
+        ByteBuf b = Unpooled.buffer().writeInt(1).writeLong(5).writeLong(1 << 20).writeByte(1);
+        new Replica(9, "n", 80).encode(b);
+        assertCode(() -> SlabRun.decode(b), ErrorCode.MALFORMED_FRAME);
+    }
+
+    // ---------------------------------------------------------------- registration: held slabs and the keep list
+
+    /** A NODE_REGISTER body for node 7 at h:7000 with the given held count and (slabId, epoch) pairs. */
+    private static ByteBuf registerBody(int heldCount, long... pairs) {
+        ByteBuf b = Unpooled.buffer().writeLong(7);
+        Bodies.writeString(b, "h");
+        b.writeShort(7000).writeLong(1 << 30).writeInt(heldCount);
+        for (long v : pairs) {
+            b.writeLong(v);
+        }
+        return b;
+    }
+
+    @Test
+    void nodeRegisterDecodesHeldSlabsInOrder() {
+        NodeRegister register = NodeRegister.decode(registerBody(3, 9, 1, 4, 0, 6, Long.MAX_VALUE));
+        assertThat(register.held()).containsExactly(new NodeRegister.HeldSlab(9, 1), new NodeRegister.HeldSlab(4, 0),
+                new NodeRegister.HeldSlab(6, Long.MAX_VALUE));
+        assertThat(register.host()).isEqualTo("h");
+        assertThat(register.capacity()).isEqualTo(1 << 30);
+    }
+
+    @Test
+    void nodeRegisterShortConstructorHoldsNothing() {
+        assertThat(new NodeRegister(7, "h", 7000, 1).held()).isEmpty();
+        assertThat(new NodeRegister(7, "h", 7000, 1)).isEqualTo(new NodeRegister(7, "h", 7000, 1, List.of()));
+    }
+
+    @Test
+    void nodeRegisterCopiesTheHeldList() {
+        List<NodeRegister.HeldSlab> held = new ArrayList<>(List.of(new NodeRegister.HeldSlab(1, 1)));
+        NodeRegister register = new NodeRegister(7, "h", 7000, 1, held);
+        held.add(new NodeRegister.HeldSlab(2, 2));
+        assertThat(register.held()).containsExactly(new NodeRegister.HeldSlab(1, 1));
+        assertThatThrownBy(() -> register.held().add(new NodeRegister.HeldSlab(3, 3)))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void nodeRegisterWithANegativeHeldSlabOrEpochIsMalformed() {
+        assertThatThrownBy(() -> NodeRegister.decode(registerBody(1, -1, 0)))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("register.held.slabId");
+                });
+        assertThatThrownBy(() -> NodeRegister.decode(registerBody(1, 1, Long.MIN_VALUE)))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("register.held.epoch");
+                });
+    }
+
+    @Test
+    void nodeRegisterHeldCountOutsideItsBoundsIsMalformed() {
+        for (int count : new int[] {-1, Integer.MIN_VALUE, NodeRegister.MAX_HELD + 1, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> NodeRegister.decode(registerBody(count)))
+                    .as("count %d", count)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("register.heldCount");
+                    });
+        }
+    }
+
+    @Test
+    void nodeRegisterListingMoreHeldSlabsThanItCarriesIsMalformed() {
+        assertCode(() -> NodeRegister.decode(registerBody(2, 1, 1)), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> NodeRegister.decode(registerBody(NodeRegister.MAX_HELD, 1, 1)), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> NodeRegister.decode(registerBody(1, 1, 1, 2)), ErrorCode.MALFORMED_FRAME); // a trailing long
+    }
+
+    @Test
+    void nodeRegisterInTheOldLayoutIsMalformed() {
+        ByteBuf b = Unpooled.buffer().writeLong(7);
+        Bodies.writeString(b, "h");
+        b.writeShort(7000).writeLong(1 << 30);
+        assertCode(() -> NodeRegister.decode(b), ErrorCode.MALFORMED_FRAME);
+    }
+
+    /** A NODE_REGISTER response body for node 3 with the given keep count and ids. */
+    private static ByteBuf registeredBody(int keepCount, long... ids) {
+        ByteBuf b = Unpooled.buffer().writeLong(3).writeLong(1000).writeInt(keepCount);
+        for (long id : ids) {
+            b.writeLong(id);
+        }
+        return b;
+    }
+
+    @Test
+    void nodeRegisteredDecodesTheKeepListInOrder() {
+        NodeRegistered registered = NodeRegistered.decode(registeredBody(3, 8, 2, Long.MAX_VALUE));
+        assertThat(registered.keep()).containsExactly(8L, 2L, Long.MAX_VALUE);
+        assertThat(registered.nodeId()).isEqualTo(3);
+        assertThat(registered.heartbeatIntervalMillis()).isEqualTo(1000);
+        assertThat(new NodeRegistered(3, 1000).keep()).isEmpty();
+    }
+
+    @Test
+    void nodeRegisteredWithANegativeKeptSlabIsMalformed() {
+        assertThatThrownBy(() -> NodeRegistered.decode(registeredBody(2, 1, -5)))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("registered.keep");
+                });
+    }
+
+    @Test
+    void nodeRegisteredKeepCountOutsideItsBoundsOrBeyondTheBodyIsMalformed() {
+        for (int count : new int[] {-1, NodeRegister.MAX_HELD + 1, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> NodeRegistered.decode(registeredBody(count)))
+                    .as("count %d", count)
+                    .isInstanceOfSatisfying(RememException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.detail()).contains("registered.keepCount");
+                    });
+        }
+        assertCode(() -> NodeRegistered.decode(registeredBody(3, 1, 2)), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> NodeRegistered.decode(registeredBody(1, 1, 2)), ErrorCode.MALFORMED_FRAME);
+        // The old layout: no keep count at all.
+        assertCode(() -> NodeRegistered.decode(Unpooled.buffer().writeLong(3).writeLong(1000)), ErrorCode.MALFORMED_FRAME);
+    }
+
+    // ---------------------------------------------------------------- SLAB_SYNC
+
+    /** A SLAB_SYNC body written field by field, so that it can carry values the record refuses to hold. */
+    private static ByteBuf slabSyncBody(long size, String tenant, long epoch, long sourceNode, String sourceHost,
+            int sourcePort) {
+        ByteBuf b = Unpooled.buffer().writeLong(size);
+        Bodies.writeString(b, tenant);
+        b.writeLong(epoch).writeLong(sourceNode);
+        Bodies.writeString(b, sourceHost);
+        b.writeShort(sourcePort);
+        return b;
+    }
+
+    @Test
+    void slabSyncBodyHelperMatchesTheRecordsEncoding() {
+        ByteBuf viaRecord = Unpooled.buffer();
+        new SlabSync(1 << 20, "acme", 7, new Replica(2, "n", 7000)).encode(viaRecord);
+        assertThat(ByteBufUtil.hexDump(slabSyncBody(1 << 20, "acme", 7, 2, "n", 7000)))
+                .isEqualTo(ByteBufUtil.hexDump(viaRecord));
+    }
+
+    @Test
+    void slabSyncWithAnInvalidTenantIsAnInvalidArgument() {
+        for (String bad : new String[] {"", "-acme", "no spaces"}) {
+            ByteBuf b = slabSyncBody(1 << 20, bad, 1, 1, "n", 7000);
+            assertThatThrownBy(() -> SlabSync.decode(b))
+                    .as("tenant '%s'", bad)
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+        }
+    }
+
+    @Test
+    void slabSyncWithANegativeSizeOrEpochIsMalformed() {
+        ByteBuf size = slabSyncBody(-1, "acme", 1, 1, "n", 7000);
+        assertThatThrownBy(() -> SlabSync.decode(size))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("slabSync.size");
+                });
+        ByteBuf epoch = slabSyncBody(1 << 20, "acme", -1, 1, "n", 7000);
+        assertThatThrownBy(() -> SlabSync.decode(epoch))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("slabSync.epoch");
+                });
+    }
+
+    @Test
+    void slabSyncOfSizeZeroIsMalformed() {
+        assertCode(() -> SlabSync.decode(slabSyncBody(0, "acme", 1, 1, "n", 7000)), ErrorCode.MALFORMED_FRAME);
+    }
+
+    @Test
+    void slabSyncAtTheEdgesOfItsFieldsDecodes() {
+        SlabSync smallest = SlabSync.decode(slabSyncBody(1, "a", 0, 0, "", 1));
+        assertThat(smallest).isEqualTo(new SlabSync(1, "a", 0, new Replica(0, "", 1)));
+        SlabSync largest = SlabSync.decode(slabSyncBody(Long.MAX_VALUE, "a".repeat(64), Long.MAX_VALUE,
+                Long.MAX_VALUE, "h", 65535));
+        assertThat(largest.size()).isEqualTo(Long.MAX_VALUE);
+        assertThat(largest.epoch()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void slabSyncConstructorRejectsANonPositiveSizeANegativeEpochOrNoSource() {
+        Replica source = new Replica(1, "n", 7000);
+        for (long size : new long[] {0, -1, Long.MIN_VALUE}) {
+            assertThatThrownBy(() -> new SlabSync(size, "acme", 1, source))
+                    .as("size %d", size)
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+        }
+        for (long epoch : new long[] {-1, Long.MIN_VALUE}) {
+            assertThatThrownBy(() -> new SlabSync(1 << 20, "acme", epoch, source))
+                    .as("epoch %d", epoch)
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+        }
+        assertCode(() -> new SlabSync(1 << 20, "acme", 1, null), ErrorCode.MALFORMED_FRAME);
+        // The edges themselves are valid.
+        assertThat(new SlabSync(1, "acme", 0, source).size()).isEqualTo(1);
+    }
+
+    @Test
+    void slabSyncConstructorRejectsAnInvalidTenantAsAnInvalidArgument() {
+        Replica source = new Replica(1, "n", 7000);
+        for (String bad : new String[] {"", "-acme", "no spaces", "a".repeat(65)}) {
+            assertThatThrownBy(() -> new SlabSync(1 << 20, bad, 1, source))
+                    .as("tenant '%s'", bad)
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+        }
+        assertCode(() -> new SlabSync(1 << 20, null, 1, source), ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void slabSyncFromASourceOnPortZeroIsMalformed() {
+        ByteBuf b = Unpooled.buffer().writeLong(1 << 20);
+        Bodies.writeString(b, "acme");
+        b.writeLong(1).writeLong(1);
+        Bodies.writeString(b, "n");
+        b.writeShort(0);
+        assertThatThrownBy(() -> SlabSync.decode(b))
+                .isInstanceOfSatisfying(RememException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                    assertThat(e.detail()).contains("replica.port");
+                });
     }
 }

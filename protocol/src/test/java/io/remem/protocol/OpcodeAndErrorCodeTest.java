@@ -35,8 +35,12 @@ class OpcodeAndErrorCodeTest {
         assertThat(Opcode.CAS.code()).isEqualTo(0x12);
         assertThat(Opcode.FAA.code()).isEqualTo(0x13);
         assertThat(Opcode.WRITEV_READ.code()).isEqualTo(0x14);
+        assertThat(Opcode.SLAB_EPOCH.code()).isEqualTo(0x15);
         assertThat(Opcode.SLAB_CREATE.code()).isEqualTo(0x20);
         assertThat(Opcode.SLAB_DELETE.code()).isEqualTo(0x21);
+        assertThat(Opcode.SLAB_FENCE.code()).isEqualTo(0x22);
+        assertThat(Opcode.SLAB_SYNC.code()).isEqualTo(0x23);
+        assertThat(Opcode.REPLICA_READ.code()).isEqualTo(0x24);
         assertThat(Opcode.NODE_REGISTER.code()).isEqualTo(0x30);
         assertThat(Opcode.NODE_HEARTBEAT.code()).isEqualTo(0x31);
         assertThat(Opcode.CLUSTER_INFO.code()).isEqualTo(0x40);
@@ -44,6 +48,8 @@ class OpcodeAndErrorCodeTest {
         assertThat(Opcode.SLAB_FREE.code()).isEqualTo(0x42);
         assertThat(Opcode.SLAB_LOOKUP.code()).isEqualTo(0x43);
         assertThat(Opcode.STATUS.code()).isEqualTo(0x44);
+        assertThat(Opcode.NODE_SUSPECT.code()).isEqualTo(0x45);
+        assertThat(Opcode.NODE_DRAIN.code()).isEqualTo(0x46);
     }
 
     @Test
@@ -53,11 +59,17 @@ class OpcodeAndErrorCodeTest {
         assertThat(Opcode.SLAB_CREATE.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
         assertThat(Opcode.SLAB_ALLOC.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
         assertThat(Opcode.NODE_REGISTER.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.SLAB_EPOCH.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.SLAB_FENCE.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.SLAB_SYNC.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.REPLICA_READ.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
+        assertThat(Opcode.NODE_SUSPECT.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.NODE_DRAIN.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
     }
 
     @Test
     void unknownOpcodesAreNull() {
-        for (int code : new int[] {0x00, 0x03, 0x15, 0x45, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {0x00, 0x03, 0x16, 0x25, 0x47, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
         }
     }
@@ -87,13 +99,15 @@ class OpcodeAndErrorCodeTest {
         assertThat(ErrorCode.TOO_LARGE.code()).isEqualTo(15);
         assertThat(ErrorCode.INVALID_ARGUMENT.code()).isEqualTo(16);
         assertThat(ErrorCode.INTERNAL.code()).isEqualTo(18);
+        assertThat(ErrorCode.STALE_MAP.code()).isEqualTo(19);
+        assertThat(ErrorCode.REPLICA_NOT_READY.code()).isEqualTo(20);
         assertThat(ErrorCode.TIMEOUT.code()).isEqualTo(100);
         assertThat(ErrorCode.CONNECTION_CLOSED.code()).isEqualTo(101);
     }
 
     @Test
     void unknownErrorCodesAreReportedAsInternal() {
-        for (int code : new int[] {19, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {21, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(ErrorCode.ofCode(code)).as("code %d", code).isEqualTo(ErrorCode.INTERNAL);
         }
     }
@@ -105,7 +119,8 @@ class OpcodeAndErrorCodeTest {
         }
         assertThat(Role.ofCode(1)).isEqualTo(Role.CLIENT);
         assertThat(Role.ofCode(2)).isEqualTo(Role.MEMORY_NODE);
-        for (int code : new int[] {0, 3, 255}) {
+        assertThat(Role.ofCode(3)).isEqualTo(Role.REPLICA);
+        for (int code : new int[] {0, 4, 255}) {
             assertThatThrownBy(() -> Role.ofCode(code))
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));

@@ -142,6 +142,11 @@ public final class DirectLink implements AutoCloseable {
      * all there. The segments must stay valid until then.
      */
     public CompletableFuture<Void> readAsync(long slabId, long offset, MemorySegment... dsts) {
+        return readAsync(Opcode.READ, slabId, offset, dsts);
+    }
+
+    /** As above, for {@code op}, a request whose response body is the bytes read (READ, REPLICA_READ). */
+    public CompletableFuture<Void> readAsync(Opcode op, long slabId, long offset, MemorySegment... dsts) {
         CompletableFuture<Void> future = new CompletableFuture<>();
         long total = 0;
         for (MemorySegment d : dsts) {
@@ -151,9 +156,9 @@ public final class DirectLink implements AutoCloseable {
             future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + total + " bytes"));
             return future;
         }
-        Call<Void> c = new Call<>(Opcode.READ, dsts, null, null, future, System.nanoTime() + timeoutNanos);
+        Call<Void> c = new Call<>(op, dsts, null, null, future, System.nanoTime() + timeoutNanos);
         try {
-            send(c, Opcode.READ, slabId, offset, (int) total, null);
+            send(c, op, 0, slabId, offset, (int) total, null);
         } catch (RememException e) {
             future.completeExceptionally(e);
             return future;
@@ -224,7 +229,7 @@ public final class DirectLink implements AutoCloseable {
                       ResponseReader<T> reader) {
         Call<T> c = new Call<>(op, dst == null ? null : new MemorySegment[] {dst}, reader, Thread.currentThread(), null,
                 System.nanoTime() + timeoutNanos);
-        send(c, op, slabId, offset, length, body);
+        send(c, op, 0, slabId, offset, length, body);
         awaitDone(c);
         if (c.error != null) {
             throw new RememException(c.error.code(), c.error.detail(), c.error);
@@ -238,10 +243,16 @@ public final class DirectLink implements AutoCloseable {
      */
     public <T> CompletableFuture<T> callAsync(Opcode op, long slabId, long offset, int length, ByteBuffer body,
                                               ResponseReader<T> reader) {
+        return callAsync(op, 0, slabId, offset, length, body, reader);
+    }
+
+    /** As above, with request {@code flags} such as {@code Wire.FLAG_RETRY}. */
+    public <T> CompletableFuture<T> callAsync(Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body,
+                                              ResponseReader<T> reader) {
         CompletableFuture<T> future = new CompletableFuture<>();
         Call<T> c = new Call<>(op, null, reader, null, future, System.nanoTime() + timeoutNanos);
         try {
-            send(c, op, slabId, offset, length, body);
+            send(c, op, flags, slabId, offset, length, body);
         } catch (RememException e) {
             future.completeExceptionally(e);
             return future;
@@ -275,7 +286,7 @@ public final class DirectLink implements AutoCloseable {
 
     // ------------------------------------------------------------------ sending
 
-    private void send(Call<?> c, Opcode op, long slabId, long offset, int length, ByteBuffer body) {
+    private void send(Call<?> c, Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body) {
         RememException b = broken;
         if (b != null) {
             throw new RememException(b.code(), b.detail(), b);
@@ -295,7 +306,7 @@ public final class DirectLink implements AutoCloseable {
         boolean interrupted = Thread.interrupted(); // an interrupt must not close a link other threads share
         try {
             out.clear();
-            Frames.writeRequestHeader(out, op, id, session, slabId, offset, length, bodyBytes);
+            Frames.writeRequestHeader(out, op, flags, id, session, slabId, offset, length, bodyBytes);
             if (bodyBytes <= out.remaining()) {
                 if (body != null) {
                     out.put(body.duplicate());

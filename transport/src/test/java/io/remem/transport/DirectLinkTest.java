@@ -9,6 +9,7 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.transport.ScriptedNode.Request;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -472,5 +473,93 @@ class DirectLinkTest {
                 });
         assertThatThrownBy(() -> Connections.connect(loops, "127.0.0.1", port, null, "c", Duration.ofSeconds(1), Duration.ofSeconds(1)))
                 .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NODE_UNAVAILABLE));
+    }
+
+    // ------------------------------------------------------------------ request flags and opcodes on the wire
+
+    @Test
+    void callAsyncWithTheRetryFlagSendsItInTheHeader() throws Exception {
+        try (ScriptedNode node = new ScriptedNode()) {
+            DirectLink l = node.connect(Duration.ofSeconds(5));
+            links.add(l);
+            byte[] body = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+            CompletableFuture<Integer> retried = l.callAsync(Opcode.WRITEV, Wire.FLAG_RETRY, 5, 77, 1,
+                    ByteBuffer.wrap(body), (h, b) -> b.readInt());
+            Request r = node.nextRequest();
+            assertThat(r.op()).isEqualTo(Opcode.WRITEV);
+            assertThat(r.header().isRetry()).isTrue();
+            assertThat(r.header().isResponse()).isFalse();
+            assertThat(r.header().session()).isEqualTo(7);
+            assertThat(r.header().slabId()).isEqualTo(5);
+            assertThat(r.header().offset()).as("the operation id").isEqualTo(77);
+            assertThat(r.header().length()).isEqualTo(1);
+            assertThat(r.body()).isEqualTo(body);
+            r.header().validate();
+            node.send(ScriptedNode.response(r, new byte[] {0, 0, 0, 42}));
+            assertThat(Await.result(retried, WAIT)).isEqualTo(42);
+
+            // Without flags, and with flags 0, it is not a retry.
+            CompletableFuture<Integer> first = l.callAsync(Opcode.CAS, 5, 0, 0, ByteBuffer.wrap(new byte[24]),
+                    (h, b) -> 1);
+            Request plain = node.nextRequest();
+            assertThat(plain.op()).isEqualTo(Opcode.CAS);
+            assertThat(plain.header().isRetry()).isFalse();
+            node.send(ScriptedNode.response(plain, new byte[0]));
+            assertThat(Await.result(first, WAIT)).isEqualTo(1);
+
+            CompletableFuture<Integer> zero = l.callAsync(Opcode.FAA, 0, 5, 0, 0, ByteBuffer.wrap(new byte[16]),
+                    (h, b) -> 2);
+            Request noFlags = node.nextRequest();
+            assertThat(noFlags.op()).isEqualTo(Opcode.FAA);
+            assertThat(noFlags.header().isRetry()).isFalse();
+            assertThat(noFlags.body()).hasSize(16);
+            node.send(ScriptedNode.response(noFlags, new byte[0]));
+            assertThat(Await.result(zero, WAIT)).isEqualTo(2);
+            assertThat(l.inFlight()).isZero();
+        }
+    }
+
+    @Test
+    void readAsyncWithAnOpcodeSendsThatOpcodeAndScattersTheBytes() throws Exception {
+        try (ScriptedNode node = new ScriptedNode()) {
+            DirectLink l = node.connect(Duration.ofSeconds(5));
+            links.add(l);
+            MemorySegment a = MemorySegment.ofArray(new byte[3]);
+            MemorySegment b = MemorySegment.ofArray(new byte[5]);
+            CompletableFuture<Void> read = l.readAsync(Opcode.REPLICA_READ, 9, 100, a, b);
+            Request r = node.nextRequest();
+            assertThat(r.op()).isEqualTo(Opcode.REPLICA_READ);
+            assertThat(r.header().isRetry()).isFalse();
+            assertThat(r.header().slabId()).isEqualTo(9);
+            assertThat(r.header().offset()).isEqualTo(100);
+            assertThat(r.header().length()).isEqualTo(8);
+            assertThat(r.body()).isEmpty();
+            node.send(ScriptedNode.response(r, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
+            Await.result(read, WAIT);
+            assertThat(a.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(1, 2, 3);
+            assertThat(b.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(4, 5, 6, 7, 8);
+
+            // The overload without an opcode still reads with READ.
+            MemorySegment c = MemorySegment.ofArray(new byte[2]);
+            CompletableFuture<Void> plain = l.readAsync(9, 0, c);
+            Request p = node.nextRequest();
+            assertThat(p.op()).isEqualTo(Opcode.READ);
+            assertThat(p.header().length()).isEqualTo(2);
+            node.send(ScriptedNode.response(p, new byte[] {9, 9}));
+            Await.result(plain, WAIT);
+            assertThat(c.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(9, 9);
+        }
+    }
+
+    @Test
+    void readAsyncWithAnOpcodeRefusesAReadLargerThanTheLimitLocally() throws Exception {
+        try (ScriptedNode node = new ScriptedNode(); Arena arena = Arena.ofConfined()) {
+            DirectLink l = node.connect(Duration.ofSeconds(5));
+            links.add(l);
+            MemorySegment big = arena.allocate(Wire.MAX_READ_BYTES + 1L);
+            CompletableFuture<Void> read = l.readAsync(Opcode.REPLICA_READ, 1, 0, big);
+            assertThat(Await.failure(read, WAIT).code()).isEqualTo(ErrorCode.TOO_LARGE);
+            assertThat(node.pollRequest(Duration.ofMillis(200))).as("nothing was sent").isNull();
+        }
     }
 }

@@ -53,6 +53,8 @@ class PeerTest {
     static final class TestHandler implements RequestHandler {
         final AtomicInteger requests = new AtomicInteger();
         final AtomicInteger unanswered = new AtomicInteger();
+        /** {@link FrameHeader#isRetry()} of every request passed to the handler, in order. */
+        final ConcurrentLinkedQueue<Boolean> retries = new ConcurrentLinkedQueue<>();
         final ConcurrentLinkedQueue<Peer> closed = new ConcurrentLinkedQueue<>();
 
         @Override
@@ -66,6 +68,7 @@ class PeerTest {
         @Override
         public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
             requests.incrementAndGet();
+            retries.add(h.isRetry());
             switch (h.opcode()) {
                 case READ -> {
                     byte[] copy = bytes(body);
@@ -448,6 +451,45 @@ class PeerTest {
         // And the server still serves everyone else.
         Peer p = session(CALL_TIMEOUT);
         assertThat(Await.result(echo(p, Opcode.READ, 1, 2), WAIT)).startsWith(1, 2);
+    }
+
+    @Test
+    void aRetriedRequestReachesTheHandlerMarkedAsARetry() throws Exception {
+        try (RawClient raw = RawClient.connect(server.port())) {
+            int session = raw.hello(Role.CLIENT, "t1", 1);
+            ByteBuf retried = RawClient.request(Opcode.READ, 2, session, 5, 6, 0, new byte[] {42});
+            retried.setShort(Wire.LENGTH_FIELD_BYTES + 2, Wire.FLAG_RETRY); // flags
+            raw.send(retried);
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).isNotNull();
+            assertThat(f.header().isResponse()).isTrue();
+            assertThat(f.header().status()).isZero();
+            assertThat(f.header().requestId()).isEqualTo(2);
+            assertThat(f.body()).containsExactly(42);
+
+            raw.send(RawClient.request(Opcode.READ, 3, session, 5, 6, 0, new byte[] {43}));
+            RawClient.Frame plain = raw.readFrame();
+            assertThat(plain).isNotNull();
+            assertThat(plain.header().status()).isZero();
+            assertThat(plain.body()).containsExactly(43);
+        }
+        assertThat(handler.retries).containsExactly(true, false);
+    }
+
+    @Test
+    void requestWithAnUnknownFlagIsMalformedAndClosesTheConnection() throws Exception {
+        try (RawClient raw = RawClient.connect(server.port())) {
+            int session = raw.hello(Role.CLIENT, "t1", 1);
+            ByteBuf frame = RawClient.request(Opcode.READ, 4, session, 5, 6, 0, new byte[] {1});
+            frame.setShort(Wire.LENGTH_FIELD_BYTES + 2, Wire.FLAG_RETRY | 4); // bit 2 means nothing yet
+            raw.send(frame);
+            RawClient.Frame f = raw.readFrame();
+            assertThat(f).isNotNull();
+            assertThat(ErrorCode.ofCode(f.header().status())).isEqualTo(ErrorCode.MALFORMED_FRAME);
+            assertThat(f.header().requestId()).isEqualTo(4);
+            assertThat(raw.awaitEndOfStream()).as("server closes the connection").isTrue();
+        }
+        assertThat(handler.requests.get()).isZero();
     }
 
     @Test

@@ -15,8 +15,12 @@ final class BenchCluster implements AutoCloseable {
         this.cluster = EmbeddedCluster.builder().nodes(nodes).nodeCapacity(footprint + (256L << 20)).start();
     }
 
+    /**
+     * One copy per slab unless the options say otherwise: these experiments measure the cache, and section 11 of
+     * docs/benchmarks.md measures what a second copy costs.
+     */
     RememSession connect(RememOptions options) {
-        return cluster.connect(options);
+        return cluster.connect(options.replication() == 0 ? options.toBuilder().replication(1).build() : options);
     }
 
     @Override

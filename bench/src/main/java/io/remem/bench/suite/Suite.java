@@ -134,7 +134,8 @@ public final class Suite {
     }
 
     private RememOptions.Builder rememOptions(Workload w, double fraction) {
-        return RememOptions.builder().blockSize(config.blockSize()).cacheBytes(cacheBytes(w, fraction));
+        // One copy, like Redis and the all-local run; docs/benchmarks.md section 11 measures a second one.
+        return RememOptions.builder().replication(1).blockSize(config.blockSize()).cacheBytes(cacheBytes(w, fraction));
     }
 
     /**

@@ -64,12 +64,26 @@ final class ProcessCluster implements AutoCloseable {
         controller.await("remem controller listening on (\\S+)", START);
     }
 
-    RememProcess startNode(String capacity) throws Exception {
-        RememProcess n = RememProcess.start("memnode-" + nodes.size(), dir.resolve("logs"), "memnode",
-                "--listen", "127.0.0.1:0", "--capacity", capacity, "--controller", controllerAddress());
+    RememProcess startNode(String capacity, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("memnode", "--listen", "127.0.0.1:0", "--capacity", capacity,
+                "--controller", controllerAddress()));
+        args.addAll(List.of(extra));
+        RememProcess n = RememProcess.start("memnode-" + nodes.size(), dir.resolve("logs"), args.toArray(new String[0]));
         n.await("remem memnode serving .* on (\\S+)", START);
         nodes.add(n);
         return n;
+    }
+
+    /** The controller's id for memory node process {@code n}, found by its port. */
+    long nodeId(RememProcess n) throws InterruptedException {
+        int port = Integer.parseInt(n.await("on \\S+:(\\d+)", START));
+        return awaitStatus(st -> st.nodes().stream().anyMatch(x -> x.port() == port && x.alive()), "node on port " + port)
+                .nodes().stream().filter(x -> x.port() == port && x.alive()).findFirst().orElseThrow().nodeId();
+    }
+
+    /** Waits until every slab is back at its replication factor and no copy is running. */
+    ClusterStatus awaitRepaired() throws InterruptedException {
+        return awaitStatus(st -> st.repair().done(), "re-replication to finish");
     }
 
     RememProcess controller() {
@@ -106,7 +120,19 @@ final class ProcessCluster implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new AssertionError("timed out waiting for " + what + "; last status " + s
-                + (last == null ? "" : "; last error " + last), last);
+                + (last == null ? "" : "; last error " + last) + "\n" + outputs(), last);
+    }
+
+    /** Every process's output, for a failure message. */
+    String outputs() {
+        StringBuilder b = new StringBuilder();
+        if (controller != null) {
+            b.append("--- controller\n").append(controller.output()).append('\n');
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            b.append("--- memnode-").append(i).append('\n').append(nodes.get(i).output()).append('\n');
+        }
+        return b.toString();
     }
 
     @Override

@@ -1,0 +1,151 @@
+package io.remem.controller;
+
+import io.netty.buffer.ByteBuf;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Hello;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.SlabSync;
+import io.remem.transport.Connections;
+import io.remem.transport.EventLoops;
+import io.remem.transport.Peer;
+import io.remem.transport.Reply;
+import io.remem.transport.RequestHandler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * Stand-ins for memory nodes, as far as the controller's repairer talks to them: each is a loopback listener whose
+ * handler records every request (in one log shared by all of them, in arrival order) and answers SLAB_CREATE,
+ * SLAB_FENCE, SLAB_DELETE and SLAB_SYNC as the test says. {@link Node#link} is the controller's open connection to it,
+ * with a session, ready to go into a {@link NodeRecord}.
+ */
+final class FakeMemoryNodes implements AutoCloseable {
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    /** One request a fake node received; {@code sync} is the decoded body of a SLAB_SYNC, else null. */
+    record Event(String node, Opcode op, long slabId, long offset, SlabSync sync) {}
+
+    private final EventLoops loops = EventLoops.create("controller-test-memnodes", 2);
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Event> log = new ArrayList<>();
+
+    /** One fake memory node. */
+    final class Node {
+        final String name;
+        final Connections.Listener listener;
+        final Peer link;
+        /** How SLAB_SYNC is answered: the future's outcome is the answer. Succeeds at once by default. */
+        volatile Function<SlabSync, CompletableFuture<Void>> onSync = s -> CompletableFuture.completedFuture(null);
+        /** Whether SLAB_FENCE is refused. */
+        volatile boolean failFence;
+        /** SLAB_FENCE is answered when this completes; at once by default. */
+        volatile CompletableFuture<Void> fenceGate = CompletableFuture.completedFuture(null);
+
+        private Node(String name) {
+            this.name = name;
+            this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> new Handler(this), "fake-" + name, TIMEOUT);
+            this.link = Connections.connect(loops, "127.0.0.1", listener.port(), null, "controller-test", TIMEOUT, TIMEOUT);
+            link.hello(Role.MEMORY_NODE, "controller");
+        }
+
+        List<Event> events() {
+            return FakeMemoryNodes.this.events().stream().filter(e -> e.node.equals(name)).toList();
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private final class Handler implements RequestHandler {
+        private final Node node;
+
+        Handler(Node node) {
+            this.node = node;
+        }
+
+        @Override
+        public Object onHello(Peer peer, Hello hello) {
+            return node.name;
+        }
+
+        @Override
+        public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
+            SlabSync sync = h.opcode() == Opcode.SLAB_SYNC ? SlabSync.decode(body) : null;
+            synchronized (log) {
+                log.add(new Event(node.name, h.opcode(), h.slabId(), h.offset(), sync));
+            }
+            switch (h.opcode()) {
+                case SLAB_CREATE, SLAB_DELETE -> peer.reply(h, h.slabId(), 0, 0, 0, out -> {});
+                case SLAB_FENCE -> {
+                    if (node.failFence) {
+                        throw new RememException(ErrorCode.INTERNAL, "fake fence failure on " + node.name);
+                    }
+                    Reply reply = peer.replyLater(h);
+                    node.fenceGate.whenComplete((v, e) -> reply.send(0, out -> {}));
+                }
+                case SLAB_SYNC -> {
+                    Reply reply = peer.replyLater(h);
+                    node.onSync.apply(sync).whenComplete((v, e) -> {
+                        if (e == null) {
+                            reply.send(0, out -> {});
+                        } else {
+                            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                    ? e.getCause() : e;
+                            reply.fail(cause instanceof RememException re ? re
+                                    : new RememException(ErrorCode.INTERNAL, String.valueOf(cause)));
+                        }
+                    });
+                }
+                default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served by a fake node");
+            }
+        }
+    }
+
+    synchronized Node start(String name) {
+        Node n = new Node(name);
+        nodes.add(n);
+        return n;
+    }
+
+    /** Every request received so far, in arrival order. */
+    List<Event> events() {
+        synchronized (log) {
+            return List.copyOf(log);
+        }
+    }
+
+    /** Waits up to a few seconds for {@code condition}. */
+    static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Node n : nodes) {
+            n.link.close();
+            n.listener.close();
+        }
+        loops.close();
+    }
+}

@@ -1,0 +1,181 @@
+package io.remem.memnode;
+
+import io.netty.buffer.ByteBuf;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.Hello;
+import io.remem.protocol.NodeHeartbeat;
+import io.remem.protocol.NodeRegister;
+import io.remem.protocol.NodeRegistered;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.SlabCreate;
+import io.remem.protocol.SlabSync;
+import io.remem.transport.BodyWriter;
+import io.remem.transport.Connections;
+import io.remem.transport.EventLoops;
+import io.remem.transport.Peer;
+import io.remem.transport.Reply;
+import io.remem.transport.RequestHandler;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A fake controller for one memory node, whose answers a test scripts: which of the slabs the node lists it keeps
+ * ({@link #keep}), and when it answers a registration ({@link #holdRegistrations}). It counts heartbeats per
+ * registration, so a test can wait until the node has applied an answer: the node heartbeats only after that.
+ */
+final class ScriptedController implements RequestHandler, AutoCloseable {
+    static final Duration WAIT = Duration.ofSeconds(10);
+    /** Keeps every slab the node lists: a controller that knows them all as current. */
+    static final Function<NodeRegister, List<Long>> KEEP_ALL =
+            reg -> reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
+    static final Function<NodeRegister, List<Long>> KEEP_NONE = reg -> List.of();
+
+    private final long nodeId;
+    private final Connections.Listener listener;
+    final AtomicReference<Peer> link = new AtomicReference<>();
+    /** Every registration received, oldest first. */
+    final LinkedBlockingQueue<NodeRegister> registrations = new LinkedBlockingQueue<>();
+    /** Registrations answered so far. */
+    final AtomicInteger answered = new AtomicInteger();
+    /** The number of the answer the node had applied when it sent its latest heartbeat; 0 before any. */
+    final AtomicInteger appliedAnswer = new AtomicInteger();
+    final AtomicReference<NodeHeartbeat> lastHeartbeat = new AtomicReference<>();
+    /** Which held slabs the answer keeps; read when the answer is sent. */
+    volatile Function<NodeRegister, List<Long>> keep = KEEP_ALL;
+    /**
+     * Run just before a registration is answered, with the link: what it sends reaches the node before the answer, as
+     * a real controller's requests may (it can use a node's link as soon as it has recorded the registration).
+     */
+    volatile Consumer<Peer> beforeAnswer = p -> {};
+    private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+
+    /** What a connection has been told so far. */
+    private static final class Conn {
+        volatile int answer;
+    }
+
+    private ScriptedController(long nodeId, EventLoops loops) {
+        this.nodeId = nodeId;
+        this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> this, "scripted-controller", WAIT);
+    }
+
+    /** Listens on a free loopback port; registers the node as {@code nodeId}. */
+    static ScriptedController start(EventLoops loops, long nodeId) {
+        return new ScriptedController(nodeId, loops);
+    }
+
+    int port() {
+        return listener.port();
+    }
+
+    /** From now on, registrations are answered only once the returned future is completed. */
+    CompletableFuture<Void> holdRegistrations() {
+        CompletableFuture<Void> g = new CompletableFuture<>();
+        gate = g;
+        return g;
+    }
+
+    @Override
+    public Object onHello(Peer peer, Hello h) {
+        if (h.role() != Role.MEMORY_NODE) {
+            throw new RememException(ErrorCode.WRONG_ROLE, "scripted controller accepts memory nodes only");
+        }
+        link.set(peer);
+        return new Conn();
+    }
+
+    @Override
+    public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
+        Conn conn = (Conn) peer.attachment();
+        switch (h.opcode()) {
+            case NODE_REGISTER -> {
+                NodeRegister reg = NodeRegister.decode(body);
+                Reply reply = peer.replyLater(h);
+                registrations.add(reg);
+                gate.thenRun(() -> {
+                    beforeAnswer.accept(peer);
+                    List<Long> kept = keep.apply(reg);
+                    synchronized (this) { // answers are numbered in the order they are sent
+                        conn.answer = answered.incrementAndGet();
+                        reply.send(20 + 8 * kept.size(), new NodeRegistered(nodeId, 20, kept)::encode);
+                    }
+                });
+            }
+            case NODE_HEARTBEAT -> {
+                lastHeartbeat.set(NodeHeartbeat.decode(body));
+                appliedAnswer.accumulateAndGet(conn.answer, Math::max);
+                peer.reply(h, 0, 0, 0, 0, BodyWriter.EMPTY);
+            }
+            default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " not served by the scripted controller");
+        }
+    }
+
+    /** The next registration not yet taken, waiting for it if needed. */
+    NodeRegister nextRegistration() throws InterruptedException {
+        NodeRegister r = registrations.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        if (r == null) {
+            throw new AssertionError("no registration within " + WAIT);
+        }
+        return r;
+    }
+
+    /** Waits until the node has applied answer number {@code n} (it heartbeats only after reconciling). */
+    void awaitApplied(int n) throws InterruptedException {
+        Await.until(() -> appliedAnswer.get() >= n, WAIT, "the node applied registration answer " + n);
+    }
+
+    private Peer peer() {
+        Peer p = link.get();
+        if (p == null) {
+            throw new AssertionError("no memory node connected to the scripted controller");
+        }
+        return p;
+    }
+
+    CompletableFuture<Void> createAsync(long slabId, long size, String tenant) {
+        return peer().call(Opcode.SLAB_CREATE, slabId, 0, 0, 64, new SlabCreate(size, tenant)::encode, (h, b) -> null);
+    }
+
+    void create(long slabId, long size, String tenant) throws InterruptedException {
+        Await.result(createAsync(slabId, size, tenant), WAIT);
+    }
+
+    void delete(long slabId) throws InterruptedException {
+        Await.result(peer().call(Opcode.SLAB_DELETE, slabId, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> null), WAIT);
+    }
+
+    CompletableFuture<Void> fenceAsync(long slabId, long epoch) {
+        return peer().call(Opcode.SLAB_FENCE, slabId, epoch, 0, 0, BodyWriter.EMPTY, (h, b) -> null);
+    }
+
+    void fence(long slabId, long epoch) throws InterruptedException {
+        Await.result(fenceAsync(slabId, epoch), WAIT);
+    }
+
+    /** Sends SLAB_SYNC; the future completes when the node has copied the slab. */
+    CompletableFuture<Void> syncAsync(long slabId, SlabSync sync) {
+        return peer().call(Opcode.SLAB_SYNC, slabId, 0, 0, 128, sync::encode, (h, b) -> null);
+    }
+
+    /** Closes the link to the node, which then registers again. */
+    void dropLink() {
+        peer().close();
+    }
+
+    @Override
+    public void close() {
+        gate.complete(null);
+        listener.close();
+    }
+}
