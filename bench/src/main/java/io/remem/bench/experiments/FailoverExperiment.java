@@ -83,37 +83,55 @@ public final class FailoverExperiment {
 
     // ======================================================================== write-back at 1 and 2 copies
 
+    /**
+     * Both factors are measured in the same run, round by round in turn, after two warm-up rounds each, so JIT warm-up
+     * and the VM's noise fall on both alike.
+     */
     private static Table writeBack(String controller, Config c, Progress progress) {
         Table t = new Table("Write-back throughput, one copy against two (" + mib(c.footprint()) + " dirtied and"
-                        + " flushed per round, every 64-byte line; " + c.rounds() + " rounds)",
+                        + " flushed per round, every 64-byte line; " + c.rounds() + " rounds each, taken in turn)",
                 "copies", "median MB/s", "p99 round (ms)", "median round (ms)", "vs 1 copy");
-        double base = 0;
+        RememSession[] sessions = new RememSession[2];
+        FarSegment[] segs = new FarSegment[2];
+        Histogram[] rounds = {new Histogram(3), new Histogram(3)};
         try (Progress.Step step = progress.start("write-back at 1 and 2 copies", 2L * c.rounds(), "rounds")) {
-        for (int copies = 1; copies <= 2; copies++) {
-            RememOptions o = RememOptions.builder().tenant("wb" + copies).cacheBytes(c.footprint() + (16L << 20)).build();
-            try (RememSession s = Remem.connect(controller, o)) {
-                FarSegment seg = s.memory().allocate(c.footprint(), copies);
-                dirty(seg, 0);
-                s.memory().flush(); // warm: every block fetched, every slab written once
-                Histogram rounds = new Histogram(3);
-                for (int r = 1; r <= c.rounds(); r++) {
-                    dirty(seg, r);
+            for (int i = 0; i < 2; i++) {
+                sessions[i] = Remem.connect(controller, RememOptions.builder().tenant("wb" + (i + 1))
+                        .cacheBytes(c.footprint() + (16L << 20)).build());
+                segs[i] = sessions[i].memory().allocate(c.footprint(), i + 1);
+            }
+            for (int warm = 0; warm < 2; warm++) {
+                for (int i = 0; i < 2; i++) {
+                    dirty(segs[i], warm);
+                    sessions[i].memory().flush();
+                }
+            }
+            for (int r = 1; r <= c.rounds(); r++) {
+                for (int i = 0; i < 2; i++) {
+                    dirty(segs[i], r + 2);
                     long t0 = System.nanoTime();
-                    s.memory().flush();
-                    rounds.recordValue(System.nanoTime() - t0);
-                    step.stepTo((copies - 1L) * c.rounds() + r);
+                    sessions[i].memory().flush();
+                    rounds[i].recordValue(System.nanoTime() - t0);
+                    step.stepTo(2L * (r - 1) + i + 1);
                 }
-                double mbps = c.footprint() / (rounds.getValueAtPercentile(50) / 1e9) / 1e6;
-                if (copies == 1) {
-                    base = mbps;
+            }
+        } finally {
+            for (int i = 0; i < 2; i++) {
+                if (sessions[i] != null) {
+                    if (segs[i] != null) {
+                        segs[i].free();
+                    }
+                    sessions[i].close();
                 }
-                t.row(copies, String.format(Locale.ROOT, "%.0f", mbps), ms(rounds.getValueAtPercentile(99)),
-                        ms(rounds.getValueAtPercentile(50)),
-                        copies == 1 ? "1.00x" : String.format(Locale.ROOT, "%.2fx (%.0f%% overhead)", mbps / base,
-                                100 * (base / mbps - 1)));
-                seg.free();
             }
         }
+        double base = c.footprint() / (rounds[0].getValueAtPercentile(50) / 1e9) / 1e6;
+        for (int i = 0; i < 2; i++) {
+            double mbps = c.footprint() / (rounds[i].getValueAtPercentile(50) / 1e9) / 1e6;
+            t.row(i + 1, String.format(Locale.ROOT, "%.0f", mbps), ms(rounds[i].getValueAtPercentile(99)),
+                    ms(rounds[i].getValueAtPercentile(50)),
+                    i == 0 ? "1.00x" : String.format(Locale.ROOT, "%.2fx (%.0f%% overhead)", mbps / base,
+                            100 * (base / mbps - 1)));
         }
         return t.note("Both copies are written in parallel and a round is acknowledged when every replica applied it;"
                 + " the client, the controller and three memory node JVMs share this machine's cores.");
