@@ -29,7 +29,7 @@ class RuntimeModelTest {
 
     @BeforeAll
     static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(128L << 20).slabShift(20).start();
+        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(512L << 20).slabShift(20).start();
     }
 
     @AfterAll
@@ -45,7 +45,9 @@ class RuntimeModelTest {
         SplittableRandom random = new SplittableRandom(seed);
         int blockSize = new int[] {256, 1024, 4096}[seed % 3];
         // Every seed a different mix of options, so each policy, tracking mode and reclaim mode is covered.
-        RememOptions options = RememOptions.builder().tenant("model-" + seed)
+        // Seeds without background reclaim keep one copy, whose dirty victims piggyback on fetches (checked below);
+        // the others keep two, so the model also covers replicated write-back.
+        RememOptions options = RememOptions.builder().tenant("model-" + seed).replication(seed % 2 == 0 ? 2 : 1)
                 .cacheBytes(blockSize * 8L).blockSize(blockSize)
                 .evictionPolicy(EvictionPolicy.values()[seed % 3])
                 .dirtyTracking(seed % 4 < 2 ? DirtyTracking.LINE : DirtyTracking.BLOCK)
