@@ -71,6 +71,9 @@ final class Repairer {
             if (copies.containsKey(s.id())) {
                 continue;
             }
+            if (dropDeadReplica(s)) {
+                continue;
+            }
             if (s.copying()) { // a copy that was running when the controller stopped: start over
                 long stale = s.replicas()[s.readable()];
                 if (metadata.update(s, s.without(stale))) {
@@ -108,6 +111,30 @@ final class Repairer {
                 deleteOn(leaving, s.id());
             }
         }
+    }
+
+    /**
+     * Drops a dead replica that was kept at the time it died because no other copy was live then (two deaths in one
+     * sweep, or a copy that finished later), once another readable replica is live: every write waits for every
+     * replica, so a dead one would block the slab's writes for good. Returns whether it changed the slab.
+     */
+    private boolean dropDeadReplica(SlabRecord s) {
+        boolean liveReadable = false;
+        for (int i = 0; i < s.readable(); i++) {
+            NodeRecord n = metadata.node(s.replicas()[i]);
+            liveReadable |= n != null && n.alive;
+        }
+        if (!liveReadable) {
+            return false;
+        }
+        for (long id : s.replicas()) {
+            NodeRecord n = metadata.node(id);
+            if ((n == null || !n.alive) && metadata.update(s, s.without(id))) {
+                log.info("slab {}: dropped replica on dead memory node {} now that another copy is live", s.id(), id);
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean leaves(SlabRecord s, NodeRecord n) {
@@ -155,22 +182,19 @@ final class Repairer {
         long started = System.nanoTime();
         boolean ok = false;
         try {
-            int fenced = 0;
+            // Every live readable replica is fenced, or the copy does not start: an unfenced one would take writes from
+            // a client that does not know the target. A dead one takes no writes at all.
             for (int i = 0; i < s.readable(); i++) {
                 NodeRecord n = metadata.node(s.replicas()[i]);
-                Peer link = n == null ? null : n.link;
-                if (link == null) {
+                if (n == null || !n.alive) {
                     continue;
                 }
-                try {
-                    Peer.await(link.call(Opcode.SLAB_FENCE, s.id(), s.epoch(), 0, 0, out -> {}, (h, b) -> null));
-                    fenced++;
-                } catch (RememException e) {
-                    log.warn("fencing slab {} on memory node {} failed: {}", s.id(), n.id, e.getMessage());
+                Peer link = n.link;
+                if (link == null) {
+                    throw new IllegalStateException("memory node " + n.id + " holds slab " + s.id()
+                            + " but is not connected, so it cannot be fenced");
                 }
-            }
-            if (fenced == 0) {
-                throw new IllegalStateException("no replica of slab " + s.id() + " could be fenced");
+                Peer.await(link.call(Opcode.SLAB_FENCE, s.id(), s.epoch(), 0, 0, out -> {}, (h, b) -> null));
             }
             Peer link = target.link;
             if (link == null) {

@@ -284,6 +284,25 @@ class RepairerTest {
     }
 
     @Test
+    void aDeadReplicaKeptBecauseNoOtherCopyWasLiveIsDroppedOnceOneIs() {
+        Member a = member("a");
+        Member b = member("b");
+        SlabRecord s = place(2, 2, a, b);
+        // Both die in one sweep: neither may drop the other, since the first to return holds every write.
+        assertThat(metadata.markDead(a.record)).isTrue();
+        assertThat(metadata.markDead(b.record)).isTrue();
+        metadata.dropDeadNode(a.record);
+        metadata.dropDeadNode(b.record);
+        assertThat(metadata.slab(s.id()).replicas()).containsExactly(a.id(), b.id());
+        b.record.alive = true; // b returns; a never does, and would block every write to the slab
+        repairer().tick();
+        SlabRecord after = metadata.slab(s.id());
+        assertThat(after.replicas()).containsExactly(b.id());
+        assertThat(after.readable()).isEqualTo(1);
+        assertThat(after.epoch()).isEqualTo(s.epoch() + 1);
+    }
+
+    @Test
     void aCopyLeftOverFromBeforeARestartIsDroppedAndDeletedThenStartedAfresh() {
         Member a = member("a");
         Member c = member("c");

@@ -71,8 +71,9 @@ final class SlabStore {
                 }
                 slabs.put(meta.slabId(), slab);
             } catch (RememException e) {
-                log.warn("cannot recover slab {} from {}: {}", meta.slabId(), files.dir(), e.detail());
-                files.delete(meta.slabId());
+                // Left on disk: it may be the only copy, and the cause (a smaller --capacity, say) may be undone.
+                log.warn("cannot recover slab {} from {}: {}; its files are kept but it is not served", meta.slabId(),
+                        files.dir(), e.detail());
             }
         }
         if (!slabs.isEmpty()) {
