@@ -206,7 +206,7 @@ class ClusterIT {
                                     .isIn(ErrorCode.ACCESS_DENIED, ErrorCode.NO_SUCH_SLAB));
                 }
             }
-            assertThat(denied).as("the node holding the slab refused").isEqualTo(1);
+            assertThat(denied).as("both nodes holding a copy of the slab (two by default) refused").isEqualTo(2);
             // Nor through the controller: another tenant can neither look up nor free alice's slabs.
             try (ControllerProbe mallory = new ControllerProbe(cluster.controllerAddress(), "mallory")) {
                 assertThat(mallory.lookup(slab)).isEqualTo(ErrorCode.ACCESS_DENIED);
