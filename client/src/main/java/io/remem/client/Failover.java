@@ -45,10 +45,6 @@ final class Failover {
         return System.nanoTime() + timeoutNanos;
     }
 
-    Duration timeout() {
-        return Duration.ofNanos(timeoutNanos);
-    }
-
     /** Failures another replica, a fresher slab map or a moment's wait can cure. */
     static boolean retryable(RememException e) {
         return switch (e.code()) {
@@ -87,7 +83,11 @@ final class Failover {
         }
     }
 
+    /** Whether {@code replica} failed lately; on the miss path, so the common case (no suspects) looks nothing up. */
     boolean suspect(Replica replica) {
+        if (suspects.isEmpty()) {
+            return false;
+        }
         Long since = suspects.get(replica.nodeId());
         if (since == null) {
             return false;

@@ -11,7 +11,6 @@ import io.remem.protocol.WriteRunReader;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -106,7 +105,7 @@ final class ReplicatedWrite {
                 }
                 return;
             }
-            RememException e = asRemem(err);
+            RememException e = WriteBack.asRememException(err);
             if (!Failover.retryable(e)) {
                 done.completeExceptionally(e);
             } else {
@@ -133,10 +132,5 @@ final class ReplicatedWrite {
         } finally {
             done.completeExceptionally(cause);
         }
-    }
-
-    private static RememException asRemem(Throwable err) {
-        Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        return t instanceof RememException re ? re : new RememException(ErrorCode.INTERNAL, String.valueOf(t), t);
     }
 }

@@ -146,7 +146,8 @@ final class WriteBack {
         }
     }
 
-    private static RememException asRememException(Throwable err) {
+    /** The failure a future completed with, unwrapped and typed. */
+    static RememException asRememException(Throwable err) {
         Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
         return t instanceof RememException re ? re : new RememException(ErrorCode.INTERNAL, String.valueOf(t), t);
     }

@@ -569,24 +569,16 @@ final class Metadata implements AutoCloseable {
             int under = 0;
             int unavailable = 0;
             for (SlabRecord s : slabs.values()) {
-                int live = 0;
-                for (int i = 0; i < s.readable(); i++) {
-                    NodeRecord n = nodes.get(s.replicas()[i]);
-                    if (n != null && n.alive && !n.draining) {
-                        live++;
-                    }
-                }
-                if (live < s.factor()) {
-                    under++;
-                }
+                int staying = 0; // live readable replicas that are not leaving
                 boolean anyLive = false;
                 for (int i = 0; i < s.readable(); i++) {
                     NodeRecord n = nodes.get(s.replicas()[i]);
-                    anyLive |= n != null && n.alive;
+                    boolean live = n != null && n.alive;
+                    anyLive |= live;
+                    staying += live && !n.draining ? 1 : 0;
                 }
-                if (!anyLive) {
-                    unavailable++;
-                }
+                under += staying < s.factor() ? 1 : 0;
+                unavailable += anyLive ? 0 : 1;
             }
             return new ClusterStatus(slabShift, ns, ts, new ClusterStatus.Repair(under, unavailable, progress.copying(),
                     progress.copiedBytes(), progress.copyBytes(), progress.copiedSlabs()));

@@ -146,11 +146,16 @@ final class SlabStore {
     /** Deletes {@code slab} if it is still the one here under its id (a failed copy must not delete its successor). */
     void deleteIfCurrent(Slab slab) {
         if (slabs.remove(slab.id(), slab)) {
-            slab.delete();
-            capacity.releaseSlab(slab.size());
-            if (files != null) {
-                files.delete(slab.id());
-            }
+            release(slab, true);
+        }
+    }
+
+    /** Frees a slab already taken out of the map, and its files too if {@code withFiles}. */
+    private void release(Slab slab, boolean withFiles) {
+        slab.delete();
+        capacity.releaseSlab(slab.size());
+        if (withFiles && files != null) {
+            files.delete(slab.id());
         }
     }
 
@@ -219,11 +224,7 @@ final class SlabStore {
     void delete(long slabId) {
         Slab slab = slabs.remove(slabId);
         if (slab != null) {
-            slab.delete();
-            capacity.releaseSlab(slab.size());
-            if (files != null) {
-                files.delete(slabId);
-            }
+            release(slab, true);
         }
     }
 
@@ -302,8 +303,7 @@ final class SlabStore {
         for (Long id : slabs.keySet()) {
             Slab slab = slabs.remove(id);
             if (slab != null) {
-                slab.delete();
-                capacity.releaseSlab(slab.size());
+                release(slab, false);
             }
         }
     }

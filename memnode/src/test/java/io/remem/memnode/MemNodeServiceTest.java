@@ -258,13 +258,7 @@ class MemNodeServiceTest {
     }
 
     private static RememException assertCode(ThrowingCallable call, ErrorCode code) {
-        Throwable t = catchThrowable(call);
-        if (t == null) {
-            throw new AssertionError("expected RememException " + code + " but the call returned normally");
-        }
-        assertThat(t).as("expected RememException " + code).isInstanceOf(RememException.class);
-        assertThat(((RememException) t).code()).as(String.valueOf(t.getMessage())).isEqualTo(code);
-        return (RememException) t;
+        return Ops.assertCode(call, code);
     }
 
     // ------------------------------------------------------------------ registration and control
