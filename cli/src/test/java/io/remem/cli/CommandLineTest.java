@@ -68,6 +68,35 @@ class CommandLineTest {
     }
 
     @Test
+    void aMemoryNodeWithoutItsRequiredOptionsNamesThem() {
+        Run r = run("memnode", "--capacity", "1g");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--listen").contains("--controller");
+    }
+
+    @Test
+    void drainNamesABadNodeAndAnUnreachableController() {
+        Run zero = run("memnode", "drain", "--controller", "127.0.0.1:1", "0");
+        assertThat(zero.exit()).isEqualTo(1);
+        assertThat(zero.err()).contains("NODE").contains("0");
+        Run missing = run("memnode", "drain", "5");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--controller");
+    }
+
+    @Test
+    void aDataDirInUseByAnotherNodeIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("lock"), "");
+        try (var ch = java.nio.channels.FileChannel.open(dir.resolve("lock"), java.nio.file.StandardOpenOption.WRITE);
+             var lock = ch.lock()) {
+            Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1g", "--controller", "127.0.0.1:1",
+                    "--data-dir", dir.toString());
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).contains("--data-dir").contains(dir.toString());
+        }
+    }
+
+    @Test
     void aTooSmallCapacityIsNamed() {
         Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1k", "--controller", "127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(1);
