@@ -5,15 +5,13 @@ import io.remem.controller.ControllerConfig;
 import io.remem.bench.Units;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
-import io.remem.protocol.TenantName;
 import io.remem.transport.HostPort;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -29,7 +27,8 @@ final class ControllerCommand implements Callable<Integer> {
     HostPort listen;
 
     @Option(names = "--data-dir", required = true, paramLabel = "DIR",
-            description = "Where metadata is kept; created if missing. Recovered on restart.")
+            description = "Where metadata is kept; created if missing, recovered on restart. The first start creates"
+                    + " admin.secret and cluster.secret here (mode 0600).")
     Path dataDir;
 
     @Option(names = "--slab-size", defaultValue = "64m", converter = Converters.Bytes.class, paramLabel = "SIZE",
@@ -45,11 +44,23 @@ final class ControllerCommand implements Callable<Integer> {
     Duration nodeTimeout;
 
     @Option(names = "--default-quota", defaultValue = "1t", converter = Converters.Bytes.class, paramLabel = "SIZE",
-            description = "Slab bytes a tenant may hold unless --quota says otherwise (default: ${DEFAULT-VALUE}).")
+            description = "Slab bytes a tenant added without --quota may hold (default: ${DEFAULT-VALUE}).")
     long defaultQuota;
 
-    @Option(names = "--quota", paramLabel = "TENANT=SIZE", description = "Quota of one tenant; repeatable.")
-    Map<String, String> quotas = new HashMap<>();
+    @Option(names = "--token-ttl", defaultValue = "15m", converter = Converters.Time.class, paramLabel = "TIME",
+            description = "How long a session token for memory nodes stays valid, 10s..24h; runtimes renew theirs at"
+                    + " half of it (default: ${DEFAULT-VALUE}).")
+    Duration tokenTtl;
+
+    @Option(names = "--cluster-secret-file", paramLabel = "FILE",
+            description = "The secret memory nodes prove (default: cluster.secret in --data-dir, created if missing).")
+    Path clusterSecretFile;
+
+    @Mixin
+    TlsServerOptions tls;
+
+    @Mixin
+    LimitOptions limits;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -63,19 +74,17 @@ final class ControllerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--node-timeout: " + nodeTimeout.toMillis() + " ms must be at least twice"
                     + " --heartbeat-interval (" + heartbeat.toMillis() + " ms), or one late heartbeat kills a node");
         }
-        Map<String, Long> perTenant = new HashMap<>();
-        quotas.forEach((tenant, size) -> {
-            try {
-                TenantName.check(tenant);
-            } catch (RememException e) {
-                throw new IllegalArgumentException("--quota " + tenant + "=" + size + ": " + e.detail());
-            }
-            perTenant.put(tenant, Units.parseBytes(size, "--quota " + tenant));
-        });
+        if (tokenTtl.compareTo(Duration.ofSeconds(10)) < 0 || tokenTtl.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException("--token-ttl: " + Units.nanos(tokenTtl.toNanos()) + " is outside 10s..24h");
+        }
         ControllerConfig config = new ControllerConfig(listen, dataDir)
                 .withSlabShift(Long.numberOfTrailingZeros(slabSize))
                 .withHeartbeat(heartbeat, nodeTimeout)
-                .withQuotas(defaultQuota, perTenant);
+                .withDefaultQuota(defaultQuota)
+                .withTokenTtl(tokenTtl)
+                .withClusterSecretFile(clusterSecretFile)
+                .withLimits(limits.limits())
+                .withTls(tls.config());
         Controller controller;
         try {
             controller = Controller.start(config);
@@ -88,7 +97,10 @@ final class ControllerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "remem-shutdown"));
         java.io.PrintWriter out = spec.commandLine().getOut();
-        out.println("remem controller listening on " + controller.address() + ", metadata in " + dataDir.toAbsolutePath());
+        out.println("remem controller listening on " + controller.address() + (config.tls() == null ? " (plain TCP)" : " (TLS)")
+                + ", metadata in " + dataDir.toAbsolutePath());
+        out.println("admin secret: " + config.adminSecretFile().toAbsolutePath() + "; memory nodes need"
+                + " --cluster-secret-file " + config.effectiveClusterSecretFile().toAbsolutePath());
         out.flush();
         stopped.await();
         return 0;

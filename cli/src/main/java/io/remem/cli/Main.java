@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 ControllerCommand.class,
                 MemNodeCommand.class,
                 StatusCommand.class,
+                TenantCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 JmhCommand.class,

@@ -2,30 +2,108 @@ package io.remem.cli;
 
 import io.remem.bench.Units;
 import io.remem.client.Remem;
+import io.remem.client.RememAdmin;
+import io.remem.client.RememOptions;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.RememException;
 import io.remem.transport.HostPort;
+import io.remem.transport.TlsConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code remem status}: what the controller knows right now. */
+/** {@code remem status}: what the controller knows right now; an admin sees everything, a tenant only itself. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show memory nodes, their usage, and tenants, as the controller sees them.")
+        description = "Show memory nodes, their usage, and tenants, as the controller sees them. With"
+                + " --admin-secret-file, the whole cluster; with --tenant (and its secret in REMEM_SECRET), that tenant only.")
 final class StatusCommand implements Callable<Integer> {
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    /** Where the CLI takes a tenant's secret from, so that it is never a command-line argument (visible in ps). */
+    static final String SECRET_VARIABLE = "REMEM_SECRET";
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--controller", required = true, converter = Converters.Endpoint.class, paramLabel = "HOST:PORT")
     HostPort controller;
 
+    @Option(names = "--admin-secret-file", paramLabel = "FILE", description = "The admin secret: see the whole cluster.")
+    Path adminSecretFile;
+
+    @Option(names = "--tenant", paramLabel = "NAME", description = "See this tenant only; its secret is read from "
+            + SECRET_VARIABLE + ".")
+    String tenant;
+
+    @Mixin
+    TlsClientOptions tls;
+
     @Override
     public Integer call() {
-        print(Remem.status(controller.toString()), spec.commandLine().getOut());
-        spec.commandLine().getOut().flush();
+        PrintWriter out = spec.commandLine().getOut();
+        if (adminSecretFile != null) {
+            AdminConnection admin = new AdminConnection();
+            admin.controller = controller;
+            admin.adminSecretFile = adminSecretFile;
+            admin.tls = tls;
+            print(admin.run(RememAdmin::status), out);
+        } else if (tenant != null) {
+            printTenant(tenantStatus(), out);
+        } else {
+            throw new IllegalArgumentException("status needs --admin-secret-file (the whole cluster) or --tenant with"
+                    + " its secret in " + SECRET_VARIABLE + " (that tenant only)");
+        }
+        out.flush();
         return 0;
+    }
+
+    private ClusterStatus tenantStatus() {
+        String secret = System.getenv(SECRET_VARIABLE);
+        if (secret == null || secret.isBlank()) {
+            throw new IllegalArgumentException("--tenant " + tenant + ": set " + SECRET_VARIABLE + " to the tenant's secret");
+        }
+        RememOptions options;
+        try {
+            TlsConfig t = tls.config();
+            RememOptions.Builder b = RememOptions.builder().tenant(tenant).secret(secret.toCharArray());
+            if (t != null) {
+                b.tls(t.trustCa());
+                if (t.certChain() != null) {
+                    b.tlsClientCertificate(t.certChain(), t.privateKey());
+                }
+            }
+            options = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((e.getMessage().startsWith("secret") ? SECRET_VARIABLE : "--tenant "
+                    + tenant) + ": " + e.getMessage());
+        }
+        try {
+            return Remem.status(controller.toString(), options);
+        } catch (RememException e) {
+            throw new IllegalArgumentException(switch (e.code()) {
+                case AUTHENTICATION_FAILED -> SECRET_VARIABLE + ": the controller at " + controller + " refused tenant "
+                        + tenant + "'s secret (" + e.detail() + ")";
+                case NODE_UNAVAILABLE, CONNECTION_CLOSED, TIMEOUT -> "--controller " + controller + ": " + e.detail();
+                default -> e.detail();
+            }, e);
+        }
+    }
+
+    static void printTenant(ClusterStatus status, PrintWriter out) {
+        out.printf(Locale.ROOT, "slab size %s%n", Units.bytes(status.slabSize()));
+        printTenants(status, out);
+    }
+
+    private static void printTenants(ClusterStatus status, PrintWriter out) {
+        out.printf(Locale.ROOT, "%-24s %12s %12s %7s%n", "tenant", "quota", "used", "slabs");
+        for (ClusterStatus.Tenant t : status.tenants()) {
+            out.printf(Locale.ROOT, "%-24s %12s %12s %7d%n", t.name(), Units.bytes(t.quota()), Units.bytes(t.usedBytes()), t.slabs());
+        }
     }
 
     static void print(ClusterStatus status, PrintWriter out) {
@@ -40,16 +118,15 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.println(repairLine(status.repair()));
         out.println();
-        out.printf(Locale.ROOT, "%-24s %12s %12s %7s%n", "tenant", "quota", "used", "slabs");
-        for (ClusterStatus.Tenant t : status.tenants()) {
-            out.printf(Locale.ROOT, "%-24s %12s %12s %7d%n", t.name(), Units.bytes(t.quota()), Units.bytes(t.usedBytes()), t.slabs());
-        }
+        printTenants(status, out);
     }
 
     /** One line on replication: all well, or how far re-replication and migration have come. */
     static String repairLine(ClusterStatus.Repair r) {
+        String quarantine = r.quarantined() == 0 ? "" : "; " + r.quarantined() + " slab(s) QUARANTINED: their only"
+                + " copy failed its checksums (docs/operations.md)";
         if (r.done()) {
-            return "replication: every slab at its factor" + (r.copiedSlabs() > 0
+            return "replication: every slab at its factor" + quarantine + (r.copiedSlabs() > 0
                     ? " (" + r.copiedSlabs() + " slab(s), " + Units.bytes(r.copiedBytes()) + " copied since the controller started)" : "");
         }
         StringBuilder b = new StringBuilder("re-replication: ").append(r.underReplicated()).append(" slab(s) below their factor");
@@ -60,6 +137,6 @@ final class StatusCommand implements Callable<Integer> {
             b.append("; copying ").append(r.copying()).append(" slab(s)");
         }
         b.append(String.format(Locale.ROOT, "; %s of %s copied", Units.bytes(r.copiedBytes()), Units.bytes(r.copyBytes())));
-        return b.toString();
+        return b.append(quarantine).toString();
     }
 }

@@ -1,58 +1,72 @@
 package io.remem.client;
 
+import io.remem.protocol.Bodies;
 import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.SlabAlloc;
 import io.remem.protocol.SlabRun;
+import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Credentials;
 import io.remem.transport.BodyWriter;
+import io.remem.transport.ClientHandshake;
+import io.remem.transport.ClientTls;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
 import io.remem.transport.Peer;
+import io.remem.transport.ResponseReader;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
-/** The runtime's control path: asks the controller for slabs and gives them back. Reconnects when needed. */
+/**
+ * A connection to the controller, opened by proving a secret (a tenant's or the admin's) and opened again when it drops.
+ * A tenant's session gets a session token in the handshake, for the memory nodes; it is handed to {@code onGrant}.
+ */
 final class ControllerClient implements AutoCloseable {
     private final EventLoops loops;
     private final HostPort address;
-    private final String tenant;
+    private final Role role;
+    private final Credentials credentials;
+    private final ClientTls tls;
     private final Duration connectTimeout;
     private final Duration callTimeout;
     private final long patienceNanos;
+    private final Consumer<byte[]> onGrant;
     private Peer peer; // guarded by this
-
-    ControllerClient(EventLoops loops, HostPort address, String tenant, Duration connectTimeout, Duration callTimeout) {
-        this(loops, address, tenant, connectTimeout, callTimeout, Duration.ZERO);
-    }
 
     /**
      * @param patience how long a call keeps trying to reach a controller that is down or restarting before it fails
      *                 (zero: one try)
+     * @param onGrant  receives the token each handshake grants (a tenant's session token); may ignore it
      */
-    ControllerClient(EventLoops loops, HostPort address, String tenant, Duration connectTimeout, Duration callTimeout,
-                     Duration patience) {
+    ControllerClient(EventLoops loops, HostPort address, Role role, Credentials credentials, ClientTls tls,
+                     Duration connectTimeout, Duration callTimeout, Duration patience, Consumer<byte[]> onGrant) {
         this.loops = loops;
         this.address = address;
-        this.tenant = tenant;
+        this.role = role;
+        this.credentials = credentials;
+        this.tls = tls;
         this.connectTimeout = connectTimeout;
         this.callTimeout = callTimeout;
         this.patienceNanos = patience.toNanos();
+        this.onGrant = onGrant;
     }
 
     /**
      * One request, tried again on a new connection while the controller is unreachable, within the patience. An
      * allocation whose answer was lost may so be made twice; the extra slabs are leaked, never shared.
      */
-    private <T> T call(Opcode op, long slabId, int length, int bodySizeHint, BodyWriter body,
-                       io.remem.transport.ResponseReader<T> reader) {
+    <T> T call(Opcode op, long slabId, int length, int bodySizeHint, BodyWriter body, ResponseReader<T> reader) {
         long deadline = System.nanoTime() + patienceNanos;
         for (int attempt = 0; ; attempt++) {
             try {
                 return Peer.await(peer().call(op, slabId, 0, length, bodySizeHint, body, reader));
-            } catch (io.remem.protocol.RememException e) {
+            } catch (RememException e) {
                 boolean unreachable = switch (e.code()) {
                     case CONNECTION_CLOSED, NODE_UNAVAILABLE, TIMEOUT -> true;
                     default -> false;
@@ -65,14 +79,26 @@ final class ControllerClient implements AutoCloseable {
         }
     }
 
+    /** One try: a request whose answer is not worth waiting for a restarting controller. */
+    <T> T callOnce(Opcode op, long slabId, int length, int bodySizeHint, BodyWriter body, ResponseReader<T> reader) {
+        return Peer.await(peer().call(op, slabId, 0, length, bodySizeHint, body, reader));
+    }
+
     private synchronized Peer peer() {
         if (peer == null || !peer.isOpen()) {
             Peer fresh = Connections.connect(loops, address.host(), address.port(), null, "client",
-                    connectTimeout, callTimeout);
+                    connectTimeout, callTimeout, tls);
             try {
-                fresh.hello(Role.CLIENT, tenant);
+                ClientHandshake.Session s = fresh.hello(role, credentials);
+                if (s.grant().length > 0) {
+                    onGrant.accept(s.grant());
+                }
             } catch (RuntimeException e) {
                 fresh.close();
+                if (e instanceof RememException re && re.code() == ErrorCode.AUTHENTICATION_FAILED) {
+                    throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "the controller at " + address
+                            + " refused " + credentials + ": " + re.detail(), re);
+                }
                 throw e;
             }
             peer = fresh;
@@ -82,8 +108,7 @@ final class ControllerClient implements AutoCloseable {
 
     /** One try: a session that cannot reach its controller at the start should say so at once. */
     ClusterInfo info() {
-        return Peer.await(peer().call(Opcode.CLUSTER_INFO, 0, 0, 0, 0, BodyWriter.EMPTY,
-                (h, body) -> ClusterInfo.decode(body)));
+        return callOnce(Opcode.CLUSTER_INFO, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> ClusterInfo.decode(body));
     }
 
     SlabRun allocate(long bytes, int replication) {
@@ -101,16 +126,21 @@ final class ControllerClient implements AutoCloseable {
 
     /** Reports that memory node {@code nodeId} did not answer this client. */
     void suspect(long nodeId) {
-        Peer.await(peer().call(Opcode.NODE_SUSPECT, nodeId, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> null));
+        callOnce(Opcode.NODE_SUSPECT, nodeId, 0, 0, BodyWriter.EMPTY, (h, body) -> null);
     }
 
-    /** Asks the controller to move every slab off memory node {@code nodeId}. */
-    void drain(long nodeId) {
-        Peer.await(peer().call(Opcode.NODE_DRAIN, nodeId, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> null));
+    /** A fresh session token, before the one this session holds expires. */
+    byte[] renewToken() {
+        return call(Opcode.TOKEN_RENEW, 0, 0, 0, BodyWriter.EMPTY,
+                (h, body) -> {
+                    byte[] t = Bodies.readBytes(body, Wire.MAX_STRING_BYTES, "token");
+                    Bodies.expectEnd(body, "tokenRenew");
+                    return t;
+                });
     }
 
     ClusterStatus status() {
-        return Peer.await(peer().call(Opcode.STATUS, 0, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> ClusterStatus.decode(body)));
+        return callOnce(Opcode.STATUS, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> ClusterStatus.decode(body));
     }
 
     @Override

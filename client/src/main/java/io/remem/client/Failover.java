@@ -48,7 +48,8 @@ final class Failover {
     /** Failures another replica, a fresher slab map or a moment's wait can cure. */
     static boolean retryable(RememException e) {
         return switch (e.code()) {
-            case CONNECTION_CLOSED, TIMEOUT, NODE_UNAVAILABLE, NO_SUCH_SLAB, STALE_MAP, REPLICA_NOT_READY -> true;
+            case CONNECTION_CLOSED, TIMEOUT, NODE_UNAVAILABLE, NO_SUCH_SLAB, STALE_MAP, REPLICA_NOT_READY,
+                 CHECKSUM_MISMATCH, DATA_CORRUPT -> true;
             default -> false;
         };
     }

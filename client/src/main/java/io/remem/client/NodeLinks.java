@@ -2,6 +2,8 @@ package io.remem.client;
 
 import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
+import io.remem.protocol.auth.Credentials;
+import io.remem.transport.ClientTls;
 import io.remem.transport.DirectLink;
 
 import java.time.Duration;
@@ -13,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * every thread share it, matched to their responses by request id.
  */
 final class NodeLinks implements AutoCloseable {
-    private final String tenant;
+    private final Credentials credentials;
+    private final ClientTls tls;
+    private final int features;
     private final Duration connectTimeout;
     private final Duration callTimeout;
     private final Map<Long, DirectLink> links = new ConcurrentHashMap<>();
@@ -21,10 +25,22 @@ final class NodeLinks implements AutoCloseable {
     private final Map<Long, Object> connectLocks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    NodeLinks(String tenant, Duration connectTimeout, Duration callTimeout) {
-        this.tenant = tenant;
+    /**
+     * @param credentials the tenant's session token, which memory nodes check
+     * @param tls         TLS for every link, or null for plain TCP
+     * @param features    what every link asks for ({@link io.remem.protocol.Features})
+     */
+    NodeLinks(Credentials credentials, ClientTls tls, int features, Duration connectTimeout, Duration callTimeout) {
+        this.credentials = credentials;
+        this.tls = tls;
+        this.features = features;
         this.connectTimeout = connectTimeout;
         this.callTimeout = callTimeout;
+    }
+
+    /** The features every link of this runtime has. */
+    int features() {
+        return features;
     }
 
     /** An open session with the node holding {@code replica}, for demand fetches and write-back. */
@@ -53,10 +69,10 @@ final class NodeLinks implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the far memory session is closed");
             }
-            DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout);
+            DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls);
             try {
                 // Fence the broken link's session, so no write still queued there lands after newer ones.
-                fresh.hello(Role.CLIENT, tenant, l == null ? 0 : l.session());
+                fresh.hello(Role.CLIENT, credentials, l == null ? 0 : l.session(), features);
             } catch (RuntimeException e) {
                 fresh.close();
                 throw e;

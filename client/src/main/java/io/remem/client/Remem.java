@@ -1,6 +1,11 @@
 package io.remem.client;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.auth.Credentials;
+import io.remem.transport.ClientTls;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
 
@@ -24,27 +29,22 @@ public final class Remem {
         return new RememSession(HostPort.parse(controller, "controller"), options);
     }
 
-    /** Membership, usage and tenants as the controller at {@code controller} sees them now. */
-    public static ClusterStatus status(String controller) {
+    /**
+     * The tenant's own quota and usage, as the controller at {@code controller} sees them now; the whole cluster's status
+     * needs {@link RememAdmin}.
+     */
+    public static ClusterStatus status(String controller, RememOptions options) {
+        if (options.secret() == null) {
+            throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "RememOptions.secret: no secret for tenant "
+                    + options.tenant());
+        }
         HostPort address = HostPort.parse(controller, "controller");
         try (EventLoops loops = EventLoops.create("remem-status", 1);
-             ControllerClient client = new ControllerClient(loops, address, "remem-status", Duration.ofSeconds(3),
-                     Duration.ofSeconds(10))) {
+             ControllerClient client = new ControllerClient(loops, address, Role.CLIENT,
+                     Credentials.ofSecret(options.tenant(), options.secret()),
+                     options.tls() == null ? null : ClientTls.of(options.tls()), options.connectTimeout(),
+                     options.requestTimeout(), Duration.ZERO, grant -> {})) {
             return client.status();
-        }
-    }
-
-    /**
-     * Asks the controller at {@code controller} to drain memory node {@code nodeId}: it stops placing slabs there and
-     * moves every slab it holds to other nodes while clients keep working. Returns at once; {@link #status} shows the
-     * progress.
-     */
-    public static void drain(String controller, long nodeId) {
-        HostPort address = HostPort.parse(controller, "controller");
-        try (EventLoops loops = EventLoops.create("remem-drain", 1);
-             ControllerClient client = new ControllerClient(loops, address, "remem-status", Duration.ofSeconds(3),
-                     Duration.ofSeconds(10))) {
-            client.drain(nodeId);
         }
     }
 

@@ -1,8 +1,12 @@
 package io.remem.client;
 
+import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 import io.remem.protocol.TenantName;
+import io.remem.protocol.auth.Secret;
+import io.remem.transport.TlsConfig;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -11,6 +15,9 @@ import java.time.Duration;
  */
 public final class RememOptions {
     private final String tenant;
+    private final Secret secret;
+    private final TlsConfig tls;
+    private final boolean checksums;
     private final long cacheBytes;
     private final int blockSize;
     private final double lowWatermark;
@@ -27,6 +34,9 @@ public final class RememOptions {
 
     private RememOptions(Builder b) {
         this.tenant = b.tenant;
+        this.secret = b.secret;
+        this.tls = b.tls();
+        this.checksums = b.checksums;
         this.cacheBytes = b.cacheBytes;
         this.blockSize = b.blockSize;
         this.lowWatermark = b.lowWatermark;
@@ -53,6 +63,24 @@ public final class RememOptions {
     /** The tenant this runtime acts for. Default {@code default}. */
     public String tenant() {
         return tenant;
+    }
+
+    /**
+     * The tenant's secret, as {@code remem tenant add} printed it; null if none was given (then connecting fails).
+     * It is proven to the controller by challenge-response and never sent.
+     */
+    public Secret secret() {
+        return secret;
+    }
+
+    /** TLS for every connection this runtime opens, or null for plain TCP. */
+    public TlsConfig tls() {
+        return tls;
+    }
+
+    /** Whether data in flight carries CRC32C checksums, checked by the receiver. Default true. */
+    public boolean checksums() {
+        return checksums;
     }
 
     /** Bytes of local cache. Default 256 MiB. */
@@ -127,6 +155,13 @@ public final class RememOptions {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.tenant = tenant;
+        b.secret = secret;
+        if (tls != null) {
+            b.tlsCa = tls.trustCa();
+            b.tlsCert = tls.certChain();
+            b.tlsKey = tls.privateKey();
+        }
+        b.checksums = checksums;
         b.cacheBytes = cacheBytes;
         b.blockSize = blockSize;
         b.lowWatermark = lowWatermark;
@@ -153,7 +188,8 @@ public final class RememOptions {
 
     @Override
     public String toString() {
-        return "RememOptions[tenant=" + tenant + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
+        return "RememOptions[tenant=" + tenant + (secret == null ? "" : ", secret " + secret.keyId())
+                + (tls == null ? "" : ", tls") + ", checksums=" + checksums + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
                 + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout
                 + ", failoverTimeout=" + failoverTimeout + ", replication=" + replication
                 + ", evictionPolicy=" + evictionPolicy + ", dirtyTracking=" + dirtyTracking
@@ -168,6 +204,12 @@ public final class RememOptions {
         public static final int MAX_FRAMES = 1 << 26;
 
         private String tenant = "default";
+        private Secret secret;
+        private char[] secretText;
+        private Path tlsCa;
+        private Path tlsCert;
+        private Path tlsKey;
+        private boolean checksums = true;
         private long cacheBytes = 256L << 20;
         private int blockSize = 4096;
         private double lowWatermark = 1.0 / 64;
@@ -187,6 +229,46 @@ public final class RememOptions {
         public Builder tenant(String tenant) {
             this.tenant = tenant;
             return this;
+        }
+
+        /**
+         * The tenant's secret, as {@code remem tenant add} printed it. The array is copied; clear yours afterwards.
+         * Checked by {@link #build()}.
+         */
+        public Builder secret(char[] secret) {
+            this.secretText = secret == null ? null : secret.clone();
+            this.secret = null;
+            return this;
+        }
+
+        /** The tenant's secret, already parsed. */
+        public Builder secret(Secret secret) {
+            this.secret = secret;
+            this.secretText = null;
+            return this;
+        }
+
+        /** TLS on every connection, trusting servers whose certificates chain to {@code caFile} (PEM). */
+        public Builder tls(Path caFile) {
+            this.tlsCa = caFile;
+            return this;
+        }
+
+        /** With {@link #tls}, present this certificate chain and PKCS#8 key (PEM) to servers that ask (mutual TLS). */
+        public Builder tlsClientCertificate(Path certChain, Path privateKey) {
+            this.tlsCert = certChain;
+            this.tlsKey = privateKey;
+            return this;
+        }
+
+        /** Whether data in flight carries CRC32C checksums (default true). */
+        public Builder checksums(boolean on) {
+            this.checksums = on;
+            return this;
+        }
+
+        private TlsConfig tls() {
+            return tlsCa == null && tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsCa, false);
         }
 
         public Builder cacheBytes(long cacheBytes) {
@@ -262,6 +344,21 @@ public final class RememOptions {
             } catch (RememException e) {
                 throw new IllegalArgumentException("tenant: " + e.detail());
             }
+            if (secretText != null) {
+                try {
+                    secret = Secret.parse(secretText, "secret");
+                } catch (RememException e) {
+                    throw new IllegalArgumentException(e.detail());
+                }
+            }
+            if (tlsCert != null && tlsCa == null) {
+                throw new IllegalArgumentException("tlsClientCertificate: needs tls(caFile) as well");
+            }
+            try {
+                tls();
+            } catch (RememException e) {
+                throw new IllegalArgumentException("tls: " + e.detail());
+            }
             if (blockSize < 256 || blockSize > 65536 || Integer.bitCount(blockSize) != 1) {
                 throw new IllegalArgumentException("blockSize: " + blockSize + " must be a power of two from 256 to 65536");
             }
@@ -286,9 +383,9 @@ public final class RememOptions {
             if (failoverTimeout == null || failoverTimeout.isNegative() || failoverTimeout.isZero()) {
                 throw new IllegalArgumentException("failoverTimeout: must be positive");
             }
-            if (replication < 0 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
+            if (replication < 0 || replication > Limits.MAX_REPLICATION) {
                 throw new IllegalArgumentException("replication: " + replication + " is outside 0.."
-                        + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
+                        + Limits.MAX_REPLICATION + " (0: the cluster's default)");
             }
             if (ioThreads < 1 || ioThreads > 64) {
                 throw new IllegalArgumentException("ioThreads: " + ioThreads + " is outside 1..64");

@@ -2,8 +2,16 @@ package io.remem.client;
 
 import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Features;
+import io.remem.protocol.RememException;
+import io.remem.protocol.Role;
+import io.remem.protocol.auth.Credentials;
+import io.remem.transport.ClientTls;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
+
+import java.time.Clock;
 
 /**
  * A runtime connected to a remem cluster for one tenant. Open with {@link Remem#connect}; closing it writes
@@ -20,15 +28,25 @@ public final class RememSession implements AutoCloseable {
     private final ClusterInfo info;
 
     RememSession(HostPort controllerAddress, RememOptions options) {
+        if (options.secret() == null) {
+            throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "RememOptions.secret: no secret for tenant "
+                    + options.tenant() + "; an admin creates the tenant and its secret with `remem tenant add "
+                    + options.tenant() + "`");
+        }
         this.options = options;
+        ClientTls tls = options.tls() == null ? null : ClientTls.of(options.tls());
         this.loops = EventLoops.create("remem-client", options.ioThreads());
         ControllerClient ctl = null;
         NodeLinks nodeLinks = null;
         try {
-            ctl = new ControllerClient(loops, controllerAddress, options.tenant(), options.connectTimeout(),
-                    options.requestTimeout(), options.failoverTimeout());
+            SessionTokens tokens = new SessionTokens(Clock.systemUTC());
+            ctl = new ControllerClient(loops, controllerAddress, Role.CLIENT,
+                    Credentials.ofSecret(options.tenant(), options.secret()), tls, options.connectTimeout(),
+                    options.requestTimeout(), options.failoverTimeout(), tokens::accept);
             this.info = ctl.info();
-            nodeLinks = new NodeLinks(options.tenant(), options.connectTimeout(), options.requestTimeout());
+            tokens.renewWith(ctl::renewToken);
+            nodeLinks = new NodeLinks(Credentials.ofToken(options.tenant(), tokens), tls,
+                    options.checksums() ? Features.CHECKSUMS : 0, options.connectTimeout(), options.requestTimeout());
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
             Failover failover = new Failover(table, ctl, nodeLinks, options.failoverTimeout());
@@ -67,7 +85,7 @@ public final class RememSession implements AutoCloseable {
         return info.slabSize();
     }
 
-    /** Membership, usage and tenants as the controller sees them now. */
+    /** This tenant's quota and usage as the controller sees them now (a tenant sees nothing of other tenants). */
     public ClusterStatus clusterStatus() {
         return controller.status();
     }

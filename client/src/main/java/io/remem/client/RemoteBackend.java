@@ -1,6 +1,8 @@
 package io.remem.client;
 
+import io.remem.protocol.Checksums;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Features;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
@@ -13,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.zip.CRC32C;
 
 /**
  * The cache's backend over real memory nodes: reads from a slab's primary and falls back to its other readable
@@ -23,6 +26,8 @@ final class RemoteBackend implements FarBackend {
     private final SlabTable table;
     private final NodeLinks links;
     private final Failover failover;
+    /** Whether write runs carry CRC32Cs: every link of this runtime asked for checksums and got them. */
+    private final boolean checksums;
     /**
      * Operation ids for writes and atomics: a random prefix per runtime, so ids of two runtimes of one tenant do not
      * meet in a memory node's window, and a counter.
@@ -34,6 +39,7 @@ final class RemoteBackend implements FarBackend {
         this.table = table;
         this.links = links;
         this.failover = failover;
+        this.checksums = Features.has(links.features(), Features.CHECKSUMS);
     }
 
     private long nextOpId() {
@@ -175,8 +181,8 @@ final class RemoteBackend implements FarBackend {
             List<ReplicatedWrite.Part> parts = new ArrayList<>();
             for (Replica r : e.descriptor().replicas()) {
                 if (r.nodeId() != ran.nodeId()) {
-                    ReplicatedWrite.Part p = new ReplicatedWrite.Part(r);
-                    p.add(e.slabId(), offset, word, 0, 8);
+                    ReplicatedWrite.Part p = new ReplicatedWrite.Part(r, checksums);
+                    p.add(e.slabId(), offset, word, 0, 8, checksums ? Checksums.crc32c(new CRC32C(), word) : 0);
                     parts.add(p);
                 }
             }
@@ -305,6 +311,7 @@ final class RemoteBackend implements FarBackend {
     /** Dirty runs grouped by memory node: each run goes to every replica of its slab. */
     private final class Batch implements WriteBatch {
         private final Map<Long, ReplicatedWrite.Part> byNode = new HashMap<>();
+        private final CRC32C crc = checksums ? new CRC32C() : null;
         private long bytes;
         private int maxRuns;
 
@@ -316,9 +323,10 @@ final class RemoteBackend implements FarBackend {
             }
             long offset = table.offset(farAddress);
             e.markWritten(offset, length);
+            int sum = crc == null ? 0 : Checksums.crc32c(crc, src.asSlice(srcOffset, length));
             for (Replica r : e.descriptor().replicas()) {
-                ReplicatedWrite.Part part = byNode.computeIfAbsent(r.nodeId(), id -> new ReplicatedWrite.Part(r));
-                part.add(e.slabId(), offset, src, srcOffset, length);
+                ReplicatedWrite.Part part = byNode.computeIfAbsent(r.nodeId(), id -> new ReplicatedWrite.Part(r, checksums));
+                part.add(e.slabId(), offset, src, srcOffset, length, sum);
                 maxRuns = Math.max(maxRuns, part.count);
             }
             bytes += length;

@@ -8,6 +8,9 @@ import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.WriteRunReader;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -31,20 +34,30 @@ final class ReplicatedWrite {
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final AtomicInteger outstanding = new AtomicInteger();
 
-    /** The runs bound for one memory node, with room up front for the u32 run count a WRITEV_READ carries. */
+    /**
+     * The runs bound for one memory node, with room up front for the u32 run count a WRITEV_READ carries. With
+     * checksums, each run carries the CRC32C of its bytes, computed once for all the replicas it goes to.
+     */
     static final class Part {
         final Replica node;
         final ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer(64 << 10).writeInt(0);
         final Set<Long> slabs = new HashSet<>();
+        private final boolean checksums;
         private long lastSlab = -1;
         int count;
 
-        Part(Replica node) {
+        Part(Replica node, boolean checksums) {
             this.node = node;
+            this.checksums = checksums;
         }
 
-        void add(long slabId, long offset, java.lang.foreign.MemorySegment src, long srcOffset, int length) {
-            WriteRunReader.writeRunHeader(body, slabId, offset, length);
+        /** Adds a run; {@code crc} is the CRC32C of its bytes, ignored unless the part carries checksums. */
+        void add(long slabId, long offset, MemorySegment src, long srcOffset, int length, int crc) {
+            if (checksums) {
+                WriteRunReader.writeRunHeader(body, slabId, offset, length, crc);
+            } else {
+                WriteRunReader.writeRunHeader(body, slabId, offset, length);
+            }
             body.writeBytes(src.asSlice(srcOffset, length).asByteBuffer());
             count++;
             if (slabId != lastSlab) {
@@ -53,7 +66,7 @@ final class ReplicatedWrite {
             }
         }
 
-        java.nio.ByteBuffer runsOnly() {
+        ByteBuffer runsOnly() {
             return body.nioBuffer(4, body.readableBytes() - 4);
         }
 
@@ -71,7 +84,7 @@ final class ReplicatedWrite {
     }
 
     /** Sends every part; the future completes when all replicas applied everything, or fails. */
-    CompletableFuture<Void> send(java.util.Collection<Part> parts) {
+    CompletableFuture<Void> send(Collection<Part> parts) {
         if (parts.isEmpty()) {
             done.complete(null);
             return done;

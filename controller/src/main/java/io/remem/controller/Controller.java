@@ -1,5 +1,6 @@
 package io.remem.controller;
 
+import io.netty.handler.ssl.SslContext;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
@@ -7,6 +8,8 @@ import io.remem.transport.Peer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -39,19 +42,32 @@ public final class Controller implements AutoCloseable {
     /** How often the repairer looks for slabs to copy or move. */
     private static final long REPAIR_PERIOD_MILLIS = 100;
 
-    private Controller(ControllerConfig config) {
+    private Controller(ControllerConfig config, Clock clock) {
         this.config = config;
+        SecureRandom random = new SecureRandom();
+        ControllerKeys keys = ControllerKeys.load(config, random);
+        SslContext tls = config.tls() == null ? null : config.tls().serverContext();
         this.metadata = Metadata.recover(config, ThreadLocalRandom.current());
+        TokenIssuer tokens = new TokenIssuer(keys.tokens(), clock, config.tokenTtl(), COPY_TIMEOUT.plusMinutes(1));
         this.loops = EventLoops.create("remem-controller", 0);
-        this.repairer = new Repairer(metadata, slowPath, MAX_COPIES, MEMORY_HIGH_WATER, COPY_TIMEOUT);
+        this.repairer = new Repairer(metadata, slowPath, MAX_COPIES, MEMORY_HIGH_WATER, COPY_TIMEOUT, tokens);
+        Authenticator authenticator = new Authenticator(metadata, keys, tokens);
+        Allocations allocations = new Allocations(metadata, config.nodeTimeout());
+        ClientRequests clients = new ClientRequests(metadata, allocations, tokens, slowPath, this::declareDead);
+        AdminRequests admins = new AdminRequests(metadata, repairer, allocations, slowPath);
+        NodeRequests nodes = new NodeRequests(metadata, config.heartbeatInterval());
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new ControllerService(metadata, config, slowPath, repairer, this::declareDead), "controller",
-                    config.callTimeout());
+                    () -> new ControllerService(metadata, authenticator, clients, admins, nodes), "controller",
+                    config.callTimeout(), config.limits(), tls);
         } catch (RuntimeException e) {
             loops.close();
             metadata.close();
             throw e;
+        }
+        if (tls == null) {
+            log.warn("serving without TLS: anyone on the network can read and alter this controller's traffic;"
+                    + " use --tls-cert and --tls-key (docs/security.md)");
         }
         this.detector = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .daemon().name("remem-failure-detector").factory());
@@ -87,7 +103,12 @@ public final class Controller implements AutoCloseable {
     }
 
     public static Controller start(ControllerConfig config) {
-        return new Controller(config);
+        return new Controller(config, Clock.systemUTC());
+    }
+
+    /** As {@link #start(ControllerConfig)}, with the clock that stamps tokens. */
+    public static Controller start(ControllerConfig config, Clock clock) {
+        return new Controller(config, clock);
     }
 
     /** Where memory nodes and clients reach this controller. */

@@ -3,27 +3,34 @@ package io.remem.controller;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
-import io.remem.protocol.TenantName;
 import io.remem.transport.HostPort;
+import io.remem.transport.ServerLimits;
+import io.remem.transport.TlsConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * How to run a controller.
  *
  * @param listen            where memory nodes and clients connect (port 0 picks a free port)
- * @param dataDir           where metadata is persisted; created if missing
+ * @param dataDir           where metadata and the admin and cluster secrets are kept; created if missing
  * @param slabShift         log2 of the slab size (default 26: 64 MiB)
  * @param heartbeatInterval how often memory nodes report
  * @param nodeTimeout       a node silent this long is marked dead
- * @param defaultQuota      slab bytes a tenant may hold unless {@code quotas} says otherwise
- * @param quotas            per-tenant quotas
+ * @param defaultQuota      slab bytes a new tenant may hold unless it is added with a quota of its own
+ * @param tokenTtl          how long a session token the controller issues stays valid
+ * @param clusterSecretFile the memory nodes' shared secret; null for {@code dataDir/cluster.secret}, made if missing
+ * @param limits            what one peer may hold of this server
+ * @param tls               the server's certificate and key, or null for plain TCP
  */
 public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Duration heartbeatInterval,
-                               Duration nodeTimeout, long defaultQuota, Map<String, Long> quotas, Duration callTimeout) {
+                               Duration nodeTimeout, long defaultQuota, Duration callTimeout, Duration tokenTtl,
+                               Path clusterSecretFile, ServerLimits limits, TlsConfig tls) {
     public static final long DEFAULT_QUOTA = 1L << 40;
+    public static final Duration DEFAULT_TOKEN_TTL = Duration.ofMinutes(15);
+    public static final String ADMIN_SECRET = "admin.secret";
+    public static final String CLUSTER_SECRET = "cluster.secret";
 
     public ControllerConfig {
         if (dataDir == null) {
@@ -43,35 +50,60 @@ public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Dur
         if (defaultQuota < 0) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "default quota must not be negative");
         }
-        quotas = Map.copyOf(quotas);
-        quotas.forEach((tenant, quota) -> {
-            TenantName.check(tenant);
-            if (quota < 0) {
-                throw new RememException(ErrorCode.INVALID_ARGUMENT, "quota of tenant " + tenant + " must not be negative");
-            }
-        });
+        if (tokenTtl.compareTo(Duration.ofSeconds(10)) < 0 || tokenTtl.compareTo(Duration.ofDays(1)) > 0) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "token lifetime " + tokenTtl + " is outside 10s..24h");
+        }
     }
 
     /** Defaults for everything but where to listen and where to keep data. */
     public ControllerConfig(HostPort listen, Path dataDir) {
         this(listen, dataDir, Limits.DEFAULT_SLAB_SHIFT, Duration.ofSeconds(1), Duration.ofSeconds(5),
-                DEFAULT_QUOTA, Map.of(), Duration.ofSeconds(10));
+                DEFAULT_QUOTA, Duration.ofSeconds(10), DEFAULT_TOKEN_TTL, null, ServerLimits.DEFAULTS, null);
     }
 
     public ControllerConfig withSlabShift(int shift) {
-        return new ControllerConfig(listen, dataDir, shift, heartbeatInterval, nodeTimeout, defaultQuota, quotas, callTimeout);
+        return new ControllerConfig(listen, dataDir, shift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, tls);
     }
 
     public ControllerConfig withHeartbeat(Duration interval, Duration timeout) {
-        return new ControllerConfig(listen, dataDir, slabShift, interval, timeout, defaultQuota, quotas, callTimeout);
+        return new ControllerConfig(listen, dataDir, slabShift, interval, timeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, tls);
     }
 
-    public ControllerConfig withQuotas(long defaultQuota, Map<String, Long> quotas) {
-        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, quotas, callTimeout);
+    public ControllerConfig withDefaultQuota(long quota) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, quota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, tls);
     }
 
-    long quotaOf(String tenant) {
-        return quotas.getOrDefault(tenant, defaultQuota);
+    public ControllerConfig withTokenTtl(Duration ttl) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                ttl, clusterSecretFile, limits, tls);
+    }
+
+    public ControllerConfig withClusterSecretFile(Path file) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, file, limits, tls);
+    }
+
+    public ControllerConfig withLimits(ServerLimits l) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, l, tls);
+    }
+
+    public ControllerConfig withTls(TlsConfig t) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, t);
+    }
+
+    /** The admin secret's file: always in the data directory, made on first start. */
+    public Path adminSecretFile() {
+        return dataDir.resolve(ADMIN_SECRET);
+    }
+
+    /** The cluster secret's file that memory nodes must be given. */
+    public Path effectiveClusterSecretFile() {
+        return clusterSecretFile != null ? clusterSecretFile : dataDir.resolve(CLUSTER_SECRET);
     }
 
     long slabSize() {

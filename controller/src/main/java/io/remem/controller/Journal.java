@@ -2,6 +2,7 @@ package io.remem.controller;
 
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
+import io.remem.protocol.auth.Scram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +42,28 @@ final class Journal implements AutoCloseable {
     /** The address layout the data directory was created with; fixed for its lifetime. */
     record Layout(int slabShift) implements Entry {}
 
-    /** A memory node that registered. */
-    record Node(long id, String host, int port, long capacity) implements Entry {}
+    /**
+     * A memory node that registered: where it is, what it lends, the public key its id is bound to (empty for a node
+     * registered before keys existed; it binds the key it next presents), and whether it is being drained.
+     */
+    record Node(long id, String host, int port, long capacity, byte[] publicKey, boolean draining) implements Entry {
+        Node {
+            publicKey = publicKey.clone();
+        }
+    }
+
+    /**
+     * A tenant as it is after a change: its quota and the verifiers of its secrets (never the secrets). A tenant with no
+     * key cannot log in; it exists only to account for slabs a journal from before tenants had secrets assigned it.
+     */
+    record Tenant(String name, long quota, List<Scram.Verifier> keys) implements Entry {
+        Tenant {
+            keys = List.copyOf(keys);
+        }
+    }
+
+    /** A tenant that was removed. */
+    record TenantRemoved(String name) implements Entry {}
 
     /** A slab that was placed, or whose replica set changed (the later entry for an id wins). */
     record Slab(long id, String tenant, long size, long[] replicas, long epoch, int readable, int factor) implements Entry {
@@ -197,11 +218,30 @@ final class Journal implements AutoCloseable {
                 out.writeByte(l.slabShift());
             }
             case Node n -> {
-                out.writeByte(2);
+                out.writeByte(7);
                 out.writeLong(n.id());
                 out.writeUTF(n.host());
                 out.writeShort(n.port());
                 out.writeLong(n.capacity());
+                writeBytes(out, n.publicKey());
+                out.writeBoolean(n.draining());
+            }
+            case Tenant t -> {
+                out.writeByte(8);
+                out.writeUTF(t.name());
+                out.writeLong(t.quota());
+                out.writeByte(t.keys().size());
+                for (Scram.Verifier v : t.keys()) {
+                    out.writeUTF(v.keyId());
+                    writeBytes(out, v.salt());
+                    out.writeInt(v.iterations());
+                    writeBytes(out, v.storedKey());
+                    writeBytes(out, v.serverKey());
+                }
+            }
+            case TenantRemoved r -> {
+                out.writeByte(9);
+                out.writeUTF(r.name());
             }
             case Slab s -> {
                 out.writeByte(6);
@@ -234,7 +274,24 @@ final class Journal implements AutoCloseable {
         int type = in.readUnsignedByte();
         return switch (type) {
             case 1 -> new Layout(in.readUnsignedByte());
-            case 2 -> new Node(in.readLong(), in.readUTF(), in.readUnsignedShort(), in.readLong());
+            case 2 -> new Node(in.readLong(), in.readUTF(), in.readUnsignedShort(), in.readLong(), new byte[0], false);
+            case 7 -> new Node(in.readLong(), in.readUTF(), in.readUnsignedShort(), in.readLong(), readBytes(in),
+                    in.readBoolean());
+            case 8 -> {
+                String name = in.readUTF();
+                long quota = in.readLong();
+                int n = in.readUnsignedByte();
+                List<Scram.Verifier> keys = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    try {
+                        keys.add(new Scram.Verifier(in.readUTF(), readBytes(in), in.readInt(), readBytes(in), readBytes(in)));
+                    } catch (RememException e) {
+                        throw new IOException("tenant " + name + ": " + e.detail(), e);
+                    }
+                }
+                yield new Tenant(name, quota, keys);
+            }
+            case 9 -> new TenantRemoved(in.readUTF());
             case 3, 6 -> { // 3: before replica sets could change; every replica readable, at epoch 0
                 long id = in.readLong();
                 String tenant = in.readUTF();
@@ -252,6 +309,17 @@ final class Journal implements AutoCloseable {
             case 5 -> new Watermark(in.readLong(), in.readLong());
             default -> throw new IOException("unknown journal entry type " + type);
         };
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+        out.writeShort(bytes.length);
+        out.write(bytes);
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readUnsignedShort()];
+        in.readFully(b);
+        return b;
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -5,6 +5,7 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
+import io.remem.protocol.NodeRegistered;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.SlabDescriptor;
@@ -13,12 +14,19 @@ import io.remem.transport.Peer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.NodeKey;
+import io.remem.protocol.auth.Scram;
+
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 
@@ -33,27 +41,35 @@ final class Metadata implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Long, NodeRecord> nodes = new LinkedHashMap<>();
     private final Map<Long, SlabRecord> slabs = new HashMap<>();
-    private final Map<String, TenantUsage> tenants = new TreeMap<>();
+    private final Tenants tenants;
     private final Journal journal;
     private final int slabShift;
     private final Placement placement;
+    private final SlabIds slabIds;
+    /** Slabs whose copy on a node failed its checksums while it was the only one: slab id to node id. Not journaled:
+     * the node reports it again when it registers. */
+    private final Map<Long, Long> quarantined = new HashMap<>();
+    /** Ids of runs reserved and not yet committed or aborted, so two allocations never pick the same ids. */
+    private final Set<Long> reserved = new HashSet<>();
+    /** Kept only for the journal's watermark entry: slab ids are random now ({@link SlabIds}). */
     private long nextSlabId = 1;
     private long nextNodeId = 1;
 
-    /** Bytes and slabs one tenant holds, placed or being placed. */
-    static final class TenantUsage {
-        long bytes;
-        int slabs;
-    }
-
-    private Metadata(Journal journal, int slabShift, RandomGenerator random) {
+    private Metadata(Journal journal, int slabShift, long defaultQuota, RandomGenerator random, RandomGenerator ids) {
         this.journal = journal;
         this.slabShift = slabShift;
         this.placement = new Placement(random);
+        this.tenants = new Tenants(defaultQuota);
+        this.slabIds = new SlabIds(slabShift, ids);
     }
 
     /** Recovers the metadata persisted in the config's data directory, or starts empty. */
     static Metadata recover(ControllerConfig config, RandomGenerator random) {
+        return recover(config, random, new SecureRandom());
+    }
+
+    /** As above; {@code ids} picks slab ids (a secure source in production, so they cannot be guessed). */
+    static Metadata recover(ControllerConfig config, RandomGenerator random, RandomGenerator ids) {
         Journal journal = Journal.open(config.dataDir());
         List<Journal.Entry> entries = journal.replay();
         int shift = config.slabShift();
@@ -65,7 +81,7 @@ final class Metadata implements AutoCloseable {
                         + " that slab size, or with a new data directory");
             }
         }
-        Metadata m = new Metadata(journal, shift, random);
+        Metadata m = new Metadata(journal, shift, config.defaultQuota(), random, ids);
         for (Journal.Entry e : entries) {
             m.apply(e);
         }
@@ -90,8 +106,12 @@ final class Metadata implements AutoCloseable {
                 rec.host = n.host();
                 rec.port = n.port();
                 rec.capacity = n.capacity();
+                rec.publicKey = n.publicKey();
+                rec.draining = n.draining();
                 nextNodeId = Math.max(nextNodeId, n.id() + 1);
             }
+            case Journal.Tenant t -> tenants.apply(t);
+            case Journal.TenantRemoved r -> tenants.apply(r);
             case Journal.Slab s -> {
                 SlabRecord rec = s.record();
                 SlabRecord old = slabs.put(s.id(), rec);
@@ -119,8 +139,9 @@ final class Metadata implements AutoCloseable {
         out.add(new Journal.Layout(slabShift));
         out.add(new Journal.Watermark(nextSlabId, nextNodeId));
         for (NodeRecord n : nodes.values()) {
-            out.add(new Journal.Node(n.id, n.host, n.port, n.capacity));
+            out.add(n.entry());
         }
+        out.addAll(tenants.snapshot());
         for (SlabRecord s : slabs.values()) {
             out.add(Journal.Slab.of(s));
         }
@@ -129,9 +150,7 @@ final class Metadata implements AutoCloseable {
 
     /** Adds ({@code sign} +1) or removes (-1) a slab's bytes from its tenant's and its nodes' accounts. */
     private void charge(SlabRecord s, int sign) {
-        TenantUsage u = tenants.computeIfAbsent(s.tenant(), t -> new TenantUsage());
-        u.bytes += sign * s.size();
-        u.slabs += sign;
+        tenants.charge(s.tenant(), s.size(), sign);
         for (long nodeId : s.replicas()) {
             NodeRecord n = nodes.get(nodeId);
             if (n != null) {
@@ -151,50 +170,115 @@ final class Metadata implements AutoCloseable {
      * Which of the slabs a registering node holds it should keep: those it is a readable replica of. It held every
      * acknowledged write of those, since each needed its answer. Everything else is stale (it was dropped from the
      * slab while away, or its copy never finished) or freed, and must never be served.
+     *
+     * <p>A copy the node reports damaged is dropped if another live replica can be copied from, and re-replicated; if it
+     * is the only readable copy, it goes in the restore list instead, with what the controller knows of it, so the node
+     * can check its data against its checksums and serve it again only if they pass.
      */
-    List<Long> keep(NodeRecord node, List<NodeRegister.HeldSlab> held) {
+    NodeRegistered reconcile(NodeRecord node, List<NodeRegister.HeldSlab> held, long heartbeatMillis) {
         lock.lock();
         try {
             List<Long> keep = new ArrayList<>();
+            List<NodeRegistered.Restore> restore = new ArrayList<>();
+            List<Journal.Entry> dropped = new ArrayList<>();
             for (NodeRegister.HeldSlab h : held) {
                 SlabRecord rec = slabs.get(h.slabId());
-                if (rec != null && rec.readableOn(node.id)) {
-                    keep.add(h.slabId());
-                } else {
+                if (rec == null || !rec.readableOn(node.id)) {
                     log.info("memory node {} holds slab {} (epoch {}), which is not a current replica there: it will"
                             + " drop it", node.id, h.slabId(), h.epoch());
+                } else if (!h.damaged()) {
+                    keep.add(h.slabId());
+                } else if (anotherLiveReadable(rec, node.id)) {
+                    log.warn("memory node {} reports its copy of slab {} damaged; dropping it, another copy is live",
+                            node.id, h.slabId());
+                    SlabRecord next = rec.without(node.id);
+                    dropped.add(Journal.Slab.of(next));
+                } else {
+                    log.warn("memory node {} reports its copy of slab {} damaged, and it is the only copy; it checks the"
+                            + " data against its checksums, and the copy stays quarantined unless it passes", node.id,
+                            h.slabId());
+                    restore.add(new NodeRegistered.Restore(rec.id(), rec.tenant(), rec.size(), rec.epoch()));
+                    quarantined.put(rec.id(), node.id);
                 }
             }
-            return keep;
+            journal.append(dropped);
+            for (Journal.Entry e : dropped) {
+                replace(((Journal.Slab) e).record());
+            }
+            return new NodeRegistered(node.id, heartbeatMillis, keep, restore);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Registers a node, new or returning; a returning node keeps its id and its slabs. */
-    NodeRecord register(NodeRegister reg, Peer link) {
+    /** A quarantined copy passed its checks after all (its metadata was rebuilt): it serves again. */
+    void restored(long slabId, long nodeId) {
+        lock.lock();
+        try {
+            quarantined.remove(slabId, nodeId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Registers a node, new or returning; a returning node keeps its id and its slabs. The registration must be signed
+     * by the node's key over this session's {@code binding}, and a returning node's key must be the one its id is bound
+     * to, so no other process can take over a node's id.
+     *
+     * @throws AuthenticationFailure if the signature or the key is wrong
+     */
+    NodeRecord register(NodeRegister reg, Peer link, byte[] binding) {
+        if (!NodeKey.verify(reg.publicKey(), reg.signature(), binding, reg.nodeId())) {
+            throw new AuthenticationFailure("registration of node " + reg.nodeId() + " is not signed by the key it presents");
+        }
         lock.lock();
         try {
             NodeRecord rec = reg.nodeId() == 0 ? null : nodes.get(reg.nodeId());
+            if (rec != null && rec.publicKey.length > 0 && !Arrays.equals(rec.publicKey, reg.publicKey())) {
+                throw new AuthenticationFailure("node id " + reg.nodeId() + " is bound to another key; a process without"
+                        + " that node's data directory registered under its id");
+            }
             List<Journal.Entry> entries = new ArrayList<>(2);
             if (rec == null) {
                 long id = reg.nodeId() != 0 && reg.nodeId() >= nextNodeId ? reg.nodeId() : nextNodeId;
                 nextNodeId = id + 1;
                 rec = new NodeRecord(id, reg.host(), reg.port(), reg.capacity());
                 entries.add(new Journal.Watermark(nextSlabId, nextNodeId));
-            } else {
-                rec.host = reg.host();
-                rec.port = reg.port();
-                rec.capacity = reg.capacity();
             }
-            entries.add(new Journal.Node(rec.id, rec.host, rec.port, rec.capacity));
+            NodeRecord node = rec;
+            Journal.Node next = new Journal.Node(node.id, reg.host(), reg.port(), reg.capacity(), reg.publicKey(),
+                    node.draining);
+            entries.add(next);
             journal.append(entries);
-            nodes.put(rec.id, rec);
-            rec.link = link;
-            rec.linkLostNanos = 0;
-            rec.lastHeartbeatNanos = System.nanoTime();
-            rec.alive = true;
-            return rec;
+            node.host = reg.host();
+            node.port = reg.port();
+            node.capacity = reg.capacity();
+            node.publicKey = reg.publicKey();
+            nodes.put(node.id, node);
+            node.link = link;
+            node.linkLostNanos = 0;
+            node.lastHeartbeatNanos = System.nanoTime();
+            node.alive = true;
+            return node;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Starts ({@code draining}) or stops moving every slab off {@code nodeId}; journaled, so a restart keeps it. */
+    NodeRecord drain(long nodeId, boolean draining) {
+        lock.lock();
+        try {
+            NodeRecord n = nodes.get(nodeId);
+            if (n == null) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "there is no memory node " + nodeId);
+            }
+            if (n.draining != draining) {
+                journal.append(List.of(new Journal.Node(n.id, n.host, n.port, n.capacity, n.publicKey, draining)));
+                n.draining = draining;
+            }
+            return n;
         } finally {
             lock.unlock();
         }
@@ -401,7 +485,7 @@ final class Metadata implements AutoCloseable {
      * the caller creates the slabs on their nodes, then calls {@link #commit} or {@link #abort}. The id
      * watermark is journaled first, so ids are never handed out twice, even across a crash.
      */
-    List<SlabRecord> reserve(String tenant, long bytes, int replication, long quota) {
+    List<SlabRecord> reserve(String tenant, long bytes, int replication) {
         long slabSize = 1L << slabShift;
         long count = (bytes + slabSize - 1) >>> slabShift;
         if (count > SlabRun.MAX_SLABS) {
@@ -410,8 +494,8 @@ final class Metadata implements AutoCloseable {
         }
         lock.lock();
         try {
-            TenantUsage usage = tenants.get(tenant);
-            long held = usage == null ? 0 : usage.bytes;
+            long quota = tenants.registered(tenant).quota;
+            long held = tenants.usedBy(tenant);
             long total = (count - 1) * slabSize + Limits.roundToGranule(bytes - (count - 1) * slabSize);
             if (held + total > quota) {
                 throw new RememException(ErrorCode.QUOTA_EXCEEDED, "tenant " + tenant + " holds " + held
@@ -419,7 +503,7 @@ final class Metadata implements AutoCloseable {
             }
             List<NodeRecord> all = new ArrayList<>(nodes.values());
             List<SlabRecord> run = new ArrayList<>((int) count);
-            long id = nextSlabId;
+            long id = slabIds.pick((int) count, reserved::contains, slabs::containsKey);
             for (long i = 0; i < count; i++) {
                 long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
                 List<NodeRecord> chosen = placement.choose(all, size, replication);
@@ -434,14 +518,8 @@ final class Metadata implements AutoCloseable {
                 charge(rec, +1);
                 run.add(rec);
             }
-            nextSlabId = id + count;
-            try {
-                journal.append(List.of(new Journal.Watermark(nextSlabId, nextNodeId)));
-            } catch (RememException e) {
-                for (SlabRecord placed : run) {
-                    charge(placed, -1);
-                }
-                throw e;
+            for (SlabRecord r : run) {
+                reserved.add(r.id());
             }
             return run;
         } finally {
@@ -469,6 +547,7 @@ final class Metadata implements AutoCloseable {
             journal.append(entries);
             for (SlabRecord s : run) {
                 slabs.put(s.id(), s);
+                reserved.remove(s.id());
             }
         } finally {
             lock.unlock();
@@ -481,6 +560,7 @@ final class Metadata implements AutoCloseable {
         try {
             for (SlabRecord s : run) {
                 charge(s, -1);
+                reserved.remove(s.id());
             }
         } finally {
             lock.unlock();
@@ -511,8 +591,9 @@ final class Metadata implements AutoCloseable {
     SlabRun lookup(String tenant, long firstId, int count) {
         lock.lock();
         try {
-            List<SlabDescriptor> out = new ArrayList<>(count);
-            for (SlabRecord s : owned(tenant, firstId, count)) {
+            List<SlabRecord> run = owned(tenant, firstId, count); // checks the count before anything is sized by it
+            List<SlabDescriptor> out = new ArrayList<>(run.size());
+            for (SlabRecord s : run) {
                 out.add(describe(s));
             }
             return new SlabRun(out);
@@ -547,14 +628,23 @@ final class Metadata implements AutoCloseable {
     long usedBy(String tenant) {
         lock.lock();
         try {
-            TenantUsage u = tenants.get(tenant);
-            return u == null ? 0 : u.bytes;
+            return tenants.usedBy(tenant);
         } finally {
             lock.unlock();
         }
     }
 
-    ClusterStatus status(java.util.function.ToLongFunction<String> quotaOf, Repairer.Progress progress) {
+    long quotaOf(String tenant) {
+        lock.lock();
+        try {
+            return tenants.quotaOf(tenant);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What an admin sees: every node, every tenant and the state of replication. */
+    ClusterStatus status(Repairer.Progress progress) {
         long now = System.nanoTime();
         lock.lock();
         try {
@@ -564,8 +654,6 @@ final class Metadata implements AutoCloseable {
                 ns.add(new ClusterStatus.Node(n.id, n.host, n.port, n.alive, n.capacity, n.backed, n.reserved,
                         n.slabs, silentMillis, n.draining));
             }
-            List<ClusterStatus.Tenant> ts = new ArrayList<>();
-            tenants.forEach((name, u) -> ts.add(new ClusterStatus.Tenant(name, quotaOf.applyAsLong(name), u.bytes, u.slabs)));
             int under = 0;
             int unavailable = 0;
             for (SlabRecord s : slabs.values()) {
@@ -580,8 +668,143 @@ final class Metadata implements AutoCloseable {
                 under += staying < s.factor() ? 1 : 0;
                 unavailable += anyLive ? 0 : 1;
             }
-            return new ClusterStatus(slabShift, ns, ts, new ClusterStatus.Repair(under, unavailable, progress.copying(),
-                    progress.copiedBytes(), progress.copyBytes(), progress.copiedSlabs()));
+            return new ClusterStatus(slabShift, ns, tenants.status(null), new ClusterStatus.Repair(under, unavailable,
+                    progress.copying(), progress.copiedBytes(), progress.copyBytes(), progress.copiedSlabs(),
+                    quarantined.size()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What a tenant sees: itself, and nothing of the nodes or of other tenants. */
+    ClusterStatus status(String tenant) {
+        lock.lock();
+        try {
+            return new ClusterStatus(slabShift, List.of(), tenants.status(tenant), ClusterStatus.Repair.NONE);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ tenants
+
+    /** The verifier of a tenant's secret, or null if the tenant or the key does not exist. */
+    Scram.Verifier tenantVerifier(String tenant, String keyId) {
+        lock.lock();
+        try {
+            return tenants.verifier(tenant, keyId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@code tenant} exists and may log in. */
+    boolean tenantExists(String tenant) {
+        lock.lock();
+        try {
+            Tenants.Tenant t = tenants.get(tenant);
+            return t != null && t.registered();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void addTenant(String tenant, long quota, Scram.Verifier first) {
+        changeTenant(() -> tenants.planAdd(tenant, quota, first));
+    }
+
+    void setQuota(String tenant, long quota) {
+        changeTenant(() -> tenants.planQuota(tenant, quota));
+    }
+
+    void addTenantKey(String tenant, Scram.Verifier key) {
+        changeTenant(() -> tenants.planKeyAdd(tenant, key));
+    }
+
+    void revokeTenantKey(String tenant, String keyId) {
+        changeTenant(() -> tenants.planKeyRevoke(tenant, keyId));
+    }
+
+    private void changeTenant(java.util.function.Supplier<Journal.Tenant> plan) {
+        lock.lock();
+        try {
+            Journal.Tenant next = plan.get();
+            journal.append(List.of(next));
+            tenants.apply(next);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes a tenant. One that still holds slabs is removed only with {@code force}, and then its slabs are freed
+     * first; they are returned, for the caller to delete on their nodes.
+     */
+    List<SlabRecord> removeTenant(String tenant, boolean force) {
+        lock.lock();
+        try {
+            Tenants.Tenant t = tenants.registered(tenant);
+            List<SlabRecord> held = new ArrayList<>();
+            for (SlabRecord s : slabs.values()) {
+                if (s.tenant().equals(tenant)) {
+                    held.add(s);
+                }
+            }
+            if (!held.isEmpty() && !force) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "tenant " + tenant + " holds " + t.bytes + " bytes in "
+                        + held.size() + " slab(s); remove it with --force to free them, or free them first");
+            }
+            List<Journal.Entry> entries = new ArrayList<>(held.size() + 1);
+            for (SlabRecord s : held) {
+                entries.add(new Journal.SlabFreed(s.id()));
+            }
+            entries.add(new Journal.TenantRemoved(tenant));
+            journal.append(entries);
+            for (SlabRecord s : held) {
+                slabs.remove(s.id());
+                charge(s, -1);
+                quarantined.remove(s.id());
+            }
+            tenants.apply(new Journal.TenantRemoved(tenant));
+            return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ damaged copies
+
+    /**
+     * A node's copy of a slab failed its checksums. If another live readable replica exists, the copy is dropped (the
+     * slab is re-replicated from a good one) and true is returned, for the caller to delete it on the node. If it was
+     * the only readable copy, it is quarantined: kept, served to no one, and counted in the status until a person acts.
+     */
+    boolean damaged(long slabId, long nodeId) {
+        lock.lock();
+        try {
+            SlabRecord s = slabs.get(slabId);
+            if (s == null || !s.holds(nodeId)) {
+                return true; // not a replica there: nothing to keep
+            }
+            if (s.readableOn(nodeId) && !anotherLiveReadable(s, nodeId)) {
+                quarantined.put(slabId, nodeId);
+                return false;
+            }
+            SlabRecord next = s.without(nodeId);
+            journal.append(List.of(Journal.Slab.of(next)));
+            replace(next);
+            quarantined.remove(slabId, nodeId);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Slabs quarantined on {@code nodeId}, for its registration's answer. */
+    boolean isQuarantined(long slabId) {
+        lock.lock();
+        try {
+            return quarantined.containsKey(slabId);
         } finally {
             lock.unlock();
         }
@@ -591,14 +814,15 @@ final class Metadata implements AutoCloseable {
         if (count <= 0 || count > SlabRun.MAX_SLABS) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab count " + count + " is outside 1.." + SlabRun.MAX_SLABS);
         }
-        List<SlabRecord> run = new ArrayList<>(count);
+        if (firstId < 0 || firstId > Long.MAX_VALUE - count) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab ids " + firstId + " + " + count + " are out of range");
+        }
+        List<SlabRecord> run = new ArrayList<>(Math.min(count, slabs.size() + 1));
         for (long id = firstId; id < firstId + count; id++) {
             SlabRecord s = slabs.get(id);
-            if (s == null) {
+            // Another tenant's slab is answered exactly as one that does not exist, so ids cannot be probed.
+            if (s == null || !s.tenant().equals(tenant)) {
                 throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + id + " does not exist");
-            }
-            if (!s.tenant().equals(tenant)) {
-                throw new RememException(ErrorCode.ACCESS_DENIED, "slab " + id + " belongs to another tenant");
             }
             run.add(s);
         }

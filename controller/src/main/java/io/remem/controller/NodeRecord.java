@@ -22,6 +22,8 @@ final class NodeRecord {
     volatile long linkLostNanos;
     /** Being emptied ({@code remem memnode drain}): takes no new slabs, and the repairer moves its slabs away. */
     volatile boolean draining;
+    /** The node's own public key, to which its id is bound (empty until it first registers with one). */
+    byte[] publicKey = new byte[0];
 
     NodeRecord(long id, String host, int port, long capacity) {
         this.id = id;
@@ -42,5 +44,9 @@ final class NodeRecord {
 
     String address() {
         return host + ":" + port;
+    }
+
+    Journal.Node entry() {
+        return new Journal.Node(id, host, port, capacity, publicKey, draining);
     }
 }

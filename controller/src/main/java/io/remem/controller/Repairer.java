@@ -35,6 +35,8 @@ final class Repairer {
     record Progress(int copying, long copiedBytes, long copyBytes, long copiedSlabs) {}
 
     private final Metadata metadata;
+    /** Issues the capability a copy presents to its source, which serves REPLICA_READ of that slab only. */
+    private final TokenIssuer tokens;
     private final ExecutorService workers;
     private final int maxCopies;
     private final double memoryHighWater;
@@ -51,8 +53,10 @@ final class Repairer {
      * @param maxCopies       copies running at once
      * @param memoryHighWater fraction of a node's capacity in use above which slabs move off it
      */
-    Repairer(Metadata metadata, ExecutorService workers, int maxCopies, double memoryHighWater, Duration copyTimeout) {
+    Repairer(Metadata metadata, ExecutorService workers, int maxCopies, double memoryHighWater, Duration copyTimeout,
+             TokenIssuer tokens) {
         this.metadata = metadata;
+        this.tokens = tokens;
         this.workers = workers;
         this.maxCopies = maxCopies;
         this.memoryHighWater = memoryHighWater;
@@ -200,7 +204,8 @@ final class Repairer {
             if (link == null) {
                 throw new IllegalStateException("memory node " + target.id + " is not connected");
             }
-            SlabSync sync = new SlabSync(s.size(), s.tenant(), s.epoch(), new Replica(source.id, source.host, source.port));
+            SlabSync sync = new SlabSync(s.size(), s.tenant(), s.epoch(), new Replica(source.id, source.host, source.port),
+                    tokens.copy(s.id()));
             Peer.await(link.call(Opcode.SLAB_SYNC, s.id(), 0, 0, 128, sync::encode, (h, b) -> null, copyTimeoutNanos));
             ok = finish(s.id(), target.id);
             if (ok) {

@@ -1,4 +1,7 @@
 package io.remem.memnode;
 
-/** What a memory node knows about a client connection after HELLO: whose memory it may touch. */
-record ClientSession(String tenant, int tenantId) {}
+/**
+ * What a memory node knows about a client connection after HELLO: whose memory it may touch (proven by a token the
+ * controller signed), and whether its data carries checksums.
+ */
+record ClientSession(String tenant, int tenantId, boolean checksums) {}

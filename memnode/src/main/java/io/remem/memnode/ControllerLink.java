@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Hello;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.Credentials;
+import io.remem.protocol.auth.NodeKey;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
 import io.remem.protocol.NodeRegistered;
@@ -14,13 +17,17 @@ import io.remem.protocol.SlabCreate;
 import io.remem.protocol.SlabSync;
 import io.remem.transport.Reply;
 import io.remem.protocol.Bodies;
+import io.remem.transport.ClientHandshake;
+import io.remem.transport.ClientTls;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.Peer;
 import io.remem.transport.RequestHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -43,19 +50,30 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
     private final Thread worker;
     private final SlabCopier copier;
     private final SlabFiles files;
+    private final KeyPair identity;
+    private final ClientTls tls;
+    private final Credentials credentials;
     private volatile long nodeId;
     private volatile Peer peer;
     private volatile boolean closed;
 
-    /** @param files the node's data directory, where its id is kept across restarts; null for none */
-    ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port, SlabFiles files) {
+    /**
+     * @param files    the node's data directory, where its id is kept across restarts; null for none
+     * @param identity the node's key pair, to which the controller binds its id
+     * @param tls      TLS for the connections this node makes, or null for plain TCP
+     */
+    ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port, SlabFiles files, KeyPair identity,
+                   ClientTls tls) {
         this.config = config;
         this.loops = loops;
         this.store = store;
         this.port = port;
         this.files = files;
+        this.identity = identity;
+        this.tls = tls;
+        this.credentials = Credentials.ofSecret("node", config.clusterSecrets().getFirst());
         this.nodeId = files == null ? 0 : files.nodeId();
-        this.copier = new SlabCopier(config.callTimeout());
+        this.copier = new SlabCopier(config.callTimeout(), tls);
         this.worker = Thread.ofVirtual().name("remem-controller-link").unstarted(this::run);
     }
 
@@ -76,11 +94,12 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
         while (!closed) {
             try {
                 Peer p = Connections.connect(loops, config.controller().host(), config.controller().port(), this,
-                        "memnode", Duration.ofSeconds(3), config.callTimeout());
+                        "memnode", Duration.ofSeconds(3), config.callTimeout(), tls);
                 peer = p;
-                p.hello(Role.MEMORY_NODE, "memnode");
+                ClientHandshake.Session session = p.hello(Role.MEMORY_NODE, credentials);
+                byte[] publicKey = NodeKey.encodePublic(identity);
                 NodeRegister reg = new NodeRegister(nodeId, config.advertisedHost(), port, store.capacity().limit(),
-                        store.held());
+                        publicKey, NodeKey.sign(identity, session.binding(), nodeId), store.held());
                 List<Long> listed = reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
                 NodeRegistered ack = Peer.await(p.call(Opcode.NODE_REGISTER, 0, 0, 0, 64 + 16 * reg.held().size(),
                         reg::encode, (h, body) -> NodeRegistered.decode(body)));
@@ -97,7 +116,10 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
                 firstRegistration.countDown();
                 heartbeatUntilClosed(p, Math.max(10, ack.heartbeatIntervalMillis()));
             } catch (RememException e) {
-                if (!warned && !closed) {
+                if (e.code() == ErrorCode.AUTHENTICATION_FAILED && !closed) {
+                    log.error("the controller at {} refused this node's credentials ({}): check --cluster-secret-file;"
+                            + " retrying every {} ms", config.controller(), e.detail(), RETRY.toMillis());
+                } else if (!warned && !closed) {
                     log.warn("controller {} unreachable ({}); retrying every {} ms", config.controller(), e.detail(),
                             RETRY.toMillis());
                     warned = true;
@@ -132,8 +154,8 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
     }
 
     @Override
-    public Object onHello(Peer p, Hello hello) {
-        throw new RememException(ErrorCode.WRONG_ROLE, "the controller link does not accept sessions");
+    public HelloDecision onHello(Peer p, Hello hello) {
+        throw new AuthenticationFailure("a HELLO on this node's own connection to the controller");
     }
 
     @Override

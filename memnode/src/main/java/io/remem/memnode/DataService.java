@@ -2,81 +2,113 @@ package io.remem.memnode;
 
 import io.netty.buffer.ByteBuf;
 import io.remem.protocol.Bodies;
+import io.remem.protocol.Checksums;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Features;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
 import io.remem.protocol.Hello;
+import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
-import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
 import io.remem.protocol.WriteRunReader;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.Token;
+import io.remem.protocol.auth.TokenKeys;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.Peer;
 import io.remem.transport.RequestHandler;
 
-import java.util.Map;
+import java.time.Clock;
+import java.util.zip.CRC32C;
 
 /**
  * The data path of a memory node: reads, scatter writes, 8-byte atomics and offloads, for tenant sessions. Runs on the
  * connection's I/O thread; every operation is a bounded memory copy, so nothing here blocks.
+ *
+ * <p>No session is opened on a name's say-so: a runtime presents a session token the controller signed for its tenant,
+ * and a copying node a capability for the one slab it copies; both are checked here, without asking the controller.
  */
 final class DataService implements RequestHandler {
     private final SlabStore store;
-    private final Map<Integer, Peer> sessions;
+    private final TenantSessions sessions;
     private final WriteRunReader runs = new WriteRunReader();
+    private final CRC32C crc = new CRC32C(); // this connection's I/O thread only
     private final Offloads offloads;
     private final RecentOps recent;
+    private final TokenKeys tokens;
+    private final Clock clock;
 
-    /** Another memory node copying slabs from this one (SLAB_SYNC). */
-    private record ReplicaSession() {}
+    /** Another memory node copying one slab from this one (SLAB_SYNC), as its capability allows. */
+    private record ReplicaSession(long slabId, boolean checksums) {}
 
     /**
      * @param sessions every open client session of this node, shared by all its connections
      * @param recent   the node's window of recent operations, shared by all its connections
+     * @param tokens   checks the tokens and capabilities the controller issued
+     * @param clock    wall-clock time, to check token expiry
      */
-    DataService(SlabStore store, Map<Integer, Peer> sessions, RecentOps recent) {
+    DataService(SlabStore store, TenantSessions sessions, RecentOps recent, TokenKeys tokens, Clock clock) {
         this.store = store;
         this.sessions = sessions;
         this.offloads = new Offloads(store);
         this.recent = recent;
+        this.tokens = tokens;
+        this.clock = clock;
     }
 
     @Override
-    public Object onHello(Peer peer, Hello hello) {
-        if (hello.role() == Role.REPLICA) {
-            return new ReplicaSession();
+    public HelloDecision onHello(Peer peer, Hello hello) {
+        boolean checksums = Features.has(hello.features(), Features.CHECKSUMS);
+        switch (hello.role()) {
+            case REPLICA -> {
+                Token capability = tokens.verify(hello.credential(), Token.Kind.REPLICA, clock.millis());
+                return new HelloDecision.Accept(new ReplicaSession(capability.slabId(), checksums));
+            }
+            case CLIENT -> {
+                Token token = tokens.verify(hello.credential(), Token.Kind.SESSION, clock.millis());
+                if (!token.subject().equals(hello.principal())) {
+                    throw new AuthenticationFailure("a token of tenant " + token.subject() + " presented as " + hello.principal());
+                }
+                return openClient(peer, hello, new ClientSession(token.subject(), store.tenantId(token.subject()), checksums));
+            }
+            default -> throw new AuthenticationFailure("a memory node serves client and replica sessions, not "
+                    + hello.role());
         }
-        if (hello.role() != Role.CLIENT) {
-            throw new RememException(ErrorCode.WRONG_ROLE, "a memory node serves client and replica sessions only");
-        }
-        ClientSession session = new ClientSession(hello.tenant(), store.tenantId(hello.tenant()));
-        sessions.put(peer.session(), peer);
+    }
+
+    private HelloDecision openClient(Peer peer, Hello hello, ClientSession session) {
+        sessions.open(peer, session.tenantId());
         if (hello.supersedes() != 0) {
-            Peer old = sessions.get(hello.supersedes());
-            if (old != null && old.attachment() instanceof ClientSession prior && prior.tenantId() == session.tenantId()) {
-                sessions.remove(hello.supersedes(), old);
+            Peer old = sessions.get(hello.supersedes(), session.tenantId());
+            if (old != null) {
+                sessions.remove(old);
                 // Answer the new session only when nothing more from the old one can be applied.
-                return old.fence().thenApply(done -> session);
+                return new HelloDecision.AcceptLater(old.fence().thenApply(done -> session));
             }
         }
-        return session;
+        return new HelloDecision.Accept(session);
     }
 
     @Override
     public void onClose(Peer peer) {
-        sessions.remove(peer.session(), peer);
+        sessions.remove(peer);
     }
 
     @Override
     public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
-        if (peer.attachment() instanceof ReplicaSession) {
-            if (h.opcode() != io.remem.protocol.Opcode.REPLICA_READ) {
+        if (peer.attachment() instanceof ReplicaSession replica) {
+            if (h.opcode() != Opcode.REPLICA_READ) {
                 throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to replica sessions");
             }
             Bodies.expectEnd(body, "replicaRead");
+            if (h.slabId() != replica.slabId()) {
+                throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + h.slabId() + " does not exist on this memory node");
+            }
             checkReadLength(h.length());
             Slab slab = store.forReplica(h.slabId());
             slab.checkRange(h.offset(), h.length());
-            respondWithRead(peer, h, slab);
+            respondWithRead(peer, h, slab, replica.checksums());
             return;
         }
         ClientSession session = (ClientSession) peer.attachment();
@@ -128,7 +160,7 @@ final class DataService implements RequestHandler {
 
     private void read(Peer peer, FrameHeader h, ByteBuf body, ClientSession session) {
         Bodies.expectEnd(body, "read");
-        respondWithRead(peer, h, checkedRead(h, session));
+        respondWithRead(peer, h, checkedRead(h, session), session.checksums());
     }
 
     /** An atomic runs only where the slab is readable (the primary), and only for a session that may write it. */
@@ -158,15 +190,20 @@ final class DataService implements RequestHandler {
         int count = Bodies.readCount(body, Wire.MAX_WRITE_RUNS, "writevRead.runCount");
         Slab slab = checkedRead(h, session);
         applyRuns(body, count, session, peer.session());
-        respondWithRead(peer, h, slab);
+        respondWithRead(peer, h, slab, session.checksums());
     }
 
-    private void respondWithRead(Peer peer, FrameHeader h, Slab slab) {
+    /** Answers with the bytes read and, on a session with checksums, their CRC32C after them. */
+    private void respondWithRead(Peer peer, FrameHeader h, Slab slab, boolean checksums) {
         int length = h.length();
-        ByteBuf out = peer.alloc().ioBuffer(Wire.FRAME_OVERHEAD + length);
+        ByteBuf out = peer.alloc().ioBuffer(Wire.FRAME_OVERHEAD + length + Checksums.BYTES);
         try {
             int start = Frames.beginResponse(out, h, h.slabId(), h.offset(), length);
+            int data = out.writerIndex();
             slab.read(h.offset(), length, out);
+            if (checksums) {
+                out.writeInt(Checksums.crc32c(crc, out, data, length));
+            }
             Frames.finish(out, start);
         } catch (RuntimeException e) {
             out.release();
@@ -194,7 +231,7 @@ final class DataService implements RequestHandler {
     }
 
     private void applyRuns(ByteBuf body, int count, ClientSession session, int sessionId) {
-        WriteRunReader r = runs.reset(body, count);
+        WriteRunReader r = runs.reset(body, count, session.checksums());
         while (r.next()) {
             store.writable(r.slabId(), session.tenantId(), sessionId).checkRange(r.offset(), r.length());
         }

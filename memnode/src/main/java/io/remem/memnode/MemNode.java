@@ -1,13 +1,18 @@
 package io.remem.memnode;
 
+import io.netty.handler.ssl.SslContext;
+import io.remem.protocol.auth.NodeKey;
+import io.remem.protocol.auth.TokenKeys;
+import io.remem.transport.ClientTls;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
-import io.remem.transport.Peer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.security.KeyPair;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A running memory node: a slab store served to clients on one port, registered with a controller.
@@ -15,16 +20,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * slabs live in memory-mapped files there and are found again by the next start.
  */
 public final class MemNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MemNode.class);
+
     private final SlabFiles files;
     private final SlabStore store;
-    private final Map<Integer, Peer> sessions = new ConcurrentHashMap<>();
     private final EventLoops loops;
     private final Connections.Listener listener;
     private final ControllerLink link;
     private final HostPort advertised;
 
-    private MemNode(MemNodeConfig config) {
+    private MemNode(MemNodeConfig config, Clock clock) {
+        SslContext serverTls = config.tls() == null ? null : config.tls().serverContext();
+        ClientTls clientTls = config.tls() == null ? null : ClientTls.of(config.tls());
         this.files = config.dataDir() == null ? null : SlabFiles.open(config.dataDir());
+        KeyPair identity;
+        try {
+            identity = files == null ? NodeKey.generate() : files.nodeKey();
+        } catch (RuntimeException e) {
+            closeFiles();
+            throw e;
+        }
         this.store = new SlabStore(config.capacity(), files);
         try {
             store.recover();
@@ -34,17 +49,24 @@ public final class MemNode implements AutoCloseable {
         }
         this.loops = EventLoops.create("remem-memnode", config.ioThreads());
         RecentOps recent = new RecentOps();
+        TokenKeys tokens = TokenKeys.derive(config.clusterSecrets());
+        TenantSessions sessions = new TenantSessions(config.maxSessionsPerTenant());
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new DataService(store, sessions, recent), "memnode", config.callTimeout());
+                    () -> new DataService(store, sessions, recent, tokens, clock), "memnode", config.callTimeout(),
+                    config.limits(), serverTls);
         } catch (RuntimeException e) {
             loops.close();
             store.clear();
             closeFiles();
             throw e;
         }
+        if (serverTls == null) {
+            log.warn("serving without TLS: anyone on the network can read and alter this node's traffic; use"
+                    + " --tls-cert and --tls-key (docs/security.md)");
+        }
         this.advertised = new HostPort(config.advertisedHost(), listener.port());
-        this.link = new ControllerLink(config, loops, store, listener.port(), files);
+        this.link = new ControllerLink(config, loops, store, listener.port(), files, identity, clientTls);
     }
 
     private void closeFiles() {
@@ -55,7 +77,12 @@ public final class MemNode implements AutoCloseable {
 
     /** Binds the data port and starts registering with the controller in the background. */
     public static MemNode start(MemNodeConfig config) {
-        MemNode node = new MemNode(config);
+        return start(config, Clock.systemUTC());
+    }
+
+    /** As {@link #start(MemNodeConfig)}, with the clock that tokens' expiry is checked against. */
+    public static MemNode start(MemNodeConfig config, Clock clock) {
+        MemNode node = new MemNode(config, clock);
         node.link.start();
         return node;
     }

@@ -1,8 +1,11 @@
 package io.remem.memnode;
 
+import io.remem.protocol.Features;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.SlabSync;
+import io.remem.protocol.auth.Credentials;
+import io.remem.transport.ClientTls;
 import io.remem.transport.DirectLink;
 import io.remem.transport.Peer;
 
@@ -24,17 +27,21 @@ final class SlabCopier {
     private static final int IN_FLIGHT = 4;
 
     private final Duration callTimeout;
+    private final ClientTls tls;
 
-    SlabCopier(Duration callTimeout) {
+    SlabCopier(Duration callTimeout, ClientTls tls) {
         this.callTimeout = callTimeout;
+        this.tls = tls;
     }
 
     /** Copies all of {@code slab} from {@code sync.source()}; blocks until done or throws. */
     void copy(Slab slab, SlabSync sync) {
         // Shared: the link's reader thread fills the buffers. Declared first, so it is closed after the link.
         try (Arena arena = Arena.ofShared();
-             DirectLink link = DirectLink.connect(sync.source().host(), sync.source().port(), Duration.ofSeconds(3), callTimeout)) {
-            link.hello(Role.REPLICA, "memnode");
+             DirectLink link = DirectLink.connect(sync.source().host(), sync.source().port(), Duration.ofSeconds(3),
+                     callTimeout, tls)) {
+            // The source serves this slab, and nothing else, to the holder of the controller's capability for it.
+            link.hello(Role.REPLICA, Credentials.ofToken("replica", sync::capability), 0, Features.CHECKSUMS);
             long size = slab.size();
             MemorySegment[] buffers = new MemorySegment[IN_FLIGHT];
             for (int i = 0; i < IN_FLIGHT; i++) {

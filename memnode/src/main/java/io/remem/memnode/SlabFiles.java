@@ -4,6 +4,7 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 import io.remem.protocol.TenantName;
+import io.remem.protocol.auth.NodeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -48,6 +52,7 @@ final class SlabFiles implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SlabFiles.class);
     private static final int SLAB_MAGIC = 0x524d534c; // "RMSL"
     private static final int NODE_MAGIC = 0x524d4e44; // "RMND"
+    private static final int KEY_MAGIC = 0x524d4b59; // "RMKY"
     private static final short VERSION = 1;
     private static final String TMP = ".tmp";
     /** Up to 19 digits: enough for any non-negative long, and too few to overflow parseUnsignedLong. */
@@ -113,6 +118,41 @@ final class SlabFiles implements AutoCloseable {
         ensureOpen();
         writeAtomically(dir.resolve("node.meta"), seal(header(NODE_MAGIC, Long.BYTES).putLong(id)));
         nodeId = id;
+    }
+
+    /**
+     * The node's identity key pair, kept in {@code node.key} (mode 0600), made on first use. The controller binds the
+     * node's id to its public key, so losing this file means registering as a new node.
+     */
+    KeyPair nodeKey() {
+        ensureOpen();
+        Path p = dir.resolve("node.key");
+        if (Files.exists(p)) {
+            try {
+                ByteBuffer b = unseal(Files.readAllBytes(p), KEY_MAGIC);
+                byte[] pub = new byte[b.getShort() & 0xFFFF];
+                b.get(pub);
+                byte[] priv = new byte[b.getShort() & 0xFFFF];
+                b.get(priv);
+                if (b.hasRemaining()) {
+                    throw new Corrupt("it has " + b.remaining() + " bytes left over");
+                }
+                return NodeKey.decode(pub, priv);
+            } catch (Corrupt | BufferUnderflowException | RememException e) {
+                // A new key would strand this node's id and every slab here under an identity nobody knows.
+                throw new RememException(ErrorCode.INTERNAL, "node key file " + p + " is damaged: " + e.getMessage());
+            } catch (IOException e) {
+                throw failed("cannot read", p, e);
+            }
+        }
+        KeyPair pair = NodeKey.generate();
+        byte[] pub = NodeKey.encodePublic(pair);
+        byte[] priv = NodeKey.encodePrivate(pair);
+        ByteBuffer b = header(KEY_MAGIC, 4 + pub.length + priv.length);
+        b.putShort((short) pub.length).put(pub).putShort((short) priv.length).put(priv);
+        byte[] sealed = seal(b);
+        writeAtomically(p, sealed);
+        return pair;
     }
 
     /** Maps slab {@code slabId}'s data file whole, creating it or growing it to {@code size} if needed. */
@@ -305,10 +345,12 @@ final class SlabFiles implements AutoCloseable {
         return b;
     }
 
+    /** Replaces {@code target} whole by an atomic rename; the file is readable by its owner only (it may be a key). */
     private void writeAtomically(Path target, byte[] bytes) {
         Path tmp = target.resolveSibling(target.getFileName() + TMP);
         try {
-            try (FileChannel out = FileChannel.open(tmp, CREATE, WRITE, TRUNCATE_EXISTING)) {
+            Files.deleteIfExists(tmp);
+            try (FileChannel out = openOwnerOnly(tmp)) {
                 for (ByteBuffer b = ByteBuffer.wrap(bytes); b.hasRemaining(); ) {
                     out.write(b);
                 }
@@ -322,6 +364,15 @@ final class SlabFiles implements AutoCloseable {
             d.force(true); // makes the rename itself durable, not just the bytes it points to
         } catch (IOException e) {
             log.debug("cannot fsync directory {}: {}", dir, e.toString()); // some file systems cannot open directories
+        }
+    }
+
+    private static FileChannel openOwnerOnly(Path p) throws IOException {
+        try {
+            return FileChannel.open(p, Set.of(CREATE, WRITE, TRUNCATE_EXISTING),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            return FileChannel.open(p, CREATE, WRITE, TRUNCATE_EXISTING); // not POSIX: the directory protects it
         }
     }
 

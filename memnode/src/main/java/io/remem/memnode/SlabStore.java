@@ -187,18 +187,16 @@ final class SlabStore {
     }
 
     /**
-     * Creates a slab. Creating a slab that already exists with the same owner and size succeeds, so the
-     * controller can safely retry.
+     * Creates a slab, all zeros. The controller creates each slab id once; a slab already here under that id is a stale
+     * copy (a free whose delete never reached this node) and is dropped first, so a new slab never shows old bytes.
      */
     void create(long slabId, long size, String tenant) {
         checkSize(size);
         int owner = tenantId(tenant);
         Slab existing = slabs.get(slabId);
         if (existing != null) {
-            if (existing.tenant() == owner && existing.size() == size) {
-                return;
-            }
-            throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+            log.info("slab {} is created again; dropping the stale copy here first", slabId);
+            delete(slabId);
         }
         capacity.reserveSlab(size, slabId);
         Slab slab;
@@ -211,12 +209,10 @@ final class SlabStore {
         Slab winner = slabs.putIfAbsent(slabId, slab);
         if (winner == null) {
             persist(slab);
-        } else {
+        } else { // two creates of one id at once: the controller never does that
             slab.delete();
             capacity.releaseSlab(size);
-            if (winner.tenant() != owner || winner.size() != size) {
-                throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
-            }
+            throw new RememException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " is being created twice at once");
         }
     }
 
@@ -249,7 +245,8 @@ final class SlabStore {
             throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + slabId + " does not exist on this memory node");
         }
         if (slab.tenant() != tenant) {
-            throw new RememException(ErrorCode.ACCESS_DENIED, "slab " + slabId + " belongs to another tenant");
+            // Answered exactly as a slab that is not here, so another tenant's slab ids cannot be probed.
+            throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + slabId + " does not exist on this memory node");
         }
         return slab;
     }

@@ -98,6 +98,31 @@ public final class Bodies {
         out.writeBytes(bytes);
     }
 
+    /** A byte string: {@code u16} length, then the bytes, at most {@code max} of them. */
+    public static byte[] readBytes(ByteBuf body, int max, String field) {
+        int n = readUnsignedShort(body, field + " length");
+        if (n > max) {
+            throw RememException.malformed(field + ": " + n + " bytes exceeds the limit of " + max);
+        }
+        return readFixed(body, n, field);
+    }
+
+    /** Exactly {@code n} bytes, with no length before them. */
+    public static byte[] readFixed(ByteBuf body, int n, String field) {
+        need(body, n, field);
+        byte[] out = new byte[n];
+        body.readBytes(out);
+        return out;
+    }
+
+    public static void writeBytes(ByteBuf out, byte[] bytes) {
+        if (bytes.length > 0xFFFF) {
+            throw new RememException(ErrorCode.TOO_LARGE, "byte string of " + bytes.length + " bytes exceeds 65535");
+        }
+        out.writeShort(bytes.length);
+        out.writeBytes(bytes);
+    }
+
     /** Rejects bytes left over after the last field: a frame means exactly what it says or nothing. */
     public static void expectEnd(ByteBuf body, String what) {
         if (body.isReadable()) {

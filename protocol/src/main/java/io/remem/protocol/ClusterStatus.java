@@ -7,10 +7,12 @@ import java.util.List;
 
 /**
  * Body of the STATUS response: every memory node and every tenant the controller knows, and how far the repair of
- * replication has come.
+ * replication has come. A tenant asking sees only itself: no nodes, no other tenant, no repair figures.
  */
 public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants, Repair repair) {
     private static final int MAX_ENTRIES = 1 << 20;
+    /** Secrets one tenant may hold at once. */
+    public static final int MAX_KEYS = 16;
 
     public ClusterStatus {
         nodes = List.copyOf(nodes);
@@ -40,8 +42,12 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
      * every copy finished since the controller started.
      */
     public record Repair(int underReplicated, int unavailable, int copying, long copiedBytes, long copyBytes,
-                         long copiedSlabs) {
-        public static final Repair NONE = new Repair(0, 0, 0, 0, 0, 0);
+                         long copiedSlabs, int quarantined) {
+        public static final Repair NONE = new Repair(0, 0, 0, 0, 0, 0, 0);
+
+        public Repair(int underReplicated, int unavailable, int copying, long copiedBytes, long copyBytes, long copiedSlabs) {
+            this(underReplicated, unavailable, copying, copiedBytes, copyBytes, copiedSlabs, 0);
+        }
 
         /** Nothing left to do: every slab is at its factor and no copy is running. */
         public boolean done() {
@@ -49,8 +55,16 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
         }
     }
 
-    /** One tenant: its quota and the slab bytes it holds. */
-    public record Tenant(String name, long quota, long usedBytes, int slabs) {}
+    /** One tenant: its quota, the slab bytes it holds, and the key ids of its secrets. */
+    public record Tenant(String name, long quota, long usedBytes, int slabs, List<String> keyIds) {
+        public Tenant {
+            keyIds = List.copyOf(keyIds);
+        }
+
+        public Tenant(String name, long quota, long usedBytes, int slabs) {
+            this(name, quota, usedBytes, slabs, List.of());
+        }
+    }
 
     public long slabSize() {
         return 1L << slabShift;
@@ -77,6 +91,10 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
             out.writeLong(t.quota());
             out.writeLong(t.usedBytes());
             out.writeInt(t.slabs());
+            out.writeInt(t.keyIds().size());
+            for (String k : t.keyIds()) {
+                Bodies.writeString(out, k);
+            }
         }
         out.writeInt(repair.underReplicated());
         out.writeInt(repair.unavailable());
@@ -84,6 +102,7 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
         out.writeLong(repair.copiedBytes());
         out.writeLong(repair.copyBytes());
         out.writeLong(repair.copiedSlabs());
+        out.writeInt(repair.quarantined());
     }
 
     public static ClusterStatus decode(ByteBuf body) {
@@ -110,11 +129,16 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
         int tenantCount = Bodies.readCount(body, MAX_ENTRIES, "status.tenantCount");
         List<Tenant> tenants = new ArrayList<>(Math.min(tenantCount, body.readableBytes() / 22));
         for (int i = 0; i < tenantCount; i++) {
-            tenants.add(new Tenant(
-                    Bodies.readString(body, "tenant.name"),
-                    Bodies.readNonNegativeLong(body, "tenant.quota"),
-                    Bodies.readNonNegativeLong(body, "tenant.used"),
-                    Bodies.readCount(body, Integer.MAX_VALUE, "tenant.slabs")));
+            String name = Bodies.readString(body, "tenant.name");
+            long quota = Bodies.readNonNegativeLong(body, "tenant.quota");
+            long used = Bodies.readNonNegativeLong(body, "tenant.used");
+            int slabs = Bodies.readCount(body, Integer.MAX_VALUE, "tenant.slabs");
+            int keys = Bodies.readCount(body, MAX_KEYS, "tenant.keyCount");
+            List<String> keyIds = new ArrayList<>(keys);
+            for (int k = 0; k < keys; k++) {
+                keyIds.add(Bodies.readString(body, "tenant.keyId"));
+            }
+            tenants.add(new Tenant(name, quota, used, slabs, keyIds));
         }
         Repair repair = new Repair(
                 Bodies.readCount(body, Integer.MAX_VALUE, "repair.underReplicated"),
@@ -122,7 +146,8 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                 Bodies.readCount(body, Integer.MAX_VALUE, "repair.copying"),
                 Bodies.readNonNegativeLong(body, "repair.copiedBytes"),
                 Bodies.readNonNegativeLong(body, "repair.copyBytes"),
-                Bodies.readNonNegativeLong(body, "repair.copiedSlabs"));
+                Bodies.readNonNegativeLong(body, "repair.copiedSlabs"),
+                Bodies.readCount(body, Integer.MAX_VALUE, "repair.quarantined"));
         Bodies.expectEnd(body, "status");
         return new ClusterStatus(shift, nodes, tenants, repair);
     }

@@ -31,6 +31,17 @@ public enum ErrorCode {
     STALE_MAP(19, "slab map out of date"),
     /** The slab is here but not readable yet: its copy is still being made, or a restart awaits the controller. */
     REPLICA_NOT_READY(20, "replica not ready"),
+    /**
+     * The HELLO or AUTH did not prove an identity: an unknown name or key, a wrong proof, or a bad or expired token. One
+     * code and one message for every cause, and the connection is closed.
+     */
+    AUTHENTICATION_FAILED(21, "authentication failed"),
+    /** Stored data failed its checksum: the copy is quarantined, and served by no one, until it is repaired. */
+    DATA_CORRUPT(22, "stored data failed its checksum"),
+    /** Data in flight failed its checksum ({@link Features#CHECKSUMS}); nothing was applied, and a retry may succeed. */
+    CHECKSUM_MISMATCH(23, "checksum mismatch in flight"),
+    /** A limit of the server was reached (connections, for example); try again later or elsewhere. */
+    OVERLOADED(24, "server overloaded"),
     /** Raised locally: no response arrived in time. Never sent on the wire. */
     TIMEOUT(100, "timed out"),
     /** Raised locally: the connection closed before a response arrived. Never sent on the wire. */

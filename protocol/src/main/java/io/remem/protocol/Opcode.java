@@ -4,8 +4,13 @@ package io.remem.protocol;
  * Every request a remem peer understands. Codes are part of the wire format and never change meaning.
  */
 public enum Opcode {
-    /** Opens a session: names the protocol version, the role and the tenant. */
+    /**
+     * Opens a session: names the protocol version, the role and who the sender claims to be, with a token or the id of
+     * the secret it will prove ({@link Hello}). Answered with the open session or a challenge ({@link HelloReply}).
+     */
     HELLO(0x01, Audience.ANY),
+    /** Answers a HELLO's challenge with a proof of the secret ({@link AuthProof}); answered like HELLO. */
+    AUTH(0x03, Audience.ANY),
     /** Echoes its body; used for liveness and to measure the network floor. */
     PING(0x02, Audience.ANY),
 
@@ -46,6 +51,11 @@ public enum Opcode {
     NODE_REGISTER(0x30, Audience.CONTROLLER),
     /** Memory node to controller: still alive, with capacity and usage. */
     NODE_HEARTBEAT(0x31, Audience.CONTROLLER),
+    /**
+     * Memory node to controller: its copy of slab {@code slabId} failed its checksums (a scrub or a recovery found it);
+     * the body is a string saying where. The copy is quarantined: served to no one until the controller drops it.
+     */
+    SLAB_DAMAGED(0x32, Audience.CONTROLLER),
 
     /** Client to controller: the cluster's address layout and this tenant's quota. */
     CLUSTER_INFO(0x40, Audience.CONTROLLER),
@@ -55,15 +65,22 @@ public enum Opcode {
     SLAB_FREE(0x42, Audience.CONTROLLER),
     /** Client to controller: where the replicas of a slab are. */
     SLAB_LOOKUP(0x43, Audience.CONTROLLER),
-    /** Anyone to controller: membership, usage and tenants, for {@code remem status}. */
+    /**
+     * Client or admin to controller, for {@code remem status}: an admin sees membership, usage, repair and every tenant;
+     * a tenant sees only itself.
+     */
     STATUS(0x44, Audience.CONTROLLER),
     /**
      * Client to controller: memory node {@code slabId} did not answer (a client timeout). The controller checks it
      * at once rather than waiting for the heartbeat timeout.
      */
     NODE_SUSPECT(0x45, Audience.CONTROLLER),
-    /** Anyone to controller: move every slab off memory node {@code slabId}, then stop placing slabs there. */
+    /** Admin to controller: move every slab off memory node {@code slabId}, then stop placing slabs there. */
     NODE_DRAIN(0x46, Audience.CONTROLLER),
+    /** Client to controller: a fresh session token, before the one from HELLO expires. */
+    TOKEN_RENEW(0x47, Audience.CONTROLLER),
+    /** Admin to controller: memory node {@code slabId} takes new slabs again; a drain in progress stops. */
+    NODE_UNDRAIN(0x48, Audience.CONTROLLER),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the
@@ -79,7 +96,18 @@ public enum Opcode {
      * Offload: a hash-map get on the {@link MapLayout} region at {@code (slabId, offset)}; {@code length} is the key's
      * size. The body is a {@link MapGetRequest}, the response a {@link MapGetResult}.
      */
-    OFFLOAD_MAP_GET(0x52, Audience.MEMORY_NODE);
+    OFFLOAD_MAP_GET(0x52, Audience.MEMORY_NODE),
+
+    /** Admin to controller: create a tenant with its first secret's verifier ({@link TenantAdd}). */
+    TENANT_ADD(0x60, Audience.CONTROLLER),
+    /** Admin to controller: remove a tenant ({@link TenantRemove}); with force, freeing every slab it holds. */
+    TENANT_REMOVE(0x61, Audience.CONTROLLER),
+    /** Admin to controller: set a tenant's quota ({@link TenantQuota}). */
+    TENANT_QUOTA(0x62, Audience.CONTROLLER),
+    /** Admin to controller: give a tenant one more secret, for rotation ({@link TenantKey}). */
+    TENANT_KEY_ADD(0x63, Audience.CONTROLLER),
+    /** Admin to controller: revoke one of a tenant's secrets by key id ({@link TenantKeyRevoke}). */
+    TENANT_KEY_REVOKE(0x64, Audience.CONTROLLER);
 
     /** Which kind of server serves the opcode. */
     public enum Audience { ANY, MEMORY_NODE, CONTROLLER }

@@ -7,7 +7,9 @@ public enum Role {
     /** A memory node talking to the controller. */
     MEMORY_NODE(2),
     /** A memory node reading another's slab to make a new replica (SLAB_SYNC). */
-    REPLICA(3);
+    REPLICA(3),
+    /** An operator: manages tenants, drains nodes, sees the whole cluster's status. */
+    ADMIN(4);
 
     private final int code;
 

@@ -22,8 +22,12 @@ package io.remem.protocol;
 public final class Wire {
     private Wire() {}
 
-    /** 2: operation ids and retries, replica epochs, registration reconcile, repair status. */
-    public static final int VERSION = 2;
+    /**
+     * 3: authenticated sessions (challenge-response and tokens), admin operations, node identities, replica
+     * capabilities, checksums in flight. 2: operation ids and retries, replica epochs, registration reconcile, repair
+     * status.
+     */
+    public static final int VERSION = 3;
 
     public static final int LENGTH_FIELD_BYTES = 4;
     public static final int HEADER_BYTES = 40;
@@ -42,6 +46,12 @@ public final class Wire {
     public static final int WRITE_RUN_HEADER_BYTES = 20;
     /** Largest encoded string (tenant names, host names, messages). */
     public static final int MAX_STRING_BYTES = 4096;
+
+    /**
+     * The largest frame a connection may send before its session is open: enough for HELLO and AUTH, so a peer that
+     * has proven nothing cannot make a server buffer more than this.
+     */
+    public static final int DEFAULT_PRE_AUTH_FRAME_BYTES = 4096;
 
     public static final int FLAG_RESPONSE = 1;
     /**

@@ -7,29 +7,38 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
-import io.remem.protocol.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /** Opens remem connections: outgoing ones with {@link #connect}, incoming ones with {@link #listen}. */
 public final class Connections {
+    private static final Logger log = LoggerFactory.getLogger(Connections.class);
+
     private Connections() {}
 
     /**
-     * Connects to {@code host:port}. The returned peer has no session yet; call {@link Peer#hello}.
+     * Connects to {@code host:port}, over TLS if {@code tls} is not null (waiting for the TLS handshake). The returned
+     * peer has no session yet; call {@link Peer#hello}.
      *
      * @param handler serves requests the other end sends on this connection, or {@code null}
      */
     public static Peer connect(EventLoops loops, String host, int port, RequestHandler handler, String localName,
-                               Duration connectTimeout, Duration callTimeout) {
+                               Duration connectTimeout, Duration callTimeout, ClientTls tls) {
         Peer peer = new Peer(handler, localName, callTimeout);
         Bootstrap b = new Bootstrap()
                 .group(loops.group())
@@ -40,7 +49,10 @@ public final class Connections {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        addFraming(ch.pipeline(), peer);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.netty().newHandler(ch.alloc(), host, port));
+                        }
+                        addFraming(ch.pipeline(), peer, Integer.MAX_VALUE);
                     }
                 });
         ChannelFuture f = b.connect(host, port).awaitUninterruptibly();
@@ -49,24 +61,57 @@ public final class Connections {
             throw new RememException(ErrorCode.NODE_UNAVAILABLE,
                     "cannot connect to " + host + ":" + port + ": " + (cause == null ? "timed out" : cause.getMessage()), cause);
         }
+        if (tls != null) {
+            Future<Channel> handshake = f.channel().pipeline().get(SslHandler.class).handshakeFuture();
+            if (!handshake.awaitUninterruptibly(connectTimeout.toMillis(), TimeUnit.MILLISECONDS) || !handshake.isSuccess()) {
+                f.channel().close();
+                Throwable cause = handshake.cause();
+                throw new RememException(ErrorCode.NODE_UNAVAILABLE, "TLS handshake with " + host + ":" + port
+                        + " failed: " + (cause == null ? "timed out" : TlsErrors.describe(cause)), cause);
+            }
+        }
         return peer;
     }
 
-    /** Accepts connections on {@code host:port} (port 0 picks a free one); each gets a handler from {@code handlers}. */
+    /** As above, in plain TCP. */
+    public static Peer connect(EventLoops loops, String host, int port, RequestHandler handler, String localName,
+                               Duration connectTimeout, Duration callTimeout) {
+        return connect(loops, host, port, handler, localName, connectTimeout, callTimeout, null);
+    }
+
+    /**
+     * Accepts connections on {@code host:port} (port 0 picks a free one), each served by a handler from {@code
+     * handlers}, within {@code limits}, over TLS if {@code tls} (a server context) is not null.
+     */
     public static Listener listen(EventLoops loops, String host, int port, Supplier<RequestHandler> handlers,
-                                  String localName, Duration callTimeout) {
+                                  String localName, Duration callTimeout, ServerLimits limits, SslContext tls) {
         ChannelGroup accepted = new DefaultChannelGroup("accepted", GlobalEventExecutor.INSTANCE);
+        AtomicInteger open = new AtomicInteger();
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops.group())
                 .channel(loops.serverChannelType())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(limits.maxPendingBytes() / 2, limits.maxPendingBytes()))
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         accepted.add(ch);
-                        addFraming(ch.pipeline(), new Peer(handlers.get(), localName, callTimeout));
+                        boolean over = open.incrementAndGet() > limits.maxConnections();
+                        ch.closeFuture().addListener(done -> open.decrementAndGet());
+                        if (over) {
+                            log.warn("connection from {} exceeds the limit of {} connections; refusing it",
+                                    ch.remoteAddress(), limits.maxConnections());
+                        }
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
+                        Peer peer = new Peer(handlers.get(), localName, callTimeout,
+                                over ? Duration.ofSeconds(1) : limits.handshakeTimeout(), limits.frameTimeout(),
+                                over ? limits.maxConnections() : 0);
+                        addFraming(ch.pipeline(), peer, limits.preAuthFrameBytes());
                     }
                 });
         ChannelFuture f = b.bind(host, port).awaitUninterruptibly();
@@ -77,11 +122,8 @@ public final class Connections {
         return new Listener(f.channel(), accepted);
     }
 
-    private static void addFraming(ChannelPipeline p, Peer peer) {
-        // failFast: refuse an oversized frame as soon as its length prefix arrives, before buffering it.
-        p.addLast("frames", new LengthFieldBasedFrameDecoder(
-                Wire.MAX_FRAME_BYTES + Wire.LENGTH_FIELD_BYTES, 0, Wire.LENGTH_FIELD_BYTES, 0,
-                Wire.LENGTH_FIELD_BYTES, true));
+    private static void addFraming(ChannelPipeline p, Peer peer, int preAuthLimit) {
+        p.addLast("frames", new FrameDecoder(peer, preAuthLimit));
         p.addLast("peer", peer);
     }
 
@@ -101,6 +143,11 @@ public final class Connections {
 
         public int port() {
             return address().getPort();
+        }
+
+        /** Connections open now. */
+        public int connections() {
+            return accepted.size();
         }
 
         @Override

@@ -6,21 +6,22 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
+import io.remem.protocol.AuthProof;
+import io.remem.protocol.Checksums;
+import io.remem.protocol.Features;
 import io.remem.protocol.Hello;
-import io.remem.protocol.HelloAck;
+import io.remem.protocol.HelloReply;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Credentials;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
 
 /**
  * A client connection to a memory node on which the calling threads do the socket I/O themselves, so a cache
@@ -61,7 +63,7 @@ public final class DirectLink implements AutoCloseable {
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("remem-link-watchdog").factory());
 
-    private final SocketChannel channel;
+    private final LinkChannel channel;
     private final String remote;
     private final long timeoutNanos;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -69,17 +71,21 @@ public final class DirectLink implements AutoCloseable {
     private final ByteBuffer out = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD + SMALL_BODY); // under writeLock
     private final ByteBuffer in = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD);                // under readLock
     private final FrameHeader header = new FrameHeader();                                        // under readLock
+    private final ByteBuffer trailer = ByteBuffer.allocateDirect(Checksums.BYTES);              // under readLock
+    private final CRC32C crc = new CRC32C();                                                     // under readLock
     private final Map<Long, Call<?>> pending = new ConcurrentHashMap<>();
     private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong(1);
     private final AtomicBoolean reaping = new AtomicBoolean();
     private final ScheduledFuture<?> watchdog;
     private volatile int session;
+    /** Whether answers carrying data end in a CRC32C of it ({@link Features#CHECKSUMS}); set by {@link #hello}. */
+    private volatile boolean checksums;
     private volatile RememException broken;
     /** The call whose response body the leader is reading now, so the watchdog can see its deadline too. */
     private volatile Call<?> reading;
 
-    private DirectLink(SocketChannel channel, String remote, Duration timeout) {
+    private DirectLink(LinkChannel channel, String remote, Duration timeout) {
         this.channel = channel;
         this.remote = remote;
         this.timeoutNanos = timeout.toNanos();
@@ -87,45 +93,54 @@ public final class DirectLink implements AutoCloseable {
         this.watchdog = WATCHDOG.scheduleAtFixedRate(this::expire, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** Connects to {@code host:port}. Call {@link #hello} before anything else. */
+    /**
+     * Connects to {@code host:port}, over TLS if {@code tls} is not null (the handshake is done when this returns).
+     * Call {@link #hello} before anything else.
+     */
+    public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls) {
+        return new DirectLink(LinkChannel.open(host, port, connectTimeout, tls), host + ":" + port, callTimeout);
+    }
+
+    /** As above, in plain TCP. */
     public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout) {
-        SocketChannel ch = null;
-        try {
-            ch = SocketChannel.open();
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-            ch.socket().connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-            return new DirectLink(ch, host + ":" + port, callTimeout);
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
-            throw new RememException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
-        }
+        return connect(host, port, connectTimeout, callTimeout, null);
     }
 
     // ------------------------------------------------------------------ requests
 
-    public HelloAck hello(Role role, String tenant) {
-        return hello(role, tenant, 0);
+    /**
+     * Opens the session, proving {@code credentials}, replacing session {@code supersedes} of an earlier, broken link to
+     * the same node (0 for none), asking for {@code features}. Fails if the node does not grant them all.
+     */
+    public ClientHandshake.Session hello(Role role, Credentials credentials, int supersedes, int features) {
+        ClientHandshake.Session s = ClientHandshake.run(new ClientHandshake.Exchange() {
+            @Override
+            public HelloReply hello(Hello hello) {
+                ByteBuf body = Unpooled.buffer(128);
+                hello.encode(body);
+                return call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b));
+            }
+
+            @Override
+            public HelloReply auth(AuthProof proof) {
+                ByteBuf body = Unpooled.buffer(64);
+                proof.encode(body);
+                return call(Opcode.AUTH, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b));
+            }
+        }, role, credentials, supersedes, features, remote);
+        if ((s.features() & features) != features) {
+            close();
+            throw new RememException(ErrorCode.UNSUPPORTED_VERSION, remote + " did not grant features " + features
+                    + " (granted " + s.features() + ")");
+        }
+        session = s.id();
+        checksums = Features.has(s.features(), Features.CHECKSUMS);
+        return s;
     }
 
-    /** Opens the session, replacing session {@code supersedes} of an earlier, broken link to the same node. */
-    public HelloAck hello(Role role, String tenant, int supersedes) {
-        ByteBuf body = Unpooled.buffer(64);
-        new Hello(Wire.VERSION, role, tenant, supersedes).encode(body);
-        HelloAck ack = call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloAck.decode(b));
-        if (ack.version() != Wire.VERSION) {
-            close();
-            throw new RememException(ErrorCode.UNSUPPORTED_VERSION,
-                    remote + " speaks protocol version " + ack.version() + ", this side " + Wire.VERSION);
-        }
-        session = ack.session();
-        return ack;
+    /** Whether this session's data carries checksums ({@link Features#CHECKSUMS}). */
+    public boolean checksums() {
+        return checksums;
     }
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} of {@code slabId} straight into {@code dst}. Blocks. */
@@ -209,9 +224,7 @@ public final class DirectLink implements AutoCloseable {
         writeLock.lock();
         boolean interrupted = Thread.interrupted();
         try {
-            while (requests.hasRemaining()) {
-                channel.write(requests);
-            }
+            channel.write(requests);
         } catch (IOException e) {
             fail(new RememException(ErrorCode.CONNECTION_CLOSED, "writing to " + remote + " failed: " + e.getMessage(), e));
         } finally {
@@ -312,15 +325,10 @@ public final class DirectLink implements AutoCloseable {
                     out.put(body.duplicate());
                 }
                 out.flip();
-                while (out.hasRemaining()) {
-                    channel.write(out);
-                }
+                channel.write(out);
             } else {
                 out.flip();
-                ByteBuffer[] parts = {out, body.duplicate()};
-                while (parts[1].hasRemaining()) {
-                    channel.write(parts);
-                }
+                channel.write(out, body.duplicate());
             }
         } catch (IOException e) {
             pending.remove(id);
@@ -447,14 +455,21 @@ public final class DirectLink implements AutoCloseable {
                 }
                 c.fail(new RememException(ErrorCode.ofCode(h.status()), message));
             } else if (c.dsts != null) {
-                if (bodyBytes != c.dstBytes) {
+                boolean withCrc = checksums;
+                if (bodyBytes != c.dstBytes + (withCrc ? Checksums.BYTES : 0)) {
                     skip(bodyBytes);
-                    c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dstBytes));
+                    c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dstBytes
+                            + (withCrc ? " and a checksum" : "")));
                 } else {
                     for (MemorySegment d : c.dsts) {
                         readFully(d.asByteBuffer()); // from the socket straight into the cache frames
                     }
-                    c.succeed(null);
+                    if (withCrc && !checksumMatches(c.dsts)) {
+                        c.fail(new RememException(ErrorCode.CHECKSUM_MISMATCH, c.op + " of " + c.dstBytes + " bytes from "
+                                + remote + " does not match its checksum"));
+                    } else {
+                        c.succeed(null);
+                    }
                 }
             } else {
                 c.complete(h, readBody(bodyBytes));
@@ -479,6 +494,17 @@ public final class DirectLink implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Reads the CRC32C trailer of a data answer and checks the bytes just read against it. */
+    private boolean checksumMatches(MemorySegment[] dsts) throws IOException {
+        trailer.clear();
+        readFully(trailer);
+        crc.reset();
+        for (MemorySegment d : dsts) {
+            Checksums.update(crc, d);
+        }
+        return (int) crc.getValue() == trailer.getInt(0);
     }
 
     private ByteBuf readBody(int bytes) throws IOException {
@@ -537,11 +563,7 @@ public final class DirectLink implements AutoCloseable {
             broken = cause;
         }
         watchdog.cancel(false);
-        try {
-            channel.close(); // wakes a leader blocked in read
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        channel.close(); // wakes a leader blocked in read
         for (Long id : pending.keySet()) {
             Call<?> c = pending.remove(id);
             if (c != null) {

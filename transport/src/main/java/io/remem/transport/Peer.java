@@ -12,12 +12,15 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
+import io.remem.protocol.AuthProof;
 import io.remem.protocol.Hello;
-import io.remem.protocol.HelloAck;
+import io.remem.protocol.HelloReply;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.Credentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,13 +50,24 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     private final RequestHandler handler;
     private final String localName;
     private final long defaultTimeoutNanos;
+    /** How long a connection may go without opening a session before it is closed; 0 for none (client side). */
+    private final long handshakeTimeoutNanos;
+    /** How long a frame may take to arrive once it has started; 0 for no limit (client side). */
+    private final long frameTimeoutNanos;
+    /** Non-zero on a connection over the server's limit of this many: it is refused at its first frame. */
+    private final int overLimit;
+    private final ServerHandshake handshake;
     private final FrameHeader header = new FrameHeader();
     private final Map<Long, Call<?>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final CompletableFuture<Peer> closeFuture = new CompletableFuture<>();
 
     private volatile ChannelHandlerContext ctx;
+    /** Assigned when HELLO arrives, so a handler can index sessions by it; frames may use it once {@link #open}. */
     private volatile int session;
+    private volatile boolean open;
+    private volatile int features;
+    private volatile byte[] binding = new byte[0];
     private volatile Object attachment;
     private volatile boolean closed;
     private volatile String remoteName = "?";
@@ -62,16 +76,30 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     private boolean reading;
     private boolean flushPending;
     private ScheduledFuture<?> sweeper;
+    private ScheduledFuture<?> handshakeTimer;
 
     /**
-     * @param handler     serves inbound requests; {@code null} if this end only sends requests
-     * @param localName   how this end introduces itself in HELLO responses
-     * @param callTimeout how long an outgoing request may wait for its response by default
+     * @param handler          serves inbound requests; {@code null} if this end only sends requests
+     * @param localName        how this end introduces itself in HELLO responses
+     * @param callTimeout      how long an outgoing request may wait for its response by default
+     * @param handshakeTimeout how long an accepted connection may take to open its session; zero for none
+     * @param frameTimeout     how long a frame may take to arrive once begun; zero for none
+     * @param overLimit        non-zero if the server already holds this many connections: refuse this one
      */
-    Peer(RequestHandler handler, String localName, Duration callTimeout) {
+    Peer(RequestHandler handler, String localName, Duration callTimeout, Duration handshakeTimeout,
+         Duration frameTimeout, int overLimit) {
         this.handler = handler;
         this.localName = localName;
         this.defaultTimeoutNanos = callTimeout.toNanos();
+        this.handshakeTimeoutNanos = handshakeTimeout.toNanos();
+        this.frameTimeoutNanos = frameTimeout.toNanos();
+        this.overLimit = overLimit;
+        this.handshake = handler == null ? null : new ServerHandshake(this, handler, localName);
+    }
+
+    /** An outgoing connection's end: no handshake or frame deadlines of its own. */
+    Peer(RequestHandler handler, String localName, Duration callTimeout) {
+        this(handler, localName, callTimeout, Duration.ZERO, Duration.ZERO, 0);
     }
 
     // ---------------------------------------------------------------- outgoing requests
@@ -146,18 +174,27 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         return call;
     }
 
-    /** Opens a session on the other end (client side of the handshake). */
-    public HelloAck hello(Role role, String tenant) {
-        HelloAck ack = await(call(Opcode.HELLO, 0, 0, 0, 64,
-                out -> new Hello(Wire.VERSION, role, tenant).encode(out),
-                (h, body) -> HelloAck.decode(body)));
-        if (ack.version() != Wire.VERSION) {
-            close();
-            throw new RememException(ErrorCode.UNSUPPORTED_VERSION,
-                    remoteName + " answered with protocol version " + ack.version() + ", this side speaks " + Wire.VERSION);
-        }
-        session = ack.session();
-        return ack;
+    /**
+     * Opens a session on the other end (client side of the handshake), proving {@code credentials}. Blocks until the
+     * session is open or refused.
+     */
+    public ClientHandshake.Session hello(Role role, Credentials credentials) {
+        ClientHandshake.Session s = ClientHandshake.run(new ClientHandshake.Exchange() {
+            @Override
+            public HelloReply hello(Hello hello) {
+                return await(call(Opcode.HELLO, 0, 0, 0, 128, hello::encode, (h, body) -> HelloReply.decode(body)));
+            }
+
+            @Override
+            public HelloReply auth(AuthProof proof) {
+                return await(call(Opcode.AUTH, 0, 0, 0, 64, proof::encode, (h, body) -> HelloReply.decode(body)));
+            }
+        }, role, credentials, 0, 0, remote());
+        session = s.id();
+        features = s.features();
+        binding = s.binding();
+        open = true;
+        return s;
     }
 
     /**
@@ -238,6 +275,46 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         return session;
     }
 
+    /** Whether the handshake is done: the session is open and requests may flow. */
+    public boolean hasSession() {
+        return open;
+    }
+
+    /** The {@link io.remem.protocol.Features} granted to this session. */
+    public int features() {
+        return features;
+    }
+
+    /** A value unique to this session, known to both ends ({@link io.remem.protocol.auth.Transcript#binding}). */
+    public byte[] binding() {
+        return binding.clone();
+    }
+
+    /** Gives the connection its session id, when HELLO arrives; the session opens later, if the handshake succeeds. */
+    void assignSessionId() {
+        int s;
+        do {
+            s = ThreadLocalRandom.current().nextInt();
+        } while (s == 0);
+        session = s;
+    }
+
+    /** Opens the session the handshake accepted; returns its id. On the I/O thread, or from a handler's future. */
+    int openSession(Object attachment, int grantedFeatures) {
+        this.attachment = attachment;
+        this.features = grantedFeatures;
+        this.open = true;
+        ScheduledFuture<?> t = handshakeTimer;
+        if (t != null) {
+            t.cancel(false);
+        }
+        return session;
+    }
+
+    void bind(byte[] sessionBinding) {
+        this.binding = sessionBinding.clone();
+    }
+
     public boolean isOpen() {
         return !closed && ctx != null && ctx.channel().isActive();
     }
@@ -306,7 +383,28 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         SocketAddress remote = ctx.channel().remoteAddress();
         remoteName = remote == null ? "?" : remote.toString().replaceFirst("^.*/", "");
+        if (handshakeTimeoutNanos > 0) {
+            handshakeTimer = ctx.executor().schedule(() -> {
+                if (!open) {
+                    log.info("closing connection from {}: no session after {} ms", remoteName,
+                            TimeUnit.NANOSECONDS.toMillis(handshakeTimeoutNanos));
+                    ctx.close();
+                }
+            }, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
         ctx.fireChannelActive();
+    }
+
+    /**
+     * Backpressure: while the outbound buffer is above its high-water mark, stop reading requests, so a peer that
+     * sends requests and never reads the answers stalls only itself, holding at most the buffer's worth of memory.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (handler != null) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -336,6 +434,9 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         if (sweeper != null) {
             sweeper.cancel(false);
         }
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
         for (Long id : pending.keySet()) {
             Call<?> call = pending.remove(id);
             if (call != null) {
@@ -357,7 +458,8 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             log.warn("closing connection from {}: {}", remoteName, cause.getMessage());
-            replyError(0, 0, 0, ErrorCode.TOO_LARGE, "frame exceeds the limit of " + Wire.MAX_FRAME_BYTES + " bytes");
+            replyError(0, 0, 0, ErrorCode.TOO_LARGE, open ? "frame exceeds the limit of " + Wire.MAX_FRAME_BYTES + " bytes"
+                    : String.valueOf(cause.getMessage()));
         } else if (cause instanceof DecoderException) {
             log.warn("closing connection from {}: {}", remoteName, cause.getMessage());
             replyError(0, 0, 0, ErrorCode.MALFORMED_FRAME, "cannot delimit frames: " + cause.getMessage());
@@ -406,8 +508,13 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             if (handler == null) {
                 throw new RememException(ErrorCode.WRONG_ROLE, "this endpoint does not serve requests");
             }
+            if (overLimit > 0) {
+                throw new RememException(ErrorCode.OVERLOADED, "this server already holds its limit of " + overLimit
+                        + " connections; try again later");
+            }
             switch (h.opcode()) {
-                case HELLO -> openSession(h, body);
+                case HELLO -> handshake.onHello(h, body);
+                case AUTH -> handshake.onAuth(h, body);
                 case PING -> {
                     ByteBuf echo = body.retainedSlice();
                     try {
@@ -417,9 +524,9 @@ public final class Peer extends ChannelInboundHandlerAdapter {
                     }
                 }
                 default -> {
-                    if (session == 0) {
+                    if (!open) {
                         throw new RememException(ErrorCode.NOT_AUTHENTICATED,
-                                h.opcode() + " before HELLO: open a session first");
+                                h.opcode() + " before the session is open: HELLO first");
                     }
                     if (h.session() != session) {
                         throw new RememException(ErrorCode.SESSION_MISMATCH,
@@ -428,55 +535,18 @@ public final class Peer extends ChannelInboundHandlerAdapter {
                     handler.onRequest(this, h, body);
                 }
             }
+        } catch (AuthenticationFailure e) {
+            rejectAndClose(h.opcodeCode(), h.requestId(), e, e.reason());
         } catch (RememException e) {
-            replyError(h.opcodeCode(), h.requestId(), h.session(), e.code(), e.detail());
+            if (e.code() == ErrorCode.OVERLOADED || !open && (h.opcode() == Opcode.HELLO || h.opcode() == Opcode.AUTH)) {
+                rejectAndClose(h.opcodeCode(), h.requestId(), e, e.detail()); // a failed handshake ends the connection
+            } else {
+                replyError(h.opcodeCode(), h.requestId(), h.session(), e.code(), e.detail());
+            }
         } catch (RuntimeException e) {
             log.warn("request {} from {} failed", h, remoteName, e);
             replyError(h.opcodeCode(), h.requestId(), h.session(), ErrorCode.INTERNAL, e.toString());
         }
-    }
-
-    private void openSession(FrameHeader h, ByteBuf body) {
-        if (session != 0) {
-            throw new RememException(ErrorCode.INVALID_ARGUMENT, "this connection already has session " + session);
-        }
-        Hello hello = Hello.decode(body);
-        if (hello.version() < Wire.VERSION) {
-            throw new RememException(ErrorCode.UNSUPPORTED_VERSION,
-                    "client speaks protocol version " + hello.version() + "; this server needs " + Wire.VERSION);
-        }
-        int s;
-        do {
-            s = ThreadLocalRandom.current().nextInt();
-        } while (s == 0);
-        session = s; // before onHello, so the handler can index sessions by id
-        Object accepted;
-        try {
-            accepted = handler.onHello(this, hello);
-        } catch (RuntimeException e) {
-            session = 0;
-            throw e;
-        }
-        HelloAck ack = new HelloAck(Wire.VERSION, s, localName);
-        if (accepted instanceof CompletableFuture<?> later) {
-            // The handler needs to finish something first (fencing an old session); answer when it has.
-            Reply reply = replyLater(h);
-            later.whenComplete((value, error) -> {
-                if (error == null) {
-                    attachment = value;
-                    reply.send(64, ack::encode);
-                } else {
-                    session = 0;
-                    Throwable cause = error instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
-                            ? ce.getCause() : error;
-                    reply.fail(cause instanceof RememException re ? re
-                            : new RememException(ErrorCode.INTERNAL, String.valueOf(cause)));
-                }
-            });
-            return;
-        }
-        attachment = accepted;
-        reply(h, 0, 0, 0, 64, ack::encode);
     }
 
     private void complete(FrameHeader h, ByteBuf body) {
@@ -489,7 +559,16 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     }
 
     private void rejectAndClose(int opcodeCode, long requestId, RememException e) {
-        log.warn("closing connection from {}: {}", remoteName, e.getMessage());
+        rejectAndClose(opcodeCode, requestId, e, e.getMessage());
+    }
+
+    /** Answers with {@code e} and closes; {@code why} goes only to this side's log (it may say more than the wire may). */
+    private void rejectAndClose(int opcodeCode, long requestId, RememException e, String why) {
+        if (e.code() == ErrorCode.AUTHENTICATION_FAILED) {
+            AuthLog.refused(log, remote(), why);
+        } else {
+            log.warn("closing connection from {}: {}", remoteName, why);
+        }
         replyError(opcodeCode, requestId, 0, e.code(), e.detail());
         ChannelHandlerContext c = ctx;
         if (c != null) {
@@ -499,6 +578,9 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     }
 
     private void expireCalls() {
+        if (frameTimeoutNanos > 0) {
+            closeStalledFrame();
+        }
         if (pending.isEmpty()) {
             return;
         }
@@ -509,6 +591,18 @@ public final class Peer extends ChannelInboundHandlerAdapter {
                 fail(e.getKey(), new RememException(ErrorCode.TIMEOUT,
                         call.op + " to " + remoteName + " got no response in time"));
             }
+        }
+    }
+
+    /** A frame begun and not finished within the frame timeout: a slow or stuck sender holding a buffer open. */
+    private void closeStalledFrame() {
+        ChannelHandlerContext c = ctx;
+        FrameDecoder d = c == null ? null : c.pipeline().get(FrameDecoder.class);
+        long since = d == null ? 0 : d.partialSinceNanos();
+        if (since != 0 && System.nanoTime() - since > frameTimeoutNanos) {
+            log.info("closing connection from {}: a frame has been arriving for more than {} ms", remoteName,
+                    TimeUnit.NANOSECONDS.toMillis(frameTimeoutNanos));
+            c.close();
         }
     }
 

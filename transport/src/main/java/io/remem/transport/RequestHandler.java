@@ -11,12 +11,12 @@ import io.remem.protocol.RememException;
  */
 public interface RequestHandler {
     /**
-     * Decides whether to open a session for {@code hello}. Returns what the handler wants to remember about
-     * the session (see {@link Peer#attachment()}), or throws to refuse it. It may return a
-     * {@link java.util.concurrent.CompletableFuture} of that instead, to answer the HELLO only when it completes.
-     * {@link Peer#session()} already holds the new session's id.
+     * Decides whether and how to open a session for {@code hello}: at once, later, or after a proof of a secret
+     * ({@link HelloDecision}). Throws to refuse, an {@link io.remem.protocol.auth.AuthenticationFailure} for anything
+     * that is about identity, so every such refusal looks the same on the wire. {@link Peer#session()} already holds the
+     * new session's id.
      */
-    Object onHello(Peer peer, Hello hello) throws RememException;
+    HelloDecision onHello(Peer peer, Hello hello) throws RememException;
 
     /**
      * Serves one request of an open session. Answer with one of {@link Peer}'s reply methods, now or later

@@ -6,6 +6,7 @@ import io.remem.bench.suite.ChildJvm;
 import io.remem.bench.suite.PeerUnavailableException;
 import io.remem.client.FarSegment;
 import io.remem.client.Remem;
+import io.remem.client.RememAdmin;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.controller.Controller;
@@ -13,6 +14,7 @@ import io.remem.controller.ControllerConfig;
 import io.remem.memnode.MemNode;
 import io.remem.memnode.MemNodeConfig;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.auth.Secret;
 import io.remem.transport.HostPort;
 import org.HdrHistogram.Histogram;
 
@@ -53,16 +55,18 @@ public final class FailoverExperiment {
         }
         long capacity = 2 * c.footprint() + (64L << 20);
         List<ChildJvm> nodes = new ArrayList<>();
-        try (Controller controller = Controller.start(new ControllerConfig(new HostPort("127.0.0.1", 0), dir)
-                .withSlabShift(22))) {
+        ControllerConfig config = new ControllerConfig(new HostPort("127.0.0.1", 0), dir).withSlabShift(22);
+        try (Controller controller = Controller.start(config);
+             RememAdmin admin = RememAdmin.connect(controller.address().toString(), config.adminSecretFile(), null)) {
             for (int i = 0; i < 3; i++) {
                 nodes.add(ChildJvm.start("memnode-" + i, NodeMain.class, "64m", Duration.ofSeconds(60),
-                        controller.address().toString(), Long.toString(capacity)));
+                        controller.address().toString(), Long.toString(capacity),
+                        config.effectiveClusterSecretFile().toString()));
             }
             awaitLive(controller, 3);
             List<Table> tables = new ArrayList<>();
-            tables.add(writeBack(controller.address().toString(), c, progress));
-            tables.add(failover(controller.address().toString(), c, nodes.get(0), progress));
+            tables.add(writeBack(controller.address().toString(), admin, c, progress));
+            tables.add(failover(controller.address().toString(), admin, c, nodes.get(0), progress));
             return tables;
         } catch (PeerUnavailableException e) {
             throw new IllegalStateException("cannot start a memory node: " + e.getMessage(), e);
@@ -87,7 +91,7 @@ public final class FailoverExperiment {
      * Both factors are measured in the same run, round by round in turn, after two warm-up rounds each, so JIT warm-up
      * and the VM's noise fall on both alike.
      */
-    private static Table writeBack(String controller, Config c, Progress progress) {
+    private static Table writeBack(String controller, RememAdmin admin, Config c, Progress progress) {
         Table t = new Table("Write-back throughput, one copy against two (" + mib(c.footprint()) + " dirtied and"
                         + " flushed per round, every 64-byte line; " + c.rounds() + " rounds each, taken in turn)",
                 "copies", "median MB/s", "p99 round (ms)", "median round (ms)", "vs 1 copy");
@@ -96,8 +100,9 @@ public final class FailoverExperiment {
         Histogram[] rounds = {new Histogram(3), new Histogram(3)};
         try (Progress.Step step = progress.start("write-back at 1 and 2 copies", 2L * c.rounds(), "rounds")) {
             for (int i = 0; i < 2; i++) {
-                sessions[i] = Remem.connect(controller, RememOptions.builder().tenant("wb" + (i + 1))
-                        .cacheBytes(c.footprint() + (16L << 20)).build());
+                String tenant = "wb" + (i + 1);
+                sessions[i] = Remem.connect(controller, RememOptions.builder().tenant(tenant)
+                        .secret(admin.addTenant(tenant, -1)).cacheBytes(c.footprint() + (16L << 20)).build());
                 segs[i] = sessions[i].memory().allocate(c.footprint(), i + 1);
             }
             for (int warm = 0; warm < 2; warm++) {
@@ -145,8 +150,9 @@ public final class FailoverExperiment {
 
     // ======================================================================== a kill under load
 
-    private static Table failover(String controller, Config c, ChildJvm victim, Progress progress) {
-        RememOptions o = RememOptions.builder().tenant("failover").cacheBytes(Math.max(1L << 20, c.footprint() / 8)).build();
+    private static Table failover(String controller, RememAdmin admin, Config c, ChildJvm victim, Progress progress) {
+        RememOptions o = RememOptions.builder().tenant("failover").secret(admin.addTenant("failover", -1))
+                .cacheBytes(Math.max(1L << 20, c.footprint() / 8)).build();
         try (RememSession s = Remem.connect(controller, o)) {
             FarSegment seg = s.memory().allocate(c.footprint()); // two copies: the cluster's default
             long blocks = c.footprint() / BLOCK;
@@ -193,7 +199,7 @@ public final class FailoverExperiment {
             killAt = System.nanoTime();
             victim.close(); // SIGKILL
             while (repairedAt == 0 && System.nanoTime() - killAt < Duration.ofSeconds(50).toNanos()) {
-                st = Remem.status(controller);
+                st = admin.status();
                 boolean dead = st.nodes().stream().anyMatch(n -> n.nodeId() == victimId && !n.alive());
                 if (dead && deadAt == 0) {
                     deadAt = System.nanoTime();
@@ -281,7 +287,7 @@ public final class FailoverExperiment {
 
         public static void main(String[] args) throws Exception {
             try (MemNode node = MemNode.start(new MemNodeConfig(new HostPort("127.0.0.1", 0), Long.parseLong(args[1]),
-                    HostPort.parse(args[0], "controller")))) {
+                    HostPort.parse(args[0], "controller"), Secret.readFile(Path.of(args[2]))))) {
                 if (!node.awaitRegistered(Duration.ofSeconds(30))) {
                     throw new IllegalStateException("did not register with " + args[0]);
                 }

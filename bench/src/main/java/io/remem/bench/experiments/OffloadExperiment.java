@@ -65,7 +65,7 @@ public final class OffloadExperiment {
         }
         RememOptions options = RememOptions.builder().tenant("offload").cacheBytes(c.footprint() / 10)
                 .blockSize(c.blockSize()).build();
-        try (cluster; RememSession s = Remem.connect(cluster.controllerAddress(), options)) {
+        try (cluster; RememSession s = cluster.connect(options)) {
             List<Table> tables = new ArrayList<>();
             tables.add(scans(s, c, progress));
             tables.add(chases(s, c, progress));

@@ -18,11 +18,10 @@ public final class RememTarget implements Target {
     private final boolean farMap;
 
     /** @param farMap YCSB's records in a {@link io.remem.collections.FarMap} rather than the suite's own far hash table */
-    RememTarget(String name, String controller, RememOptions options, boolean farMap) {
+    RememTarget(String name, RememCluster cluster, RememOptions options, boolean farMap) {
         this.name = name;
         this.farMap = farMap;
-        this.session = io.remem.client.Remem.connect(controller,
-                options.toBuilder().tenant("bench-" + TENANTS.incrementAndGet()).build());
+        this.session = cluster.connect(options.toBuilder().tenant("bench-" + TENANTS.incrementAndGet()).build());
     }
 
     @Override

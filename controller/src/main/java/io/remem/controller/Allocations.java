@@ -1,0 +1,123 @@
+package io.remem.controller;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Opcode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.SlabAlloc;
+import io.remem.protocol.SlabCreate;
+import io.remem.protocol.SlabRun;
+import io.remem.transport.Peer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Allocation and free of slab runs: places a run, creates its slabs on their memory nodes, and commits it only when
+ * every replica exists; frees by deleting them again. Runs on the controller's slow path (virtual threads), since it
+ * waits for memory nodes.
+ */
+final class Allocations {
+    private final Metadata metadata;
+    private final Duration nodeTimeout;
+
+    Allocations(Metadata metadata, Duration nodeTimeout) {
+        this.metadata = metadata;
+        this.nodeTimeout = nodeTimeout;
+    }
+
+    /** Two copies where there are two memory nodes to hold them, else one. */
+    int defaultReplication() {
+        return metadata.liveNodes() >= 2 ? 2 : 1;
+    }
+
+    SlabRun allocate(String tenant, SlabAlloc alloc) {
+        int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
+        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, alloc.bytes(), replication);
+        List<CompletableFuture<Void>> creates = new ArrayList<>();
+        List<long[]> created = new ArrayList<>(); // {slabId, nodeId} pairs that succeeded
+        RememException failure = null;
+        for (SlabRecord s : run) {
+            for (long nodeId : s.replicas()) {
+                creates.add(createOn(nodeId, s).thenRun(() -> {
+                    synchronized (created) {
+                        created.add(new long[] {s.id(), nodeId});
+                    }
+                }));
+            }
+        }
+        for (CompletableFuture<Void> f : creates) {
+            try {
+                Peer.await(f);
+            } catch (RememException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            synchronized (created) {
+                for (long[] c : created) {
+                    deleteOn(c[1], c[0]);
+                }
+            }
+            metadata.abort(run);
+            throw new RememException(failure.code(), "creating slabs failed: " + failure.detail(), failure);
+        }
+        metadata.commit(run);
+        return metadata.describe(run);
+    }
+
+    /**
+     * Places a run; if that fails for lack of nodes while some live node is between connections (just after a
+     * controller restart, or a node reconnecting), waits for it up to the node timeout rather than fail at once.
+     */
+    private List<SlabRecord> reserveWaitingForReturningNodes(String tenant, long bytes, int replication) {
+        long deadline = System.nanoTime() + nodeTimeout.toNanos();
+        while (true) {
+            try {
+                return metadata.reserve(tenant, bytes, replication);
+            } catch (RememException e) {
+                boolean someoneReturning = metadata.allNodes().stream().anyMatch(n -> n.alive && !n.placeable() && !n.draining);
+                if (e.code() != ErrorCode.CLUSTER_OUT_OF_CAPACITY || !someoneReturning || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    void free(String tenant, long first, int count) {
+        deleteAll(metadata.free(tenant, first, count));
+    }
+
+    /** Deletes every replica of {@code slabs} on its node, best effort. */
+    void deleteAll(List<SlabRecord> slabs) {
+        for (SlabRecord s : slabs) {
+            for (long nodeId : s.replicas()) {
+                deleteOn(nodeId, s.id());
+            }
+        }
+    }
+
+    private CompletableFuture<Void> createOn(long nodeId, SlabRecord s) {
+        NodeRecord node = metadata.node(nodeId);
+        Peer link = node == null ? null : node.link;
+        if (link == null) {
+            return CompletableFuture.failedFuture(new RememException(ErrorCode.NODE_UNAVAILABLE,
+                    "memory node " + nodeId + " is not connected"));
+        }
+        SlabCreate create = new SlabCreate(s.size(), s.tenant());
+        return link.call(Opcode.SLAB_CREATE, s.id(), 0, 0, 32, create::encode, (hdr, b) -> null);
+    }
+
+    private void deleteOn(long nodeId, long slabId) {
+        Repairer.deleteOn(metadata, nodeId, slabId);
+    }
+}

@@ -1,0 +1,112 @@
+package io.remem.controller;
+
+import io.netty.buffer.ByteBuf;
+import io.remem.protocol.Bodies;
+import io.remem.protocol.ClusterInfo;
+import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.FrameHeader;
+import io.remem.protocol.RememException;
+import io.remem.protocol.SlabAlloc;
+import io.remem.protocol.SlabRun;
+import io.remem.transport.Peer;
+import io.remem.transport.Reply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/** What a tenant's runtime may ask the controller: slabs, where they are, its own status, and fresh tokens. */
+final class ClientRequests {
+    private static final Logger log = LoggerFactory.getLogger(ClientRequests.class);
+
+    private final Metadata metadata;
+    private final Allocations allocations;
+    private final TokenIssuer tokens;
+    private final ExecutorService slowPath;
+    private final Consumer<NodeRecord> declareDead;
+
+    ClientRequests(Metadata metadata, Allocations allocations, TokenIssuer tokens, ExecutorService slowPath,
+                   Consumer<NodeRecord> declareDead) {
+        this.metadata = metadata;
+        this.allocations = allocations;
+        this.tokens = tokens;
+        this.slowPath = slowPath;
+        this.declareDead = declareDead;
+    }
+
+    void serve(Peer peer, FrameHeader h, ByteBuf body, String tenant) {
+        switch (h.opcode()) {
+            case CLUSTER_INFO -> {
+                Bodies.expectEnd(body, "clusterInfo");
+                ClusterInfo info = new ClusterInfo(metadata.slabShift(), metadata.quotaOf(tenant), metadata.usedBy(tenant),
+                        allocations.defaultReplication(), metadata.liveNodes());
+                peer.reply(h, 0, 0, 0, 32, info::encode);
+            }
+            case SLAB_ALLOC -> {
+                SlabAlloc alloc = SlabAlloc.decode(body);
+                Reply reply = peer.replyLater(h);
+                slowPath.execute(() -> answer(reply, () -> allocations.allocate(tenant, alloc)));
+            }
+            case SLAB_FREE -> {
+                Bodies.expectEnd(body, "slabFree");
+                long first = h.slabId();
+                int count = h.length();
+                Reply reply = peer.replyLater(h);
+                slowPath.execute(() -> answer(reply, () -> {
+                    allocations.free(tenant, first, count);
+                    return null;
+                }));
+            }
+            case SLAB_LOOKUP -> {
+                Bodies.expectEnd(body, "slabLookup");
+                SlabRun run = metadata.lookup(tenant, h.slabId(), h.length()); // validates the count first
+                peer.reply(h, 0, 0, 0, 64 * run.slabs().size(), run::encode);
+            }
+            case NODE_SUSPECT -> {
+                Bodies.expectEnd(body, "nodeSuspect");
+                NodeRecord node = metadata.node(h.slabId());
+                // A crashed process has closed its connection to us: then the client's word is enough. A node still
+                // connected may only be slow for that client, and the heartbeats decide.
+                if (node != null && node.alive && (node.link == null || !node.link.isOpen())) {
+                    log.warn("a client of tenant {} reports memory node {} unreachable, and its connection is closed",
+                            tenant, node.id);
+                    declareDead.accept(node);
+                }
+                peer.reply(h, h.slabId(), 0, 0, 0, out -> {});
+            }
+            case STATUS -> {
+                Bodies.expectEnd(body, "status");
+                ClusterStatus status = metadata.status(tenant);
+                peer.reply(h, 0, 0, 0, 128, status::encode);
+            }
+            case TOKEN_RENEW -> {
+                Bodies.expectEnd(body, "tokenRenew");
+                if (!metadata.tenantExists(tenant)) {
+                    throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "tenant " + tenant + " was removed");
+                }
+                byte[] token = tokens.session(tenant);
+                peer.reply(h, 0, 0, 0, token.length + 2, out -> Bodies.writeBytes(out, token));
+            }
+            default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
+        }
+    }
+
+    private static void answer(Reply reply, Supplier<SlabRun> work) {
+        try {
+            SlabRun run = work.get();
+            reply.send(run == null ? 0 : 64 * run.slabs().size(), out -> {
+                if (run != null) {
+                    run.encode(out);
+                }
+            });
+        } catch (RememException e) {
+            reply.fail(e);
+        } catch (RuntimeException e) {
+            log.warn("controller request failed", e);
+            reply.fail(ErrorCode.INTERNAL, e.toString());
+        }
+    }
+}
