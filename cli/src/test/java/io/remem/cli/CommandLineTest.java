@@ -1,12 +1,20 @@
 package io.remem.cli;
 
+import io.remem.protocol.auth.Secret;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,11 +36,11 @@ class CommandLineTest {
     void topLevelHelpListsEveryCommand() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("controller", "memnode", "status", "demo", "jmh");
+        assertThat(r.out()).contains("controller", "memnode", "status", "tenant", "demo", "jmh");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"controller", "memnode", "status", "demo", "jmh"})
+    @ValueSource(strings = {"controller", "memnode", "status", "tenant", "demo", "jmh"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertThat(r.exit()).isZero();
@@ -71,40 +79,104 @@ class CommandLineTest {
     void aMemoryNodeWithoutItsRequiredOptionsNamesThem() {
         Run r = run("memnode", "--capacity", "1g");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--listen").contains("--controller");
+        assertThat(r.err()).contains("--listen").contains("--controller").contains("--cluster-secret-file");
     }
 
     @Test
-    void drainNamesABadNodeAndAnUnreachableController() {
-        Run zero = run("memnode", "drain", "--controller", "127.0.0.1:1", "0");
-        assertThat(zero.exit()).isEqualTo(1);
-        assertThat(zero.err()).contains("NODE").contains("0");
-        Run missing = run("memnode", "drain", "5");
-        assertThat(missing.exit()).isEqualTo(2);
-        assertThat(missing.err()).contains("--controller");
+    void drainAndUndrainNameABadNodeAndTheirRequiredOptions(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("admin.secret");
+        Secret.createFile(secret, new SecureRandom());
+        for (String command : new String[] {"drain", "undrain"}) {
+            Run zero = run("memnode", command, "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(), "0");
+            assertThat(zero.exit()).isEqualTo(1);
+            assertThat(zero.err()).contains("NODE").contains("0");
+            Run missing = run("memnode", command, "5");
+            assertThat(missing.exit()).isEqualTo(2);
+            assertThat(missing.err()).contains("--controller").contains("--admin-secret-file");
+            Run unreachable = run("memnode", command, "--controller", "127.0.0.1:1", "--admin-secret-file",
+                    secret.toString(), "5");
+            assertThat(unreachable.exit()).isEqualTo(1);
+            assertThat(unreachable.err()).contains("--controller 127.0.0.1:1").contains("cannot connect");
+        }
     }
 
     @Test
-    void aDataDirInUseByAnotherNodeIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        java.nio.file.Files.writeString(dir.resolve("lock"), "");
-        try (var ch = java.nio.channels.FileChannel.open(dir.resolve("lock"), java.nio.file.StandardOpenOption.WRITE);
-             var lock = ch.lock()) {
+    void anUnreadableSecretFileIsNamed(@TempDir Path dir) {
+        Run admin = run("tenant", "list", "--controller", "127.0.0.1:1", "--admin-secret-file", dir.resolve("nope").toString());
+        assertThat(admin.exit()).isEqualTo(1);
+        assertThat(admin.err()).contains("--admin-secret-file").contains("nope");
+        Run node = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1g", "--controller", "127.0.0.1:1",
+                "--cluster-secret-file", dir.resolve("nope").toString());
+        assertThat(node.exit()).isEqualTo(1);
+        assertThat(node.err()).contains("--cluster-secret-file").contains("nope");
+    }
+
+    @Test
+    void aSecretFileHoldingSomethingElseIsNamedWithoutEchoingIt(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("cluster.secret");
+        Files.writeString(f, "hunter2\n");
+        Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1g", "--controller", "127.0.0.1:1",
+                "--cluster-secret-file", f.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("--cluster-secret-file").contains("not a remem secret").doesNotContain("hunter2");
+    }
+
+    @Test
+    void tlsFlagsThatDoNotGoTogetherAreNamed(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("cluster.secret");
+        Secret.createFile(secret, new SecureRandom());
+        Run keyOnly = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1g", "--controller", "127.0.0.1:1",
+                "--cluster-secret-file", secret.toString(), "--tls-key", secret.toString());
+        assertThat(keyOnly.exit()).isEqualTo(1);
+        assertThat(keyOnly.err()).contains("--tls-key").contains("--tls-cert");
+        Run require = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.resolve("c").toString(),
+                "--tls-require-client-cert");
+        assertThat(require.exit()).isEqualTo(1);
+        assertThat(require.err()).contains("--tls-require-client-cert");
+        Run notPem = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.resolve("c").toString(),
+                "--tls-cert", secret.toString(), "--tls-key", secret.toString());
+        assertThat(notPem.exit()).isEqualTo(1);
+        assertThat(notPem.err()).contains("--tls-cert");
+    }
+
+    @Test
+    void limitFlagsOutsideTheirRangeAreNamed(@TempDir Path dir) {
+        Run conns = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--max-connections", "0");
+        assertThat(conns.exit()).isEqualTo(1);
+        assertThat(conns.err()).contains("--max-connections");
+        Run frame = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--pre-auth-frame-limit", "10");
+        assertThat(frame.exit()).isEqualTo(1);
+        assertThat(frame.err()).contains("--pre-auth-frame-limit");
+        Run ttl = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--token-ttl", "1s");
+        assertThat(ttl.exit()).isEqualTo(1);
+        assertThat(ttl.err()).contains("--token-ttl");
+    }
+
+    @Test
+    void aDataDirInUseByAnotherNodeIsNamed(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("cluster.secret");
+        Secret.createFile(secret, new SecureRandom());
+        Files.writeString(dir.resolve("lock"), "");
+        try (FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.WRITE);
+             FileLock lock = ch.lock()) {
             Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1g", "--controller", "127.0.0.1:1",
-                    "--data-dir", dir.toString());
+                    "--cluster-secret-file", secret.toString(), "--data-dir", dir.toString());
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err()).contains("--data-dir").contains(dir.toString());
         }
     }
 
     @Test
-    void aTooSmallCapacityIsNamed() {
-        Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1k", "--controller", "127.0.0.1:1");
+    void aTooSmallCapacityIsNamed(@TempDir Path dir) {
+        Secret.createFile(dir.resolve("cluster.secret"), new SecureRandom());
+        Run r = run("memnode", "--listen", "127.0.0.1:0", "--capacity", "1k", "--controller", "127.0.0.1:1",
+                "--cluster-secret-file", dir.resolve("cluster.secret").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--capacity");
     }
 
     @Test
-    void aNodeTimeoutShorterThanTwoHeartbeatsIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    void aNodeTimeoutShorterThanTwoHeartbeatsIsNamed(@TempDir Path dir) {
         Run r = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(),
                 "--heartbeat-interval", "1s", "--node-timeout", "1500ms");
         assertThat(r.exit()).isEqualTo(1);
@@ -112,27 +184,39 @@ class CommandLineTest {
     }
 
     @Test
-    void anInvalidQuotaIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-        Run bad = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--quota", "bad name=1g");
+    void anInvalidTenantNameOrQuotaIsNamed(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("admin.secret");
+        Secret.createFile(secret, new SecureRandom());
+        Run bad = run("tenant", "add", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(), "bad name");
         assertThat(bad.exit()).isEqualTo(1);
-        assertThat(bad.err()).contains("--quota bad name=1g").contains("tenant name");
-        Run size = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--quota", "ok=lots");
-        assertThat(size.exit()).isEqualTo(1);
-        assertThat(size.err()).contains("--quota ok").contains("lots");
+        assertThat(bad.err()).contains("NAME").contains("tenant name");
+        Run size = run("tenant", "add", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(),
+                "--quota", "lots", "ok");
+        assertThat(size.exit()).isEqualTo(2);
+        assertThat(size.err()).contains("--quota").contains("lots");
     }
 
     @Test
-    void aSlabSizeThatIsNotAPowerOfTwoIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    void aSlabSizeThatIsNotAPowerOfTwoIsNamed(@TempDir Path dir) {
         Run r = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--slab-size", "3m");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--slab-size");
     }
 
     @Test
-    void statusOfAControllerThatIsNotThereSaysSo() {
-        Run r = run("status", "--controller", "127.0.0.1:1");
+    void statusOfAControllerThatIsNotThereSaysSo(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("admin.secret");
+        Secret.createFile(secret, new SecureRandom());
+        Run r = run("status", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("cannot connect to 127.0.0.1:1");
+    }
+
+    @Test
+    void statusWithoutCredentialsSaysWhatItNeeds() {
+        Run r = run("status", "--controller", "127.0.0.1:1");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("--admin-secret-file").contains("--tenant").contains("REMEM_SECRET");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
 import io.remem.transport.Peer;
+import io.remem.transport.PlainTcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,8 +67,7 @@ public final class Controller implements AutoCloseable {
             throw e;
         }
         if (tls == null) {
-            log.warn("serving without TLS: anyone on the network can read and alter this controller's traffic;"
-                    + " use --tls-cert and --tls-key (docs/security.md)");
+            PlainTcp.warn(log, "the controller", listener.address());
         }
         this.detector = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .daemon().name("remem-failure-detector").factory());

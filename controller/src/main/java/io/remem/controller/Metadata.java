@@ -22,7 +22,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,11 +48,16 @@ final class Metadata implements AutoCloseable {
     /** Slabs whose copy on a node failed its checksums while it was the only one: slab id to node id. Not journaled:
      * the node reports it again when it registers. */
     private final Map<Long, Long> quarantined = new HashMap<>();
-    /** Ids of runs reserved and not yet committed or aborted, so two allocations never pick the same ids. */
-    private final Set<Long> reserved = new HashSet<>();
+    /**
+     * Ids of runs reserved and not yet committed or aborted, with their tenants: two allocations never pick the same
+     * ids, and a tenant with an allocation in progress is not removed under it.
+     */
+    private final Map<Long, String> reserved = new HashMap<>();
     /** Kept only for the journal's watermark entry: slab ids are random now ({@link SlabIds}). */
     private long nextSlabId = 1;
     private long nextNodeId = 1;
+    /** Ids above this are never adopted from a registration, so the id counter cannot be pushed to overflow. */
+    private static final long MAX_ADOPTED_NODE_ID = 1L << 40;
 
     private Metadata(Journal journal, int slabShift, long defaultQuota, RandomGenerator random, RandomGenerator ids) {
         this.journal = journal;
@@ -241,7 +245,8 @@ final class Metadata implements AutoCloseable {
             }
             List<Journal.Entry> entries = new ArrayList<>(2);
             if (rec == null) {
-                long id = reg.nodeId() != 0 && reg.nodeId() >= nextNodeId ? reg.nodeId() : nextNodeId;
+                // A node whose id this controller does not know (its journal was lost) keeps it, within reason.
+                long id = reg.nodeId() >= nextNodeId && reg.nodeId() < MAX_ADOPTED_NODE_ID ? reg.nodeId() : nextNodeId;
                 nextNodeId = id + 1;
                 rec = new NodeRecord(id, reg.host(), reg.port(), reg.capacity());
                 entries.add(new Journal.Watermark(nextSlabId, nextNodeId));
@@ -396,6 +401,10 @@ final class Metadata implements AutoCloseable {
             charge(old, -1);
         }
         charge(next, +1);
+        Long q = quarantined.get(next.id());
+        if (q != null && !next.holds(q)) {
+            quarantined.remove(next.id()); // the damaged copy is no longer a replica
+        }
     }
 
     /**
@@ -447,7 +456,7 @@ final class Metadata implements AutoCloseable {
      * A node to take a new replica of {@code s}: placeable, not draining, not already holding it, with room; chosen
      * like any placement. Null if there is none.
      */
-    NodeRecord copyTarget(SlabRecord s, java.util.Set<Long> exclude) {
+    NodeRecord copyTarget(SlabRecord s, Set<Long> exclude) {
         lock.lock();
         try {
             List<NodeRecord> candidates = new ArrayList<>();
@@ -482,8 +491,10 @@ final class Metadata implements AutoCloseable {
 
     /**
      * Charges a new run of slabs to {@code tenant} and places each slab. Nothing is journaled as placed yet:
-     * the caller creates the slabs on their nodes, then calls {@link #commit} or {@link #abort}. The id
-     * watermark is journaled first, so ids are never handed out twice, even across a crash.
+     * the caller creates the slabs on their nodes, then calls {@link #commit} or {@link #abort}. The ids are random
+     * ({@link SlabIds}) and held as reserved until then, so no other allocation picks them. An id can be handed out
+     * again only after its slab was freed; a node that missed the free drops its stale copy when the id is created
+     * again (SLAB_CREATE replaces) or when it registers (reconcile).
      */
     List<SlabRecord> reserve(String tenant, long bytes, int replication) {
         long slabSize = 1L << slabShift;
@@ -503,7 +514,7 @@ final class Metadata implements AutoCloseable {
             }
             List<NodeRecord> all = new ArrayList<>(nodes.values());
             List<SlabRecord> run = new ArrayList<>((int) count);
-            long id = slabIds.pick((int) count, reserved::contains, slabs::containsKey);
+            long id = slabIds.pick((int) count, reserved::containsKey, slabs::containsKey);
             for (long i = 0; i < count; i++) {
                 long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
                 List<NodeRecord> chosen = placement.choose(all, size, replication);
@@ -519,7 +530,7 @@ final class Metadata implements AutoCloseable {
                 run.add(rec);
             }
             for (SlabRecord r : run) {
-                reserved.add(r.id());
+                reserved.put(r.id(), tenant);
             }
             return run;
         } finally {
@@ -580,6 +591,7 @@ final class Metadata implements AutoCloseable {
             for (SlabRecord s : run) {
                 slabs.remove(s.id());
                 charge(s, -1);
+                quarantined.remove(s.id());
             }
             return run;
         } finally {
@@ -744,6 +756,10 @@ final class Metadata implements AutoCloseable {
         lock.lock();
         try {
             Tenants.Tenant t = tenants.registered(tenant);
+            if (reserved.containsValue(tenant)) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "tenant " + tenant + " has an allocation in"
+                        + " progress; try again in a moment");
+            }
             List<SlabRecord> held = new ArrayList<>();
             for (SlabRecord s : slabs.values()) {
                 if (s.tenant().equals(tenant)) {

@@ -4,14 +4,13 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 import io.remem.transport.HostPort;
+import io.remem.transport.ServerLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -42,9 +41,12 @@ class ControllerConfigTest {
         assertThat(c.slabSize()).isEqualTo(64L << 20);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.nodeTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.defaultQuota()).isEqualTo(1L << 40);
-        assertThat(c.quotas()).isEmpty();
+        assertThat(c.defaultQuota()).isEqualTo(1L << 40).isEqualTo(ControllerConfig.DEFAULT_QUOTA);
         assertThat(c.callTimeout()).isPositive();
+        assertThat(c.tokenTtl()).isEqualTo(Duration.ofMinutes(15)).isEqualTo(ControllerConfig.DEFAULT_TOKEN_TTL);
+        assertThat(c.clusterSecretFile()).isNull();
+        assertThat(c.limits()).isEqualTo(ServerLimits.DEFAULTS);
+        assertThat(c.tls()).isNull();
     }
 
     @Test
@@ -91,67 +93,70 @@ class ControllerConfigTest {
     }
 
     @Test
-    void negativeQuotasAreRejected() {
-        assertInvalid(() -> base().withQuotas(-1, Map.of()), "default quota");
-        assertInvalid(() -> base().withQuotas(10, Map.of("tenant-a", 5L, "tenant-b", -1L)), "tenant-b");
+    void aNegativeDefaultQuotaIsRejected() {
+        assertInvalid(() -> base().withDefaultQuota(-1), "default quota");
+        assertInvalid(() -> base().withDefaultQuota(Long.MIN_VALUE), "default quota");
     }
 
     @Test
-    void zeroQuotasAreAllowed() {
-        ControllerConfig c = base().withQuotas(0, Map.of("tenant-a", 0L));
-        assertThat(c.quotaOf("tenant-a")).isZero();
-        assertThat(c.quotaOf("anyone")).isZero();
+    void aZeroDefaultQuotaIsAllowed() {
+        // A cluster where every tenant must be given its quota when it is added.
+        assertThat(base().withDefaultQuota(0).defaultQuota()).isZero();
+        assertThat(base().withDefaultQuota(Long.MAX_VALUE).defaultQuota()).isEqualTo(Long.MAX_VALUE);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "has space", "-leading-dash", ".dot", "slash/ed", "ü",
-            // 65 characters, one more than allowed
-            "a1234567890123456789012345678901234567890123456789012345678901234"})
-    void anInvalidTenantNameInTheQuotasIsRejected(String tenant) {
-        assertInvalid(() -> base().withQuotas(10, Map.of(tenant, 5L)), "tenant name");
+    @ValueSource(longs = {0, 1, 9_999, 86_400_001, Long.MAX_VALUE})
+    void aTokenLifetimeOutsideTenSecondsToADayIsRejected(long millis) {
+        assertInvalid(() -> base().withTokenTtl(Duration.ofMillis(millis)), "token lifetime", "10s..24h");
     }
 
     @Test
-    void validTenantNamesInTheQuotasAreAccepted() {
-        String longest = "a123456789012345678901234567890123456789012345678901234567890123"; // 64 characters
-        ControllerConfig c = base().withQuotas(10, Map.of(longest, 1L, "A.b_c-9", 2L, "0", 3L));
-        assertThat(c.quotaOf(longest)).isEqualTo(1);
-        assertThat(c.quotaOf("A.b_c-9")).isEqualTo(2);
-        assertThat(c.quotaOf("0")).isEqualTo(3);
+    void aNegativeTokenLifetimeIsRejected() {
+        assertInvalid(() -> base().withTokenTtl(Duration.ofSeconds(-30)), "token lifetime");
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {10_000, 10_001, 900_000, 86_399_999, 86_400_000})
+    void aTokenLifetimeFromTenSecondsToADayIsAccepted(long millis) {
+        assertThat(base().withTokenTtl(Duration.ofMillis(millis)).tokenTtl()).isEqualTo(Duration.ofMillis(millis));
     }
 
     @Test
-    void quotaOfFallsBackToTheDefault() {
-        ControllerConfig c = base().withQuotas(1000, Map.of("small", 10L, "big.one", 1L << 50));
-        assertThat(c.quotaOf("small")).isEqualTo(10);
-        assertThat(c.quotaOf("big.one")).isEqualTo(1L << 50);
-        assertThat(c.quotaOf("other")).isEqualTo(1000);
-        assertThat(base().quotaOf("anyone")).isEqualTo(ControllerConfig.DEFAULT_QUOTA);
-    }
-
-    @Test
-    void theQuotasMapIsCopied() {
-        Map<String, Long> quotas = new HashMap<>(Map.of("a", 1L));
-        ControllerConfig c = base().withQuotas(7, quotas);
-        quotas.put("a", 99L);
-        quotas.put("b", 99L);
-        assertThat(c.quotaOf("a")).isEqualTo(1);
-        assertThat(c.quotaOf("b")).isEqualTo(7);
+    void theSecretFilesLiveInTheDataDirectoryUnlessTheClusterSecretIsGivenElsewhere() {
+        assertThat(base().adminSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.ADMIN_SECRET));
+        assertThat(base().effectiveClusterSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.CLUSTER_SECRET));
+        Path shared = Path.of("/etc/remem/cluster.secret");
+        ControllerConfig c = base().withClusterSecretFile(shared);
+        assertThat(c.effectiveClusterSecretFile()).isEqualTo(shared);
+        // The admin secret is the controller's own: it stays in the data directory.
+        assertThat(c.adminSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.ADMIN_SECRET));
     }
 
     @Test
     void withersChangeOnlyWhatTheyName() {
+        Path secret = Path.of("/etc/remem/cluster.secret");
+        ServerLimits limits = ServerLimits.DEFAULTS.withMaxConnections(7);
         ControllerConfig c = base()
-                .withQuotas(5, Map.of("t", 3L))
+                .withDefaultQuota(5)
                 .withSlabShift(22)
-                .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(300));
+                .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(300))
+                .withTokenTtl(Duration.ofMinutes(3))
+                .withClusterSecretFile(secret)
+                .withLimits(limits);
         assertThat(c.listen()).isEqualTo(LISTEN);
         assertThat(c.dataDir()).isEqualTo(DATA);
         assertThat(c.slabShift()).isEqualTo(22);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(c.nodeTimeout()).isEqualTo(Duration.ofMillis(300));
         assertThat(c.defaultQuota()).isEqualTo(5);
-        assertThat(c.quotas()).containsExactly(Map.entry("t", 3L));
+        assertThat(c.tokenTtl()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(c.clusterSecretFile()).isEqualTo(secret);
+        assertThat(c.limits()).isEqualTo(limits);
+        assertThat(c.tls()).isNull();
         assertThat(c.callTimeout()).isEqualTo(base().callTimeout());
+        // Each wither keeps what the others set.
+        assertThat(c.withSlabShift(23)).isEqualTo(new ControllerConfig(LISTEN, DATA, 23, Duration.ofMillis(100),
+                Duration.ofMillis(300), 5, base().callTimeout(), Duration.ofMinutes(3), secret, limits, null));
     }
 }

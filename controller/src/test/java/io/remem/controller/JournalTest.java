@@ -1,7 +1,11 @@
 package io.remem.controller;
 
+import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.NodeKey;
+import io.remem.protocol.auth.Scram;
 import io.remem.transport.HostPort;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,8 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -38,13 +44,25 @@ class JournalTest {
 
     // ------------------------------------------------------------------ helpers
 
-    /** Slab holds a long[], so records are compared through a value view; everything else by record equality. */
+    /**
+     * Slab, Node and Tenant hold arrays (replicas, a public key, a verifier's salt and keys), which records compare by
+     * identity, so they are compared through a value view; everything else by record equality.
+     */
     private static Object view(Journal.Entry e) {
-        if (e instanceof Journal.Slab(long id, String tenant, long size, long[] replicas, long epoch, int readable,
-                                      int factor)) {
-            return List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList(), epoch, readable, factor);
-        }
-        return e;
+        return switch (e) {
+            case Journal.Slab(long id, String tenant, long size, long[] replicas, long epoch, int readable, int factor) ->
+                    List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList(), epoch, readable, factor);
+            case Journal.Node(long id, String host, int port, long capacity, byte[] publicKey, boolean draining) ->
+                    List.of("Node", id, host, port, capacity, HEX.formatHex(publicKey), draining);
+            case Journal.Tenant(String name, long quota, List<Scram.Verifier> keys) ->
+                    List.of("Tenant", name, quota, keys.stream().map(JournalTest::view).toList());
+            default -> e;
+        };
+    }
+
+    private static List<Object> view(Scram.Verifier v) {
+        return List.of(v.keyId(), HEX.formatHex(v.salt()), v.iterations(), HEX.formatHex(v.storedKey()),
+                HEX.formatHex(v.serverKey()));
     }
 
     private static void assertSameEntries(List<Journal.Entry> actual, List<? extends Journal.Entry> expected) {
@@ -70,15 +88,40 @@ class JournalTest {
         return bytes.toByteArray();
     }
 
+    private static final HexFormat HEX = HexFormat.of();
+    /** A real node's public key, as registration binds it: X.509-encoded Ed25519, 44 bytes. */
+    private static final byte[] NODE_KEY = NodeKey.encodePublic(NodeKey.generate());
+
+    /** A verifier with recognisable bytes; the journal neither knows nor checks how they were derived. */
+    private static Scram.Verifier verifier(String keyId, int fill, int iterations, int saltBytes) {
+        byte[] salt = new byte[saltBytes];
+        Arrays.fill(salt, (byte) fill);
+        byte[] stored = new byte[32];
+        Arrays.fill(stored, (byte) (fill + 1));
+        byte[] server = new byte[32];
+        Arrays.fill(server, (byte) (fill + 2));
+        return new Scram.Verifier(keyId, salt, iterations, stored, server);
+    }
+
+    /** A node entry as a registration writes it today: with a key and not draining. */
+    private static Journal.Node node(long id, String host, int port, long capacity) {
+        return new Journal.Node(id, host, port, capacity, NODE_KEY, false);
+    }
+
     private static final List<Journal.Entry> SAMPLE = List.of(
             new Journal.Layout(26),
             new Journal.Watermark(17, 4),
-            new Journal.Node(1, "mem-1.example.org", 7001, 64L << 30),
-            new Journal.Node(3, "10.0.0.3", 65535, Long.MAX_VALUE),
+            node(1, "mem-1.example.org", 7001, 64L << 30),
+            new Journal.Node(3, "10.0.0.3", 65535, Long.MAX_VALUE, new byte[0], true),
             new Journal.Slab(5, "tenant-a", 1L << 26, new long[] {1, 3, 2}, 0, 3, 3),
+            new Journal.Tenant("tenant-a", 1L << 30, List.of(verifier("k0123abcd", 1, Scram.MIN_ITERATIONS, 16),
+                    verifier("kffffffff", 7, Scram.MAX_ITERATIONS, Scram.MAX_SALT))),
             new Journal.Slab(6, "tenant_b.x", 64 << 10, new long[] {3}, 7, 1, 2),
+            new Journal.Tenant("no-keys", 0, List.of()),
             new Journal.Slab(7, "t", 1L << 32, new long[0], Long.MAX_VALUE, 0, 255),
             new Journal.SlabFreed(5),
+            new Journal.TenantRemoved("tenant-a"),
+            new Journal.Node(1, "mem-1.example.org", 7002, 0, NODE_KEY, true),
             new Journal.Watermark(Long.MAX_VALUE - 1, 1L << 40));
 
     // ------------------------------------------------------------------ round trips
@@ -138,7 +181,7 @@ class JournalTest {
     @Test
     void rewriteReplacesTheContentsAndLeavesNoTemporaryFile() throws IOException {
         List<Journal.Entry> snapshot = List.of(new Journal.Layout(20), new Journal.Watermark(9, 9),
-                new Journal.Node(2, "h", 1, 10));
+                node(2, "h", 1, 10));
         try (Journal j = Journal.open(dir)) {
             j.rewrite(SAMPLE.subList(0, 4));
             j.append(SAMPLE.subList(4, SAMPLE.size()));
@@ -153,7 +196,7 @@ class JournalTest {
     @Test
     void appendsAfterARewriteGoToTheNewFile() {
         List<Journal.Entry> snapshot = List.of(new Journal.Layout(20));
-        List<Journal.Entry> later = List.of(new Journal.SlabFreed(3), new Journal.Node(4, "x", 2, 3));
+        List<Journal.Entry> later = List.of(new Journal.SlabFreed(3), node(4, "x", 2, 3));
         try (Journal j = Journal.open(dir)) {
             j.rewrite(SAMPLE);
             j.rewrite(snapshot);
@@ -214,11 +257,11 @@ class JournalTest {
         long secondEnd;
         try (Journal j = Journal.open(dir)) {
             j.rewrite(List.of(new Journal.Layout(20)));
-            j.append(List.of(new Journal.Node(1, "node-one", 7000, 1 << 30)));
+            j.append(List.of(node(1, "node-one", 7000, 1 << 30)));
             firstEnd = Files.size(file());
-            j.append(List.of(new Journal.Node(2, "node-two", 7001, 1 << 30)));
+            j.append(List.of(node(2, "node-two", 7001, 1 << 30)));
             secondEnd = Files.size(file());
-            j.append(List.of(new Journal.Node(3, "node-three", 7002, 1 << 30)));
+            j.append(List.of(node(3, "node-three", 7002, 1 << 30)));
         }
         byte[] pristine = Files.readAllBytes(file());
         // Flip each payload byte of the second Node entry in turn (skip its 8-byte header).
@@ -226,9 +269,9 @@ class JournalTest {
             byte[] bytes = pristine.clone();
             bytes[(int) pos] ^= 0x20;
             Files.write(file(), bytes);
-            assertThat(replayFresh())
+            assertThat(replayFresh().stream().map(JournalTest::view).toList())
                     .as("byte %d of the file flipped", pos)
-                    .containsExactly(new Journal.Layout(20), new Journal.Node(1, "node-one", 7000, 1 << 30));
+                    .containsExactly(view(new Journal.Layout(20)), view(node(1, "node-one", 7000, 1 << 30)));
         }
     }
 
@@ -338,7 +381,8 @@ class JournalTest {
         return new byte[] {1, (byte) shift};
     }
 
-    private static byte[] node(long id, String host, int port, long capacity) throws IOException {
+    /** A type-2 Node payload, as controllers before node keys and draining wrote it. */
+    private static byte[] type2Node(long id, String host, int port, long capacity) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(2);
@@ -416,7 +460,7 @@ class JournalTest {
 
     @Test
     void anOldType3JournalIsRecoveredAndRewrittenInTheNewFormat() throws IOException {
-        writeRawJournal(layout(20), node(1, "a", 7001, 16 << 20), node(2, "b", 7002, 16 << 20),
+        writeRawJournal(layout(20), type2Node(1, "a", 7001, 16 << 20), type2Node(2, "b", 7002, 16 << 20),
                 type3Slab(5, "old-tenant", 1 << 20, 2, 1));
         for (int restart = 0; restart < 2; restart++) {
             try (Metadata m = recoverMetadata()) {
@@ -441,8 +485,8 @@ class JournalTest {
     void theLaterSlabEntryForAnIdWinsOnRecoveryAndMovesTheCharges() {
         long mib = 1 << 20;
         try (Journal j = Journal.open(dir)) {
-            j.rewrite(List.of(new Journal.Layout(20), new Journal.Node(1, "a", 7001, 16 * mib),
-                    new Journal.Node(2, "b", 7002, 16 * mib), new Journal.Node(3, "c", 7003, 16 * mib)));
+            j.rewrite(List.of(new Journal.Layout(20), node(1, "a", 7001, 16 * mib),
+                    node(2, "b", 7002, 16 * mib), node(3, "c", 7003, 16 * mib)));
             j.append(List.of(new Journal.Slab(10, "t", mib, new long[] {1, 2}, 0, 2, 2)));
             j.append(List.of(new Journal.Slab(11, "t", mib, new long[] {1}, 0, 1, 1)));
             // Node 1 is dropped from slab 10, then node 3 is copied in.
@@ -462,11 +506,151 @@ class JournalTest {
             assertThat(m.node(2).slabs).isEqualTo(1);
             assertThat(m.node(3).reserved).isEqualTo(mib);
             assertThat(m.node(3).slabs).isEqualTo(1);
-            // The tenant is charged once per slab, not once per entry.
+            // The tenant is charged once per slab, not once per entry. No admin added it: it has the default quota
+            // and no key, so it accounts for its slabs but cannot log in.
             assertThat(m.usedBy("t")).isEqualTo(2 * mib);
-            assertThat(m.status(t -> 0, new Repairer.Progress(0, 0, 0, 0)).tenants())
-                    .containsExactly(new io.remem.protocol.ClusterStatus.Tenant("t", 0, 2 * mib, 2));
+            assertThat(m.status(new Repairer.Progress(0, 0, 0, 0)).tenants())
+                    .containsExactly(new ClusterStatus.Tenant("t", ControllerConfig.DEFAULT_QUOTA, 2 * mib, 2, List.of()));
+            assertThat(m.tenantExists("t")).isFalse();
         }
+    }
+
+    // ------------------------------------------------------------------ node and tenant entries
+
+    @Test
+    void aNodeEntryIsWrittenAsType7AndRoundTripsItsKeyAndDrainState() throws IOException {
+        Journal.Node draining = new Journal.Node(12, "mem-12", 7012, 3L << 30, NODE_KEY, true);
+        Journal.Node keyless = new Journal.Node(13, "mem-13", 7013, 0, new byte[0], false);
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(draining, keyless));
+        }
+        assertThat(Files.readAllBytes(file())[MAGIC.length + 8]).as("entry type byte").isEqualTo((byte) 7);
+        List<Journal.Entry> replayed = replayFresh();
+        assertSameEntries(replayed, List.of(draining, keyless));
+        assertThat(((Journal.Node) replayed.getFirst()).publicKey()).isEqualTo(NODE_KEY);
+    }
+
+    @Test
+    void aHandFramedType7NodeEntryIsRead() throws IOException {
+        // Pins the type-7 layout: u64 id, string host, u16 port, u64 capacity, u16 n + n bytes public key, u8 draining.
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(payload);
+        out.writeByte(7);
+        out.writeLong(9);
+        out.writeUTF("mem-9");
+        out.writeShort(7009);
+        out.writeLong(5L << 30);
+        out.writeShort(3);
+        out.write(new byte[] {10, 20, 30});
+        out.writeBoolean(true);
+        writeRawJournal(layout(20), payload.toByteArray());
+        assertSameEntries(replayFresh(), List.of(new Journal.Layout(20),
+                new Journal.Node(9, "mem-9", 7009, 5L << 30, new byte[] {10, 20, 30}, true)));
+    }
+
+    @Test
+    void anOldType2NodeEntryReplaysWithNoKeyAndNotDraining() throws IOException {
+        writeRawJournal(layout(20), type2Node(4, "old-node", 7004, 8 << 20), type2Node(5, "10.1.2.3", 65535, 0));
+        assertSameEntries(replayFresh(), List.of(
+                new Journal.Layout(20),
+                new Journal.Node(4, "old-node", 7004, 8 << 20, new byte[0], false),
+                new Journal.Node(5, "10.1.2.3", 65535, 0, new byte[0], false)));
+    }
+
+    @Test
+    void aNodeFromAnOldJournalBindsTheFirstKeyItPresentsAndKeepsItAcrossRestarts() throws IOException {
+        writeRawJournal(layout(20), type2Node(1, "a", 7001, 16 << 20));
+        KeyPair first = NodeKey.generate();
+        KeyPair other = NodeKey.generate();
+        try (Metadata m = recoverMetadata()) {
+            assertThat(m.node(1).publicKey).isEmpty();
+            assertThat(m.register(NodeKeys.signed(first, 1, "a", 7001, 16 << 20, List.of()), null, NodeKeys.BINDING).id)
+                    .isEqualTo(1);
+            assertThat(m.node(1).publicKey).isEqualTo(NodeKey.encodePublic(first));
+        }
+        // The next recovery rewrites the journal: one type-7 entry for the node, carrying the key.
+        recoverMetadata().close();
+        assertThat(replayFresh()).filteredOn(e -> e instanceof Journal.Node).singleElement()
+                .satisfies(e -> assertThat(view(e)).isEqualTo(view(
+                        new Journal.Node(1, "a", 7001, 16 << 20, NodeKey.encodePublic(first), false))));
+        // Another key cannot take the id now; the bound one still can.
+        try (Metadata m = recoverMetadata()) {
+            assertThatThrownBy(() -> m.register(NodeKeys.signed(other, 1, "a", 7001, 16 << 20, List.of()), null,
+                    NodeKeys.BINDING)).isInstanceOf(AuthenticationFailure.class);
+            assertThat(m.register(NodeKeys.signed(first, 1, "a", 7001, 16 << 20, List.of()), null, NodeKeys.BINDING).id)
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void tenantEntriesRoundTripWithEveryVerifierField() {
+        Journal.Tenant two = new Journal.Tenant("tenant-a", 123_456_789L, List.of(
+                verifier("k00000001", 3, Scram.MIN_ITERATIONS, Scram.MIN_SALT),
+                verifier("kabcdef09", 9, 65_536, 40)));
+        Journal.Tenant unlimited = new Journal.Tenant("x.y_z-0", Long.MAX_VALUE, List.of(verifier("k12345678", 5, 5000, 16)));
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(two));
+            j.append(List.of(unlimited, new Journal.TenantRemoved("tenant-a")));
+        }
+        List<Journal.Entry> replayed = replayFresh();
+        assertSameEntries(replayed, List.of(two, unlimited, new Journal.TenantRemoved("tenant-a")));
+        // The view compares bytes; the verifiers must also be usable as verifiers again.
+        Scram.Verifier back = ((Journal.Tenant) replayed.getFirst()).keys().get(1);
+        assertThat(back.keyId()).isEqualTo("kabcdef09");
+        assertThat(back.salt()).hasSize(40).containsOnly(9);
+        assertThat(back.iterations()).isEqualTo(65_536);
+    }
+
+    @Test
+    void handFramedType8TenantAndType9TenantRemovedEntriesAreRead() throws IOException {
+        // Pins the type-8 layout: string name, u64 quota, u8 n, n x (string keyId, u16 + salt, u32 iterations,
+        // u16 + storedKey, u16 + serverKey); and type 9: string name.
+        Scram.Verifier v = verifier("k0badcafe", 4, 4096, 16);
+        ByteArrayOutputStream tenant = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(tenant);
+        out.writeByte(8);
+        out.writeUTF("bob");
+        out.writeLong(77);
+        out.writeByte(1);
+        out.writeUTF(v.keyId());
+        out.writeShort(16);
+        out.write(v.salt());
+        out.writeInt(4096);
+        out.writeShort(32);
+        out.write(v.storedKey());
+        out.writeShort(32);
+        out.write(v.serverKey());
+        ByteArrayOutputStream removed = new ByteArrayOutputStream();
+        DataOutputStream r = new DataOutputStream(removed);
+        r.writeByte(9);
+        r.writeUTF("bob");
+        writeRawJournal(layout(20), tenant.toByteArray(), removed.toByteArray());
+        assertSameEntries(replayFresh(), List.of(new Journal.Layout(20), new Journal.Tenant("bob", 77, List.of(v)),
+                new Journal.TenantRemoved("bob")));
+    }
+
+    @Test
+    void anIntactTenantEntryWithAnImpossibleVerifierIsRefusedNotSkipped() throws IOException {
+        // Skipping it would lose the tenant's secrets at the rewrite that follows recovery.
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(payload);
+        out.writeByte(8);
+        out.writeUTF("carol");
+        out.writeLong(1);
+        out.writeByte(1);
+        out.writeUTF("k00000001");
+        out.writeShort(16);
+        out.write(new byte[16]);
+        out.writeInt(1); // far below the minimum iteration count: no controller wrote this
+        out.writeShort(32);
+        out.write(new byte[32]);
+        out.writeShort(32);
+        out.write(new byte[32]);
+        writeRawJournal(layout(20), payload.toByteArray());
+        assertThatThrownBy(this::replayFresh)
+                .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining("entry 1")
+                .hasMessageContaining("carol");
     }
 
     // ------------------------------------------------------------------ open and append failures

@@ -5,10 +5,13 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Hello;
 import io.remem.protocol.RememException;
+import io.remem.protocol.auth.AuthenticationFailure;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.Peer;
 import io.remem.transport.RequestHandler;
+import io.remem.transport.ServerLimits;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 final class LoopbackLinks implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * These links never say HELLO, and a server closes a connection that has not opened its session within the
+     * handshake timeout; a long one keeps them open for the whole test class.
+     */
+    private static final ServerLimits LIMITS = ServerLimits.DEFAULTS.withHandshakeTimeout(Duration.ofHours(1));
 
     private final EventLoops loops = EventLoops.create("controller-test-links", 1);
     private final Connections.Listener listener;
@@ -32,15 +40,15 @@ final class LoopbackLinks implements AutoCloseable {
     LoopbackLinks() {
         listener = Connections.listen(loops, "127.0.0.1", 0, () -> new RequestHandler() {
             @Override
-            public Object onHello(Peer peer, Hello hello) {
-                return null;
+            public HelloDecision onHello(Peer peer, Hello hello) {
+                throw new AuthenticationFailure("test listener opens no sessions");
             }
 
             @Override
             public void onRequest(Peer peer, FrameHeader header, ByteBuf body) {
                 throw new RememException(ErrorCode.WRONG_ROLE, "test listener serves nothing");
             }
-        }, "controller-test-listener", TIMEOUT);
+        }, "controller-test-listener", TIMEOUT, LIMITS, null);
     }
 
     /** A connected link; {@link Peer#isOpen()} is true. */

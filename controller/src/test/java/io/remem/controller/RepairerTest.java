@@ -3,11 +3,14 @@ package io.remem.controller;
 import io.remem.controller.FakeMemoryNodes.Event;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.ErrorCode;
-import io.remem.protocol.NodeRegister;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.SlabSync;
+import io.remem.protocol.auth.Scram;
+import io.remem.protocol.auth.Secret;
+import io.remem.protocol.auth.Token;
+import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.HostPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,15 +18,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import static io.remem.controller.FakeMemoryNodes.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The repairer against fake memory nodes reached over real loopback connections: which node it copies to, what it
@@ -33,10 +41,15 @@ class RepairerTest {
     private static final long MIB = 1L << 20;
     private static final long NO_QUOTA = Long.MAX_VALUE / 4;
     private static final Repairer.Progress IDLE = new Repairer.Progress(0, 0, 0, 0);
+    private static final Duration COPY_TTL = Duration.ofMinutes(11);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     @TempDir
     Path dir;
 
+    /** The cluster's token keys: the repairer signs copy capabilities with them, the fake nodes check them. */
+    private final TokenKeys keys = TokenKeys.derive(List.of(Secret.generate(RANDOM)));
+    private final NodeKeys nodeKeys = new NodeKeys();
     private FakeMemoryNodes fakes;
     private Metadata metadata;
     private ExecutorService workers;
@@ -44,15 +57,21 @@ class RepairerTest {
 
     @BeforeEach
     void setUp() {
-        fakes = new FakeMemoryNodes();
+        fakes = new FakeMemoryNodes(keys);
         metadata = Metadata.recover(new ControllerConfig(new HostPort("127.0.0.1", 0), dir).withSlabShift(20),
                 new SplittableRandom(11));
+        metadata.addTenant("t", NO_QUOTA, Scram.Verifier.of(Secret.generate(RANDOM), RANDOM, Scram.MIN_ITERATIONS));
         workers = Executors.newVirtualThreadPerTaskExecutor();
     }
 
     @AfterEach
-    void tearDown() {
-        workers.shutdownNow();
+    void tearDown() throws InterruptedException {
+        // Let copies still running finish (each is bounded by its copy timeout) rather than interrupt them: an
+        // interrupt in the middle of a journal write closes the journal's file, and the copy's last step fails noisily.
+        workers.shutdown();
+        if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+            workers.shutdownNow();
+        }
         fakes.close();
         metadata.close();
     }
@@ -72,7 +91,7 @@ class RepairerTest {
 
     private Member member(String name) {
         FakeMemoryNodes.Node fake = fakes.start(name);
-        NodeRecord rec = metadata.register(new NodeRegister(0, name, nextPort++, 64 * MIB), fake.link);
+        NodeRecord rec = nodeKeys.registerNew(metadata, name, nextPort++, 64 * MIB, fake.link);
         return new Member(rec, fake);
     }
 
@@ -81,14 +100,20 @@ class RepairerTest {
     }
 
     private Repairer repairer(Duration copyTimeout) {
-        return new Repairer(metadata, workers, 4, 0.9, copyTimeout);
+        return repairer(copyTimeout, keys);
+    }
+
+    /** A repairer that signs its copy capabilities with {@code signing}. */
+    private Repairer repairer(Duration copyTimeout, TokenKeys signing) {
+        TokenIssuer issuer = new TokenIssuer(signing, Clock.systemUTC(), Duration.ofMinutes(15), COPY_TTL);
+        return new Repairer(metadata, workers, 4, 0.9, copyTimeout, issuer);
     }
 
     /** A committed 1 MiB slab of tenant "t" with exactly this replica set, at epoch 0. */
     private SlabRecord place(int readable, int factor, Member... replicas) {
-        SlabRecord placed = metadata.reserve("t", MIB, 1, NO_QUOTA).getFirst();
+        SlabRecord placed = metadata.reserve("t", MIB, 1).getFirst();
         metadata.commit(List.of(placed));
-        long[] ids = java.util.Arrays.stream(replicas).mapToLong(Member::id).toArray();
+        long[] ids = Arrays.stream(replicas).mapToLong(Member::id).toArray();
         SlabRecord wanted = new SlabRecord(placed.id(), "t", MIB, ids, 0, readable, factor);
         assertThat(metadata.update(placed, wanted)).isTrue();
         return wanted;
@@ -108,7 +133,7 @@ class RepairerTest {
     }
 
     private ClusterStatus.Repair repairStatus(Repairer r) {
-        return metadata.status(t -> 0, r.progress()).repair();
+        return metadata.status(r.progress()).repair();
     }
 
     // ------------------------------------------------------------------ re-replication
@@ -124,7 +149,7 @@ class RepairerTest {
         // Nodes that must not be chosen: draining, not connected, dead.
         Member draining = member("draining");
         draining.record.draining = true;
-        NodeRecord unconnected = metadata.register(new NodeRegister(0, "unconnected", nextPort++, 64 * MIB), null);
+        NodeRecord unconnected = nodeKeys.registerNew(metadata, "unconnected", nextPort++, 64 * MIB, null);
         kill(b);
         SlabRecord before = metadata.slab(lost.id());
         assertThat(before.replicas()).containsExactly(a.id());
@@ -132,7 +157,7 @@ class RepairerTest {
         // "full" also lost b: give it c so that only "lost" needs a copy.
         SlabRecord fullNow = metadata.slab(full.id());
         assertThat(metadata.update(fullNow, fullNow.withCopy(c.id()).copied(c.id()))).isTrue();
-        assertThat(repairStatus(repairer())).isEqualTo(new ClusterStatus.Repair(2, 1, 0, 0, 0, 0));
+        assertThat(repairStatus(repairer())).isEqualTo(new ClusterStatus.Repair(2, 1, 0, 0, 0, 0, 0));
 
         CompletableFuture<Void> gate = new CompletableFuture<>();
         c.fake().onSync = s -> gate;
@@ -156,16 +181,26 @@ class RepairerTest {
         assertThat(c.record().reserved).isEqualTo(2 * MIB);
         assertThat(r.progress()).isEqualTo(new Repairer.Progress(1, 0, MIB, 0));
         // Still under-replicated until the copy is readable; "stranded" stays unavailable.
-        assertThat(repairStatus(r)).isEqualTo(new ClusterStatus.Repair(2, 1, 1, 0, MIB, 0));
+        assertThat(repairStatus(r)).isEqualTo(new ClusterStatus.Repair(2, 1, 1, 0, MIB, 0, 0));
 
         // First the readable replica is fenced at the new epoch, then the target told to copy from it.
         List<Event> log = fakes.events();
         List<Event> fences = of(log, Opcode.SLAB_FENCE, lost.id());
         assertThat(fences).containsExactly(new Event("a", Opcode.SLAB_FENCE, lost.id(), 2, null));
         List<Event> syncs = of(log, Opcode.SLAB_SYNC, lost.id());
+        long now = System.currentTimeMillis();
         assertThat(syncs).singleElement().satisfies(e -> {
             assertThat(e.node()).isEqualTo("c");
-            assertThat(e.sync()).isEqualTo(new SlabSync(MIB, "t", 2, a.replica()));
+            SlabSync sync = e.sync();
+            assertThat(sync.size()).isEqualTo(MIB);
+            assertThat(sync.tenant()).isEqualTo("t");
+            assertThat(sync.epoch()).isEqualTo(2);
+            assertThat(sync.source()).isEqualTo(a.replica());
+            // The capability lets c read this slab, and only this one, from a, for the copy's lifetime.
+            Token capability = keys.verify(sync.capability(), Token.Kind.REPLICA, now);
+            assertThat(capability.slabId()).isEqualTo(lost.id());
+            assertThat(capability.expiresAtMillis() - capability.issuedAtMillis()).isEqualTo(COPY_TTL.toMillis());
+            assertThat(capability.issuedAtMillis()).isBetween(now - 60_000, now);
         });
         assertThat(log.indexOf(fences.getFirst())).isLessThan(log.indexOf(syncs.getFirst()));
         // Nothing for the slabs that need nothing or cannot be helped, nothing to the nodes that may not take it.
@@ -188,7 +223,7 @@ class RepairerTest {
         assertThat(done.epoch()).as("the epoch stays: writes already reached c").isEqualTo(2);
         await("the copy to be counted", () -> r.progress().copying() == 0);
         assertThat(r.progress()).isEqualTo(new Repairer.Progress(0, MIB, MIB, 1));
-        assertThat(repairStatus(r)).isEqualTo(new ClusterStatus.Repair(1, 1, 0, MIB, MIB, 1));
+        assertThat(repairStatus(r)).isEqualTo(new ClusterStatus.Repair(1, 1, 0, MIB, MIB, 1, 0));
         assertThat(events(Opcode.SLAB_DELETE, lost.id())).isEmpty();
 
         // Nothing left to do.
@@ -234,6 +269,26 @@ class RepairerTest {
         List<Event> syncs = events(Opcode.SLAB_SYNC, s.id());
         assertThat(syncs).hasSize(2);
         assertThat(syncs.getLast().sync().epoch()).isEqualTo(4);
+    }
+
+    @Test
+    void aCopyWhoseCapabilityTheNodesDoNotAcceptIsAbandoned() {
+        Member a = member("a");
+        Member b = member("b");
+        Member c = member("c");
+        SlabRecord s = place(2, 2, a, b);
+        kill(b);
+        // Signed with another cluster secret than the nodes hold: the target refuses the SLAB_SYNC, as a real one would.
+        TokenKeys foreign = TokenKeys.derive(List.of(Secret.generate(RANDOM)));
+        Repairer r = repairer(Duration.ofSeconds(5), foreign);
+        r.tick();
+        await("SLAB_DELETE on c", () -> !events(Opcode.SLAB_DELETE, s.id()).isEmpty());
+        assertThat(events(Opcode.SLAB_SYNC, s.id())).extracting(Event::node).containsExactly("c");
+        SlabRecord after = metadata.slab(s.id());
+        assertThat(after.replicas()).containsExactly(a.id());
+        assertThat(after.readable()).isEqualTo(1);
+        await("the copy to end", () -> r.progress().copying() == 0);
+        assertThat(r.progress().copiedSlabs()).isZero();
     }
 
     @Test
@@ -342,8 +397,7 @@ class RepairerTest {
         // Both readable replicas, the draining one too, are fenced before the copy; the source is one of them.
         List<Event> log = fakes.events();
         assertThat(of(log, Opcode.SLAB_FENCE, s.id())).extracting(Event::node, Event::offset)
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("a", 1L),
-                        org.assertj.core.groups.Tuple.tuple("b", 1L));
+                .containsExactlyInAnyOrder(tuple("a", 1L), tuple("b", 1L));
         Event sync = of(log, Opcode.SLAB_SYNC, s.id()).getFirst();
         assertThat(sync.node()).isEqualTo("c");
         assertThat(sync.sync().source()).isIn(a.replica(), b.replica());
@@ -388,6 +442,8 @@ class RepairerTest {
         Member c = member("c");
         r.tick();
         await("the copy of the second slab on c", () -> metadata.slab(second.id()).holds(c.id()));
+        await("the copy to end", () -> r.progress().copying() == 0);
+        assertThat(metadata.slab(second.id()).readableOn(c.id())).isTrue();
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.remem.transport.ClientTls;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
+import io.remem.transport.PlainTcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +63,7 @@ public final class MemNode implements AutoCloseable {
             throw e;
         }
         if (serverTls == null) {
-            log.warn("serving without TLS: anyone on the network can read and alter this node's traffic; use"
-                    + " --tls-cert and --tls-key (docs/security.md)");
+            PlainTcp.warn(log, "this memory node", listener.address());
         }
         this.advertised = new HostPort(config.advertisedHost(), listener.port());
         this.link = new ControllerLink(config, loops, store, listener.port(), files, identity, clientTls);

@@ -3,7 +3,9 @@ package io.remem.memnode;
 import io.netty.buffer.ByteBuf;
 import io.remem.memnode.Ops.Run;
 import io.remem.protocol.Bodies;
+import io.remem.protocol.Checksums;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Features;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Hello;
 import io.remem.protocol.NodeRegister;
@@ -12,14 +14,21 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
+import io.remem.protocol.SlabCreate;
 import io.remem.protocol.SlabSync;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.Secret;
+import io.remem.protocol.auth.Token;
+import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.Connections;
 import io.remem.transport.DirectLink;
 import io.remem.transport.EventLoops;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.HostPort;
 import io.remem.transport.Peer;
 import io.remem.transport.Reply;
 import io.remem.transport.RequestHandler;
+import io.remem.transport.ServerLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,7 +37,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.MemorySegment;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +52,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
+import java.util.zip.CRC32C;
 
 import static io.remem.memnode.Ops.assertCode;
 import static io.remem.memnode.Ops.declareEpoch;
@@ -60,6 +76,8 @@ class MemNodeFaultToleranceTest {
     private static final long CAPACITY = 32 * MIB;
 
     private static EventLoops loops;
+    /** The secret the nodes prove to their scripted controllers and check tokens with. */
+    private static final Secret clusterSecret = Tokens.newClusterSecret();
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -78,22 +96,36 @@ class MemNodeFaultToleranceTest {
     /** Closes what the test opened, newest first: clients, then nodes, then controllers and sources. */
     @AfterEach
     void closeAll() throws Exception {
+        Throwable first = null;
         for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
+            try {
+                toClose.get(i).close();
+            } catch (Exception | AssertionError e) { // close the rest anyway, then report the first failure
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first instanceof Exception e) {
+            throw e;
+        }
+        if (first instanceof AssertionError e) {
+            throw e;
         }
     }
 
     // ------------------------------------------------------------------ helpers
 
     private ScriptedController controller(long nodeId) {
-        ScriptedController c = ScriptedController.start(loops, nodeId);
+        ScriptedController c = ScriptedController.start(loops, nodeId, clusterSecret);
         toClose.add(c);
         return c;
     }
 
     private MemNode node(ScriptedController c, Path dataDir) {
-        MemNodeConfig config = new MemNodeConfig(new HostPort("127.0.0.1", 0), null, CAPACITY,
-                new HostPort("127.0.0.1", c.port()), 2, WAIT, dataDir);
+        MemNodeConfig config = new MemNodeConfig(new HostPort("127.0.0.1", 0), CAPACITY,
+                new HostPort("127.0.0.1", c.port()), List.of(clusterSecret)).withIoThreads(2).withCallTimeout(WAIT)
+                .withDataDir(dataDir);
         MemNode n = MemNode.start(config);
         toClose.add(n);
         return n;
@@ -106,14 +138,23 @@ class MemNodeFaultToleranceTest {
         return n;
     }
 
-    private DirectLink client(MemNode n, String tenant) {
-        return session(n, Role.CLIENT, tenant);
-    }
-
-    private DirectLink session(MemNode n, Role role, String tenant) {
+    private DirectLink connect(MemNode n) {
         DirectLink l = DirectLink.connect("127.0.0.1", n.address().port(), Duration.ofSeconds(2), WAIT);
         toClose.add(l);
-        l.hello(role, tenant);
+        return l;
+    }
+
+    /** A session of {@code tenant}, with a session token as the controller would have issued it. */
+    private DirectLink client(MemNode n, String tenant) {
+        DirectLink l = connect(n);
+        Tokens.openClient(l, clusterSecret, tenant);
+        return l;
+    }
+
+    /** A REPLICA session with a capability for {@code slabId}, as a node copying that slab opens. */
+    private DirectLink replica(MemNode n, long slabId) {
+        DirectLink l = connect(n);
+        Tokens.openReplica(l, clusterSecret, slabId, 0);
         return l;
     }
 
@@ -150,17 +191,24 @@ class MemNodeFaultToleranceTest {
     /**
      * A stand-in for the source replica of a SLAB_SYNC that holds its REPLICA_READ answers until {@link #release}d,
      * so a test can look at the new replica while the copy is surely still running. Its content is {@code bytes}.
+     * Like a memory node it admits only a REPLICA session whose capability the cluster secret signed, serves only the
+     * slab the capability names, and ends each answer in the CRC32C of its bytes when the session asked for checksums
+     * ({@link #corruptChecksums} sends a wrong one).
      */
     static final class GatedSource implements RequestHandler, AutoCloseable {
         private final LongFunction<Byte> bytes;
         private final Connections.Listener listener;
         private final List<Runnable> held = new ArrayList<>();
         private final CountDownLatch firstRead = new CountDownLatch(1);
+        private final TokenKeys keys = TokenKeys.derive(List.of(clusterSecret));
+        private final CRC32C crc = new CRC32C();
         private boolean released; // guarded by this
+        volatile boolean corruptChecksums;
 
         GatedSource(LongFunction<Byte> bytes) {
             this.bytes = bytes;
-            this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> this, "gated-source", WAIT);
+            this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> this, "gated-source", WAIT,
+                    ServerLimits.DEFAULTS, null);
         }
 
         Replica replica() {
@@ -186,11 +234,12 @@ class MemNodeFaultToleranceTest {
         }
 
         @Override
-        public Object onHello(Peer peer, Hello hello) {
+        public HelloDecision onHello(Peer peer, Hello hello) {
             if (hello.role() != Role.REPLICA) {
-                throw new RememException(ErrorCode.WRONG_ROLE, "the gated source serves replica sessions only");
+                throw new AuthenticationFailure("the gated source serves replica sessions only");
             }
-            return "replica";
+            Token capability = keys.verify(hello.credential(), Token.Kind.REPLICA, System.currentTimeMillis());
+            return new HelloDecision.Accept(capability.slabId());
         }
 
         @Override
@@ -199,9 +248,24 @@ class MemNodeFaultToleranceTest {
                 throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served by the gated source");
             }
             Bodies.expectEnd(body, "replicaRead");
+            if (h.slabId() != (long) peer.attachment()) {
+                throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + h.slabId() + " is not the capability's");
+            }
             byte[] data = content(h.offset(), h.length());
+            boolean checksums = Features.has(peer.features(), Features.CHECKSUMS);
+            int sum;
+            synchronized (crc) {
+                crc.reset();
+                crc.update(data);
+                sum = (int) crc.getValue() ^ (corruptChecksums ? 1 : 0);
+            }
             Reply reply = peer.replyLater(h);
-            Runnable answer = () -> reply.send(data.length, out -> out.writeBytes(data));
+            Runnable answer = () -> reply.send(data.length + Checksums.BYTES, out -> {
+                out.writeBytes(data);
+                if (checksums) {
+                    out.writeInt(sum);
+                }
+            });
             synchronized (this) {
                 if (released) {
                     answer.run();
@@ -253,7 +317,7 @@ class MemNodeFaultToleranceTest {
         // The controller fences the source for the new replica set, then has B copy at that epoch.
         ctlA.fence(slab, 2);
 
-        Await.result(ctlB.syncAsync(slab, new SlabSync(size, "alice", 2, replicaOf(a))), WAIT);
+        Await.result(ctlB.syncAsync(slab, size, "alice", 2, replicaOf(a)), WAIT);
 
         DirectLink onB = client(b, "alice");
         byte[] fromB = readAll(onB, slab, size);
@@ -283,13 +347,13 @@ class MemNodeFaultToleranceTest {
         MemNode b = registeredNode(ctl, null);
         long slab = 8;
 
-        CompletableFuture<Void> sync = ctl.syncAsync(slab, new SlabSync(size, "alice", 4, source.replica()));
+        CompletableFuture<Void> sync = ctl.syncAsync(slab, size, "alice", 4, source.replica());
         source.awaitFirstRead(); // the slab exists on B as a replica being copied, and cannot finish yet
 
         DirectLink alice = client(b, "alice");
         assertCode(() -> read(alice, slab, 0, 64), ErrorCode.REPLICA_NOT_READY);
         assertCode(() -> faa(alice, slab, 512, 1), ErrorCode.REPLICA_NOT_READY);
-        DirectLink replica = session(b, Role.REPLICA, "memnode");
+        DirectLink replica = replica(b, slab);
         assertThat(replicaReadFailure(replica, slab, 0, 64).code()).isEqualTo(ErrorCode.REPLICA_NOT_READY);
         assertThat(sync).as("the copy waits for its reads").isNotDone();
         // Writes are taken: the client knows this replica, and the copy must not overwrite them.
@@ -315,13 +379,17 @@ class MemNodeFaultToleranceTest {
         byte[] viaReplica = new byte[4096];
         replicaRead(replica, slab, 4096, viaReplica);
         assertSame(viaReplica, Arrays.copyOfRange(model, 4096, 8192), "a replica session's read");
-        long before = java.nio.ByteBuffer.wrap(model, 512, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        long before = ByteBuffer.wrap(model, 512, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertThat(faa(alice, slab, 512, 1)).as("atomics work once the copy is done").isEqualTo(before);
         assertThat(word(alice, slab, 512)).isEqualTo(before + 1);
     }
 
+    /**
+     * A REPLICA session reads, of whichever tenant, the one slab its capability names: a capability is what the
+     * controller hands a node for one copy, and must not open the rest of the node.
+     */
     @Test
-    void replicaSessionsReadAnyTenantsSlabAndNothingElse() throws Exception {
+    void replicaSessionsReadTheSlabTheirCapabilityNamesAndNothingElse() throws Exception {
         ScriptedController ctl = controller(1);
         MemNode a = registeredNode(ctl, null);
         ctl.create(3, MIB, "alice");
@@ -329,20 +397,29 @@ class MemNodeFaultToleranceTest {
         writev(client(a, "alice"), new Run(3, 100, pattern(50, 1)));
         writev(client(a, "bob"), new Run(4, 200, pattern(50, 2)));
 
-        DirectLink replica = session(a, Role.REPLICA, "memnode");
+        DirectLink forAlices = replica(a, 3);
         byte[] got = new byte[50];
-        replicaRead(replica, 3, 100, got);
+        replicaRead(forAlices, 3, 100, got);
         assertThat(got).isEqualTo(pattern(50, 1));
-        replicaRead(replica, 4, 200, got);
-        assertThat(got).isEqualTo(pattern(50, 2));
-        assertThat(replicaReadFailure(replica, 5, 0, 8).code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
-        assertThat(replicaReadFailure(replica, 3, MIB - 4, 8).code()).isEqualTo(ErrorCode.OUT_OF_BOUNDS);
-        assertCode(() -> read(replica, 3, 0, 8), ErrorCode.WRONG_ROLE);
-        assertCode(() -> writev(replica, new Run(3, 0, pattern(8, 3))), ErrorCode.WRONG_ROLE);
+        DirectLink forBobs = replica(a, 4);
+        replicaRead(forBobs, 4, 200, got);
+        assertThat(got).as("any tenant's slab, given its capability").isEqualTo(pattern(50, 2));
+
+        // Slab 4 exists here, but the capability is for slab 3: answered as if slab 4 were not here at all.
+        RememException other = replicaReadFailure(forAlices, 4, 200, 50);
+        assertThat(other.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
+        assertThat(replicaReadFailure(forAlices, 5, 0, 8).code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
+        assertThat(replicaReadFailure(forAlices, 3, MIB - 4, 8).code()).isEqualTo(ErrorCode.OUT_OF_BOUNDS);
+        assertCode(() -> read(forAlices, 3, 0, 8), ErrorCode.WRONG_ROLE);
+        assertCode(() -> writev(forAlices, new Run(3, 0, pattern(8, 3))), ErrorCode.WRONG_ROLE);
         assertThat(read(client(a, "alice"), 3, 0, 8)).containsOnly(0);
         // And a client session cannot read another tenant's slab as a replica would.
         DirectLink alice = client(a, "alice");
         assertCode(() -> alice.call(Opcode.REPLICA_READ, 4, 200, 50, null, null, (h, x) -> null), ErrorCode.WRONG_ROLE);
+        ctl.delete(4);
+        assertThat(replicaReadFailure(forAlices, 4, 200, 50).getMessage()).as("the same answer as for a missing slab")
+                .isEqualTo(other.getMessage());
+        assertThat(forAlices.isOpen()).isTrue();
     }
 
     @Test
@@ -353,7 +430,7 @@ class MemNodeFaultToleranceTest {
         MemNode b = registeredNode(ctlB, null);
 
         // The source does not hold the slab.
-        RememException e = Await.failure(ctlB.syncAsync(9, new SlabSync(MIB, "alice", 1, replicaOf(a))), WAIT);
+        RememException e = Await.failure(ctlB.syncAsync(9, MIB, "alice", 1, replicaOf(a)), WAIT);
         assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
         DirectLink alice = client(b, "alice");
         assertCode(() -> read(alice, 9, 0, 8), ErrorCode.NO_SUCH_SLAB);
@@ -361,17 +438,17 @@ class MemNodeFaultToleranceTest {
 
         // The source cannot be reached.
         int closedPort;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        e = Await.failure(ctlB.syncAsync(9, new SlabSync(MIB, "alice", 1, new Replica(5, "127.0.0.1", closedPort))), WAIT);
+        e = Await.failure(ctlB.syncAsync(9, MIB, "alice", 1, new Replica(5, "127.0.0.1", closedPort)), WAIT);
         assertThat(e.code()).isEqualTo(ErrorCode.NODE_UNAVAILABLE);
         assertCode(() -> read(alice, 9, 0, 8), ErrorCode.NO_SUCH_SLAB);
 
         // Nothing stays reserved: the whole capacity can still be copied into.
         ctlA.create(9, CAPACITY, "alice");
         writev(client(a, "alice"), new Run(9, CAPACITY - 8, pattern(8, 2)));
-        Await.result(ctlB.syncAsync(9, new SlabSync(CAPACITY, "alice", 1, replicaOf(a))), WAIT);
+        Await.result(ctlB.syncAsync(9, CAPACITY, "alice", 1, replicaOf(a)), WAIT);
         assertThat(read(alice, 9, CAPACITY - 8, 8)).isEqualTo(pattern(8, 2));
     }
 
@@ -414,7 +491,7 @@ class MemNodeFaultToleranceTest {
         assertCode(() -> writev(early, new Run(kept, 0, pattern(8, 5))), ErrorCode.REPLICA_NOT_READY);
         assertCode(() -> faa(early, kept, 8 * Slab.CHUNK_SIZE, 1), ErrorCode.REPLICA_NOT_READY);
         assertCode(() -> read(client(n2, "bob"), dropped, 0, 8), ErrorCode.REPLICA_NOT_READY);
-        assertThat(replicaReadFailure(session(n2, Role.REPLICA, "memnode"), kept, 0, 8).code())
+        assertThat(replicaReadFailure(replica(n2, kept), kept, 0, 8).code())
                 .isEqualTo(ErrorCode.REPLICA_NOT_READY);
         assertThat(n2.awaitRegistered(Duration.ofMillis(50))).isFalse();
 
@@ -456,7 +533,7 @@ class MemNodeFaultToleranceTest {
         MemNode n1 = registeredNode(first, dir);
         first.create(1, MIB, "alice");
         writev(client(n1, "alice"), new Run(1, 0, pattern(64, 1)));
-        CompletableFuture<Void> sync = first.syncAsync(2, new SlabSync(MIB, "alice", 1, source.replica()));
+        CompletableFuture<Void> sync = first.syncAsync(2, MIB, "alice", 1, source.replica());
         source.awaitFirstRead();
         assertThat(dir.resolve("slab-2.meta")).as("the copy is in the directory").exists();
         n1.close();
@@ -511,7 +588,7 @@ class MemNodeFaultToleranceTest {
         ScriptedController ctl = controller(4);
         MemNode n = registeredNode(ctl, null);
         ctl.nextRegistration();
-        CompletableFuture<Void> sync = ctl.syncAsync(6, new SlabSync(MIB, "alice", 2, source.replica()));
+        CompletableFuture<Void> sync = ctl.syncAsync(6, MIB, "alice", 2, source.replica());
         source.awaitFirstRead();
 
         ctl.keep = ScriptedController.KEEP_NONE;
@@ -542,7 +619,7 @@ class MemNodeFaultToleranceTest {
         MemNode n = registeredNode(ctl, null);
         CompletableFuture<CompletableFuture<Void>> created = new CompletableFuture<>();
         ctl.beforeAnswer = peer -> created.complete(peer.call(Opcode.SLAB_CREATE, 42, 0, 0, 64,
-                new io.remem.protocol.SlabCreate(MIB, "alice")::encode, (h, b) -> null));
+                new SlabCreate(MIB, "alice")::encode, (h, b) -> null));
         ctl.dropLink();
         ctl.awaitApplied(2);
         Await.result(Await.result(created, WAIT), WAIT);
@@ -572,10 +649,10 @@ class MemNodeFaultToleranceTest {
         GatedSource newSource = gatedSource(off -> (byte) (off + 2));
         ScriptedController ctl = controller(1);
         MemNode n = registeredNode(ctl, null);
-        CompletableFuture<Void> first = ctl.syncAsync(5, new SlabSync(MIB, "alice", 1, oldSource.replica()));
+        CompletableFuture<Void> first = ctl.syncAsync(5, MIB, "alice", 1, oldSource.replica());
         oldSource.awaitFirstRead();
         // The controller gave up on the first copy and asks again, from another source.
-        CompletableFuture<Void> second = ctl.syncAsync(5, new SlabSync(MIB, "alice", 2, newSource.replica()));
+        CompletableFuture<Void> second = ctl.syncAsync(5, MIB, "alice", 2, newSource.replica());
         newSource.awaitFirstRead();
         oldSource.release(); // the old copy finds its slab deleted, and fails
         Await.failure(first, WAIT);
@@ -585,5 +662,96 @@ class MemNodeFaultToleranceTest {
         newSource.release();
         Await.result(second, WAIT);
         assertSame(readAll(alice, 5, MIB), newSource.content(0, (int) MIB), "the second copy");
+    }
+
+    // ------------------------------------------------------------------ security: capabilities, checksums, node key
+
+    /**
+     * The copying node presents the capability from SLAB_SYNC, and only that: a capability for another slab, or one
+     * signed by another cluster's secret, gets it nothing from the source, and the failed copy leaves no slab behind.
+     */
+    @Test
+    void aCopyWithoutAValidCapabilityFailsAndLeavesNothing() throws Exception {
+        ScriptedController ctlA = controller(1);
+        ScriptedController ctlB = controller(2);
+        MemNode a = registeredNode(ctlA, null);
+        MemNode b = registeredNode(ctlB, null);
+        ctlA.create(3, MIB, "alice");
+        ctlA.create(4, MIB, "alice");
+        writev(client(a, "alice"), new Run(4, 0, pattern(64, 1)));
+
+        RememException wrongSlab = Await.failure(ctlB.syncAsync(4,
+                new SlabSync(MIB, "alice", 1, replicaOf(a), Tokens.replica(clusterSecret, 3))), WAIT);
+        assertThat(wrongSlab.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB);
+        RememException forged = Await.failure(ctlB.syncAsync(4,
+                new SlabSync(MIB, "alice", 1, replicaOf(a), Tokens.replica(Tokens.newClusterSecret(), 4))), WAIT);
+        assertThat(forged.code()).isEqualTo(ErrorCode.AUTHENTICATION_FAILED);
+
+        DirectLink onB = client(b, "alice");
+        assertCode(() -> read(onB, 4, 0, 8), ErrorCode.NO_SUCH_SLAB);
+        assertThat(b.backedBytes()).isZero();
+        // With the right capability the same copy goes through.
+        Await.result(ctlB.syncAsync(4, MIB, "alice", 1, replicaOf(a)), WAIT);
+        assertThat(read(onB, 4, 0, 64)).isEqualTo(pattern(64, 1));
+    }
+
+    /** A copy is checked end to end: a piece whose checksum does not match fails the copy, which leaves nothing. */
+    @Test
+    void aCopyWhosePiecesFailTheirChecksumIsRefused() throws Exception {
+        GatedSource source = gatedSource(off -> (byte) (off * 5 + 3));
+        source.corruptChecksums = true;
+        source.release();
+        ScriptedController ctl = controller(2);
+        MemNode b = registeredNode(ctl, null);
+
+        RememException e = Await.failure(ctl.syncAsync(6, MIB, "alice", 1, source.replica()), WAIT);
+        assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH);
+        assertCode(() -> read(client(b, "alice"), 6, 0, 8), ErrorCode.NO_SUCH_SLAB);
+        assertThat(b.backedBytes()).isZero();
+
+        source.corruptChecksums = false;
+        Await.result(ctl.syncAsync(6, MIB, "alice", 1, source.replica()), WAIT);
+        assertSame(readAll(client(b, "alice"), 6, MIB), source.content(0, (int) MIB), "the copy with good checksums");
+    }
+
+    /**
+     * The node's key is its identity to the controller: with a data directory it is made once, kept owner-only, and
+     * presented again after a restart, so the node can claim its id; without one each start makes a new key.
+     * Every registration is signed afresh over its own session (the scripted controller checks each signature).
+     */
+    @Test
+    void theNodeKeyIsKeptInTheDataDirectoryAndFreshWithoutOne(@TempDir Path dir) throws Exception {
+        ScriptedController first = controller(5);
+        MemNode n1 = registeredNode(first, dir);
+        NodeRegister r1 = first.nextRegistration();
+        Path keyFile = dir.resolve("node.key");
+        assertThat(keyFile).exists();
+        byte[] keyBytes = Files.readAllBytes(keyFile);
+        if (Files.getFileStore(keyFile).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            assertThat(Files.getPosixFilePermissions(keyFile)).as("the private key is the owner's only")
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+        // A second registration of the same process: the same key, a new signature for the new session.
+        first.dropLink();
+        NodeRegister again = first.nextRegistration();
+        assertThat(again.publicKey()).isEqualTo(r1.publicKey());
+        assertThat(again.signature()).as("signed over the new session's binding").isNotEqualTo(r1.signature());
+        n1.close();
+
+        ScriptedController second = controller(5);
+        registeredNode(second, dir);
+        NodeRegister r2 = second.nextRegistration();
+        assertThat(r2.nodeId()).isEqualTo(5);
+        assertThat(r2.publicKey()).as("the same identity after a restart").isEqualTo(r1.publicKey());
+        assertThat(Files.readAllBytes(keyFile)).as("the key file is made once, not rewritten").isEqualTo(keyBytes);
+
+        ScriptedController third = controller(6);
+        ScriptedController fourth = controller(6);
+        registeredNode(third, null);
+        registeredNode(fourth, null);
+        byte[] k3 = third.nextRegistration().publicKey();
+        byte[] k4 = fourth.nextRegistration().publicKey();
+        assertThat(k3).as("a node without a data directory has a key of its own").isNotEqualTo(k4)
+                .isNotEqualTo(r1.publicKey());
     }
 }

@@ -2,9 +2,18 @@ package io.remem.memnode;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.remem.protocol.AggregateRequest;
+import io.remem.protocol.AggregateResult;
+import io.remem.protocol.ChaseRequest;
+import io.remem.protocol.ChaseResult;
+import io.remem.protocol.ElementType;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Filter;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Hello;
+import io.remem.protocol.MapGetRequest;
+import io.remem.protocol.MapGetResult;
+import io.remem.protocol.MapLayout;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
 import io.remem.protocol.NodeRegistered;
@@ -14,13 +23,20 @@ import io.remem.protocol.Role;
 import io.remem.protocol.SlabCreate;
 import io.remem.protocol.Wire;
 import io.remem.protocol.WriteRunReader;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.Credentials;
+import io.remem.protocol.auth.NodeKey;
+import io.remem.protocol.auth.Scram;
+import io.remem.protocol.auth.Secret;
 import io.remem.transport.BodyWriter;
 import io.remem.transport.Connections;
 import io.remem.transport.DirectLink;
 import io.remem.transport.EventLoops;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.HostPort;
 import io.remem.transport.Peer;
 import io.remem.transport.RequestHandler;
+import io.remem.transport.ServerLimits;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -30,11 +46,15 @@ import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,6 +77,9 @@ class MemNodeServiceTest {
     private static final long BOB_SLAB = 20;
     private static final long SLAB_SIZE = MIB;
 
+    /** The secret the node proves to the fake controller and checks session tokens with. */
+    private static final Secret clusterSecret = Tokens.newClusterSecret();
+
     private static EventLoops loops;
     private static FakeController controller;
     private static Connections.Listener controllerListener;
@@ -68,24 +91,32 @@ class MemNodeServiceTest {
 
     /**
      * Accepts one memory node, registers it as node 1 with a 100 ms heartbeat, and acknowledges heartbeats. It plays a
-     * controller that knows every slab the node holds, so its answer keeps them all.
+     * controller that knows every slab the node holds, so its answer keeps them all. Like a real controller it has the
+     * node prove the cluster secret and checks the node key's signature of every registration; what the node gets
+     * wrong is kept in {@link #failures}, which each test checks at its end.
      */
     static final class FakeController implements RequestHandler {
+        private final Scram.Verifier verifier = Scram.Verifier.of(clusterSecret, new SecureRandom(), Scram.MIN_ITERATIONS);
         final AtomicReference<Peer> link = new AtomicReference<>();
         final AtomicReference<Hello> hello = new AtomicReference<>();
         final AtomicReference<NodeRegister> registration = new AtomicReference<>();
         final AtomicReference<NodeHeartbeat> lastHeartbeat = new AtomicReference<>();
         final AtomicInteger heartbeats = new AtomicInteger();
         final AtomicInteger registrations = new AtomicInteger();
+        final List<String> failures = new CopyOnWriteArrayList<>();
 
         @Override
-        public Object onHello(Peer peer, Hello h) {
-            if (h.role() != Role.MEMORY_NODE) {
-                throw new RememException(ErrorCode.WRONG_ROLE, "fake controller accepts memory nodes only");
+        public HelloDecision onHello(Peer peer, Hello h) {
+            if (h.role() != Role.MEMORY_NODE || !verifier.keyId().equals(h.keyId())) {
+                failures.add("unexpected HELLO " + h);
+                throw new AuthenticationFailure("fake controller accepts its memory node only");
             }
             hello.set(h);
-            link.set(peer);
-            return "memnode";
+            // The session's binding is what the node key must sign in NODE_REGISTER.
+            return new HelloDecision.Challenge(verifier, (p, binding) -> {
+                link.set(p);
+                return new HelloDecision.Accept(binding);
+            });
         }
 
         @Override
@@ -93,6 +124,10 @@ class MemNodeServiceTest {
             switch (h.opcode()) {
                 case NODE_REGISTER -> {
                     NodeRegister reg = NodeRegister.decode(body);
+                    if (!NodeKey.verify(reg.publicKey(), reg.signature(), (byte[]) peer.attachment(), reg.nodeId())) {
+                        failures.add("NODE_REGISTER not signed by the node key over this session: " + reg);
+                        throw new AuthenticationFailure("bad node key signature");
+                    }
                     List<Long> keep = reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
                     registration.set(reg);
                     registrations.incrementAndGet();
@@ -112,9 +147,10 @@ class MemNodeServiceTest {
     static void startNode() throws Exception {
         loops = EventLoops.create("fake-controller", 2);
         controller = new FakeController();
-        controllerListener = Connections.listen(loops, "127.0.0.1", 0, () -> controller, "fake-controller", WAIT);
+        controllerListener = Connections.listen(loops, "127.0.0.1", 0, () -> controller, "fake-controller", WAIT,
+                ServerLimits.DEFAULTS, null);
         node = MemNode.start(new MemNodeConfig(new HostPort("127.0.0.1", 0), CAPACITY,
-                new HostPort("127.0.0.1", controllerListener.port())));
+                new HostPort("127.0.0.1", controllerListener.port()), List.of(clusterSecret)));
         assertThat(node.awaitRegistered(WAIT)).as("memory node registered").isTrue();
         assertThat(node.nodeId()).isEqualTo(1);
         assertThat(controller.link.get()).isNotNull();
@@ -141,6 +177,7 @@ class MemNodeServiceTest {
     @AfterEach
     void closeLinks() {
         links.forEach(DirectLink::close);
+        assertThat(controller.failures).as("what the node got wrong with the controller").isEmpty();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -161,7 +198,7 @@ class MemNodeServiceTest {
     private DirectLink client(String tenant) {
         DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
         links.add(l);
-        l.hello(Role.CLIENT, tenant);
+        Tokens.openClient(l, clusterSecret, tenant);
         return l;
     }
 
@@ -225,7 +262,7 @@ class MemNodeServiceTest {
 
     /** The little-endian word at {@code offset}, as the atomics see it, read with a plain READ. */
     private static long word(DirectLink l, long slab, long offset) {
-        return ByteBuffer.wrap(read(l, slab, offset, 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        return ByteBuffer.wrap(read(l, slab, offset, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
     /** SLAB_EPOCH: the session says it knows {@code epoch} of {@code slab}. */
@@ -266,7 +303,13 @@ class MemNodeServiceTest {
     @Test
     void registersWithTheControllerAndSendsHeartbeats() throws Exception {
         NodeRegister reg = firstRegistration;
-        assertThat(controller.hello.get().role()).isEqualTo(Role.MEMORY_NODE);
+        // The node proved the cluster secret (the fake controller checked it) and signed with its key.
+        Hello hello = controller.hello.get();
+        assertThat(hello.role()).isEqualTo(Role.MEMORY_NODE);
+        assertThat(hello.principal()).isEqualTo("node");
+        assertThat(hello.keyId()).isEqualTo(clusterSecret.keyId());
+        assertThat(hello.credential()).as("a secret is proven, never sent").isEmpty();
+        assertThat(reg.publicKey()).isNotEmpty();
         assertThat(reg.host()).isEqualTo("127.0.0.1");
         assertThat(reg.port()).isEqualTo(node.address().port());
         assertThat(reg.capacity()).isEqualTo(CAPACITY);
@@ -280,12 +323,35 @@ class MemNodeServiceTest {
         assertThat(hb.slabCount()).isGreaterThanOrEqualTo(3);
     }
 
+    private static final long RECREATED_SLAB = 35;
+
+    /**
+     * The controller creates each id once, so a slab already here under a created id is a stale copy whose delete never
+     * arrived: it is dropped, with its memory and reservation, and the new slab reads zeros whoever owns it now.
+     */
     @Test
-    void controllerCreateIsIdempotentAndConflictsAreSlabExists() throws Exception {
-        createSlab(ALICE_SLAB, SLAB_SIZE, "alice"); // same again: fine
-        RememException e = Await.failure(createSlabAsync(ALICE_SLAB, SLAB_SIZE, "bob"), WAIT);
-        assertThat(e.code()).isEqualTo(ErrorCode.SLAB_EXISTS);
-        e = Await.failure(createSlabAsync(77, 12345, "alice"), WAIT);
+    void controllerCreateOfAnExistingIdReplacesItWithAZeroedSlab() throws Exception {
+        createSlab(RECREATED_SLAB, SLAB_SIZE, "alice");
+        DirectLink alice = client("alice");
+        DirectLink bob = client("bob");
+        long backedBefore = node.backedBytes();
+        writev(alice, new Run(RECREATED_SLAB, 4096, pattern(64, 1)));
+        assertThat(node.backedBytes()).isEqualTo(backedBefore + Slab.CHUNK_SIZE);
+
+        createSlab(RECREATED_SLAB, SLAB_SIZE, "alice");
+        assertThat(read(alice, RECREATED_SLAB, 4096, 64)).as("the re-created slab").containsOnly(0);
+        assertThat(node.backedBytes()).as("the old copy's memory is freed").isEqualTo(backedBefore);
+
+        createSlab(RECREATED_SLAB, 2 * SLAB_SIZE, "bob");
+        assertCode(() -> read(alice, RECREATED_SLAB, 0, 8), ErrorCode.NO_SUCH_SLAB);
+        assertThat(read(bob, RECREATED_SLAB, 2 * SLAB_SIZE - 8, 8)).containsOnly(0);
+        // Re-creating a big slab again and again must not leak its reservation: 40 MiB fits the 64 MiB node once.
+        for (int i = 0; i < 3; i++) {
+            createSlab(RECREATED_SLAB, 40 * MIB, "bob");
+        }
+        deleteSlab(RECREATED_SLAB);
+
+        RememException e = Await.failure(createSlabAsync(77, 12345, "alice"), WAIT);
         assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         e = Await.failure(createSlabAsync(78, 2 * CAPACITY, "alice"), WAIT);
         assertThat(e.code()).isIn(ErrorCode.NODE_OUT_OF_MEMORY, ErrorCode.INVALID_ARGUMENT);
@@ -332,18 +398,19 @@ class MemNodeServiceTest {
     @Test
     void registersOnceTheControllerComesUpAndCloseFreesEverything() throws Exception {
         int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         FakeController late = new FakeController();
         MemNode second = MemNode.start(new MemNodeConfig(new HostPort("127.0.0.1", 0), 4 * MIB,
-                new HostPort("127.0.0.1", port)));
+                new HostPort("127.0.0.1", port), List.of(clusterSecret)));
         Connections.Listener lateListener = null;
         try {
             assertThat(second.nodeId()).isZero();
             assertThat(second.address().host()).isEqualTo("127.0.0.1");
             assertThat(second.address().port()).isPositive();
-            lateListener = Connections.listen(loops, "127.0.0.1", port, () -> late, "late-controller", WAIT);
+            lateListener = Connections.listen(loops, "127.0.0.1", port, () -> late, "late-controller", WAIT,
+                    ServerLimits.DEFAULTS, null);
             assertThat(second.awaitRegistered(WAIT)).as("registered once the controller listened").isTrue();
             assertThat(late.registration.get().capacity()).isEqualTo(4 * MIB);
 
@@ -351,7 +418,7 @@ class MemNodeServiceTest {
                     (h, b) -> null), WAIT);
             DirectLink carol = DirectLink.connect("127.0.0.1", second.address().port(), Duration.ofSeconds(2), WAIT);
             links.add(carol);
-            carol.hello(Role.CLIENT, "carol");
+            Tokens.openClient(carol, clusterSecret, "carol");
             writev(carol, new Run(1, 0, pattern(16, 1)), new Run(1, 2 * Slab.CHUNK_SIZE, pattern(16, 2)));
             assertThat(second.backedBytes()).isEqualTo(2 * Slab.CHUNK_SIZE);
             // Reservations are bounded by the node's capacity.
@@ -364,6 +431,7 @@ class MemNodeServiceTest {
                 lateListener.close();
             }
         }
+        assertThat(late.failures).as("what the node got wrong with the late controller").isEmpty();
         assertThat(second.backedBytes()).isZero();
         int dataPort = second.address().port();
         assertCode(() -> DirectLink.connect("127.0.0.1", dataPort, Duration.ofSeconds(1), WAIT), ErrorCode.NODE_UNAVAILABLE);
@@ -408,17 +476,17 @@ class MemNodeServiceTest {
     }
 
     @Test
-    void anotherTenantIsDenied() {
+    void anotherTenantsSlabIsAnsweredAsIfItWereNotHere() {
         DirectLink alice = client("alice");
         writev(alice, new Run(ALICE_SLAB, 64, pattern(32, 5)));
         DirectLink bob = client("bob");
-        assertCode(() -> read(bob, ALICE_SLAB, 64, 32), ErrorCode.ACCESS_DENIED);
-        assertCode(() -> writev(bob, new Run(ALICE_SLAB, 64, new byte[32])), ErrorCode.ACCESS_DENIED);
-        assertCode(() -> faa(bob, ALICE_SLAB, 64, 1), ErrorCode.ACCESS_DENIED);
-        assertCode(() -> cas(bob, ALICE_SLAB, 64, 0, 1), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> read(bob, ALICE_SLAB, 64, 32), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> writev(bob, new Run(ALICE_SLAB, 64, new byte[32])), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> faa(bob, ALICE_SLAB, 64, 1), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> cas(bob, ALICE_SLAB, 64, 0, 1), ErrorCode.NO_SUCH_SLAB);
         // A WRITEV mixing bob's own slab with alice's applies nothing.
         assertCode(() -> writev(bob, new Run(BOB_SLAB, 0, pattern(8, 9)), new Run(ALICE_SLAB, 64, new byte[32])),
-                ErrorCode.ACCESS_DENIED);
+                ErrorCode.NO_SUCH_SLAB);
         assertThat(read(bob, BOB_SLAB, 0, 8)).containsOnly(0);
         assertThat(read(alice, ALICE_SLAB, 64, 32)).isEqualTo(pattern(32, 5));
         // Bob's own slab works; the refusals did not close his link.
@@ -560,19 +628,25 @@ class MemNodeServiceTest {
         assertThat(alice.isOpen()).isTrue();
     }
 
+    /** Only runtimes and copying nodes open sessions here; proving the cluster secret as a node opens nothing. */
     @Test
     void memoryNodeRoleIsRefusedOnTheDataPort() {
         DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
         links.add(l);
-        assertCode(() -> l.hello(Role.MEMORY_NODE, "memnode"), ErrorCode.WRONG_ROLE);
-        assertCode(() -> read(l, ALICE_SLAB, 0, 8), ErrorCode.NOT_AUTHENTICATED);
+        RememException e = assertCode(() -> l.hello(Role.MEMORY_NODE, Credentials.ofSecret("node", clusterSecret), 0, 0),
+                ErrorCode.AUTHENTICATION_FAILED);
+        assertThat(e.detail()).isEqualTo(AuthenticationFailure.MESSAGE);
+        // A failed HELLO ends the connection: nothing more can be asked on it.
+        assertCode(() -> read(l, ALICE_SLAB, 0, 8), ErrorCode.CONNECTION_CLOSED);
     }
 
     @Test
     void invalidTenantNameIsRefused() {
         DirectLink l = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
         links.add(l);
-        RememException e = catchThrowableOfType(() -> l.hello(Role.CLIENT, "bad tenant!"));
+        byte[] token = Tokens.session(clusterSecret, "alice");
+        RememException e = catchThrowableOfType(() -> l.hello(Role.CLIENT, Credentials.ofToken("bad tenant!", () -> token),
+                0, 0));
         assertThat(e.code()).isIn(ErrorCode.INVALID_ARGUMENT, ErrorCode.MALFORMED_FRAME);
     }
 
@@ -634,7 +708,7 @@ class MemNodeServiceTest {
             assertThat(pong.body()).containsExactly(7, 7);
 
             // The same connection can still open a session and read.
-            int session = raw.hello(Role.CLIENT, "alice", 43);
+            int session = raw.openClient(clusterSecret, "alice", 0, 43);
             raw.send(RawClient.request(Opcode.READ, 44, session, ALICE_SLAB, 0, 16, new byte[0]));
             RawClient.Frame data = raw.readFrame();
             assertThat(data).isNotNull();
@@ -858,7 +932,7 @@ class MemNodeServiceTest {
         createSlab(FENCED_SLAB, SLAB_SIZE, "alice");
         DirectLink alice = client("alice");
         DirectLink bob = client("bob");
-        assertCode(() -> declareEpoch(bob, FENCED_SLAB, 0), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> declareEpoch(bob, FENCED_SLAB, 0), ErrorCode.NO_SUCH_SLAB);
         assertCode(() -> declareEpoch(alice, 4343, 0), ErrorCode.NO_SUCH_SLAB);
         // Only the controller fences, and only slabs that are here.
         assertCode(() -> alice.call(Opcode.SLAB_FENCE, FENCED_SLAB, 99, 0, null, null, (h, b) -> null), ErrorCode.WRONG_ROLE);
@@ -876,7 +950,7 @@ class MemNodeServiceTest {
         writev(old, new Run(ALICE_SLAB, 8192, pattern(64, 1)));
         DirectLink fresh = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
         links.add(fresh);
-        fresh.hello(Role.CLIENT, "alice", old.session());
+        Tokens.openClient(fresh, clusterSecret, "alice", old.session(), 0);
         // Once the new session is answered, nothing sent on the old one can take effect any more.
         Throwable late = catchThrowable(() -> writev(old, new Run(ALICE_SLAB, 8192, pattern(64, 2))));
         assertThat(late).isInstanceOf(RememException.class);
@@ -889,7 +963,7 @@ class MemNodeServiceTest {
         DirectLink alice = client("alice");
         DirectLink bob = DirectLink.connect("127.0.0.1", node.address().port(), Duration.ofSeconds(2), WAIT);
         links.add(bob);
-        bob.hello(Role.CLIENT, "bob", alice.session());
+        Tokens.openClient(bob, clusterSecret, "bob", alice.session(), 0);
         assertThat(writev(alice, new Run(ALICE_SLAB, 12288, pattern(64, 3)))).isEqualTo(1);
         assertThat(read(alice, ALICE_SLAB, 12288, 64)).isEqualTo(pattern(64, 3));
     }
@@ -897,19 +971,19 @@ class MemNodeServiceTest {
     // ------------------------------------------------------------------ offloads
 
     private static byte[] words(long... values) {
-        ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) {
             b.putLong(v);
         }
         return b.array();
     }
 
-    private static io.remem.protocol.AggregateResult aggregate(DirectLink l, long slab, long offset, int count,
-                                                              io.remem.protocol.Filter filter) {
+    private static AggregateResult aggregate(DirectLink l, long slab, long offset, int count,
+                                                              Filter filter) {
         ByteBuf body = Unpooled.buffer();
-        new io.remem.protocol.AggregateRequest(io.remem.protocol.ElementType.I64, filter, false, 0).encode(body);
+        new AggregateRequest(ElementType.I64, filter, false, 0).encode(body);
         return l.call(Opcode.OFFLOAD_AGGREGATE, slab, offset, count, body.nioBuffer(), null,
-                (h, b) -> io.remem.protocol.AggregateResult.decode(b, 0, count));
+                (h, b) -> AggregateResult.decode(b, 0, count));
     }
 
     @Test
@@ -921,20 +995,20 @@ class MemNodeServiceTest {
         }
         writev(alice, new Run(ALICE_SLAB, 800_000, words(values)));
         // 100 written words, then 100 that read as zero, 24 of them in a chunk never backed.
-        var all = aggregate(alice, ALICE_SLAB, 800_000, 200, io.remem.protocol.Filter.all());
+        var all = aggregate(alice, ALICE_SLAB, 800_000, 200, Filter.all());
         assertThat(all.count()).isEqualTo(200);
         assertThat(all.blockSums()).containsExactly(5050L);
         assertThat(all.min()).isZero();
         assertThat(all.max()).isEqualTo(100);
         var big = aggregate(alice, ALICE_SLAB, 800_000, 200,
-                new io.remem.protocol.Filter(io.remem.protocol.Filter.Comparison.GT, 50, 0));
+                new Filter(Filter.Comparison.GT, 50, 0));
         assertThat(big.count()).isEqualTo(50);
         assertThat(big.blockSums()).containsExactly(3775L);
         assertThat(big.min()).isEqualTo(51);
 
         ByteBuf body = Unpooled.buffer();
-        new io.remem.protocol.AggregateRequest(io.remem.protocol.ElementType.I64,
-                new io.remem.protocol.Filter(io.remem.protocol.Filter.Comparison.GE, 96, 0), true, 0).encode(body);
+        new AggregateRequest(ElementType.I64,
+                new Filter(Filter.Comparison.GE, 96, 0), true, 0).encode(body);
         int[] positions = alice.call(Opcode.OFFLOAD_AGGREGATE, ALICE_SLAB, 800_000, 200, body.nioBuffer(), null, (h, b) -> {
             int[] out = new int[b.readInt()];
             for (int i = 0; i < out.length; i++) {
@@ -948,13 +1022,13 @@ class MemNodeServiceTest {
     @Test
     void badOffloadRequestsAreRefusedAndTheNodeKeepsServing() {
         DirectLink alice = client("alice");
-        io.remem.protocol.Filter all = io.remem.protocol.Filter.all();
+        Filter all = Filter.all();
         assertCode(() -> aggregate(alice, ALICE_SLAB, 3, 2, all), ErrorCode.MISALIGNED);
         assertCode(() -> aggregate(alice, ALICE_SLAB, SLAB_SIZE - 8, 2, all), ErrorCode.OUT_OF_BOUNDS);
-        assertCode(() -> aggregate(alice, ALICE_SLAB, 0, io.remem.protocol.AggregateRequest.MAX_ELEMENTS + 1, all),
+        assertCode(() -> aggregate(alice, ALICE_SLAB, 0, AggregateRequest.MAX_ELEMENTS + 1, all),
                 ErrorCode.TOO_LARGE);
         assertCode(() -> aggregate(alice, ALICE_SLAB, 0, -1, all), ErrorCode.TOO_LARGE);
-        assertCode(() -> aggregate(alice, BOB_SLAB, 0, 2, all), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> aggregate(alice, BOB_SLAB, 0, 2, all), ErrorCode.NO_SUCH_SLAB);
         ByteBuffer badType = ByteBuffer.wrap(new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         assertCode(() -> alice.call(Opcode.OFFLOAD_AGGREGATE, ALICE_SLAB, 0, 2, badType, null, (h, b) -> null),
                 ErrorCode.MALFORMED_FRAME);
@@ -964,11 +1038,11 @@ class MemNodeServiceTest {
 
         // Chase: the start must be here; shifts, hop budgets and shapes are checked.
         ByteBuf chase = Unpooled.buffer();
-        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 7).encode(chase);
+        new ChaseRequest(ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 7).encode(chase);
         assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 0, 0, chase.nioBuffer(), null, (h, b) -> null),
                 ErrorCode.INVALID_ARGUMENT);
         assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, BOB_SLAB, 0, 4, chase.nioBuffer(), null, (h, b) -> null),
-                ErrorCode.ACCESS_DENIED);
+                ErrorCode.NO_SUCH_SLAB);
         assertCode(() -> alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, SLAB_SIZE - 4, 4, chase.nioBuffer(), null,
                 (h, b) -> null), ErrorCode.OUT_OF_BOUNDS);
         ByteBuf badShift = Unpooled.buffer();
@@ -980,18 +1054,18 @@ class MemNodeServiceTest {
         assertCode(() -> mapGet(alice, ALICE_SLAB, 0, 3, 1, "k".getBytes(), 1), ErrorCode.MALFORMED_FRAME);
         assertCode(() -> mapGet(alice, ALICE_SLAB, SLAB_SIZE - 64, 8, 1, "k".getBytes(), 1), ErrorCode.OUT_OF_BOUNDS);
         assertCode(() -> mapGet(alice, ALICE_SLAB, 0, 8, 1, "k".getBytes(), 2), ErrorCode.MALFORMED_FRAME);
-        assertCode(() -> mapGet(alice, BOB_SLAB, 0, 8, 1, "k".getBytes(), 1), ErrorCode.ACCESS_DENIED);
+        assertCode(() -> mapGet(alice, BOB_SLAB, 0, 8, 1, "k".getBytes(), 1), ErrorCode.NO_SUCH_SLAB);
 
         writev(alice, new Run(ALICE_SLAB, 30_000, pattern(64, 9)));
         assertThat(read(alice, ALICE_SLAB, 30_000, 64)).isEqualTo(pattern(64, 9));
     }
 
-    private static io.remem.protocol.MapGetResult mapGet(DirectLink l, long slab, long offset, int capacity, long hash,
+    private static MapGetResult mapGet(DirectLink l, long slab, long offset, int capacity, long hash,
                                                          byte[] key, int headerKeyLength) {
         ByteBuf body = Unpooled.buffer();
-        new io.remem.protocol.MapGetRequest(hash, capacity, 20).encode(body, key, 0, key.length);
+        new MapGetRequest(hash, capacity, 20).encode(body, key, 0, key.length);
         return l.call(Opcode.OFFLOAD_MAP_GET, slab, offset, headerKeyLength, body.nioBuffer(), null,
-                (h, b) -> io.remem.protocol.MapGetResult.decode(b));
+                (h, b) -> MapGetResult.decode(b));
     }
 
     @Test
@@ -1002,25 +1076,25 @@ class MemNodeServiceTest {
         writev(alice, new Run(ALICE_SLAB, 500_000, words(1, base + 500_016)),
                 new Run(ALICE_SLAB, 500_016, words(2, (BOB_SLAB << 20) + 64)));
         ByteBuf body = Unpooled.buffer();
-        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 99).encode(body);
+        new ChaseRequest(ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 99).encode(body);
         var r = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 100, body.nioBuffer(), null,
-                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
+                (h, b) -> ChaseResult.decode(b));
         // Bob's slab is on this node, but not Alice's: she is told to continue there, and learns nothing of it.
-        assertThat(r.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.CONTINUE);
+        assertThat(r.outcome()).isEqualTo(ChaseResult.Outcome.CONTINUE);
         assertThat(r.address()).isEqualTo((BOB_SLAB << 20) + 64);
         assertThat(r.hops()).isEqualTo(2);
         assertThat(r.node()).isEmpty();
 
         var budget = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 1, body.nioBuffer(), null,
-                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
-        assertThat(budget.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.CONTINUE);
+                (h, b) -> ChaseResult.decode(b));
+        assertThat(budget.outcome()).isEqualTo(ChaseResult.Outcome.CONTINUE);
         assertThat(budget.address()).isEqualTo(base + 500_016);
 
         ByteBuf find = Unpooled.buffer();
-        new io.remem.protocol.ChaseRequest(io.remem.protocol.ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 2).encode(find);
+        new ChaseRequest(ChaseRequest.Shape.LIST, 20, 0, 8, 0, 16, 2).encode(find);
         var found = alice.call(Opcode.OFFLOAD_CHASE, ALICE_SLAB, 500_000, 100, find.nioBuffer(), null,
-                (h, b) -> io.remem.protocol.ChaseResult.decode(b));
-        assertThat(found.outcome()).isEqualTo(io.remem.protocol.ChaseResult.Outcome.FOUND);
+                (h, b) -> ChaseResult.decode(b));
+        assertThat(found.outcome()).isEqualTo(ChaseResult.Outcome.FOUND);
         assertThat(found.address()).isEqualTo(base + 500_016);
         assertThat(found.node()).isEqualTo(words(2, (BOB_SLAB << 20) + 64));
     }
@@ -1029,17 +1103,17 @@ class MemNodeServiceTest {
     void mapGetFollowsTheSharedLayout() {
         DirectLink alice = client("alice");
         long hash = 0x1234_5678_0000_0006L; // home slot 2 of 4
-        byte[] entry = ByteBuffer.allocate(13).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(3).putInt(2)
+        byte[] entry = ByteBuffer.allocate(13).order(ByteOrder.LITTLE_ENDIAN).putInt(3).putInt(2)
                 .put("abc".getBytes()).put("xy".getBytes()).array();
-        ByteBuffer slot = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .putLong(64).putInt(io.remem.protocol.MapLayout.tag(hash)).putInt(13);
+        ByteBuffer slot = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(64).putInt(MapLayout.tag(hash)).putInt(13);
         writev(alice, new Run(ALICE_SLAB_2, 2 * 16, slot.array()), new Run(ALICE_SLAB_2, 64, entry));
         var hit = mapGet(alice, ALICE_SLAB_2, 0, 4, hash, "abc".getBytes(), 3);
-        assertThat(hit.outcome()).isEqualTo(io.remem.protocol.MapGetResult.Outcome.FOUND);
+        assertThat(hit.outcome()).isEqualTo(MapGetResult.Outcome.FOUND);
         assertThat(hit.value()).isEqualTo("xy".getBytes());
         assertThat(mapGet(alice, ALICE_SLAB_2, 0, 4, hash, "abd".getBytes(), 3).outcome())
-                .isEqualTo(io.remem.protocol.MapGetResult.Outcome.ABSENT);
+                .isEqualTo(MapGetResult.Outcome.ABSENT);
         assertThat(mapGet(alice, ALICE_SLAB_2, 0, 4, hash + 1, "abc".getBytes(), 3).outcome())
-                .isEqualTo(io.remem.protocol.MapGetResult.Outcome.ABSENT);
+                .isEqualTo(MapGetResult.Outcome.ABSENT);
     }
 }

@@ -6,19 +6,22 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
 import io.remem.protocol.Hello;
-import io.remem.protocol.HelloAck;
+import io.remem.protocol.HelloReply;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Secret;
 
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
 import java.time.Duration;
 
 /**
@@ -27,6 +30,7 @@ import java.time.Duration;
  */
 final class RawClient implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(5);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One frame as read off the wire. */
     record Frame(FrameHeader header, byte[] body) {
@@ -85,21 +89,64 @@ final class RawClient implements AutoCloseable {
         return out;
     }
 
-    /** Sends HELLO and returns the session the server assigned. */
-    int hello(Role role, String tenant, long requestId) throws IOException {
+    /**
+     * A v3 HELLO body with a fresh nonce. {@code keyId} names a secret to prove (empty when presenting a token);
+     * {@code credential} is the token (empty for none).
+     */
+    static byte[] helloBody(Role role, String principal, String keyId, int supersedes, int features, byte[] credential) {
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
         ByteBuf body = Unpooled.buffer();
-        new Hello(Wire.VERSION, role, tenant).encode(body);
+        new Hello(Wire.VERSION, role, principal, keyId, supersedes, features, nonce, credential).encode(body);
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);
-        send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, bytes));
+        return bytes;
+    }
+
+    /** Sends HELLO and returns the server's answer as it came, error or not. */
+    Frame sendHello(Role role, String principal, String keyId, int features, byte[] credential, long requestId)
+            throws IOException {
+        send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, helloBody(role, principal, keyId, 0, features, credential)));
         Frame f = readFrame();
         if (f == null) {
             throw new AssertionError("server closed the connection instead of answering HELLO");
         }
+        return f;
+    }
+
+    /** Sends HELLO presenting {@code credential}, a token, and returns the server's answer as it came. */
+    Frame sendHello(Role role, String principal, int features, byte[] credential, long requestId) throws IOException {
+        return sendHello(role, principal, "", features, credential, requestId);
+    }
+
+    /** Sends HELLO with {@code credential}, which must be accepted at once; returns the acceptance. */
+    HelloReply.Accepted hello(Role role, String principal, int features, byte[] credential, long requestId)
+            throws IOException {
+        Frame f = sendHello(role, principal, features, credential, requestId);
         if (f.header().status() != 0) {
             throw new AssertionError("HELLO refused: " + f.header() + " " + f.errorMessage());
         }
-        return HelloAck.decode(Unpooled.wrappedBuffer(f.body())).session();
+        HelloReply reply = HelloReply.decode(Unpooled.wrappedBuffer(f.body()));
+        if (!(reply instanceof HelloReply.Accepted accepted)) {
+            throw new AssertionError("a token HELLO was answered with " + reply + " instead of an acceptance");
+        }
+        return accepted;
+    }
+
+    /** Opens a CLIENT session as {@code tenant} with a fresh session token; returns the session the server assigned. */
+    int openClient(Secret cluster, String tenant, int features, long requestId) throws IOException {
+        return hello(Role.CLIENT, tenant, features, Tokens.session(cluster, tenant), requestId).session();
+    }
+
+    /** Sends one request and reads the answer, which must come before the server closes the connection. */
+    Frame roundTrip(Opcode op, long requestId, int session, long slabId, long offset, int length, byte[] body)
+            throws IOException {
+        send(request(op, requestId, session, slabId, offset, length, body));
+        Frame f = readFrame();
+        if (f == null) {
+            throw new AssertionError("server closed the connection instead of answering " + op);
+        }
+        return f;
     }
 
     /** Reads the next frame, or returns null if the server closed the connection cleanly first. */
@@ -127,7 +174,12 @@ final class RawClient implements AutoCloseable {
         long deadline = System.nanoTime() + WAIT.toNanos();
         ByteBuffer one = ByteBuffer.allocate(1);
         while (true) {
-            int n = channel.read(one);
+            int n;
+            try {
+                n = channel.read(one);
+            } catch (SocketException reset) {
+                return true; // closed with our bytes still unread on its side: a reset instead of a FIN, but closed
+            }
             if (n < 0) {
                 return true;
             }

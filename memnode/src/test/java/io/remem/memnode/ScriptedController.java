@@ -8,20 +8,29 @@ import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
 import io.remem.protocol.NodeRegistered;
 import io.remem.protocol.Opcode;
+import io.remem.protocol.Replica;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.SlabCreate;
 import io.remem.protocol.SlabSync;
+import io.remem.protocol.auth.AuthenticationFailure;
+import io.remem.protocol.auth.NodeKey;
+import io.remem.protocol.auth.Scram;
+import io.remem.protocol.auth.Secret;
 import io.remem.transport.BodyWriter;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
+import io.remem.transport.HelloDecision;
 import io.remem.transport.Peer;
 import io.remem.transport.Reply;
 import io.remem.transport.RequestHandler;
+import io.remem.transport.ServerLimits;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,6 +42,10 @@ import java.util.function.Function;
  * A fake controller for one memory node, whose answers a test scripts: which of the slabs the node lists it keeps
  * ({@link #keep}), and when it answers a registration ({@link #holdRegistrations}). It counts heartbeats per
  * registration, so a test can wait until the node has applied an answer: the node heartbeats only after that.
+ *
+ * <p>It authenticates the node as a real controller does: the node must prove the cluster secret (SCRAM, role
+ * MEMORY_NODE, principal {@code node}) and sign its NODE_REGISTER with its node key over the session's binding. A
+ * registration whose signature does not verify is refused, and recorded so that {@link #close} fails the test.
  */
 final class ScriptedController implements RequestHandler, AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(10);
@@ -40,17 +53,26 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
     static final Function<NodeRegister, List<Long>> KEEP_ALL =
             reg -> reg.held().stream().map(NodeRegister.HeldSlab::slabId).toList();
     static final Function<NodeRegister, List<Long>> KEEP_NONE = reg -> List.of();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final byte[] DECOY_KEY = randomBytes(32);
 
     private final long nodeId;
+    private final Secret clusterSecret;
+    /** Made once: stretching the secret is the slow part, and every connection of the node proves the same one. */
+    private final Scram.Verifier verifier;
     private final Connections.Listener listener;
     final AtomicReference<Peer> link = new AtomicReference<>();
-    /** Every registration received, oldest first. */
+    /** Every registration received whose signature verified, oldest first. */
     final LinkedBlockingQueue<NodeRegister> registrations = new LinkedBlockingQueue<>();
     /** Registrations answered so far. */
     final AtomicInteger answered = new AtomicInteger();
     /** The number of the answer the node had applied when it sent its latest heartbeat; 0 before any. */
     final AtomicInteger appliedAnswer = new AtomicInteger();
     final AtomicReference<NodeHeartbeat> lastHeartbeat = new AtomicReference<>();
+    /** HELLOs received, including refused ones. */
+    final AtomicInteger hellos = new AtomicInteger();
+    /** What the node did wrong (a bad HELLO or signature); {@link #close} fails the test if anything is here. */
+    private final List<String> failures = new CopyOnWriteArrayList<>();
     /** Which held slabs the answer keeps; read when the answer is sent. */
     volatile Function<NodeRegister, List<Long>> keep = KEEP_ALL;
     /**
@@ -60,19 +82,33 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
     volatile Consumer<Peer> beforeAnswer = p -> {};
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
 
-    /** What a connection has been told so far. */
+    /** What a connection has been told so far, and the binding its node key must sign. */
     private static final class Conn {
+        final byte[] binding;
         volatile int answer;
+
+        Conn(byte[] binding) {
+            this.binding = binding;
+        }
     }
 
-    private ScriptedController(long nodeId, EventLoops loops) {
+    private ScriptedController(long nodeId, Secret clusterSecret, EventLoops loops) {
         this.nodeId = nodeId;
-        this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> this, "scripted-controller", WAIT);
+        this.clusterSecret = clusterSecret;
+        this.verifier = Scram.Verifier.of(clusterSecret, RANDOM, Scram.MIN_ITERATIONS);
+        this.listener = Connections.listen(loops, "127.0.0.1", 0, () -> this, "scripted-controller", WAIT,
+                ServerLimits.DEFAULTS, null);
     }
 
-    /** Listens on a free loopback port; registers the node as {@code nodeId}. */
-    static ScriptedController start(EventLoops loops, long nodeId) {
-        return new ScriptedController(nodeId, loops);
+    /** Listens on a free loopback port; registers the node as {@code nodeId}; the node must prove {@code clusterSecret}. */
+    static ScriptedController start(EventLoops loops, long nodeId, Secret clusterSecret) {
+        return new ScriptedController(nodeId, clusterSecret, loops);
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
     }
 
     int port() {
@@ -87,12 +123,23 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
     }
 
     @Override
-    public Object onHello(Peer peer, Hello h) {
-        if (h.role() != Role.MEMORY_NODE) {
-            throw new RememException(ErrorCode.WRONG_ROLE, "scripted controller accepts memory nodes only");
+    public HelloDecision onHello(Peer peer, Hello h) {
+        hellos.incrementAndGet();
+        if (h.role() != Role.MEMORY_NODE || !"node".equals(h.principal()) || h.credential().length != 0) {
+            failures.add("unexpected HELLO from the node: " + h + " (expected MEMORY_NODE node, proving a secret)");
+            throw new AuthenticationFailure("scripted controller: not the memory node it expects");
         }
-        link.set(peer);
-        return new Conn();
+        if (!verifier.keyId().equals(h.keyId())) {
+            // Another cluster secret: as a real controller does, challenge it anyway, with a verifier no proof passes.
+            return new HelloDecision.Challenge(Scram.Verifier.decoy(DECOY_KEY, h.principal(), h.keyId()),
+                    (p, binding) -> {
+                        throw new AssertionError("a decoy verifier accepted a proof");
+                    });
+        }
+        return new HelloDecision.Challenge(verifier, (p, binding) -> {
+            link.set(p);
+            return new HelloDecision.Accept(new Conn(binding));
+        });
     }
 
     @Override
@@ -101,6 +148,11 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
         switch (h.opcode()) {
             case NODE_REGISTER -> {
                 NodeRegister reg = NodeRegister.decode(body);
+                if (!NodeKey.verify(reg.publicKey(), reg.signature(), conn.binding, reg.nodeId())) {
+                    failures.add("NODE_REGISTER of node " + reg.nodeId() + " is not signed by its node key over this"
+                            + " session's binding");
+                    throw new AuthenticationFailure("bad node key signature");
+                }
                 Reply reply = peer.replyLater(h);
                 registrations.add(reg);
                 gate.thenRun(() -> {
@@ -163,9 +215,18 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
         Await.result(fenceAsync(slabId, epoch), WAIT);
     }
 
-    /** Sends SLAB_SYNC; the future completes when the node has copied the slab. */
+    /**
+     * Sends SLAB_SYNC for {@code slabId}, copied from {@code source}, with a capability for that slab signed by this
+     * controller's cluster secret, as a real controller's repairer does; the future completes when the node has copied
+     * the slab.
+     */
+    CompletableFuture<Void> syncAsync(long slabId, long size, String tenant, long epoch, Replica source) {
+        return syncAsync(slabId, new SlabSync(size, tenant, epoch, source, Tokens.replica(clusterSecret, slabId)));
+    }
+
+    /** Sends this SLAB_SYNC as it is. */
     CompletableFuture<Void> syncAsync(long slabId, SlabSync sync) {
-        return peer().call(Opcode.SLAB_SYNC, slabId, 0, 0, 128, sync::encode, (h, b) -> null);
+        return peer().call(Opcode.SLAB_SYNC, slabId, 0, 0, 128 + sync.capability().length, sync::encode, (h, b) -> null);
     }
 
     /** Closes the link to the node, which then registers again. */
@@ -173,9 +234,13 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
         peer().close();
     }
 
+    /** Stops listening; fails if the node ever failed to authenticate properly. */
     @Override
     public void close() {
         gate.complete(null);
         listener.close();
+        if (!failures.isEmpty()) {
+            throw new AssertionError("the scripted controller saw the node misbehave: " + failures);
+        }
     }
 }

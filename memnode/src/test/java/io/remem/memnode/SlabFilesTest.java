@@ -2,6 +2,7 @@ package io.remem.memnode;
 
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
+import io.remem.protocol.auth.NodeKey;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,7 +17,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +85,50 @@ class SlabFilesTest {
             assertCode(() -> files.saveNodeId(0), ErrorCode.INVALID_ARGUMENT);
         }
         assertThat(names()).containsExactlyInAnyOrder("lock", "node.meta");
+    }
+
+    /**
+     * The node key is the node's identity to the controller: made once, readable by the owner only, the same pair on
+     * every later open of the directory.
+     */
+    @Test
+    void nodeKeyIsMadeOnceOwnerOnlyAndTheSameAfterReopen() throws IOException {
+        KeyPair first;
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            first = files.nodeKey();
+            assertThat(NodeKey.encodePublic(files.nodeKey())).as("asked again: the same key")
+                    .isEqualTo(NodeKey.encodePublic(first));
+        }
+        Path key = dir.resolve("node.key");
+        byte[] stored = Files.readAllBytes(key);
+        if (Files.getFileStore(key).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            assertThat(Files.getPosixFilePermissions(key)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            KeyPair again = files.nodeKey();
+            assertThat(NodeKey.encodePublic(again)).isEqualTo(NodeKey.encodePublic(first));
+            // The private half came back too: what it signs, the first public key verifies.
+            byte[] binding = new byte[32];
+            assertThat(NodeKey.verify(NodeKey.encodePublic(first), NodeKey.sign(again, binding, 3), binding, 3)).isTrue();
+        }
+        assertThat(Files.readAllBytes(key)).as("not rewritten").isEqualTo(stored);
+        assertThat(names()).containsExactlyInAnyOrder("lock", "node.key");
+    }
+
+    /** A damaged key must not be replaced by a new one: that would strand the node's id and slabs under a stranger. */
+    @Test
+    void aDamagedNodeKeyIsAnErrorNotANewKey() throws IOException {
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            files.nodeKey();
+        }
+        Path key = dir.resolve("node.key");
+        flipByte(key, 20);
+        byte[] damaged = Files.readAllBytes(key);
+        try (SlabFiles files = SlabFiles.open(dir)) {
+            RememException e = assertCode(files::nodeKey, ErrorCode.INTERNAL);
+            assertThat(e.getMessage()).contains(key.toString());
+        }
+        assertThat(Files.readAllBytes(key)).as("left as it was, for the operator").isEqualTo(damaged);
     }
 
     @Test
@@ -268,7 +317,7 @@ class SlabFilesTest {
     @Test
     void recoverDropsAMetaCopiedFromAnotherSlab() throws IOException {
         assertSlab2Dropped((meta, data) -> Files.copy(dir.resolve("slab-1.meta"), meta,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+                StandardCopyOption.REPLACE_EXISTING));
     }
 
     @Test

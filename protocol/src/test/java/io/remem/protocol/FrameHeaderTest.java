@@ -48,7 +48,7 @@ class FrameHeaderTest {
         ByteBuf frame = sampleRequest();
         String expected = ""
                 + "0000002b"           // length: 40 header + 3 body
-                + "02"                 // version: Wire.VERSION
+                + "03"                 // version: Wire.VERSION
                 + "10"                 // READ
                 + "0000"               // flags
                 + "00000000"           // status
@@ -489,7 +489,7 @@ class FrameHeaderTest {
         Frames.writeRequestHeader(out, Opcode.CAS, Wire.FLAG_RETRY, REQUEST_ID, SESSION, SLAB, OFFSET, LENGTH, 24);
         String expected = ""
                 + "00000040"           // length: 40 header + 24 body
-                + "02"                 // version: Wire.VERSION
+                + "03"                 // version: Wire.VERSION
                 + "12"                 // CAS
                 + "0002"               // flags: retry
                 + "00000000"           // status

@@ -105,12 +105,49 @@ class MessagesTest {
         return new SlabRun(slabs);
     }
 
+    // ---------------------------------------------------------------- builders of the records with security fields
+
+    private static final byte[] NONCE = new byte[Hello.NONCE_BYTES];
+
+    /** A HELLO with an empty key id, no features, a zero nonce and no credential. */
+    static Hello hello(int version, Role role, String principal, int supersedes) {
+        return new Hello(version, role, principal, "", supersedes, 0, NONCE, new byte[0]);
+    }
+
+    static Hello hello(int version, Role role, String principal) {
+        return hello(version, role, principal, 0);
+    }
+
+    /** A registration with no key and no signature (the codec does not care; the controller does). */
+    static NodeRegister register(long nodeId, String host, int port, long capacity, List<NodeRegister.HeldSlab> held) {
+        return new NodeRegister(nodeId, host, port, capacity, new byte[0], new byte[0], held);
+    }
+
+    static NodeRegister register(long nodeId, String host, int port, long capacity) {
+        return register(nodeId, host, port, capacity, List.of());
+    }
+
+    static SlabSync sync(long size, String tenant, long epoch, Replica source) {
+        return new SlabSync(size, tenant, epoch, source, new byte[0]);
+    }
+
+    static byte[] bytes(SplittableRandom r, int min, int max) {
+        byte[] b = new byte[min + r.nextInt(max - min + 1)];
+        r.nextBytes(b);
+        return b;
+    }
+
+    static String keyId(SplittableRandom r) {
+        return String.format("k%08x", r.nextInt());
+    }
+
     static NodeRegister nodeRegister(SplittableRandom r) {
         List<NodeRegister.HeldSlab> held = new ArrayList<>();
         for (int i = r.nextInt(3) == 0 ? 0 : r.nextInt(8); i > 0; i--) {
-            held.add(new NodeRegister.HeldSlab(nonNegativeLong(r), nonNegativeLong(r)));
+            held.add(new NodeRegister.HeldSlab(nonNegativeLong(r), nonNegativeLong(r), r.nextInt(2)));
         }
-        return new NodeRegister(nonNegativeLong(r), anyString(r, 1, 40), port(r), nonNegativeLong(r), held);
+        return new NodeRegister(nonNegativeLong(r), anyString(r, 1, 40), port(r), nonNegativeLong(r),
+                bytes(r, 0, NodeRegister.MAX_KEY_BYTES), bytes(r, 0, NodeRegister.MAX_KEY_BYTES), held);
     }
 
     static NodeRegistered nodeRegistered(SplittableRandom r) {
@@ -118,7 +155,35 @@ class MessagesTest {
         for (int i = r.nextInt(3) == 0 ? 0 : r.nextInt(8); i > 0; i--) {
             keep.add(nonNegativeLong(r));
         }
-        return new NodeRegistered(nonNegativeLong(r), nonNegativeLong(r), keep);
+        List<NodeRegistered.Restore> restore = new ArrayList<>();
+        for (int i = r.nextInt(3) == 0 ? r.nextInt(4) : 0; i > 0; i--) {
+            restore.add(new NodeRegistered.Restore(nonNegativeLong(r), tenant(r), positiveLong(r), nonNegativeLong(r)));
+        }
+        return new NodeRegistered(nonNegativeLong(r), nonNegativeLong(r), keep, restore);
+    }
+
+    static Hello anyHello(SplittableRandom r) {
+        Role role = Role.values()[r.nextInt(Role.values().length)];
+        String principal = role == Role.CLIENT ? tenant(r) : anyString(r, 0, 30);
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        r.nextBytes(nonce);
+        return new Hello(r.nextInt(65536), role, principal, r.nextBoolean() ? "" : keyId(r), r.nextInt(), r.nextInt(),
+                nonce, bytes(r, 0, r.nextBoolean() ? 0 : Hello.MAX_CREDENTIAL_BYTES));
+    }
+
+    static HelloReply helloReply(SplittableRandom r) {
+        if (r.nextBoolean()) {
+            byte[] nonce = new byte[Hello.NONCE_BYTES];
+            r.nextBytes(nonce);
+            return new HelloReply.Challenge(nonce, bytes(r, 0, 64), r.nextInt());
+        }
+        return new HelloReply.Accepted(r.nextInt(65536), r.nextInt(), anyString(r, 0, 40), r.nextInt(),
+                bytes(r, 0, HelloReply.MAX_SIGNATURE_BYTES), bytes(r, 0, HelloReply.MAX_GRANT_BYTES));
+    }
+
+    static TenantKey tenantKey(SplittableRandom r) {
+        return new TenantKey(tenant(r), keyId(r), bytes(r, 0, TenantKey.MAX_SALT_BYTES), r.nextInt(),
+                bytes(r, TenantKey.KEY_BYTES, TenantKey.KEY_BYTES), bytes(r, TenantKey.KEY_BYTES, TenantKey.KEY_BYTES));
     }
 
     /** Positive longs, with the edges over-represented. */
@@ -132,7 +197,8 @@ class MessagesTest {
     }
 
     static SlabSync slabSync(SplittableRandom r) {
-        return new SlabSync(positiveLong(r), tenant(r), nonNegativeLong(r), replica(r));
+        return new SlabSync(positiveLong(r), tenant(r), nonNegativeLong(r), replica(r),
+                bytes(r, 0, SlabSync.MAX_CAPABILITY_BYTES));
     }
 
     static ClusterStatus clusterStatus(SplittableRandom r) {
@@ -144,12 +210,16 @@ class MessagesTest {
         }
         List<ClusterStatus.Tenant> tenants = new ArrayList<>();
         for (int i = r.nextInt(5); i > 0; i--) {
+            List<String> keys = new ArrayList<>();
+            for (int k = r.nextInt(3); k > 0; k--) {
+                keys.add(keyId(r));
+            }
             tenants.add(new ClusterStatus.Tenant(anyString(r, 0, 20), nonNegativeLong(r), nonNegativeLong(r),
-                    nonNegativeInt(r)));
+                    nonNegativeInt(r), keys));
         }
         ClusterStatus.Repair repair = r.nextInt(4) == 0 ? ClusterStatus.Repair.NONE
                 : new ClusterStatus.Repair(nonNegativeInt(r), nonNegativeInt(r), nonNegativeInt(r), nonNegativeLong(r),
-                        nonNegativeLong(r), nonNegativeLong(r));
+                        nonNegativeLong(r), nonNegativeLong(r), nonNegativeInt(r));
         return new ClusterStatus(Limits.MIN_SLAB_SHIFT + r.nextInt(Limits.MAX_SLAB_SHIFT - Limits.MIN_SLAB_SHIFT + 1), nodes, tenants,
                 repair);
     }
@@ -172,14 +242,21 @@ class MessagesTest {
 
     static Stream<Codec<?>> codecs() {
         return Stream.of(
-                new Codec<Hello>("Hello", r -> switch (r.nextInt(3)) {
-                            case 0 -> new Hello(r.nextInt(65536), Role.CLIENT, tenant(r), r.nextInt());
-                            case 1 -> new Hello(r.nextInt(65536), Role.MEMORY_NODE, anyString(r, 0, 30), r.nextInt());
-                            default -> new Hello(r.nextInt(65536), Role.REPLICA, anyString(r, 0, 30), r.nextInt());
-                        },
-                        Hello::encode, Hello::decode),
-                new Codec<HelloAck>("HelloAck", r -> new HelloAck(r.nextInt(65536), r.nextInt(), anyString(r, 0, 40)),
-                        HelloAck::encode, HelloAck::decode),
+                new Codec<Hello>("Hello", MessagesTest::anyHello, Hello::encode, Hello::decode),
+                new Codec<HelloReply>("HelloReply", MessagesTest::helloReply, HelloReply::encode, HelloReply::decode),
+                new Codec<AuthProof>("AuthProof", r -> new AuthProof(bytes(r, 0, AuthProof.MAX_BYTES)),
+                        AuthProof::encode, AuthProof::decode),
+                new Codec<TenantKey>("TenantKey", MessagesTest::tenantKey, TenantKey::encode, TenantKey::decode),
+                new Codec<TenantAdd>("TenantAdd", r -> new TenantAdd(r.nextBoolean() ? TenantAdd.DEFAULT_QUOTA
+                        : nonNegativeLong(r), tenantKey(r)), TenantAdd::encode, TenantAdd::decode),
+                new Codec<TenantRemove>("TenantRemove", r -> new TenantRemove(tenant(r), r.nextBoolean()),
+                        TenantRemove::encode, TenantRemove::decode),
+                new Codec<TenantQuota>("TenantQuota", r -> new TenantQuota(tenant(r), nonNegativeLong(r)),
+                        TenantQuota::encode, TenantQuota::decode),
+                new Codec<TenantKeyRevoke>("TenantKeyRevoke", r -> new TenantKeyRevoke(tenant(r), keyId(r)),
+                        TenantKeyRevoke::encode, TenantKeyRevoke::decode),
+                new Codec<SlabDamaged>("SlabDamaged", r -> new SlabDamaged(r.nextBoolean(), anyString(r, 0, 60)),
+                        SlabDamaged::encode, SlabDamaged::decode),
                 new Codec<NodeRegister>("NodeRegister", MessagesTest::nodeRegister,
                         NodeRegister::encode, NodeRegister::decode),
                 new Codec<NodeRegistered>("NodeRegistered", MessagesTest::nodeRegistered,
@@ -215,7 +292,8 @@ class MessagesTest {
             T value = codec.random().apply(r);
             ByteBuf b = codec.encoded(value);
             T decoded = codec.decode().apply(b);
-            assertThat(decoded).as("value #%d", i).isEqualTo(value);
+            // Field by field: records with byte[] fields compare their arrays by identity.
+            assertThat(decoded).as("value #%d", i).usingRecursiveComparison().isEqualTo(value);
             assertThat(b.isReadable()).as("decode consumed the whole body").isFalse();
         }
     }
@@ -308,12 +386,58 @@ class MessagesTest {
 
     @Test
     void helloGoldenEncoding() {
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        nonce[0] = (byte) 0xAB;
         ByteBuf b = Unpooled.buffer();
-        new Hello(1, Role.CLIENT, "acme").encode(b);
-        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0001" + "01" + "0004" + "61636d65" + "00000000");
-        ByteBuf fence = Unpooled.buffer();
-        new Hello(1, Role.CLIENT, "acme", 0x01020304).encode(fence);
-        assertThat(ByteBufUtil.hexDump(fence)).endsWith("01020304");
+        new Hello(3, Role.CLIENT, "acme", "k0000002a", 0x01020304, Features.CHECKSUMS, nonce, new byte[] {7, 8}).encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0003" + "01"
+                + "0004" + "61636d65"                            // principal
+                + "0009" + "6b3030303030303261"                  // key id
+                + "01020304"                                     // supersedes
+                + "00000001"                                     // features: checksums
+                + "ab" + "00".repeat(31)                         // nonce
+                + "0002" + "0708");                              // credential
+        assertThat(Hello.decode(b)).isEqualTo(new Hello(3, Role.CLIENT, "acme", "k0000002a", 0x01020304,
+                Features.CHECKSUMS, nonce, new byte[] {7, 8}));
+    }
+
+    @Test
+    void helloReplyGoldenEncodings() {
+        ByteBuf accepted = Unpooled.buffer();
+        new HelloReply.Accepted(3, 0x0A0B0C0D, "n", 1, new byte[] {1}, new byte[] {2, 3}).encode(accepted);
+        assertThat(ByteBufUtil.hexDump(accepted)).isEqualTo("00" + "0003" + "0a0b0c0d" + "0001" + "6e" + "00000001"
+                + "0001" + "01" + "0002" + "0203");
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        ByteBuf challenge = Unpooled.buffer();
+        new HelloReply.Challenge(nonce, new byte[] {9, 9}, 4096).encode(challenge);
+        assertThat(ByteBufUtil.hexDump(challenge)).isEqualTo("01" + "00".repeat(32) + "0002" + "0909" + "00001000");
+        assertThat(HelloReply.decode(challenge)).isInstanceOfSatisfying(HelloReply.Challenge.class,
+                c -> assertThat(c.iterations()).isEqualTo(4096));
+    }
+
+    @Test
+    void helloReplyWithAnUnknownStepIsMalformed() {
+        ByteBuf b = Unpooled.buffer().writeByte(2);
+        assertCode(() -> HelloReply.decode(b), ErrorCode.MALFORMED_FRAME);
+    }
+
+    @Test
+    void helloWithANonceOfTheWrongLengthOrAnOversizedCredentialIsRefused() {
+        assertCode(() -> new Hello(3, Role.CLIENT, "a", "", 0, 0, new byte[31], new byte[0]), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> new Hello(3, Role.CLIENT, "a", "", 0, 0, new byte[32], new byte[Hello.MAX_CREDENTIAL_BYTES + 1]),
+                ErrorCode.MALFORMED_FRAME);
+        ByteBuf b = Unpooled.buffer();
+        hello(3, Role.CLIENT, "a").encode(b);
+        b.writerIndex(b.writerIndex() - 2);
+        b.writeShort(Hello.MAX_CREDENTIAL_BYTES + 1); // the credential's length, over its limit, before any byte of it
+        assertThatThrownBy(() -> Hello.decode(b)).isInstanceOfSatisfying(RememException.class,
+                e -> assertThat(e.detail()).contains("hello.credential"));
+    }
+
+    @Test
+    void helloToStringNeverShowsTheCredential() {
+        Hello h = new Hello(3, Role.CLIENT, "acme", "", 0, 0, new byte[32], "SECRETTOKEN".getBytes());
+        assertThat(h.toString()).doesNotContain("SECRETTOKEN").contains("with a credential");
     }
 
     @Test
@@ -326,35 +450,43 @@ class MessagesTest {
     @Test
     void nodeRegisterGoldenEncoding() {
         ByteBuf b = Unpooled.buffer();
-        new NodeRegister(7, "h", 7070, 1L << 30).encode(b);
+        new NodeRegister(7, "h", 7070, 1L << 30, new byte[] {1, 2}, new byte[] {3}, List.of()).encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000007" + "0001" + "68" + "1b9e" + "0000000040000000"
+                + "0002" + "0102"                                // public key
+                + "0001" + "03"                                  // signature
                 + "00000000");                                   // no held slabs
     }
 
     @Test
     void nodeRegisterWithHeldSlabsGoldenEncoding() {
         ByteBuf b = Unpooled.buffer();
-        NodeRegister register = new NodeRegister(7, "h", 7070, 1L << 30,
-                List.of(new NodeRegister.HeldSlab(5, 2), new NodeRegister.HeldSlab(0x0102030405060708L, 0)));
+        NodeRegister register = register(7, "h", 7070, 1L << 30, List.of(new NodeRegister.HeldSlab(5, 2),
+                new NodeRegister.HeldSlab(0x0102030405060708L, 0, NodeRegister.DAMAGED)));
         register.encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000007" + "0001" + "68" + "1b9e" + "0000000040000000"
+                + "0000" + "0000"                                // no key, no signature
                 + "00000002"                                     // held count
-                + "0000000000000005" + "0000000000000002"        // slab 5 at epoch 2
-                + "0102030405060708" + "0000000000000000");      // another slab at epoch 0
-        assertThat(NodeRegister.decode(b)).isEqualTo(register);
+                + "0000000000000005" + "0000000000000002" + "00" // slab 5 at epoch 2
+                + "0102030405060708" + "0000000000000000" + "01"); // another slab at epoch 0, damaged
+        NodeRegister decoded = NodeRegister.decode(b);
+        assertThat(decoded.held()).isEqualTo(register.held());
+        assertThat(decoded.held().get(1).damaged()).isTrue();
     }
 
     @Test
     void nodeRegisteredGoldenEncoding() {
         ByteBuf plain = Unpooled.buffer();
         new NodeRegistered(3, 1000).encode(plain);
-        assertThat(ByteBufUtil.hexDump(plain)).isEqualTo("0000000000000003" + "00000000000003e8" + "00000000");
+        assertThat(ByteBufUtil.hexDump(plain)).isEqualTo("0000000000000003" + "00000000000003e8" + "00000000"
+                + "00000000");
 
         ByteBuf b = Unpooled.buffer();
-        NodeRegistered registered = new NodeRegistered(3, 1000, List.of(4L, 9L));
+        NodeRegistered registered = new NodeRegistered(3, 1000, List.of(4L, 9L),
+                List.of(new NodeRegistered.Restore(6, "t", 1 << 20, 2)));
         registered.encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000000003" + "00000000000003e8"
-                + "00000002" + "0000000000000004" + "0000000000000009");
+                + "00000002" + "0000000000000004" + "0000000000000009"
+                + "00000001" + "0000000000000006" + "0001" + "74" + "0000000000100000" + "0000000000000002");
         assertThat(NodeRegistered.decode(b)).isEqualTo(registered);
     }
 
@@ -392,22 +524,23 @@ class MessagesTest {
 
     @Test
     void slabSyncGoldenEncoding() {
-        SlabSync sync = new SlabSync(1 << 20, "acme", 7, new Replica(2, "n", 7000));
+        SlabSync sync = new SlabSync(1 << 20, "acme", 7, new Replica(2, "n", 7000), new byte[] {5, 6});
         ByteBuf b = Unpooled.buffer();
         sync.encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0000000000100000"   // size
                 + "0004" + "61636d65"                            // tenant
                 + "0000000000000007"                             // epoch
-                + "0000000000000002" + "0001" + "6e" + "1b58");  // source replica
-        assertThat(SlabSync.decode(b)).isEqualTo(sync);
+                + "0000000000000002" + "0001" + "6e" + "1b58"    // source replica
+                + "0002" + "0506");                              // capability
+        assertThat(SlabSync.decode(b)).usingRecursiveComparison().isEqualTo(sync);
     }
 
     @Test
     void clusterStatusGoldenEncoding() {
         ClusterStatus status = new ClusterStatus(26,
                 List.of(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100, true)),
-                List.of(new ClusterStatus.Tenant("t", 50, 40, 3)),
-                new ClusterStatus.Repair(1, 2, 3, 4, 5, 6));
+                List.of(new ClusterStatus.Tenant("t", 50, 40, 3, List.of("k0000002a"))),
+                new ClusterStatus.Repair(1, 2, 3, 4, 5, 6, 7));
         ByteBuf b = Unpooled.buffer();
         status.encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("1a"
@@ -417,8 +550,10 @@ class MessagesTest {
                 + "01"                                           // draining
                 + "00000001"                                     // tenant count
                 + "0001" + "74" + "0000000000000032" + "0000000000000028" + "00000003"
+                + "00000001" + "0009" + "6b3030303030303261"    // key ids
                 + "00000001" + "00000002" + "00000003"           // under-replicated, unavailable, copying
-                + "0000000000000004" + "0000000000000005" + "0000000000000006"); // copied, to copy, slabs copied
+                + "0000000000000004" + "0000000000000005" + "0000000000000006" // copied, to copy, slabs copied
+                + "00000007");                                   // quarantined
         assertThat(ClusterStatus.decode(b)).isEqualTo(status);
     }
 
@@ -428,7 +563,7 @@ class MessagesTest {
         new ClusterStatus(20, List.of(), List.of()).encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("14" + "00000000" + "00000000"
                 + "00000000" + "00000000" + "00000000"
-                + "0000000000000000" + "0000000000000000" + "0000000000000000");
+                + "0000000000000000" + "0000000000000000" + "0000000000000000" + "00000000");
     }
 
     @Test
@@ -454,7 +589,7 @@ class MessagesTest {
     void helloFromAClientWithAnInvalidTenantIsAnInvalidArgument() {
         for (String bad : new String[] {"", "-acme", "ac me", "acme/x", "ü", "a".repeat(65)}) {
             ByteBuf b = Unpooled.buffer();
-            new Hello(1, Role.CLIENT, bad).encode(b);
+            hello(1, Role.CLIENT, bad).encode(b);
             assertThatThrownBy(() -> Hello.decode(b))
                     .as("tenant '%s'", bad)
                     .isInstanceOfSatisfying(RememException.class,
@@ -465,26 +600,27 @@ class MessagesTest {
     @Test
     void helloFromAMemoryNodeDoesNotNeedATenant() {
         ByteBuf b = Unpooled.buffer();
-        new Hello(1, Role.MEMORY_NODE, "").encode(b);
-        assertThat(Hello.decode(b)).isEqualTo(new Hello(1, Role.MEMORY_NODE, ""));
+        hello(1, Role.MEMORY_NODE, "").encode(b);
+        assertThat(Hello.decode(b)).isEqualTo(hello(1, Role.MEMORY_NODE, ""));
     }
 
     @Test
     void helloFromAReplicaDoesNotNeedATenant() {
         ByteBuf b = Unpooled.buffer();
-        new Hello(1, Role.REPLICA, "").encode(b);
-        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0001" + "03" + "0000" + "00000000");
-        assertThat(Hello.decode(b)).isEqualTo(new Hello(1, Role.REPLICA, ""));
+        hello(1, Role.REPLICA, "").encode(b);
+        assertThat(ByteBufUtil.hexDump(b)).startsWith("0001" + "03" + "0000");
+        assertThat(Hello.decode(b)).isEqualTo(hello(1, Role.REPLICA, ""));
     }
 
     @Test
     void helloWithAnUnknownRoleIsMalformed() {
-        for (int role : new int[] {0, 4, 255}) {
+        for (int role : new int[] {0, 5, 255}) {
             ByteBuf b = Unpooled.buffer();
             b.writeShort(1);
             b.writeByte(role);
             Bodies.writeString(b, "acme");
-            b.writeInt(0); // a complete body: only the role is wrong
+            Bodies.writeString(b, "");
+            b.writeInt(0).writeInt(0).writeBytes(new byte[Hello.NONCE_BYTES]).writeShort(0); // only the role is wrong
             assertThatThrownBy(() -> Hello.decode(b))
                     .as("role %d", role)
                     .isInstanceOfSatisfying(RememException.class, e -> {
@@ -617,7 +753,7 @@ class MessagesTest {
         ByteBuf b = Unpooled.buffer().writeLong(0);
         Bodies.writeString(b, "host");
         b.writeShort(0).writeLong(1);
-        assertCode(() -> new NodeRegister(0, "host", 0, 1), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> register(0, "host", 0, 1), ErrorCode.MALFORMED_FRAME);
         assertThatThrownBy(() -> NodeRegister.decode(b))
                 .isInstanceOfSatisfying(RememException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
@@ -628,14 +764,14 @@ class MessagesTest {
     @Test
     void nodeRegisterWithAnEmptyHostIsMalformed() {
         ByteBuf b = Unpooled.buffer();
-        new NodeRegister(0, "", 7000, 1).encode(b);
+        register(0, "", 7000, 1).encode(b);
         assertCode(() -> NodeRegister.decode(b), ErrorCode.MALFORMED_FRAME);
     }
 
     @Test
     void nodeRegisterWithNegativeCapacityIsMalformed() {
         ByteBuf b = Unpooled.buffer();
-        new NodeRegister(0, "h", 7000, -5).encode(b);
+        register(0, "h", 7000, -5).encode(b);
         assertCode(() -> NodeRegister.decode(b), ErrorCode.MALFORMED_FRAME);
     }
 
@@ -677,7 +813,7 @@ class MessagesTest {
         b.writeInt(0);
         b.writeInt(underReplicated).writeInt(unavailable).writeInt(copying);
         b.writeLong(copiedBytes).writeLong(copyBytes).writeLong(copiedSlabs);
-        return b;
+        return b.writeInt(0); // none quarantined
     }
 
     @Test
@@ -848,13 +984,19 @@ class MessagesTest {
 
     // ---------------------------------------------------------------- registration: held slabs and the keep list
 
-    /** A NODE_REGISTER body for node 7 at h:7000 with the given held count and (slabId, epoch) pairs. */
+    /**
+     * A NODE_REGISTER body for node 7 at h:7000, with no key or signature, the given held count and (slabId, epoch)
+     * pairs, each followed by a flags byte of 0; an odd long at the end is written alone.
+     */
     private static ByteBuf registerBody(int heldCount, long... pairs) {
         ByteBuf b = Unpooled.buffer().writeLong(7);
         Bodies.writeString(b, "h");
-        b.writeShort(7000).writeLong(1 << 30).writeInt(heldCount);
-        for (long v : pairs) {
-            b.writeLong(v);
+        b.writeShort(7000).writeLong(1 << 30).writeShort(0).writeShort(0).writeInt(heldCount);
+        for (int i = 0; i < pairs.length; i += 2) {
+            b.writeLong(pairs[i]);
+            if (i + 1 < pairs.length) {
+                b.writeLong(pairs[i + 1]).writeByte(0);
+            }
         }
         return b;
     }
@@ -870,14 +1012,14 @@ class MessagesTest {
 
     @Test
     void nodeRegisterShortConstructorHoldsNothing() {
-        assertThat(new NodeRegister(7, "h", 7000, 1).held()).isEmpty();
-        assertThat(new NodeRegister(7, "h", 7000, 1)).isEqualTo(new NodeRegister(7, "h", 7000, 1, List.of()));
+        assertThat(register(7, "h", 7000, 1).held()).isEmpty();
+        assertThat(register(7, "h", 7000, 1).held()).isEqualTo(register(7, "h", 7000, 1, List.of()).held());
     }
 
     @Test
     void nodeRegisterCopiesTheHeldList() {
         List<NodeRegister.HeldSlab> held = new ArrayList<>(List.of(new NodeRegister.HeldSlab(1, 1)));
-        NodeRegister register = new NodeRegister(7, "h", 7000, 1, held);
+        NodeRegister register = register(7, "h", 7000, 1, held);
         held.add(new NodeRegister.HeldSlab(2, 2));
         assertThat(register.held()).containsExactly(new NodeRegister.HeldSlab(1, 1));
         assertThatThrownBy(() -> register.held().add(new NodeRegister.HeldSlab(3, 3)))
@@ -931,7 +1073,7 @@ class MessagesTest {
         for (long id : ids) {
             b.writeLong(id);
         }
-        return b;
+        return b.writeInt(0); // no slab to restore
     }
 
     @Test
@@ -978,13 +1120,14 @@ class MessagesTest {
         b.writeLong(epoch).writeLong(sourceNode);
         Bodies.writeString(b, sourceHost);
         b.writeShort(sourcePort);
+        Bodies.writeBytes(b, new byte[0]); // no capability
         return b;
     }
 
     @Test
     void slabSyncBodyHelperMatchesTheRecordsEncoding() {
         ByteBuf viaRecord = Unpooled.buffer();
-        new SlabSync(1 << 20, "acme", 7, new Replica(2, "n", 7000)).encode(viaRecord);
+        sync(1 << 20, "acme", 7, new Replica(2, "n", 7000)).encode(viaRecord);
         assertThat(ByteBufUtil.hexDump(slabSyncBody(1 << 20, "acme", 7, 2, "n", 7000)))
                 .isEqualTo(ByteBufUtil.hexDump(viaRecord));
     }
@@ -1024,7 +1167,7 @@ class MessagesTest {
     @Test
     void slabSyncAtTheEdgesOfItsFieldsDecodes() {
         SlabSync smallest = SlabSync.decode(slabSyncBody(1, "a", 0, 0, "", 1));
-        assertThat(smallest).isEqualTo(new SlabSync(1, "a", 0, new Replica(0, "", 1)));
+        assertThat(smallest).usingRecursiveComparison().isEqualTo(sync(1, "a", 0, new Replica(0, "", 1)));
         SlabSync largest = SlabSync.decode(slabSyncBody(Long.MAX_VALUE, "a".repeat(64), Long.MAX_VALUE,
                 Long.MAX_VALUE, "h", 65535));
         assertThat(largest.size()).isEqualTo(Long.MAX_VALUE);
@@ -1035,32 +1178,32 @@ class MessagesTest {
     void slabSyncConstructorRejectsANonPositiveSizeANegativeEpochOrNoSource() {
         Replica source = new Replica(1, "n", 7000);
         for (long size : new long[] {0, -1, Long.MIN_VALUE}) {
-            assertThatThrownBy(() -> new SlabSync(size, "acme", 1, source))
+            assertThatThrownBy(() -> sync(size, "acme", 1, source))
                     .as("size %d", size)
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
         }
         for (long epoch : new long[] {-1, Long.MIN_VALUE}) {
-            assertThatThrownBy(() -> new SlabSync(1 << 20, "acme", epoch, source))
+            assertThatThrownBy(() -> sync(1 << 20, "acme", epoch, source))
                     .as("epoch %d", epoch)
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
         }
-        assertCode(() -> new SlabSync(1 << 20, "acme", 1, null), ErrorCode.MALFORMED_FRAME);
+        assertCode(() -> sync(1 << 20, "acme", 1, null), ErrorCode.MALFORMED_FRAME);
         // The edges themselves are valid.
-        assertThat(new SlabSync(1, "acme", 0, source).size()).isEqualTo(1);
+        assertThat(sync(1, "acme", 0, source).size()).isEqualTo(1);
     }
 
     @Test
     void slabSyncConstructorRejectsAnInvalidTenantAsAnInvalidArgument() {
         Replica source = new Replica(1, "n", 7000);
         for (String bad : new String[] {"", "-acme", "no spaces", "a".repeat(65)}) {
-            assertThatThrownBy(() -> new SlabSync(1 << 20, bad, 1, source))
+            assertThatThrownBy(() -> sync(1 << 20, bad, 1, source))
                     .as("tenant '%s'", bad)
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
         }
-        assertCode(() -> new SlabSync(1 << 20, null, 1, source), ErrorCode.INVALID_ARGUMENT);
+        assertCode(() -> sync(1 << 20, null, 1, source), ErrorCode.INVALID_ARGUMENT);
     }
 
     @Test

@@ -69,7 +69,7 @@ class OpcodeAndErrorCodeTest {
 
     @Test
     void unknownOpcodesAreNull() {
-        for (int code : new int[] {0x00, 0x03, 0x16, 0x25, 0x47, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {0x00, 0x04, 0x16, 0x25, 0x49, 0x65, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
         }
     }
@@ -107,7 +107,7 @@ class OpcodeAndErrorCodeTest {
 
     @Test
     void unknownErrorCodesAreReportedAsInternal() {
-        for (int code : new int[] {21, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {25, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(ErrorCode.ofCode(code)).as("code %d", code).isEqualTo(ErrorCode.INTERNAL);
         }
     }
@@ -120,7 +120,8 @@ class OpcodeAndErrorCodeTest {
         assertThat(Role.ofCode(1)).isEqualTo(Role.CLIENT);
         assertThat(Role.ofCode(2)).isEqualTo(Role.MEMORY_NODE);
         assertThat(Role.ofCode(3)).isEqualTo(Role.REPLICA);
-        for (int code : new int[] {0, 4, 255}) {
+        assertThat(Role.ofCode(4)).isEqualTo(Role.ADMIN);
+        for (int code : new int[] {0, 5, 255}) {
             assertThatThrownBy(() -> Role.ofCode(code))
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));

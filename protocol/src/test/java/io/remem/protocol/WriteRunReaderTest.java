@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -201,5 +202,27 @@ class WriteRunReaderTest {
         new WriteRunReader().reset(b, Wire.MAX_WRITE_RUNS); // the limit itself is allowed
         assertMalformed(() -> new WriteRunReader().reset(b, Wire.MAX_WRITE_RUNS + 1));
         assertMalformed(() -> new WriteRunReader().reset(b, -1));
+    }
+
+    @Test
+    void withChecksumsARunCarriesItsCrcAndAMismatchIsRefusedBeforeTheCallerSeesIt() {
+        byte[] data = {1, 2, 3, 4, 5};
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        ByteBuf good = Unpooled.buffer();
+        WriteRunReader.writeRunHeader(good, 3, 64, data.length, (int) crc.getValue());
+        good.writeBytes(data);
+        WriteRunReader r = new WriteRunReader().reset(good, 1, true);
+        assertThat(r.next()).isTrue();
+        assertThat(r.slabId()).isEqualTo(3);
+        assertThat(r.length()).isEqualTo(5);
+        assertThat(r.next()).isFalse();
+
+        ByteBuf bad = Unpooled.buffer();
+        WriteRunReader.writeRunHeader(bad, 3, 64, data.length, (int) crc.getValue() ^ 1);
+        bad.writeBytes(data);
+        WriteRunReader rb = new WriteRunReader().reset(bad, 1, true);
+        assertThatThrownBy(rb::next).isInstanceOfSatisfying(RememException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
     }
 }

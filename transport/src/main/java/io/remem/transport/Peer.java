@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -77,6 +78,8 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     private boolean flushPending;
     private ScheduledFuture<?> sweeper;
     private ScheduledFuture<?> handshakeTimer;
+    /** Requests read while the outbound buffer was full, served once it drains; I/O thread only. */
+    private final ArrayDeque<ByteBuf> deferred = new ArrayDeque<>();
 
     /**
      * @param handler          serves inbound requests; {@code null} if this end only sends requests
@@ -359,6 +362,17 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         return done;
     }
 
+    /** Closes the connection once what was written to it has been sent (an error answer, say). Any thread. */
+    void closeAfterFlush() {
+        ChannelHandlerContext c = ctx;
+        if (c != null) {
+            c.executor().execute(() -> {
+                c.flush();
+                c.close();
+            });
+        }
+    }
+
     public void close() {
         ChannelHandlerContext c = ctx;
         if (c != null) {
@@ -402,7 +416,11 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (handler != null) {
-            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            boolean writable = ctx.channel().isWritable();
+            ctx.channel().config().setAutoRead(writable);
+            if (writable) {
+                serveDeferred(ctx);
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -410,12 +428,44 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
+        if (handler != null && isRequest(frame) && (!deferred.isEmpty() || !ctx.channel().isWritable())) {
+            // Requests that arrived in the same socket read as one whose answer filled the outbound buffer: they wait,
+            // in order, until the peer reads its answers. Stopping reads alone would not stop them.
+            deferred.add(frame);
+            return;
+        }
         reading = true;
         try {
             dispatch(frame);
         } finally {
             frame.release();
         }
+    }
+
+    /** Serves deferred requests while the outbound buffer has room. On the I/O thread. */
+    private void serveDeferred(ChannelHandlerContext ctx) {
+        reading = true;
+        try {
+            while (!deferred.isEmpty() && ctx.channel().isWritable() && !closed) {
+                ByteBuf frame = deferred.poll();
+                try {
+                    dispatch(frame);
+                } finally {
+                    frame.release();
+                }
+            }
+        } finally {
+            reading = false;
+            if (flushPending) {
+                flushPending = false;
+                ctx.flush();
+            }
+        }
+    }
+
+    private static boolean isRequest(ByteBuf frame) {
+        return frame.readableBytes() >= Wire.HEADER_BYTES
+                && (frame.getUnsignedShort(frame.readerIndex() + 2) & Wire.FLAG_RESPONSE) == 0;
     }
 
     @Override
@@ -431,6 +481,9 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
+        for (ByteBuf f; (f = deferred.poll()) != null; ) {
+            f.release();
+        }
         if (sweeper != null) {
             sweeper.cancel(false);
         }

@@ -76,7 +76,9 @@ final class ServerHandshake {
             throw new AuthenticationFailure("wrong proof for " + hello.role() + " " + hello.principal() + " key "
                     + hello.keyId());
         }
-        HelloDecision.Accept a = c.onProof().accept(peer, Transcript.binding(authMessage));
+        byte[] binding = Transcript.binding(authMessage);
+        peer.bind(binding);
+        HelloDecision.Accept a = c.onProof().accept(peer, binding);
         open(h, a, Scram.serverSignature(c.verifier(), authMessage));
     }
 
@@ -108,6 +110,7 @@ final class ServerHandshake {
             } else {
                 Throwable cause = error instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : error;
                 reply.fail(cause instanceof RememException re ? re : new RememException(ErrorCode.INTERNAL, String.valueOf(cause)));
+                peer.closeAfterFlush(); // a failed handshake ends the connection, as at once
             }
         });
     }

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Hello;
-import io.remem.protocol.HelloAck;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
@@ -64,12 +63,12 @@ class DirectLinkTest {
         final AtomicLong lastTenantHash = new AtomicLong();
 
         @Override
-        public Object onHello(Peer peer, Hello hello) {
+        public HelloDecision onHello(Peer peer, Hello hello) {
             if (hello.role() != Role.CLIENT) {
                 throw new RememException(ErrorCode.WRONG_ROLE, "clients only");
             }
-            lastTenantHash.set(hello.tenant().hashCode());
-            return hello.tenant();
+            lastTenantHash.set(hello.principal().hashCode());
+            return new HelloDecision.Accept(hello.principal());
         }
 
         @Override
@@ -109,7 +108,8 @@ class DirectLinkTest {
     @BeforeEach
     void startServer() {
         handler = new ReadServer();
-        server = Connections.listen(loops, "127.0.0.1", 0, () -> handler, "read-server", Duration.ofSeconds(10));
+        server = Connections.listen(loops, "127.0.0.1", 0, () -> handler, "read-server", Duration.ofSeconds(10),
+                ServerLimits.DEFAULTS, null);
     }
 
     @AfterEach
@@ -121,11 +121,11 @@ class DirectLinkTest {
     private DirectLink link(Duration callTimeout) {
         DirectLink l = DirectLink.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), callTimeout);
         links.add(l);
-        l.hello(Role.CLIENT, "alice");
+        l.hello(Role.CLIENT, ScriptedNode.token("alice"), 0, 0);
         return l;
     }
 
-    private static void assertPattern(long slabId, long offset, MemorySegment seg) {
+    static void assertPattern(long slabId, long offset, MemorySegment seg) {
         for (long i = 0; i < seg.byteSize(); i++) {
             byte got = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
             if (got != pattern(slabId, offset + i)) {
@@ -139,10 +139,11 @@ class DirectLinkTest {
     void helloAndSingleRead() {
         DirectLink l = DirectLink.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), Duration.ofSeconds(5));
         links.add(l);
-        HelloAck ack = l.hello(Role.CLIENT, "alice");
-        assertThat(ack.version()).isEqualTo(Wire.VERSION);
-        assertThat(ack.session()).isNotZero();
-        assertThat(ack.server()).isEqualTo("read-server");
+        ClientHandshake.Session s = l.hello(Role.CLIENT, ScriptedNode.token("alice"), 0, 0);
+        assertThat(s.id()).isNotZero();
+        assertThat(l.session()).isEqualTo(s.id());
+        assertThat(s.server()).isEqualTo("read-server");
+        assertThat(l.checksums()).as("not asked for").isFalse();
         assertThat(l.remote()).isEqualTo("127.0.0.1:" + server.port());
 
         MemorySegment dst = MemorySegment.ofArray(new byte[4096]);
@@ -162,7 +163,7 @@ class DirectLinkTest {
         assertThatThrownBy(() -> l.read(1, 0, MemorySegment.ofArray(new byte[8])))
                 .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_AUTHENTICATED));
         assertThat(l.isOpen()).isTrue();
-        l.hello(Role.CLIENT, "alice");
+        l.hello(Role.CLIENT, ScriptedNode.token("alice"), 0, 0);
         MemorySegment dst = MemorySegment.ofArray(new byte[8]);
         l.read(1, 0, dst);
         assertPattern(1, 0, dst);
@@ -172,7 +173,7 @@ class DirectLinkTest {
     void refusedHelloCarriesTheServersCode() {
         DirectLink l = DirectLink.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), Duration.ofSeconds(5));
         links.add(l);
-        assertThatThrownBy(() -> l.hello(Role.MEMORY_NODE, "x"))
+        assertThatThrownBy(() -> l.hello(Role.MEMORY_NODE, ScriptedNode.token("x"), 0, 0))
                 .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.WRONG_ROLE));
     }
 

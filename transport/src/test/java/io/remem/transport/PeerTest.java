@@ -10,6 +10,7 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Credentials;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +49,7 @@ class PeerTest {
      * The server side of every test. READ echoes the body and the header fields at once; WRITEV echoes the body
      * later, from another thread, after a random delay (so responses overtake each other); CAS is never
      * answered; FAA throws a RuntimeException; SLAB_DELETE throws ACCESS_DENIED. A HELLO for tenant "denied" is
-     * refused.
+     * refused; any other is let in at once, as a memory node lets in a token holder.
      */
     static final class TestHandler implements RequestHandler {
         final AtomicInteger requests = new AtomicInteger();
@@ -58,11 +59,11 @@ class PeerTest {
         final ConcurrentLinkedQueue<Peer> closed = new ConcurrentLinkedQueue<>();
 
         @Override
-        public Object onHello(Peer peer, Hello hello) {
-            if ("denied".equals(hello.tenant())) {
+        public HelloDecision onHello(Peer peer, Hello hello) {
+            if ("denied".equals(hello.principal())) {
                 throw new RememException(ErrorCode.ACCESS_DENIED, "tenant denied may not connect");
             }
-            return hello.tenant();
+            return new HelloDecision.Accept(hello.principal());
         }
 
         @Override
@@ -114,7 +115,8 @@ class PeerTest {
     @BeforeEach
     void startServer() {
         handler = new TestHandler();
-        server = Connections.listen(loops, "127.0.0.1", 0, () -> handler, "test-server", CALL_TIMEOUT);
+        server = Connections.listen(loops, "127.0.0.1", 0, () -> handler, "test-server", CALL_TIMEOUT,
+                ServerLimits.DEFAULTS, null);
     }
 
     @AfterEach
@@ -131,8 +133,12 @@ class PeerTest {
 
     private Peer session(Duration callTimeout) {
         Peer p = connect(callTimeout);
-        p.hello(Role.CLIENT, "t1");
+        p.hello(Role.CLIENT, token("t1"));
         return p;
+    }
+
+    private static Credentials token(String tenant) {
+        return ScriptedNode.token(tenant);
     }
 
     private static BodyWriter longs(long a, long b) {
@@ -150,11 +156,15 @@ class PeerTest {
     @Test
     void helloOpensASessionAndEchoWorks() throws Exception {
         Peer p = connect(CALL_TIMEOUT);
-        var ack = p.hello(Role.CLIENT, "t1");
-        assertThat(ack.version()).isEqualTo(Wire.VERSION);
-        assertThat(ack.session()).isNotZero();
-        assertThat(ack.server()).isEqualTo("test-server");
-        assertThat(p.session()).isEqualTo(ack.session());
+        assertThat(p.hasSession()).isFalse();
+        ClientHandshake.Session s = p.hello(Role.CLIENT, token("t1"));
+        assertThat(s.id()).isNotZero();
+        assertThat(s.server()).isEqualTo("test-server");
+        assertThat(s.grant()).as("a token holder is granted nothing more").isEmpty();
+        assertThat(s.binding()).as("only a proven secret binds a session").isEmpty();
+        assertThat(p.session()).isEqualTo(s.id());
+        assertThat(p.hasSession()).isTrue();
+        assertThat(p.features()).isZero();
         long[] r = Await.result(echo(p, Opcode.READ, 7, 9), WAIT);
         assertThat(r).containsExactly(7, 9, 7, 9, 7 ^ 9);
         assertThat(p.isOpen()).isTrue();
@@ -275,28 +285,31 @@ class PeerTest {
                     return x;
                 }), WAIT);
         assertThat(ping).containsExactly(1, 2, 3);
-        p.hello(Role.CLIENT, "t1");
+        p.hello(Role.CLIENT, token("t1"));
         assertThat(Await.result(echo(p, Opcode.READ, 1, 2), WAIT)).startsWith(1, 2);
     }
 
     @Test
     void secondHelloOnASessionIsRefused() throws Exception {
         Peer p = session(CALL_TIMEOUT);
-        assertThatThrownBy(() -> p.hello(Role.CLIENT, "t1"))
+        assertThatThrownBy(() -> p.hello(Role.CLIENT, token("t1")))
                 .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
         assertThat(Await.result(echo(p, Opcode.READ, 3, 4), WAIT)).startsWith(3, 4);
     }
 
     @Test
-    void helloRefusedByTheHandlerCarriesItsCode() throws Exception {
+    void helloRefusedByTheHandlerCarriesItsCodeAndClosesTheConnection() throws Exception {
         Peer p = connect(CALL_TIMEOUT);
-        assertThatThrownBy(() -> p.hello(Role.CLIENT, "denied"))
+        assertThatThrownBy(() -> p.hello(Role.CLIENT, token("denied")))
                 .isInstanceOfSatisfying(RememException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.ACCESS_DENIED);
                     assertThat(e.detail()).contains("may not connect");
                 });
-        // Still no session.
-        assertThat(Await.failure(echo(p, Opcode.READ, 1, 2), WAIT).code()).isEqualTo(ErrorCode.NOT_AUTHENTICATED);
+        // A failed handshake ends the connection, so a refused client cannot try again and again on it.
+        Await.result(p.closeFuture(), WAIT);
+        assertThat(p.hasSession()).isFalse();
+        assertThat(Await.failure(echo(p, Opcode.READ, 1, 2), WAIT).code()).isEqualTo(ErrorCode.CONNECTION_CLOSED);
+        assertThat(handler.requests.get()).isZero();
     }
 
     @Test
@@ -369,17 +382,17 @@ class PeerTest {
         CompletableFuture<Peer> serverSide = new CompletableFuture<>();
         try (Connections.Listener l = Connections.listen(loops, "127.0.0.1", 0, () -> new RequestHandler() {
             @Override
-            public Object onHello(Peer peer, Hello hello) {
+            public HelloDecision onHello(Peer peer, Hello hello) {
                 serverSide.complete(peer);
-                return null;
+                return new HelloDecision.Accept(null);
             }
 
             @Override
             public void onRequest(Peer peer, FrameHeader header, ByteBuf body) {}
-        }, "s", CALL_TIMEOUT)) {
+        }, "s", CALL_TIMEOUT, ServerLimits.DEFAULTS, null)) {
             Peer c = Connections.connect(loops, "127.0.0.1", l.port(), null, "c", WAIT, CALL_TIMEOUT);
             try {
-                c.hello(Role.CLIENT, "t1");
+                c.hello(Role.CLIENT, token("t1"));
                 Peer s = Await.result(serverSide, WAIT);
                 RememException e = Await.failure(s.call(Opcode.READ, 1, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> "x"), WAIT);
                 assertThat(e.code()).isEqualTo(ErrorCode.WRONG_ROLE);

@@ -6,7 +6,7 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
 import io.remem.protocol.Hello;
-import io.remem.protocol.HelloAck;
+import io.remem.protocol.HelloReply;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
@@ -20,6 +20,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A hand-driven remem client over a plain, non-blocking {@link SocketChannel}: sends exactly the bytes a test
@@ -44,7 +46,20 @@ final class RawClient implements AutoCloseable {
     }
 
     static RawClient connect(int port) throws IOException {
-        SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+        return connect(port, 0);
+    }
+
+    /**
+     * As above with a receive buffer of {@code receiveBufferBytes} (0 for the system's default), set before connecting
+     * so that the window it advertises stays small: a client that does not read then holds little of the server's
+     * output in its own kernel.
+     */
+    static RawClient connect(int port, int receiveBufferBytes) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        if (receiveBufferBytes > 0) {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferBytes);
+        }
+        ch.connect(new InetSocketAddress("127.0.0.1", port));
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.configureBlocking(false);
         Selector selector = Selector.open();
@@ -65,13 +80,21 @@ final class RawClient implements AutoCloseable {
     }
 
     void send(ByteBuffer buf) throws IOException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        send(buf, WAIT);
+    }
+
+    /**
+     * Sends all of {@code buf}, waiting up to {@code within} for the server to take it: longer than {@link #WAIT} for a
+     * test whose server is meant to stop reading for a while. Safe on another thread than the one reading.
+     */
+    void send(ByteBuffer buf, Duration within) throws IOException {
+        long deadline = System.nanoTime() + within.toNanos();
         while (buf.hasRemaining()) {
             if (channel.write(buf) == 0) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("could not send within " + WAIT);
+                    throw new AssertionError("could not send within " + within);
                 }
-                Thread.onSpinWait();
+                LockSupport.parkNanos(100_000); // the server's window is full: let it drain instead of spinning
             }
         }
     }
@@ -85,13 +108,20 @@ final class RawClient implements AutoCloseable {
         return out;
     }
 
-    /** Sends HELLO and returns the session the server assigned. */
-    int hello(Role role, String tenant, long requestId) throws IOException {
+    /** Sends HELLO presenting {@code credential} (a token; the test servers do not check it) and nothing else. */
+    void sendHello(int version, Role role, String principal, byte[] credential, long requestId) throws IOException {
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        ThreadLocalRandom.current().nextBytes(nonce);
         ByteBuf body = Unpooled.buffer();
-        new Hello(Wire.VERSION, role, tenant).encode(body);
+        new Hello(version, role, principal, "", 0, 0, nonce, credential).encode(body);
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);
         send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, bytes));
+    }
+
+    /** Sends HELLO with a token and returns the session the server assigned. */
+    int hello(Role role, String tenant, long requestId) throws IOException {
+        sendHello(Wire.VERSION, role, tenant, ScriptedNode.TOKEN, requestId);
         Frame f = readFrame();
         if (f == null) {
             throw new AssertionError("server closed the connection instead of answering HELLO");
@@ -99,7 +129,10 @@ final class RawClient implements AutoCloseable {
         if (f.header().status() != 0) {
             throw new AssertionError("HELLO refused: " + f.header() + " " + f.errorMessage());
         }
-        return HelloAck.decode(Unpooled.wrappedBuffer(f.body())).session();
+        if (!(HelloReply.decode(Unpooled.wrappedBuffer(f.body())) instanceof HelloReply.Accepted a)) {
+            throw new AssertionError("HELLO with a token was answered with a challenge");
+        }
+        return a.session();
     }
 
     /** Reads the next frame, or returns null if the server closed the connection cleanly first. */

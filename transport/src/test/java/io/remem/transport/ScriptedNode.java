@@ -5,10 +5,12 @@ import io.netty.buffer.Unpooled;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Frames;
-import io.remem.protocol.HelloAck;
+import io.remem.protocol.Hello;
+import io.remem.protocol.HelloReply;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Credentials;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -27,10 +29,14 @@ import java.util.concurrent.TimeUnit;
  * A memory node played by the test, for one {@link DirectLink}: a plain server socket that answers HELLO and then
  * sends exactly the bytes the test scripts, when it says so, including frames cut off mid-body. Requests are read
  * by a background thread into a queue; every wait has a deadline, so a broken link fails the test instead of
- * hanging it.
+ * hanging it. With {@link #accept} instead of {@link #connect} the test scripts the handshake too (a fake server).
  */
 final class ScriptedNode implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(5);
+    /** The session token scripted links present; the scripted node does not check it. */
+    static final byte[] TOKEN = {0x72, 0x65, 0x6d, 0x65, 0x6d, 0x2d, 0x74, 0x6f, 0x6b, 0x65, 0x6e};
+    /** The session id the scripted node grants. */
+    static final int SESSION = 7;
 
     /** One request as read off the wire. */
     record Request(FrameHeader header, byte[] body) {
@@ -52,30 +58,52 @@ final class ScriptedNode implements AutoCloseable {
         server.setSoTimeout((int) WAIT.toMillis());
     }
 
+    /** Token credentials for {@code principal}, as a runtime presents to a memory node. */
+    static Credentials token(String principal) {
+        return Credentials.ofToken(principal, TOKEN::clone);
+    }
+
+    String host() {
+        return server.getInetAddress().getHostAddress();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
     /** Connects a link with {@code callTimeout} to this node and opens its session. */
     DirectLink connect(Duration callTimeout) throws Exception {
-        DirectLink link = DirectLink.connect(server.getInetAddress().getHostAddress(), server.getLocalPort(),
-                Duration.ofSeconds(2), callTimeout);
+        return connect(callTimeout, 0);
+    }
+
+    /** As above, asking for and granting {@code features}. */
+    DirectLink connect(Duration callTimeout, int features) throws Exception {
+        DirectLink link = DirectLink.connect(host(), port(), Duration.ofSeconds(2), callTimeout);
         try {
-            CompletableFuture<HelloAck> hello = CompletableFuture.supplyAsync(() -> link.hello(Role.CLIENT, "t"));
-            socket = server.accept();
-            socket.setTcpNoDelay(true);
-            out = socket.getOutputStream();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            Thread.ofPlatform().daemon().name("scripted-node-reader").start(() -> readRequests(in));
+            CompletableFuture<ClientHandshake.Session> hello =
+                    CompletableFuture.supplyAsync(() -> link.hello(Role.CLIENT, token("t"), 0, features));
+            accept();
             Request h = nextRequest();
             if (h.op() != Opcode.HELLO) {
                 throw new AssertionError("expected HELLO, got " + h.header());
             }
-            ByteBuf body = Unpooled.buffer();
-            new HelloAck(Wire.VERSION, 7, "scripted").encode(body);
-            send(response(h, bytesOf(body)));
+            send(response(h, encode(new HelloReply.Accepted(Wire.VERSION, SESSION, "scripted", features, new byte[0],
+                    new byte[0]))));
             Await.result(hello, WAIT);
             return link;
         } catch (Exception | AssertionError e) {
             link.close();
             throw e;
         }
+    }
+
+    /** Accepts the one connection and starts reading its requests; the test then scripts every answer. */
+    void accept() throws IOException {
+        socket = server.accept();
+        socket.setTcpNoDelay(true);
+        out = socket.getOutputStream();
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        Thread.ofPlatform().daemon().name("scripted-node-reader").start(() -> readRequests(in));
     }
 
     private void readRequests(DataInputStream in) {
@@ -115,9 +143,17 @@ final class ScriptedNode implements AutoCloseable {
 
     /** A complete success response to {@code request}: header (length prefix included) and {@code body}. */
     static byte[] response(Request request, byte[] body) {
+        return response(request, body.length, body);
+    }
+
+    /**
+     * As above with {@code length} in the header: a data answer with a checksum trailer names the data's length, not
+     * the body's.
+     */
+    static byte[] response(Request request, int length, byte[] body) {
         ByteBuf out = Unpooled.buffer();
         int start = Frames.beginResponse(out, request.header(), request.header().slabId(), request.header().offset(),
-                body.length);
+                length);
         out.writeBytes(body);
         Frames.finish(out, start);
         return bytesOf(out);
@@ -129,6 +165,18 @@ final class ScriptedNode implements AutoCloseable {
         Frames.writeError(out, request.header().opcodeCode(), request.header().requestId(), request.header().session(),
                 code, message);
         return bytesOf(out);
+    }
+
+    /** The body of a HELLO or AUTH answer. */
+    static byte[] encode(HelloReply reply) {
+        ByteBuf b = Unpooled.buffer();
+        reply.encode(b);
+        return bytesOf(b);
+    }
+
+    /** The HELLO a request carries. */
+    static Hello hello(Request request) {
+        return Hello.decode(Unpooled.wrappedBuffer(request.body()));
     }
 
     /** Sends the whole of {@code bytes}. */

@@ -1,9 +1,12 @@
 package io.remem.cli.it;
 
+import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
+import io.remem.protocol.auth.Credentials;
+import io.remem.protocol.auth.Secret;
 import io.remem.transport.BodyWriter;
 import io.remem.transport.Connections;
 import io.remem.transport.EventLoops;
@@ -12,28 +15,51 @@ import io.remem.transport.Peer;
 
 import java.time.Duration;
 
-/** A raw session with the controller as some tenant, to send requests the runtime would never send. */
+/**
+ * A raw session with the controller as some tenant (proving its secret), to send requests the runtime would never send
+ * and to get the session token the runtime would present to memory nodes.
+ */
 final class ControllerProbe implements AutoCloseable {
     private final EventLoops loops = EventLoops.create("probe", 1);
     private final Peer peer;
+    private final byte[] token;
 
-    ControllerProbe(String address, String tenant) {
+    ControllerProbe(String address, String tenant, Secret secret) {
         HostPort hp = HostPort.parse(address, "controller");
         peer = Connections.connect(loops, hp.host(), hp.port(), null, "probe", Duration.ofSeconds(3), Duration.ofSeconds(10));
-        peer.hello(Role.CLIENT, tenant);
+        token = peer.hello(Role.CLIENT, Credentials.ofSecret(tenant, secret)).grant();
+    }
+
+    /** The session token the controller granted this tenant: what a memory node wants in HELLO. */
+    byte[] token() {
+        return token.clone();
     }
 
     ErrorCode lookup(long slabId) {
-        return outcome(Opcode.SLAB_LOOKUP, slabId);
+        return lookup(slabId, 1);
+    }
+
+    ErrorCode lookup(long slabId, int count) {
+        return outcome(Opcode.SLAB_LOOKUP, slabId, count, BodyWriter.EMPTY);
     }
 
     ErrorCode free(long slabId) {
-        return outcome(Opcode.SLAB_FREE, slabId);
+        return outcome(Opcode.SLAB_FREE, slabId, 1, BodyWriter.EMPTY);
     }
 
-    private ErrorCode outcome(Opcode op, long slabId) {
+    /** Any request, for the ones a tenant must be refused. */
+    ErrorCode call(Opcode op, long slabId, BodyWriter body) {
+        return outcome(op, slabId, 0, body);
+    }
+
+    /** What the controller shows this tenant. */
+    ClusterStatus status() {
+        return Peer.await(peer.call(Opcode.STATUS, 0, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> ClusterStatus.decode(b)));
+    }
+
+    private ErrorCode outcome(Opcode op, long slabId, int length, BodyWriter body) {
         try {
-            Peer.await(peer.call(op, slabId, 0, 1, 0, BodyWriter.EMPTY, (h, b) -> null));
+            Peer.await(peer.call(op, slabId, 0, length, 64, body, (h, b) -> null));
             return ErrorCode.OK;
         } catch (RememException e) {
             return e.code();

@@ -21,10 +21,15 @@ class LimitsIT {
 
     @Test
     void quotaAndCapacityAreEnforced() throws Exception {
-        try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "32m", "--slab-size", "8m", "--quota", "small=16m");
-             RememSession small = Remem.connect(cluster.controllerAddress(),
-                     RememOptions.builder().tenant("small").cacheBytes(1 << 20).build());
-             RememSession big = Remem.connect(cluster.controllerAddress(), // one copy: the arithmetic below counts bytes once
+        try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "32m", "--slab-size", "8m")) {
+            cluster.addTenant("small", 16L << 20);
+            quotaAndCapacity(cluster);
+        }
+    }
+
+    private static void quotaAndCapacity(ProcessCluster cluster) throws Exception {
+        try (RememSession small = cluster.connect(RememOptions.builder().tenant("small").cacheBytes(1 << 20).build());
+             RememSession big = cluster.connect( // one copy: the arithmetic below counts bytes once
                      RememOptions.builder().tenant("big").replication(1).cacheBytes(1 << 20).build())) {
             FarSegment first = small.memory().allocate(12L << 20);
             assertThatThrownBy(() -> small.memory().allocate(8L << 20))

@@ -1,7 +1,11 @@
 package io.remem.cli.it;
 
 import io.remem.client.Remem;
+import io.remem.client.RememAdmin;
+import io.remem.client.RememOptions;
+import io.remem.client.RememSession;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.auth.Secret;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -9,10 +13,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A controller and memory nodes, each in its own JVM, on loopback. The controller listens on a fixed port so it
- * can be killed and restarted in place.
+ * can be killed and restarted in place. The test side acts as the operator: it reads the admin secret the controller
+ * created, creates tenants with it, and hands the memory nodes the cluster secret file.
  */
 final class ProcessCluster implements AutoCloseable {
     static final Duration START = Duration.ofSeconds(30);
@@ -22,6 +29,7 @@ final class ProcessCluster implements AutoCloseable {
     private final List<String> controllerArgs;
     private RememProcess controller;
     private final List<RememProcess> nodes = new ArrayList<>();
+    private final Map<String, Secret> tenants = new ConcurrentHashMap<>();
 
     private ProcessCluster(Path dir, int controllerPort, List<String> controllerArgs) {
         this.dir = dir;
@@ -31,11 +39,17 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts a controller (with extra {@code controllerArgs}) and {@code nodes} memory nodes of {@code capacity}. */
     static ProcessCluster start(Path dir, int nodes, String capacity, String... controllerArgs) throws Exception {
-        ProcessCluster c = new ProcessCluster(dir, freePort(), List.of(controllerArgs));
+        return start(dir, nodes, capacity, List.of(controllerArgs), List.of());
+    }
+
+    /** As above, with extra {@code nodeArgs} for every memory node. */
+    static ProcessCluster start(Path dir, int nodes, String capacity, List<String> controllerArgs, List<String> nodeArgs)
+            throws Exception {
+        ProcessCluster c = new ProcessCluster(dir, freePort(), controllerArgs);
         try {
             c.startController();
             for (int i = 0; i < nodes; i++) {
-                c.startNode(capacity);
+                c.startNode(capacity, nodeArgs.toArray(new String[0]));
             }
             c.awaitLiveNodes(nodes);
             return c;
@@ -55,9 +69,50 @@ final class ProcessCluster implements AutoCloseable {
         return "127.0.0.1:" + controllerPort;
     }
 
+    Path dataDir() {
+        return dir.resolve("controller-data");
+    }
+
+    Path adminSecretFile() {
+        return dataDir().resolve("admin.secret");
+    }
+
+    Path clusterSecretFile() {
+        return dataDir().resolve("cluster.secret");
+    }
+
+    /** An admin connection; the caller closes it. */
+    RememAdmin admin() {
+        return RememAdmin.connect(controllerAddress(), adminSecretFile(), null);
+    }
+
+    /** The secret of {@code tenant}, created with the default quota on first use. */
+    Secret secretOf(String tenant) {
+        return tenants.computeIfAbsent(tenant, t -> {
+            try (RememAdmin a = admin()) {
+                return a.addTenant(t, -1);
+            }
+        });
+    }
+
+    /** Creates {@code tenant} with a quota of {@code bytes}; returns its secret. */
+    Secret addTenant(String tenant, long bytes) {
+        try (RememAdmin a = admin()) {
+            Secret s = a.addTenant(tenant, bytes);
+            tenants.put(tenant, s);
+            return s;
+        }
+    }
+
+    /** A session with the options' tenant, whose secret is filled in (the tenant created if need be). */
+    RememSession connect(RememOptions options) {
+        return Remem.connect(controllerAddress(), options.secret() != null ? options
+                : options.toBuilder().secret(secretOf(options.tenant())).build());
+    }
+
     void startController() throws Exception {
         List<String> args = new ArrayList<>(List.of("controller", "--listen", controllerAddress(),
-                "--data-dir", dir.resolve("controller-data").toString(),
+                "--data-dir", dataDir().toString(),
                 "--heartbeat-interval", "200ms", "--node-timeout", "3s"));
         args.addAll(controllerArgs);
         controller = RememProcess.start("controller", dir.resolve("logs"), args.toArray(new String[0]));
@@ -66,7 +121,7 @@ final class ProcessCluster implements AutoCloseable {
 
     RememProcess startNode(String capacity, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("memnode", "--listen", "127.0.0.1:0", "--capacity", capacity,
-                "--controller", controllerAddress()));
+                "--controller", controllerAddress(), "--cluster-secret-file", clusterSecretFile().toString()));
         args.addAll(List.of(extra));
         RememProcess n = RememProcess.start("memnode-" + nodes.size(), dir.resolve("logs"), args.toArray(new String[0]));
         n.await("remem memnode serving .* on (\\S+)", START);
@@ -95,7 +150,9 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     ClusterStatus status() {
-        return Remem.status(controllerAddress());
+        try (RememAdmin a = admin()) {
+            return a.status();
+        }
     }
 
     /** Waits until the controller counts {@code n} live memory nodes. */

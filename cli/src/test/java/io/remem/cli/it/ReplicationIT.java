@@ -22,7 +22,7 @@ class ReplicationIT {
     Path dir;
 
     private static RememSession connect(ProcessCluster cluster, String tenant) {
-        return Remem.connect(cluster.controllerAddress(), RememOptions.builder().tenant(tenant)
+        return cluster.connect( RememOptions.builder().tenant(tenant)
                 .cacheBytes(1 << 20).failoverTimeout(Duration.ofSeconds(60)).build());
     }
 
@@ -161,7 +161,8 @@ class ReplicationIT {
                 long id = cluster.nodeId(victim);
                 assertThat(slabsOn(cluster.status(), id)).isPositive();
                 try (RememProcess drain = RememProcess.start("drain", dir.resolve("logs"), "memnode", "drain",
-                        "--controller", cluster.controllerAddress(), "--wait", Long.toString(id))) {
+                        "--controller", cluster.controllerAddress(), "--admin-secret-file",
+                        cluster.adminSecretFile().toString(), "--wait", Long.toString(id))) {
                     drain.await("memory node " + id + " is drained", ProcessCluster.START);
                 }
                 ClusterStatus after = cluster.awaitRepaired();
