@@ -78,14 +78,15 @@ final class DataService implements RequestHandler {
     }
 
     private HelloDecision openClient(Peer peer, Hello hello, ClientSession session) {
+        // The session replaced goes first, so a runtime at its tenant's limit can always reconnect.
+        Peer old = hello.supersedes() == 0 ? null : sessions.get(hello.supersedes(), session.tenantId());
+        if (old != null) {
+            sessions.remove(old);
+        }
         sessions.open(peer, session.tenantId());
-        if (hello.supersedes() != 0) {
-            Peer old = sessions.get(hello.supersedes(), session.tenantId());
-            if (old != null) {
-                sessions.remove(old);
-                // Answer the new session only when nothing more from the old one can be applied.
-                return new HelloDecision.AcceptLater(old.fence().thenApply(done -> session));
-            }
+        if (old != null) {
+            // Answer the new session only when nothing more from the old one can be applied.
+            return new HelloDecision.AcceptLater(old.fence().thenApply(done -> session));
         }
         return new HelloDecision.Accept(session);
     }

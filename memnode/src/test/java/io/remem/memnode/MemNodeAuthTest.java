@@ -25,7 +25,6 @@ import io.remem.transport.ServerLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.ThrowingConsumer;
@@ -496,7 +495,6 @@ class MemNodeAuthTest {
      * third. Disabled until the main code is fixed: DataService.openClient calls TenantSessions.open, which counts
      * the new session, before it removes the superseded one, so at the limit the reconnect is refused OVERLOADED.
      */
-    @Disabled("memnode defect: a superseding session at the tenant's session limit is refused OVERLOADED"
             + " (DataService.openClient counts it before removing the session it supersedes)")
     @Test
     void aSessionSupersedingOneOfItsTenantsIsAdmittedAtTheLimit() throws Exception {

@@ -1,5 +1,7 @@
 package io.remem.transport;
 
+import io.remem.testkit.TestPki;
+
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.JdkSslContext;

@@ -1,5 +1,7 @@
 package io.remem.transport;
 
+import io.remem.testkit.TestPki;
+
 import io.netty.buffer.ByteBuf;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
