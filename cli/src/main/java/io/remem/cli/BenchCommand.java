@@ -8,6 +8,7 @@ import io.remem.bench.experiments.FailoverExperiment;
 import io.remem.bench.experiments.OffloadExperiment;
 import io.remem.bench.experiments.PrefetchExperiment;
 import io.remem.bench.experiments.ReserveExperiment;
+import io.remem.bench.experiments.SecurityCostExperiment;
 import io.remem.bench.experiments.VirtualThreadsExperiment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,7 +45,8 @@ import java.util.concurrent.Callable;
                 BenchCommand.Reserve.class,
                 BenchCommand.VirtualThreads.class,
                 BenchCommand.OffloadCommand.class,
-                BenchCommand.FailoverCommand.class
+                BenchCommand.FailoverCommand.class,
+                BenchCommand.SecurityCommand.class
         })
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -313,6 +315,35 @@ final class BenchCommand implements Callable<Integer> {
             List<Table> tables = FailoverExperiment.run(new FailoverExperiment.Config(f, n), Progress.onConsole(System.err));
             common.report(spec, "failover-writeback", tables.get(0));
             common.report(spec, "failover-kill", tables.get(1));
+            return 0;
+        }
+    }
+
+    @Command(name = "security", mixinStandardHelpOptions = true,
+            description = "What TLS and checksums of data in flight cost: miss latency and write-back throughput on plain"
+                    + " TCP and TLS, with and without checksums, next to a raw socket ping-pong, in one run.")
+    static final class SecurityCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--rounds", paramLabel = "N", description = "Rounds, each setup once per round (default: 10, 3 with --quick).")
+        Integer rounds;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            int n = rounds != null ? rounds : common.quick ? 3 : 10;
+            if (n < 1) {
+                throw new IllegalArgumentException("--rounds: must be positive");
+            }
+            long footprint = common.quick ? 32L << 20 : 128L << 20;
+            long writeBack = common.quick ? 16L << 20 : 64L << 20;
+            List<Table> tables = SecurityCostExperiment.run(new SecurityCostExperiment.Config(common.blockSize(), footprint,
+                    writeBack, n, common.quick ? 2_000 : 10_000), Progress.onConsole(System.err));
+            common.report(spec, "security-miss", tables.get(0));
+            common.report(spec, "security-writeback", tables.get(1));
             return 0;
         }
     }

@@ -32,9 +32,12 @@ final class AdminRequests {
     private final Repairer repairer;
     private final Allocations allocations;
     private final ExecutorService slowPath;
+    private final ClientConnections connections;
 
-    AdminRequests(Metadata metadata, Repairer repairer, Allocations allocations, ExecutorService slowPath) {
+    AdminRequests(Metadata metadata, Repairer repairer, Allocations allocations, ExecutorService slowPath,
+                  ClientConnections connections) {
         this.metadata = metadata;
+        this.connections = connections;
         this.repairer = repairer;
         this.allocations = allocations;
         this.slowPath = slowPath;
@@ -70,7 +73,9 @@ final class AdminRequests {
                 later(peer, h, () -> {
                     List<SlabRecord> freed = metadata.removeTenant(remove.tenant(), remove.force());
                     allocations.deleteAll(freed);
-                    log.info("removed tenant {}{}", remove.tenant(), freed.isEmpty() ? "" : ", freeing " + freed.size() + " slab(s)");
+                    int cut = connections.closeAll(remove.tenant(), null);
+                    log.info("removed tenant {}{}; closed {} of its connection(s)", remove.tenant(),
+                            freed.isEmpty() ? "" : ", freeing " + freed.size() + " slab(s)", cut);
                 });
             }
             case TENANT_QUOTA -> {
@@ -89,7 +94,9 @@ final class AdminRequests {
                 TenantKeyRevoke revoke = TenantKeyRevoke.decode(body);
                 later(peer, h, () -> {
                     metadata.revokeTenantKey(revoke.tenant(), revoke.keyId());
-                    log.info("tenant {}'s secret {} is revoked", revoke.tenant(), revoke.keyId());
+                    int cut = connections.closeAll(revoke.tenant(), revoke.keyId());
+                    log.info("tenant {}'s secret {} is revoked; closed {} connection(s) that proved it", revoke.tenant(),
+                            revoke.keyId(), cut);
                 });
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not an admin operation");

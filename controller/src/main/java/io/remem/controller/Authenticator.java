@@ -14,11 +14,13 @@ final class Authenticator {
     private final Metadata metadata;
     private final ControllerKeys keys;
     private final TokenIssuer tokens;
+    private final ClientConnections connections;
 
-    Authenticator(Metadata metadata, ControllerKeys keys, TokenIssuer tokens) {
+    Authenticator(Metadata metadata, ControllerKeys keys, TokenIssuer tokens, ClientConnections connections) {
         this.metadata = metadata;
         this.keys = keys;
         this.tokens = tokens;
+        this.connections = connections;
     }
 
     HelloDecision decide(Hello hello) {
@@ -29,8 +31,11 @@ final class Authenticator {
             case CLIENT -> {
                 String tenant = hello.principal();
                 Scram.Verifier v = metadata.tenantVerifier(tenant, hello.keyId());
-                yield new HelloDecision.Challenge(v != null ? v : keys.decoy(tenant, hello.keyId()),
-                        (peer, binding) -> new HelloDecision.Accept(new Sessions.Client(tenant), tokens.session(tenant)));
+                String keyId = hello.keyId();
+                yield new HelloDecision.Challenge(v != null ? v : keys.decoy(tenant, keyId), (peer, binding) -> {
+                    connections.opened(peer, tenant, keyId);
+                    return new HelloDecision.Accept(new Sessions.Client(tenant, keyId), tokens.session(tenant));
+                });
             }
             case ADMIN -> {
                 Scram.Verifier v = "admin".equals(hello.principal()) ? keys.admin(hello.keyId()) : keys.decoy(hello.principal(), hello.keyId());

@@ -37,7 +37,8 @@ final class ClientRequests {
         this.declareDead = declareDead;
     }
 
-    void serve(Peer peer, FrameHeader h, ByteBuf body, String tenant) {
+    void serve(Peer peer, FrameHeader h, ByteBuf body, Sessions.Client session) {
+        String tenant = session.tenant();
         switch (h.opcode()) {
             case CLUSTER_INFO -> {
                 Bodies.expectEnd(body, "clusterInfo");
@@ -84,8 +85,9 @@ final class ClientRequests {
             }
             case TOKEN_RENEW -> {
                 Bodies.expectEnd(body, "tokenRenew");
-                if (!metadata.tenantExists(tenant)) {
-                    throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "tenant " + tenant + " was removed");
+                if (metadata.tenantVerifier(tenant, session.keyId()) == null) {
+                    throw new RememException(ErrorCode.AUTHENTICATION_FAILED, "the secret this session proved was"
+                            + " revoked, or tenant " + tenant + " was removed");
                 }
                 byte[] token = tokens.session(tenant);
                 peer.reply(h, 0, 0, 0, token.length + 2, out -> Bodies.writeBytes(out, token));

@@ -52,14 +52,15 @@ public final class Controller implements AutoCloseable {
         TokenIssuer tokens = new TokenIssuer(keys.tokens(), clock, config.tokenTtl(), COPY_TIMEOUT.plusMinutes(1));
         this.loops = EventLoops.create("remem-controller", 0);
         this.repairer = new Repairer(metadata, slowPath, MAX_COPIES, MEMORY_HIGH_WATER, COPY_TIMEOUT, tokens);
-        Authenticator authenticator = new Authenticator(metadata, keys, tokens);
+        ClientConnections connections = new ClientConnections();
+        Authenticator authenticator = new Authenticator(metadata, keys, tokens, connections);
         Allocations allocations = new Allocations(metadata, config.nodeTimeout());
         ClientRequests clients = new ClientRequests(metadata, allocations, tokens, slowPath, this::declareDead);
-        AdminRequests admins = new AdminRequests(metadata, repairer, allocations, slowPath);
+        AdminRequests admins = new AdminRequests(metadata, repairer, allocations, slowPath, connections);
         NodeRequests nodes = new NodeRequests(metadata, config.heartbeatInterval());
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
-                    () -> new ControllerService(metadata, authenticator, clients, admins, nodes), "controller",
+                    () -> new ControllerService(metadata, authenticator, clients, admins, nodes, connections), "controller",
                     config.callTimeout(), config.limits(), tls);
         } catch (RuntimeException e) {
             loops.close();

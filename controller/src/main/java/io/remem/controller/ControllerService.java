@@ -24,10 +24,12 @@ final class ControllerService implements RequestHandler {
     private final ClientRequests clients;
     private final AdminRequests admins;
     private final NodeRequests nodes;
+    private final ClientConnections connections;
 
     ControllerService(Metadata metadata, Authenticator authenticator, ClientRequests clients, AdminRequests admins,
-                      NodeRequests nodes) {
+                      NodeRequests nodes, ClientConnections connections) {
         this.metadata = metadata;
+        this.connections = connections;
         this.authenticator = authenticator;
         this.clients = clients;
         this.admins = admins;
@@ -42,7 +44,7 @@ final class ControllerService implements RequestHandler {
     @Override
     public void onRequest(Peer peer, FrameHeader h, ByteBuf body) {
         switch (peer.attachment()) {
-            case Sessions.Client c -> clients.serve(peer, h, body, c.tenant());
+            case Sessions.Client c -> clients.serve(peer, h, body, c);
             case Sessions.Admin a -> admins.serve(peer, h, body);
             case Sessions.Node n -> nodes.serve(peer, h, body, n);
             case null, default -> throw new RememException(ErrorCode.INTERNAL, "unknown session type");
@@ -51,6 +53,7 @@ final class ControllerService implements RequestHandler {
 
     @Override
     public void onClose(Peer peer) {
+        connections.closed(peer);
         if (peer.attachment() instanceof Sessions.Node s && s.node != null && s.node.link == peer) {
             log.info("memory node {} ({}) disconnected", s.node.id, s.node.address());
             metadata.linkClosed(s.node, peer); // under the lock: a registration on a new link may be racing this

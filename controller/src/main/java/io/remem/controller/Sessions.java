@@ -4,8 +4,8 @@ package io.remem.controller;
 final class Sessions {
     private Sessions() {}
 
-    /** A runtime acting for a tenant, which proved the tenant's secret. */
-    record Client(String tenant) {}
+    /** A runtime acting for a tenant, which proved the tenant's secret {@code keyId}. */
+    record Client(String tenant, String keyId) {}
 
     /** An operator, who proved the admin secret. */
     record Admin() {}

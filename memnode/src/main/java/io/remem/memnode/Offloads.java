@@ -17,6 +17,7 @@ import io.remem.protocol.Wire;
 import io.remem.transport.Peer;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The operations a memory node runs on a tenant's data for it (Clio's extend path, AIFM's remote agent): a
@@ -26,8 +27,8 @@ import java.lang.foreign.MemorySegment;
  * follow is checked against the tenant's slabs on this node before it is read.
  */
 final class Offloads {
-    private static final java.lang.foreign.ValueLayout.OfLong LE_LONG =
-            java.lang.foreign.ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG =
+            ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final SlabStore store;
 
@@ -179,7 +180,22 @@ final class Offloads {
 
     private static boolean keyMatches(Slab slab, long entry, MemorySegment key) {
         int keyBytes = slab.getInt(entry + MapLayout.ENTRY_KEY_BYTES);
-        return keyBytes == key.byteSize() && slab.contentEquals(entry + MapLayout.ENTRY_HEADER_BYTES, key);
+        return keyBytes == key.byteSize() && contentEquals(slab, entry + MapLayout.ENTRY_HEADER_BYTES, key);
+    }
+
+    /** Whether the {@code expected.byteSize()} bytes at {@code offset} of {@code slab} equal {@code expected}. */
+    private static boolean contentEquals(Slab slab, long offset, MemorySegment expected) {
+        long length = expected.byteSize();
+        slab.checkRange(offset, length);
+        boolean[] equal = {true};
+        slab.scan(offset, length, (data, at, n) -> {
+            if (equal[0]) {
+                MemorySegment want = expected.asSlice(at - offset, n);
+                equal[0] = data == null ? want.elements(ValueLayout.JAVA_BYTE).allMatch(b -> b.get(ValueLayout.JAVA_BYTE, 0) == 0)
+                        : data.mismatch(want) < 0;
+            }
+        });
+        return equal[0];
     }
 
     private static void replyValue(Peer peer, FrameHeader h, Slab slab, long entry, long far) {

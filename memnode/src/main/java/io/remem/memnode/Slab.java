@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * One slab: a tenant's range of far memory, backed lazily in chunks of {@link Limits#SLAB_GRANULE} bytes on
@@ -18,6 +19,9 @@ import java.lang.invoke.VarHandle;
  * <p>Chunks are off-heap segments of one shared arena; deleting the slab closes the arena. FFM makes that
  * safe against a concurrent access on another I/O thread: the access fails with {@link IllegalStateException},
  * which callers report as {@link ErrorCode#NO_SUCH_SLAB}, and never touches freed memory.
+ *
+ * <p>A slab kept in a data directory has a checksum per chunk ({@link ChunkSums}): every write below unseals the
+ * chunks it touches before changing them, and a slab whose sealed chunk fails its check is {@link State#QUARANTINED}.
  */
 final class Slab {
     static final int CHUNK_SHIFT = Long.numberOfTrailingZeros(Limits.SLAB_GRANULE);
@@ -25,7 +29,7 @@ final class Slab {
     private static final long CHUNK_MASK = CHUNK_SIZE - 1;
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(MemorySegment[].class);
     /** Atomics work on little-endian words: what {@code JAVA_LONG} is on x86-64 and AArch64 clients. */
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final long id;
     private final int tenant;
@@ -34,6 +38,8 @@ final class Slab {
     private final Arena arena;
     /** The slab's file in the data directory, mapped whole; null for a slab in anonymous memory. */
     private final MemorySegment mapped;
+    /** The checksums of the slab's file; null in anonymous memory (nothing at rest to check) or if they are damaged. */
+    private final ChunkSums sums;
     private final MemorySegment[] chunks;
     private int backedChunks;         // guarded by this
     private volatile boolean deleted; // written under this
@@ -45,34 +51,38 @@ final class Slab {
         /** A new replica being copied (SLAB_SYNC): takes client writes, which the copy never overwrites; no reads. */
         SYNCING,
         /** Found in the data directory after a restart: serves nothing until the controller confirms it is current. */
-        RECOVERED
+        RECOVERED,
+        /**
+         * A sealed chunk failed its checksum: serves nothing (every access fails with DATA_CORRUPT) and is kept until
+         * the controller drops it or has it checked again (restore). Never served or deleted on this node's own say.
+         */
+        QUARANTINED
     }
 
-    private static final int LINE_SHIFT = 6;
     private volatile State state = State.READY;
-    private volatile long epoch;
-    /** Sessions that declared the current epoch (SLAB_EPOCH); null while the slab takes writes from any session. */
-    private volatile int[] knownSessions;
-    /** While SYNCING: one bit per 64-byte line a client wrote, which the copy must leave alone. Guarded by itself. */
-    private long[] clientLines;
-    /** While SYNCING: for lines a client wrote only part of (an atomic's 8 bytes), which bytes. Guarded by clientLines. */
-    private java.util.Map<Long, Long> clientBytes;
+    /** Why the slab is quarantined; set before the state. */
+    private volatile String damage;
+    private final EpochFence fence = new EpochFence();
+    /** While SYNCING: what clients wrote since the copy began; null otherwise. */
+    private volatile SyncWrites syncWrites;
 
     Slab(long id, int tenant, long size, Capacity capacity) {
-        this(id, tenant, size, capacity, Arena.ofShared(), null);
+        this(id, tenant, size, capacity, Arena.ofShared(), null, null);
     }
 
     /**
      * A slab over {@code mapped}, a file mapping owned by {@code arena}: its chunks are slices of the file, so what is
-     * written survives the process. Chunks are still counted as backed on first write.
+     * written survives the process. Chunks are still counted as backed on first write. {@code sums} are the file's
+     * checksums; null only for a slab that is about to be quarantined because they are damaged.
      */
-    Slab(long id, int tenant, long size, Capacity capacity, Arena arena, MemorySegment mapped) {
+    Slab(long id, int tenant, long size, Capacity capacity, Arena arena, MemorySegment mapped, ChunkSums sums) {
         this.id = id;
         this.tenant = tenant;
         this.size = size;
         this.capacity = capacity;
         this.arena = arena;
         this.mapped = mapped;
+        this.sums = sums;
         this.chunks = new MemorySegment[(int) ((size + CHUNK_MASK) >>> CHUNK_SHIFT)];
     }
 
@@ -106,36 +116,36 @@ final class Slab {
     }
 
     long epoch() {
-        return epoch;
+        return fence.epoch();
     }
 
-    /**
-     * The replica set changed: from now on only sessions that declare {@code newEpoch} may write, so no client
-     * that does not know a newly added replica can write around it.
-     */
-    synchronized void fence(long newEpoch) {
-        if (newEpoch > epoch) {
-            knownSessions = new int[0];
-            epoch = newEpoch;
-        }
+    /** The slab's checksums, or null for a slab in anonymous memory. */
+    ChunkSums sums() {
+        return sums;
     }
 
-    /**
-     * Records that {@code session} knows the replica set at epoch {@code known}; false if that is older than the fence.
-     * A newer epoch than this node was fenced at is fine: epochs only grow, and every added replica was fenced for, so
-     * a session that knows a later set knows every replica this fence was for.
-     */
-    synchronized boolean declare(int session, long known) {
-        if (known < epoch) {
-            return false;
-        }
-        int[] k = knownSessions;
-        if (k != null && !contains(k, session)) {
-            int[] more = java.util.Arrays.copyOf(k, k.length + 1);
-            more[k.length] = session;
-            knownSessions = more;
-        }
-        return true;
+    int chunkCount() {
+        return chunks.length;
+    }
+
+    /** Chunk {@code index} if it is backed (it may hold data), else null; for checking it against its sum. */
+    MemorySegment backedChunkOrNull(int index) {
+        return (MemorySegment) CHUNKS.getAcquire(chunks, index);
+    }
+
+    /** Why the slab is quarantined, or null if it is not. */
+    String damage() {
+        return state == State.QUARANTINED ? damage : null;
+    }
+
+    /** The replica set changed: from now on only sessions that declare {@code newEpoch} may write. */
+    void fence(long newEpoch) {
+        fence.advance(newEpoch);
+    }
+
+    /** Records that {@code session} knows the replica set at epoch {@code known}; see {@link EpochFence#declare}. */
+    boolean declare(int session, long known) {
+        return fence.declare(session, known);
     }
 
     /** Throws unless the slab is readable: written by clients only through a complete replica set. */
@@ -149,59 +159,82 @@ final class Slab {
     /** Throws unless {@code session} may write here now. */
     void checkWritable(int session) {
         State s = state;
-        if (s == State.RECOVERED) {
+        if (s == State.RECOVERED || s == State.QUARANTINED) {
             throw notReady(s);
         }
-        int[] k = knownSessions;
-        if (k != null && !contains(k, session)) {
-            throw new RememException(ErrorCode.STALE_MAP, "slab " + id + " has new replicas (epoch " + epoch
+        if (!fence.admits(session)) {
+            throw new RememException(ErrorCode.STALE_MAP, "slab " + id + " has new replicas (epoch " + fence.epoch()
                     + "); look it up again and declare the epoch before writing");
         }
     }
 
     private RememException notReady(State s) {
+        if (s == State.QUARANTINED) {
+            return new RememException(ErrorCode.DATA_CORRUPT, "slab " + id + " is quarantined on this memory node: "
+                    + damage);
+        }
         return new RememException(ErrorCode.REPLICA_NOT_READY, "slab " + id + " is "
                 + (s == State.SYNCING ? "still being copied here" : "recovered from disk and not yet confirmed by the controller"));
     }
 
-    private static boolean contains(int[] sessions, int session) {
-        for (int x : sessions) {
-            if (x == session) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Makes this a new replica being copied at {@code atEpoch}; call before anyone can reach the slab. */
     void beginSync(long atEpoch) {
-        long lines = size >>> LINE_SHIFT;
-        clientLines = new long[(int) ((lines + 63) >>> 6)];
-        clientBytes = new java.util.HashMap<>();
-        epoch = atEpoch;
+        syncWrites = new SyncWrites(size);
+        fence.reset(atEpoch, false);
         state = State.SYNCING;
     }
 
     /** A slab read back from the data directory, which waits for the controller's word. */
     void markRecovered(long atEpoch) {
-        epoch = atEpoch;
         // Sessions did not survive the restart; a slab that was ever fenced stays fenced for every new one.
-        knownSessions = atEpoch > 0 ? new int[0] : null;
+        fence.reset(atEpoch, atEpoch > 0);
         state = State.RECOVERED;
     }
 
-    /** The controller confirmed a recovered slab, or its copy is complete: it serves reads again. */
+    /** The controller confirmed a recovered slab, or its copy is complete: it serves reads again, unless quarantined. */
     void markReady() {
-        long[] lines = clientLines;
-        if (lines != null) {
-            synchronized (lines) {
-                clientLines = null;
-                clientBytes = null;
-                state = State.READY;
+        SyncWrites sw = syncWrites;
+        if (sw != null) {
+            synchronized (sw) {
+                syncWrites = null;
+                serve();
             }
         } else {
+            serve();
+        }
+    }
+
+    private synchronized void serve() {
+        if (state != State.QUARANTINED) {
             state = State.READY;
         }
+    }
+
+    /**
+     * Stops serving the slab because its data failed a check ({@code detail} says which): every access fails with
+     * DATA_CORRUPT from now on. Returns false if it was quarantined already (the first detail stays).
+     */
+    synchronized boolean quarantine(String detail) {
+        if (state == State.QUARANTINED) {
+            return false;
+        }
+        damage = detail;
+        state = State.QUARANTINED;
+        return true;
+    }
+
+    /**
+     * A quarantined slab passed every check after all (the controller had it checked again, as its only copy): it
+     * serves again at {@code atEpoch}. False if it was deleted meanwhile.
+     */
+    synchronized boolean release(long atEpoch) {
+        if (deleted) {
+            return false;
+        }
+        fence.advance(atEpoch);
+        syncWrites = null;
+        state = State.READY;
+        return true;
     }
 
     /**
@@ -211,56 +244,50 @@ final class Slab {
      */
     void copyPiece(long offset, MemorySegment data) {
         checkRange(offset, data.byteSize());
-        long[] lines = clientLines;
-        if (lines == null) {
+        SyncWrites sw = syncWrites;
+        if (sw == null) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab " + id + " is not being copied");
         }
-        synchronized (lines) {
-            for (long at = 0; at < data.byteSize(); at += 1 << LINE_SHIFT) {
-                long line = (offset + at) >>> LINE_SHIFT;
-                if ((lines[(int) (line >>> 6)] & (1L << line)) != 0) {
+        synchronized (sw) {
+            for (long at = 0; at < data.byteSize(); at += SyncWrites.LINE_BYTES) {
+                long line = (offset + at) >>> SyncWrites.LINE_SHIFT;
+                if (sw.wholeLine(line)) {
                     continue;
                 }
-                int n = (int) Math.min(1 << LINE_SHIFT, data.byteSize() - at);
+                int n = (int) Math.min(SyncWrites.LINE_BYTES, data.byteSize() - at);
                 MemorySegment src = data.asSlice(at, n);
                 MemorySegment chunk = chunk(offset + at);
-                if (chunk == null && isZero(src)) {
+                if (chunk == null && SyncWrites.isZero(src)) {
                     continue;
                 }
-                Long partial = clientBytes.get(line);
-                try {
-                    MemorySegment dst = backedChunk(offset + at);
-                    long base = (offset + at) & CHUNK_MASK;
-                    if (partial == null) {
-                        MemorySegment.copy(src, 0, dst, base, n);
-                    } else {
-                        for (int b = 0; b < n; b++) {
-                            if ((partial & (1L << b)) == 0) {
-                                dst.set(ValueLayout.JAVA_BYTE, base + b, src.get(ValueLayout.JAVA_BYTE, b));
-                            }
-                        }
-                    }
-                } catch (IllegalStateException e) {
-                    throw deletedError();
-                }
+                copyLine(offset + at, src, sw.partialLine(line));
             }
         }
     }
 
-    private static boolean isZero(MemorySegment s) {
-        long n = s.byteSize();
-        long i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if (s.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
+    /** Copies one line of the source replica to {@code offset}, except the bytes in {@code clientWrote}. */
+    private void copyLine(long offset, MemorySegment src, Long clientWrote) {
+        int c = (int) (offset >>> CHUNK_SHIFT);
+        try {
+            MemorySegment dst = backedChunk(offset);
+            long base = offset & CHUNK_MASK;
+            beginWrite(c);
+            try {
+                if (clientWrote == null) {
+                    MemorySegment.copy(src, 0, dst, base, src.byteSize());
+                } else {
+                    for (int b = 0; b < src.byteSize(); b++) {
+                        if ((clientWrote & (1L << b)) == 0) {
+                            dst.set(ValueLayout.JAVA_BYTE, base + b, src.get(ValueLayout.JAVA_BYTE, b));
+                        }
+                    }
+                }
+            } finally {
+                endWrite(c);
             }
+        } catch (IllegalStateException e) {
+            throw deletedError();
         }
-        for (; i < n; i++) {
-            if (s.get(ValueLayout.JAVA_BYTE, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     synchronized long backedBytes() {
@@ -297,8 +324,8 @@ final class Slab {
     }
 
     /** Little-endian reads for offloads, which may start anywhere; unbacked memory reads as zero. */
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The little-endian long at {@code offset}, which must lie in the slab. */
     long getLong(long offset) {
@@ -331,21 +358,6 @@ final class Slab {
         } catch (IllegalStateException e) {
             throw deletedError();
         }
-    }
-
-    /** Whether the {@code expected.byteSize()} bytes at {@code offset} equal {@code expected}. */
-    boolean contentEquals(long offset, MemorySegment expected) {
-        long length = expected.byteSize();
-        checkRange(offset, length);
-        boolean[] equal = {true};
-        scan(offset, length, (data, at, n) -> {
-            if (equal[0]) {
-                MemorySegment want = expected.asSlice(at - offset, n);
-                equal[0] = data == null ? want.elements(ValueLayout.JAVA_BYTE).allMatch(b -> b.get(ValueLayout.JAVA_BYTE, 0) == 0)
-                        : data.mismatch(want) < 0;
-            }
-        });
-        return equal[0];
     }
 
     /** Receives a slab range piece by piece: {@code data} is null where the slab was never written (zeros). */
@@ -416,11 +428,11 @@ final class Slab {
 
     /** Copies {@code length} bytes from {@code src} at {@code srcIndex} to {@code offset}; call {@link #backRange} first. */
     void write(long offset, ByteBuf src, int srcIndex, int length) {
-        long[] lines = clientLines;
-        if (lines != null) {
-            synchronized (lines) {
-                if (clientLines != null) { // still copying: the copy must not overwrite these bytes later
-                    markClientWrite(lines, offset, length);
+        SyncWrites sw = syncWrites;
+        if (sw != null) {
+            synchronized (sw) {
+                if (syncWrites == sw) { // still copying: the copy must not overwrite these bytes later
+                    sw.record(offset, length);
                 }
                 copyIn(offset, src, srcIndex, length);
             }
@@ -429,38 +441,39 @@ final class Slab {
         copyIn(offset, src, srcIndex, length);
     }
 
-    /** Whole lines go in the bitmap; the bytes of a line written only in part go in {@link #clientBytes}. */
-    private void markClientWrite(long[] lines, long offset, int length) {
-        long end = offset + length;
-        for (long at = offset; at < end; ) {
-            long line = at >>> LINE_SHIFT;
-            long lineStart = line << LINE_SHIFT;
-            long upto = Math.min(end, lineStart + (1 << LINE_SHIFT));
-            if (at == lineStart && upto - lineStart == 1 << LINE_SHIFT) {
-                lines[(int) (line >>> 6)] |= 1L << line;
-                clientBytes.remove(line);
-            } else if ((lines[(int) (line >>> 6)] & (1L << line)) == 0) {
-                int from = (int) (at - lineStart);
-                int n = (int) (upto - at);
-                long mask = (n == 64 ? -1L : ((1L << n) - 1)) << from;
-                clientBytes.merge(line, mask, (a, b) -> a | b);
-            }
-            at = upto;
-        }
-    }
-
     private void copyIn(long offset, ByteBuf src, int srcIndex, int length) {
         try {
             while (length > 0) {
                 int n = (int) Math.min(length, CHUNK_SIZE - (offset & CHUNK_MASK));
                 MemorySegment chunk = backedChunk(offset);
-                src.getBytes(srcIndex, chunk.asSlice(offset & CHUNK_MASK, n).asByteBuffer());
+                int c = (int) (offset >>> CHUNK_SHIFT);
+                beginWrite(c);
+                try {
+                    src.getBytes(srcIndex, chunk.asSlice(offset & CHUNK_MASK, n).asByteBuffer());
+                } finally {
+                    endWrite(c);
+                }
                 offset += n;
                 srcIndex += n;
                 length -= n;
             }
         } catch (IllegalStateException e) {
             throw deletedError();
+        }
+    }
+
+    /** Every change to a chunk's bytes goes between this and {@link #endWrite}; see {@link ChunkSums}. */
+    private void beginWrite(int chunk) {
+        ChunkSums s = sums;
+        if (s != null) {
+            s.beginWrite(chunk);
+        }
+    }
+
+    private void endWrite(int chunk) {
+        ChunkSums s = sums;
+        if (s != null) {
+            s.endWrite(chunk);
         }
     }
 
@@ -476,7 +489,13 @@ final class Slab {
                 }
                 chunk = backedChunk(offset);
             }
-            return (long) WORD.varHandle().compareAndExchange(chunk, offset & CHUNK_MASK, expected, desired);
+            int c = (int) (offset >>> CHUNK_SHIFT);
+            beginWrite(c); // even if the swap fails: whether it will is not known before
+            try {
+                return (long) WORD.varHandle().compareAndExchange(chunk, offset & CHUNK_MASK, expected, desired);
+            } finally {
+                endWrite(c);
+            }
         } catch (IllegalStateException e) {
             throw deletedError();
         }
@@ -486,7 +505,14 @@ final class Slab {
     long getAndAdd(long offset, long delta) {
         checkWord(offset);
         try {
-            return (long) WORD.varHandle().getAndAdd(backedChunk(offset), offset & CHUNK_MASK, delta);
+            MemorySegment chunk = backedChunk(offset);
+            int c = (int) (offset >>> CHUNK_SHIFT);
+            beginWrite(c);
+            try {
+                return (long) WORD.varHandle().getAndAdd(chunk, offset & CHUNK_MASK, delta);
+            } finally {
+                endWrite(c);
+            }
         } catch (IllegalStateException e) {
             throw deletedError();
         }

@@ -492,10 +492,8 @@ class MemNodeAuthTest {
     /**
      * A runtime whose link broke reconnects naming its old session (NodeLinks does), and the node may not have seen
      * the old connection end yet: the new session replaces the old one, so it must not count against the limit as a
-     * third. Disabled until the main code is fixed: DataService.openClient calls TenantSessions.open, which counts
-     * the new session, before it removes the superseded one, so at the limit the reconnect is refused OVERLOADED.
+     * third.
      */
-            + " (DataService.openClient counts it before removing the session it supersedes)")
     @Test
     void aSessionSupersedingOneOfItsTenantsIsAdmittedAtTheLimit() throws Exception {
         MemNode n = startNode(c -> c.withLimits(ServerLimits.DEFAULTS, 2));

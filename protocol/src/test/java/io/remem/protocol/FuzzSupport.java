@@ -32,9 +32,9 @@ public final class FuzzSupport {
 
     /**
      * Allocation every decode may make whatever its input: an exception with its stack trace and message, a UTF-8
-     * decoder, a regex matcher, small lists.
+     * decoder, a regex matcher, small lists: a few KiB in practice.
      */
-    public static final long BASE_ALLOCATION_BYTES = 256 << 10;
+    public static final long BASE_ALLOCATION_BYTES = 64 << 10;
     /** Allocation per input byte: a decoded string, its chars, the objects of a list, copies of the list. */
     public static final long ALLOCATION_PER_INPUT_BYTE = 64;
 

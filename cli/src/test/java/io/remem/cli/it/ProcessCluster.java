@@ -6,6 +6,7 @@ import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.auth.Secret;
+import io.remem.transport.TlsConfig;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -30,6 +31,8 @@ final class ProcessCluster implements AutoCloseable {
     private RememProcess controller;
     private final List<RememProcess> nodes = new ArrayList<>();
     private final Map<String, Secret> tenants = new ConcurrentHashMap<>();
+    /** How the test side (admin, tenants) connects: TLS trusting the cluster's CA, or null for plain TCP. */
+    private TlsConfig clientTls;
 
     private ProcessCluster(Path dir, int controllerPort, List<String> controllerArgs) {
         this.dir = dir;
@@ -45,7 +48,14 @@ final class ProcessCluster implements AutoCloseable {
     /** As above, with extra {@code nodeArgs} for every memory node. */
     static ProcessCluster start(Path dir, int nodes, String capacity, List<String> controllerArgs, List<String> nodeArgs)
             throws Exception {
+        return start(dir, nodes, capacity, controllerArgs, nodeArgs, null);
+    }
+
+    /** As above, the test side connecting with {@code clientTls} (TLS, or null for plain TCP). */
+    static ProcessCluster start(Path dir, int nodes, String capacity, List<String> controllerArgs, List<String> nodeArgs,
+                                TlsConfig clientTls) throws Exception {
         ProcessCluster c = new ProcessCluster(dir, freePort(), controllerArgs);
+        c.clientTls = clientTls;
         try {
             c.startController();
             for (int i = 0; i < nodes; i++) {
@@ -83,7 +93,7 @@ final class ProcessCluster implements AutoCloseable {
 
     /** An admin connection; the caller closes it. */
     RememAdmin admin() {
-        return RememAdmin.connect(controllerAddress(), adminSecretFile(), null);
+        return RememAdmin.connect(controllerAddress(), adminSecretFile(), clientTls);
     }
 
     /** The secret of {@code tenant}, created with the default quota on first use. */
@@ -104,10 +114,22 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** A session with the options' tenant, whose secret is filled in (the tenant created if need be). */
+    /**
+     * A session with the options' tenant, whose secret is filled in (the tenant created if need be), over the cluster's
+     * TLS unless the options say otherwise.
+     */
     RememSession connect(RememOptions options) {
-        return Remem.connect(controllerAddress(), options.secret() != null ? options
-                : options.toBuilder().secret(secretOf(options.tenant())).build());
+        RememOptions.Builder b = options.toBuilder();
+        if (options.secret() == null) {
+            b.secret(secretOf(options.tenant()));
+        }
+        if (options.tls() == null && clientTls != null) {
+            b.tls(clientTls.trustCa());
+            if (clientTls.certChain() != null) {
+                b.tlsClientCertificate(clientTls.certChain(), clientTls.privateKey());
+            }
+        }
+        return Remem.connect(controllerAddress(), b.build());
     }
 
     void startController() throws Exception {

@@ -244,6 +244,34 @@ class SecurityIT {
         legitimateTenantStillServed();
     }
 
+    @Test
+    void aTenantSecretRotatesWithoutAGapAndARevokedOneStopsWorking() throws Exception {
+        Secret old = cluster.secretOf("rotating");
+        Secret fresh;
+        try (RememAdmin admin = cluster.admin()) {
+            fresh = admin.addTenantSecret("rotating");
+        }
+        RememOptions base = RememOptions.builder().tenant("rotating").cacheBytes(1 << 20)
+                .failoverTimeout(Duration.ofSeconds(2)).build();
+        try (RememSession before = cluster.connect(base.toBuilder().secret(old).build());
+             RememSession after = cluster.connect(base.toBuilder().secret(fresh).build())) {
+            before.memory().allocate(1 << 20).free(); // both secrets work while both are listed
+            try (RememAdmin admin = cluster.admin()) {
+                admin.revokeTenantSecret("rotating", old.keyId());
+            }
+            // The revoked secret's connection to the controller is cut, and it cannot reconnect.
+            assertThatThrownBy(() -> before.memory().allocate(1 << 20))
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTHENTICATION_FAILED));
+            FarSegment seg = after.memory().allocate(1 << 20);
+            seg.set(ValueLayout.JAVA_LONG, 0, 7);
+            after.memory().flush();
+            assertThat(seg.get(ValueLayout.JAVA_LONG, 0)).isEqualTo(7);
+            seg.free();
+        }
+        legitimateTenantStillServed();
+    }
+
     // ------------------------------------------------------------------ resources
 
     @Test
