@@ -62,6 +62,11 @@ final class MemNodeCommand implements Callable<Integer> {
             description = "Keep slabs in memory-mapped files here, so they survive a restart (default: memory only).")
     Path dataDir;
 
+    @Option(names = "--scrub-rate", converter = Converters.Bytes.class, defaultValue = "32m", paramLabel = "SIZE",
+            description = "With --data-dir: slab data per second checked in the background against its checksums;"
+                    + " 0 turns the background check off (data is still checked at start). Default: ${DEFAULT-VALUE}.")
+    long scrubRate;
+
     @Option(names = "--max-sessions-per-tenant", defaultValue = "256", paramLabel = "N",
             description = "Sessions one tenant may hold open on this node (default: ${DEFAULT-VALUE}).")
     int maxSessionsPerTenant;
@@ -92,7 +97,7 @@ final class MemNodeCommand implements Callable<Integer> {
         }
         List<Secret> secrets = clusterSecrets();
         MemNodeConfig config = new MemNodeConfig(listen, advertise, capacity, controller, ioThreads, Duration.ofSeconds(10),
-                dataDir, secrets, limits.limits(), maxSessionsPerTenant, tls.config());
+                dataDir, secrets, limits.limits(), maxSessionsPerTenant, tls.config(), scrubRate);
         MemNode node;
         try {
             node = MemNode.start(config);

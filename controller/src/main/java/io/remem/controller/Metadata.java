@@ -192,6 +192,7 @@ final class Metadata implements AutoCloseable {
                             + " drop it", node.id, h.slabId(), h.epoch());
                 } else if (!h.damaged()) {
                     keep.add(h.slabId());
+                    quarantined.remove(h.slabId(), node.id); // healthy now: a lost "restored" report must not linger
                 } else if (anotherLiveReadable(rec, node.id)) {
                     log.warn("memory node {} reports its copy of slab {} damaged; dropping it, another copy is live",
                             node.id, h.slabId());
@@ -790,6 +791,17 @@ final class Metadata implements AutoCloseable {
 
     // ------------------------------------------------------------------ damaged copies
 
+    /** Whether {@code nodeId}'s copy of {@code slabId} is quarantined: it cannot be copied from. */
+    boolean quarantinedOn(long slabId, long nodeId) {
+        lock.lock();
+        try {
+            Long q = quarantined.get(slabId);
+            return q != null && q == nodeId;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * A node's copy of a slab failed its checksums. If another live readable replica exists, the copy is dropped (the
      * slab is re-replicated from a good one) and true is returned, for the caller to delete it on the node. If it was
@@ -816,7 +828,7 @@ final class Metadata implements AutoCloseable {
         }
     }
 
-    /** Slabs quarantined on {@code nodeId}, for its registration's answer. */
+    /** Whether a copy of {@code slabId} is quarantined (on whichever node). */
     boolean isQuarantined(long slabId) {
         lock.lock();
         try {

@@ -93,8 +93,8 @@ final class Repairer {
                 if (n == null || !n.alive) {
                     continue;
                 }
-                if (source == null && n.link != null && n.link.isOpen()) {
-                    source = n;
+                if (source == null && n.link != null && n.link.isOpen() && !metadata.quarantinedOn(s.id(), n.id)) {
+                    source = n; // a quarantined copy would fail every copy with DATA_CORRUPT, forever
                 }
                 if (leaves(s, n)) {
                     leaving = n.id;

@@ -96,7 +96,7 @@ final class ChunkSums {
 
     private static int headerCrc(MemorySegment file) {
         CRC32C crc = new CRC32C();
-        crc.update(file.asSlice(0, 12).asByteBuffer());
+        crc.update(file.asSlice(0, 12).toArray(ValueLayout.JAVA_BYTE));
         return (int) crc.getValue();
     }
 
@@ -150,7 +150,7 @@ final class ChunkSums {
      * Seals {@code chunk}, whose bytes are {@code data}, if no write has begun on it for {@code quietMillis} (by the
      * sealer's clock, {@code nowMillis}). Call from one thread only. Returns whether the chunk is sealed now.
      */
-    boolean sealIfQuiet(int chunk, MemorySegment data, long nowMillis, long quietMillis, CRC32C crc) {
+    boolean sealIfQuiet(int chunk, MemorySegment data, long nowMillis, long quietMillis, Summer summer) {
         int state = state(chunk);
         if (state == SEALED) {
             return true;
@@ -167,25 +167,23 @@ final class ChunkSums {
         if (((int) nowMillis - (int) last & 0xFFFF_FFFFL) < quietMillis) {
             return false;
         }
-        return seal(chunk, data, before, crc);
+        return seal(chunk, data, before, summer);
     }
 
     /** Seals now if no write is in progress; for tests of the protocol itself. */
-    boolean sealNow(int chunk, MemorySegment data, CRC32C crc) {
+    boolean sealNow(int chunk, MemorySegment data, Summer summer) {
         long before = activity.get(chunk);
-        return (int) before == 0 && seal(chunk, data, before, crc);
+        return (int) before == 0 && seal(chunk, data, before, summer);
     }
 
-    private boolean seal(int chunk, MemorySegment data, long before, CRC32C crc) {
+    private boolean seal(int chunk, MemorySegment data, long before, Summer summer) {
         long at = stateAt(chunk);
         STATE.setVolatile(file, at, SEALING);
         if (activity.get(chunk) != before) { // a write began before it could see the mark
             STATE.compareAndSet(file, at, SEALING, UNSEALED);
             return false;
         }
-        crc.reset();
-        crc.update(data.asByteBuffer());
-        file.set(LE_INT, at - Integer.BYTES, (int) crc.getValue());
+        file.set(LE_INT, at - Integer.BYTES, summer.sum(data));
         // Fails if a writer cleared the mark: then the crc above may describe bytes half written.
         return STATE.compareAndSet(file, at, SEALING, SEALED);
     }
@@ -205,7 +203,7 @@ final class ChunkSums {
     }
 
     /** Checks {@code chunk}, whose bytes are {@code data}, against its sum. Safe against concurrent writers. */
-    Check verify(int chunk, MemorySegment data, CRC32C crc) {
+    Check verify(int chunk, MemorySegment data, Summer summer) {
         long before = activity.get(chunk);
         if ((int) before != 0) {
             return Check.BUSY;
@@ -219,9 +217,7 @@ final class ChunkSums {
             return Check.BAD_ENTRY;
         }
         int expected = file.get(LE_INT, at - Integer.BYTES);
-        crc.reset();
-        crc.update(data.asByteBuffer());
-        if ((int) crc.getValue() == expected) {
+        if (summer.sum(data) == expected) {
             return Check.GOOD;
         }
         VarHandle.acquireFence(); // the bytes summed above were read before the re-check below
@@ -229,6 +225,25 @@ final class ChunkSums {
             return Check.BUSY; // a write raced the check: its bytes, not damage, explain the difference
         }
         return Check.MISMATCH;
+    }
+
+    /**
+     * Computes chunk checksums for one thread. The chunk is copied out first: summing the mapping in place would pin
+     * the slab's arena for the whole computation (a checksum over a direct buffer acquires its memory), so a concurrent
+     * delete would fail to close it, where a copy races a delete safely (the copy fails instead).
+     */
+    static final class Summer {
+        private final CRC32C crc = new CRC32C();
+        private final byte[] bytes = new byte[(int) Slab.CHUNK_SIZE];
+        private final MemorySegment scratch = MemorySegment.ofArray(bytes);
+
+        int sum(MemorySegment data) {
+            int n = (int) data.byteSize();
+            MemorySegment.copy(data, 0, scratch, 0, n);
+            crc.reset();
+            crc.update(bytes, 0, n);
+            return (int) crc.getValue();
+        }
     }
 
     private static long stateAt(int chunk) {

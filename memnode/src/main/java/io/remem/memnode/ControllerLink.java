@@ -53,6 +53,7 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
     private final KeyPair identity;
     private final ClientTls tls;
     private final Credentials credentials;
+    private final DamageReports reports;
     private volatile long nodeId;
     private volatile Peer peer;
     private volatile boolean closed;
@@ -61,9 +62,10 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
      * @param files    the node's data directory, where its id is kept across restarts; null for none
      * @param identity the node's key pair, to which the controller binds its id
      * @param tls      TLS for the connections this node makes, or null for plain TCP
+     * @param reports  damaged and restored slabs to tell the controller about once registered
      */
     ControllerLink(MemNodeConfig config, EventLoops loops, SlabStore store, int port, SlabFiles files, KeyPair identity,
-                   ClientTls tls) {
+                   ClientTls tls, DamageReports reports) {
         this.config = config;
         this.loops = loops;
         this.store = store;
@@ -71,6 +73,7 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
         this.files = files;
         this.identity = identity;
         this.tls = tls;
+        this.reports = reports;
         this.credentials = Credentials.ofSecret("node", config.clusterSecrets().getFirst());
         this.nodeId = files == null ? 0 : files.nodeId();
         this.copier = new SlabCopier(config.callTimeout(), tls);
@@ -110,11 +113,16 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
                 if (files != null) {
                     files.saveNodeId(nodeId);
                 }
-                store.reconcile(listed, ack.keep());
+                reports.registered(reg.held(), p); // first: what reconcile reports must not be taken as covered
+                store.reconcile(listed, ack.keep(), ack.restore());
                 log.info("registered with controller {} as memory node {}", config.controller(), nodeId);
                 warned = false;
                 firstRegistration.countDown();
-                heartbeatUntilClosed(p, Math.max(10, ack.heartbeatIntervalMillis()));
+                try {
+                    heartbeatUntilClosed(p, Math.max(10, ack.heartbeatIntervalMillis()));
+                } finally {
+                    reports.disconnected();
+                }
             } catch (RememException e) {
                 if (e.code() == ErrorCode.AUTHENTICATION_FAILED && !closed) {
                     log.error("the controller at {} refused this node's credentials ({}): check --cluster-secret-file;"
@@ -140,6 +148,7 @@ final class ControllerLink implements RequestHandler, AutoCloseable {
     private void heartbeatUntilClosed(Peer p, long intervalMillis) throws InterruptedException {
         while (!closed && p.isOpen()) {
             Thread.sleep(intervalMillis);
+            reports.flush(); // sends again what a failure kept back
             Capacity c = store.capacity();
             NodeHeartbeat hb = new NodeHeartbeat(c.limit(), c.backed(), c.reserved(), store.slabCount());
             try {

@@ -14,11 +14,13 @@ import org.slf4j.LoggerFactory;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
  * A running memory node: a slab store served to clients on one port, registered with a controller.
  * Start one with {@link #start}; {@link #close} stops serving and frees every slab's memory. With a data directory,
- * slabs live in memory-mapped files there and are found again by the next start.
+ * slabs live in memory-mapped files there and are found again by the next start, checked against their checksums
+ * then and by a background scrub while the node runs.
  */
 public final class MemNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MemNode.class);
@@ -29,8 +31,10 @@ public final class MemNode implements AutoCloseable {
     private final Connections.Listener listener;
     private final ControllerLink link;
     private final HostPort advertised;
+    /** Checks data at rest; null without a data directory (slabs in memory have none). */
+    private final Scrubber scrubber;
 
-    private MemNode(MemNodeConfig config, Clock clock) {
+    private MemNode(MemNodeConfig config, Clock clock, LongSupplier ticker) {
         SslContext serverTls = config.tls() == null ? null : config.tls().serverContext();
         ClientTls clientTls = config.tls() == null ? null : ClientTls.of(config.tls());
         this.files = config.dataDir() == null ? null : SlabFiles.open(config.dataDir());
@@ -41,7 +45,8 @@ public final class MemNode implements AutoCloseable {
             closeFiles();
             throw e;
         }
-        this.store = new SlabStore(config.capacity(), files);
+        DamageReports reports = new DamageReports();
+        this.store = new SlabStore(config.capacity(), files, reports, SlabStore.inVirtualThreads());
         try {
             store.recover();
         } catch (RuntimeException e) {
@@ -66,7 +71,8 @@ public final class MemNode implements AutoCloseable {
             PlainTcp.warn(log, "this memory node", listener.address());
         }
         this.advertised = new HostPort(config.advertisedHost(), listener.port());
-        this.link = new ControllerLink(config, loops, store, listener.port(), files, identity, clientTls);
+        this.link = new ControllerLink(config, loops, store, listener.port(), files, identity, clientTls, reports);
+        this.scrubber = files == null ? null : new Scrubber(store, config.scrubRate(), ticker);
     }
 
     private void closeFiles() {
@@ -82,9 +88,22 @@ public final class MemNode implements AutoCloseable {
 
     /** As {@link #start(MemNodeConfig)}, with the clock that tokens' expiry is checked against. */
     public static MemNode start(MemNodeConfig config, Clock clock) {
-        MemNode node = new MemNode(config, clock);
+        return start(config, clock, System::nanoTime);
+    }
+
+    /** As above, the scrub's time taken from {@code ticker}; for tests, which also drive it ({@link #scrubber}). */
+    static MemNode start(MemNodeConfig config, Clock clock, LongSupplier ticker) {
+        MemNode node = new MemNode(config, clock, ticker);
         node.link.start();
+        if (node.scrubber != null) {
+            node.scrubber.start();
+        }
         return node;
+    }
+
+    /** The scrub, or null without a data directory. */
+    Scrubber scrubber() {
+        return scrubber;
     }
 
     /** Where clients reach this node. */
@@ -113,6 +132,9 @@ public final class MemNode implements AutoCloseable {
 
     @Override
     public void close() {
+        if (scrubber != null) {
+            scrubber.close();
+        }
         link.close();
         listener.close();
         loops.close();

@@ -73,7 +73,7 @@ final class Slab {
     /**
      * A slab over {@code mapped}, a file mapping owned by {@code arena}: its chunks are slices of the file, so what is
      * written survives the process. Chunks are still counted as backed on first write. {@code sums} are the file's
-     * checksums; null only for a slab that is about to be quarantined because they are damaged.
+     * checksums, or null if they are damaged (the caller then quarantines the slab at once).
      */
     Slab(long id, int tenant, long size, Capacity capacity, Arena arena, MemorySegment mapped, ChunkSums sums) {
         this.id = id;
@@ -184,11 +184,13 @@ final class Slab {
         state = State.SYNCING;
     }
 
-    /** A slab read back from the data directory, which waits for the controller's word. */
-    void markRecovered(long atEpoch) {
+    /** A slab read back from the data directory, which waits for the controller's word (unless quarantined). */
+    synchronized void markRecovered(long atEpoch) {
         // Sessions did not survive the restart; a slab that was ever fenced stays fenced for every new one.
         fence.reset(atEpoch, atEpoch > 0);
-        state = State.RECOVERED;
+        if (state != State.QUARANTINED) {
+            state = State.RECOVERED;
+        }
     }
 
     /** The controller confirmed a recovered slab, or its copy is complete: it serves reads again, unless quarantined. */

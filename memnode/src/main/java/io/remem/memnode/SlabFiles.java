@@ -25,7 +25,10 @@ import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -39,9 +42,12 @@ import static java.nio.file.StandardOpenOption.WRITE;
 /**
  * A memory node's data directory, so that its slabs survive the process being killed. Each slab is a sparse
  * {@code slab-<id>.data} file mapped shared, whose writes live in the page cache and so outlive the process
- * without any flush, plus a small {@code slab-<id>.meta}. The meta is what makes a slab exist: it is written
- * after the data file is created and removed before it is deleted, so a crash in between leaves only an
- * orphan data file, which {@link #recover()} removes.
+ * without any flush, a {@code slab-<id>.sums} file of per-chunk checksums mapped likewise ({@link ChunkSums}), and a
+ * small {@code slab-<id>.meta}. The meta is what makes a slab exist: it is written after the other two are created
+ * and removed before they are deleted, so a crash in between leaves only orphans, which {@link #recover()} removes.
+ *
+ * <p>A slab whose meta is damaged, or whose data file is shorter than its meta says, is not deleted: it may be the
+ * only copy. {@link #recover()} reports it, and the controller decides (see {@link SlabStore#reconcile}).
  *
  * <p>Meta files and {@code node.meta} are replaced whole by atomic rename and end in a CRC32C of all before
  * it, so a reader sees the old or the new content, or detects damage. Layouts, big-endian: slab meta
@@ -56,7 +62,7 @@ final class SlabFiles implements AutoCloseable {
     private static final short VERSION = 1;
     private static final String TMP = ".tmp";
     /** Up to 19 digits: enough for any non-negative long, and too few to overflow parseUnsignedLong. */
-    private static final Pattern SLAB_FILE = Pattern.compile("slab-(0|[1-9][0-9]{0,18})\\.(meta|data)");
+    private static final Pattern SLAB_FILE = Pattern.compile("slab-(0|[1-9][0-9]{0,18})\\.(meta|data|sums)");
 
     private final Path dir;
     private final FileChannel lockChannel;
@@ -169,6 +175,55 @@ final class SlabFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps slab {@code slabId}'s sums file for {@code chunks} chunks. With {@code fresh}, any old file is replaced by one
+     * with every chunk unsealed (a new slab). Otherwise the file is checked: a slab made by a remem without sums files
+     * has none, and gets a fresh one (its chunks are unsealed: nothing to verify until they are sealed again); a file
+     * that fails its checks throws DATA_CORRUPT, as the slab's checksums can no longer be trusted.
+     */
+    ChunkSums mapSums(long slabId, int chunks, Arena arena, boolean fresh) {
+        ensureOpen();
+        Path p = file(slabId, ".sums");
+        long bytes = ChunkSums.fileBytes(chunks);
+        try {
+            if (!fresh && Files.exists(p)) {
+                try (FileChannel ch = FileChannel.open(p, READ, WRITE)) {
+                    long size = ch.size();
+                    // Mapped only at its own size: mapping more would grow a truncated file and hide the damage.
+                    MemorySegment mapped = size == bytes ? ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena) : null;
+                    String wrong = mapped == null ? "it has " + size + " bytes, not " + bytes
+                            : ChunkSums.checkHeader(mapped, chunks);
+                    if (wrong != null) {
+                        throw new RememException(ErrorCode.DATA_CORRUPT, "its checksum file " + p + " is damaged: " + wrong);
+                    }
+                    return new ChunkSums(mapped, chunks);
+                }
+            }
+            if (!fresh) {
+                log.info("slab {} has no checksum file (made by an older remem): its chunks are sealed as they are"
+                        + " next left alone, and verified from then on", slabId);
+            }
+            try (FileChannel ch = FileChannel.open(p, CREATE, READ, WRITE, TRUNCATE_EXISTING)) {
+                MemorySegment mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena); // zeros: all unsealed
+                ChunkSums.format(mapped, chunks);
+                return new ChunkSums(mapped, chunks);
+            }
+        } catch (IOException e) {
+            throw failed("cannot map", p, e);
+        }
+    }
+
+    /** The size of slab {@code slabId}'s data file, or -1 if it has none. */
+    long dataSize(long slabId) {
+        ensureOpen();
+        Path data = file(slabId, ".data");
+        try {
+            return Files.exists(data) ? Files.size(data) : -1;
+        } catch (IOException e) {
+            throw failed("cannot read", data, e);
+        }
+    }
+
     void writeMeta(SlabMeta meta) {
         checkSize(meta.size());
         byte[] tenant = TenantName.check(meta.tenant()).getBytes(StandardCharsets.UTF_8);
@@ -179,11 +234,18 @@ final class SlabFiles implements AutoCloseable {
     }
 
     /**
-     * Returns every intact slab, sorted by id, and deletes what a crash or a bad disk left behind: damaged slabs,
-     * orphan data files, temporary files. A copy that cannot be trusted whole is worse than none, since the
-     * controller can re-replicate a missing copy but cannot tell a wrong one.
+     * What {@link #recover()} found: slabs whose meta is intact, sorted by id, and slabs whose data is here but whose
+     * meta is damaged (or whose data file is too short for it), by id, with why.
      */
-    List<SlabMeta> recover() {
+    record Recovery(List<SlabMeta> slabs, SortedMap<Long, String> damaged) {}
+
+    /**
+     * Reads back the slabs here and deletes what a crash left behind: orphan data and sums files, temporary files, and
+     * metas whose data file is gone (nothing is left to keep). A slab whose meta is damaged keeps its files: it may be
+     * the only copy, and the controller knows what its meta said. The data of intact slabs is checked elsewhere, against
+     * its checksums.
+     */
+    Recovery recover() {
         ensureOpen();
         List<Path> entries;
         try (Stream<Path> s = Files.list(dir)) {
@@ -192,7 +254,8 @@ final class SlabFiles implements AutoCloseable {
             throw failed("cannot list", dir, e);
         }
         List<SlabMeta> good = new ArrayList<>();
-        List<Long> dataIds = new ArrayList<>();
+        SortedMap<Long, String> damaged = new TreeMap<>();
+        List<Path> others = new ArrayList<>();
         for (Path p : entries) {
             String name = p.getFileName().toString();
             Matcher m = SLAB_FILE.matcher(name);
@@ -200,26 +263,50 @@ final class SlabFiles implements AutoCloseable {
             if (name.endsWith(TMP)) {
                 log.warn("deleting {}: a write that a crash interrupted", p);
                 deleteFile(p);
-            } else if (id >= 0 && m.group(2).equals("data")) {
-                dataIds.add(id);
+            } else if (id >= 0 && m.group(2).equals("meta")) {
+                recoverSlab(id, p, good, damaged);
             } else if (id >= 0) {
-                try {
-                    good.add(readMeta(id, p));
-                } catch (Corrupt e) {
-                    log.warn("deleting slab {} ({} and its data file): {}", id, p, e.getMessage());
-                    delete(id);
-                }
+                others.add(p);
             }
         }
-        for (long id : dataIds) { // those of slabs dropped above are gone already
-            if (Files.exists(file(id, ".data")) && !Files.exists(file(id, ".meta"))) {
-                log.warn("deleting {}: it has no meta file, so its slab was never fully created or was being deleted",
-                        file(id, ".data"));
-                deleteFile(file(id, ".data"));
+        for (Path p : others) { // those of slabs dropped above are gone already
+            String name = p.getFileName().toString();
+            if (Files.exists(p) && !Files.exists(p.resolveSibling(name.substring(0, name.lastIndexOf('.')) + ".meta"))) {
+                log.warn("deleting {}: it has no meta file, so its slab was never fully created or was being deleted", p);
+                deleteFile(p);
             }
         }
         good.sort(Comparator.comparingLong(SlabMeta::slabId));
-        return good;
+        return new Recovery(good, damaged);
+    }
+
+    /** Sorts slab {@code id}, whose meta is {@code p}, into {@code good} or {@code damaged}, or deletes it. */
+    private void recoverSlab(long id, Path p, List<SlabMeta> good, Map<Long, String> damaged) {
+        long dataBytes = dataSize(id);
+        SlabMeta meta;
+        try {
+            meta = readMeta(id, p);
+        } catch (Corrupt e) {
+            if (dataBytes < 0) {
+                log.warn("deleting slab {}: its meta file {} is damaged ({}) and it has no data file", id, p, e.getMessage());
+                delete(id);
+            } else {
+                log.error("slab {}'s meta file {} is damaged ({}); its data is kept, quarantined, for the controller to"
+                        + " restore or drop", id, p, e.getMessage());
+                damaged.put(id, "its meta file is damaged: " + e.getMessage());
+            }
+            return;
+        }
+        if (dataBytes < 0) {
+            log.warn("deleting slab {}: its data file {} is missing", id, file(id, ".data"));
+            delete(id);
+        } else if (dataBytes < meta.size()) {
+            log.error("slab {}'s data file has {} bytes, fewer than its {}; it is kept, quarantined", id, dataBytes,
+                    meta.size());
+            damaged.put(id, "its data file has " + dataBytes + " bytes, fewer than its size " + meta.size());
+        } else {
+            good.add(meta);
+        }
     }
 
     /** Deletes a slab's files; the meta goes first, so the slab stops existing in one step. */
@@ -227,6 +314,7 @@ final class SlabFiles implements AutoCloseable {
         ensureOpen();
         deleteFile(file(slabId, ".meta"));
         deleteFile(file(slabId, ".data"));
+        deleteFile(file(slabId, ".sums"));
     }
 
     @Override
@@ -255,7 +343,6 @@ final class SlabFiles implements AutoCloseable {
     }
 
     private SlabMeta readMeta(long id, Path p) throws Corrupt {
-        Path data = file(id, ".data");
         try {
             ByteBuffer b = unseal(Files.readAllBytes(p), SLAB_MAGIC);
             long slabId = b.getLong();
@@ -271,12 +358,6 @@ final class SlabFiles implements AutoCloseable {
             SlabMeta meta = new SlabMeta(slabId, new String(tenant, StandardCharsets.UTF_8), size, epoch, syncing == 1);
             checkSize(size);
             TenantName.check(meta.tenant());
-            if (!Files.exists(data)) {
-                throw new Corrupt("its data file " + data + " is missing");
-            }
-            if (Files.size(data) < size) {
-                throw new Corrupt("its data file " + data + " has " + Files.size(data) + " bytes, fewer than " + size);
-            }
             return meta;
         } catch (BufferUnderflowException e) {
             throw new Corrupt("it is too short for its fields");

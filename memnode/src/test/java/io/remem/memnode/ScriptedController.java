@@ -7,11 +7,13 @@ import io.remem.protocol.Hello;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
 import io.remem.protocol.NodeRegistered;
+import io.remem.protocol.NodeRegistered.Restore;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Replica;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.SlabCreate;
+import io.remem.protocol.SlabDamaged;
 import io.remem.protocol.SlabSync;
 import io.remem.protocol.auth.AuthenticationFailure;
 import io.remem.protocol.auth.NodeKey;
@@ -42,6 +44,8 @@ import java.util.function.Function;
  * A fake controller for one memory node, whose answers a test scripts: which of the slabs the node lists it keeps
  * ({@link #keep}), and when it answers a registration ({@link #holdRegistrations}). It counts heartbeats per
  * registration, so a test can wait until the node has applied an answer: the node heartbeats only after that.
+ * It can also answer with slabs to restore ({@link #restore}), and records what the node reports damaged or restored
+ * (SLAB_DAMAGED).
  *
  * <p>It authenticates the node as a real controller does: the node must prove the cluster secret (SCRAM, role
  * MEMORY_NODE, principal {@code node}) and sign its NODE_REGISTER with its node key over the session's binding. A
@@ -75,6 +79,13 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
     private final List<String> failures = new CopyOnWriteArrayList<>();
     /** Which held slabs the answer keeps; read when the answer is sent. */
     volatile Function<NodeRegister, List<Long>> keep = KEEP_ALL;
+    /** Which held slabs the answer asks the node to restore, with the controller's record of each. */
+    volatile Function<NodeRegister, List<Restore>> restore = reg -> List.of();
+    /** What the node reported with SLAB_DAMAGED, oldest first. */
+    final LinkedBlockingQueue<Report> reports = new LinkedBlockingQueue<>();
+
+    /** One SLAB_DAMAGED the node sent. */
+    record Report(long slabId, boolean damaged, String detail) {}
     /**
      * Run just before a registration is answered, with the link: what it sends reaches the node before the answer, as
      * a real controller's requests may (it can use a node's link as soon as it has recorded the registration).
@@ -158,11 +169,18 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
                 gate.thenRun(() -> {
                     beforeAnswer.accept(peer);
                     List<Long> kept = keep.apply(reg);
+                    List<Restore> restored = restore.apply(reg);
                     synchronized (this) { // answers are numbered in the order they are sent
                         conn.answer = answered.incrementAndGet();
-                        reply.send(20 + 8 * kept.size(), new NodeRegistered(nodeId, 20, kept)::encode);
+                        reply.send(24 + 8 * kept.size() + 128 * restored.size(),
+                                new NodeRegistered(nodeId, 20, kept, restored)::encode);
                     }
                 });
+            }
+            case SLAB_DAMAGED -> {
+                SlabDamaged d = SlabDamaged.decode(body);
+                reports.add(new Report(h.slabId(), d.damaged(), d.detail()));
+                peer.reply(h, h.slabId(), 0, 0, 0, BodyWriter.EMPTY);
             }
             case NODE_HEARTBEAT -> {
                 lastHeartbeat.set(NodeHeartbeat.decode(body));
@@ -178,6 +196,15 @@ final class ScriptedController implements RequestHandler, AutoCloseable {
         NodeRegister r = registrations.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         if (r == null) {
             throw new AssertionError("no registration within " + WAIT);
+        }
+        return r;
+    }
+
+    /** The next SLAB_DAMAGED report not yet taken, waiting for it if needed. */
+    Report nextReport() throws InterruptedException {
+        Report r = reports.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        if (r == null) {
+            throw new AssertionError("no SLAB_DAMAGED report within " + WAIT);
         }
         return r;
     }

@@ -52,10 +52,11 @@ class SlabFilesTest {
         return (RememException) t;
     }
 
-    /** Creates a slab the way a memory node does: data file first, then the meta that makes it exist. */
+    /** Creates a slab the way a memory node does: data and sums files first, then the meta that makes it exist. */
     private static SlabMeta create(SlabFiles files, long id, long size) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             files.map(id, size, arena);
+            files.mapSums(id, (int) (size / Slab.CHUNK_SIZE), arena, true);
         }
         SlabMeta meta = new SlabMeta(id, "tenant-" + id, size, id * 10, id % 2 == 0);
         files.writeMeta(meta);
@@ -155,9 +156,10 @@ class SlabFilesTest {
             files.writeMeta(new SlabMeta(33, "x".repeat(64), MIB, Long.MIN_VALUE, true)); // replaces the first
         }
         try (SlabFiles files = SlabFiles.open(dir)) {
-            assertThat(files.recover()).containsExactly(created.get(1), created.get(3), created.get(0),
+            assertThat(files.recover().slabs()).containsExactly(created.get(1), created.get(3), created.get(0),
                     new SlabMeta(33, "x".repeat(64), MIB, Long.MIN_VALUE, true), created.get(4));
-            assertThat(files.recover()).hasSize(5); // recovering twice changes nothing
+            assertThat(files.recover().slabs()).hasSize(5); // recovering twice changes nothing
+            assertThat(files.recover().damaged()).isEmpty();
         }
     }
 
@@ -187,7 +189,7 @@ class SlabFilesTest {
             files.writeMeta(new SlabMeta(5, "alice", size, 1, false));
         }
         try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
-            assertThat(files.recover()).extracting(SlabMeta::slabId).containsExactly(5L);
+            assertThat(files.recover().slabs()).extracting(SlabMeta::slabId).containsExactly(5L);
             MemorySegment slab = files.map(5, size, arena);
             assertThat(slab.byteSize()).isEqualTo(size);
             assertThat(slab.get(ValueLayout.JAVA_LONG, 0)).isEqualTo(0x1122334455667788L);
@@ -243,8 +245,8 @@ class SlabFilesTest {
         }
     }
 
-    /** Opens a store holding slabs 1 and 2, applies {@code damage}, and checks recover() keeps only slab 1. */
-    private void assertSlab2Dropped(Damage damage) throws IOException {
+    /** Opens a store holding slabs 1 and 2, applies {@code damage}, and checks recover() finds slab 1 only. */
+    private SlabFiles.Recovery recoverAfter(Damage damage) throws IOException {
         SlabMeta keep;
         try (SlabFiles files = SlabFiles.open(dir)) {
             keep = create(files, 1, MIB);
@@ -252,9 +254,28 @@ class SlabFilesTest {
         }
         damage.apply(dir.resolve("slab-2.meta"), dir.resolve("slab-2.data"));
         try (SlabFiles files = SlabFiles.open(dir)) {
-            assertThat(files.recover()).containsExactly(keep);
+            SlabFiles.Recovery found = files.recover();
+            assertThat(found.slabs()).containsExactly(keep);
+            return found;
         }
-        assertThat(names()).containsExactlyInAnyOrder("lock", "slab-1.meta", "slab-1.data");
+    }
+
+    /** As {@link #recoverAfter}, and slab 2 is gone: nothing of it was left worth keeping. */
+    private void assertSlab2Dropped(Damage damage) throws IOException {
+        assertThat(recoverAfter(damage).damaged()).isEmpty();
+        assertThat(names()).containsExactlyInAnyOrder("lock", "slab-1.meta", "slab-1.data", "slab-1.sums");
+    }
+
+    /**
+     * As {@link #recoverAfter}, and slab 2 is reported damaged with its files kept: its data may be the only copy, and
+     * the controller may know what its meta said.
+     */
+    private void assertSlab2KeptDamaged(Damage damage, String why) throws IOException {
+        SlabFiles.Recovery found = recoverAfter(damage);
+        assertThat(found.damaged()).containsOnlyKeys(2L);
+        assertThat(found.damaged().get(2L)).contains(why);
+        assertThat(names()).as("every file kept").containsExactlyInAnyOrder("lock", "slab-1.meta", "slab-1.data",
+                "slab-1.sums", "slab-2.meta", "slab-2.data", "slab-2.sums");
     }
 
     private interface Damage {
@@ -268,56 +289,67 @@ class SlabFilesTest {
         }
         reseal(dir.resolve("slab-2.meta"), b -> b); // proves reseal() alone leaves a valid meta
         try (SlabFiles files = SlabFiles.open(dir)) {
-            assertThat(files.recover()).extracting(SlabMeta::slabId).containsExactly(2L);
+            assertThat(files.recover().slabs()).extracting(SlabMeta::slabId).containsExactly(2L);
         }
     }
 
     @Test
-    void recoverDropsAMetaWithAFlippedByte() throws IOException {
+    void recoverKeepsTheDataOfAMetaWithAFlippedByte() throws IOException {
         // A bit of the epoch, which no other check looks at, so only the checksum can notice.
-        assertSlab2Dropped((meta, data) -> flipByte(meta, EPOCH_AT + 7));
+        assertSlab2KeptDamaged((meta, data) -> flipByte(meta, EPOCH_AT + 7), "checksum does not match");
     }
 
     @Test
-    void recoverDropsATruncatedMeta() throws IOException {
-        assertSlab2Dropped((meta, data) -> truncate(meta, Files.size(meta) / 2));
+    void recoverKeepsTheDataOfATruncatedMeta() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> truncate(meta, Files.size(meta) / 2), "meta file is damaged");
     }
 
     @Test
-    void recoverDropsAnEmptyMeta() throws IOException {
-        assertSlab2Dropped((meta, data) -> truncate(meta, 0));
+    void recoverKeepsTheDataOfAnEmptyMeta() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> truncate(meta, 0), "truncated to 0 bytes");
     }
 
     @Test
-    void recoverDropsAMetaOfAnotherFormatVersion() throws IOException {
-        assertSlab2Dropped((meta, data) -> reseal(meta, b -> b.putShort(VERSION_AT, (short) 2)));
+    void recoverKeepsTheDataOfAMetaOfAnotherFormatVersion() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> b.putShort(VERSION_AT, (short) 0)), "format version");
     }
 
     @Test
-    void recoverDropsAMetaWithAWrongMagicNumber() throws IOException {
-        assertSlab2Dropped((meta, data) -> reseal(meta, b -> b.putInt(0, 0x52454d4a)));
+    void recoverKeepsTheDataOfAMetaOfANewerFormatVersion() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> b.putShort(VERSION_AT, (short) 2)), "newer");
     }
 
     @Test
-    void recoverDropsAMetaWithAnInvalidSize() throws IOException {
+    void recoverKeepsTheDataOfAMetaWithAWrongMagicNumber() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> b.putInt(0, 0x52454d4a)), "magic number");
+    }
+
+    @Test
+    void recoverKeepsTheDataOfAMetaWithAnInvalidSize() throws IOException {
         // Smaller than the data file, so only the size rule can reject it.
-        assertSlab2Dropped((meta, data) -> reseal(meta, b -> b.putLong(SIZE_AT, MIB - 1)));
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> b.putLong(SIZE_AT, MIB - 1)), "slab size");
     }
 
     @Test
-    void recoverDropsAMetaWithAnInvalidTenant() throws IOException {
-        assertSlab2Dropped((meta, data) -> reseal(meta, b -> b.put(TENANT_AT, (byte) '!')));
+    void recoverKeepsTheDataOfAMetaWithAnInvalidTenant() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> b.put(TENANT_AT, (byte) '!')), "meta file is damaged");
     }
 
     @Test
-    void recoverDropsAMetaWithBytesAfterItsFields() throws IOException {
-        assertSlab2Dropped((meta, data) -> reseal(meta, b -> ByteBuffer.wrap(Arrays.copyOf(b.array(), b.capacity() + 1))));
+    void recoverKeepsTheDataOfAMetaWithBytesAfterItsFields() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> reseal(meta, b -> ByteBuffer.wrap(Arrays.copyOf(b.array(), b.capacity() + 1))),
+                "left over");
     }
 
     @Test
-    void recoverDropsAMetaCopiedFromAnotherSlab() throws IOException {
-        assertSlab2Dropped((meta, data) -> Files.copy(dir.resolve("slab-1.meta"), meta,
-                StandardCopyOption.REPLACE_EXISTING));
+    void recoverKeepsTheDataOfAMetaCopiedFromAnotherSlab() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> Files.copy(dir.resolve("slab-1.meta"), meta,
+                StandardCopyOption.REPLACE_EXISTING), "slab id 1");
+    }
+
+    @Test
+    void recoverKeepsADataFileShorterThanTheSlab() throws IOException {
+        assertSlab2KeptDamaged((meta, data) -> truncate(data, MIB - 4096), "fewer than its size");
     }
 
     @Test
@@ -326,8 +358,11 @@ class SlabFilesTest {
     }
 
     @Test
-    void recoverDropsAMetaWhoseDataIsShorterThanTheSlab() throws IOException {
-        assertSlab2Dropped((meta, data) -> truncate(data, MIB - 4096));
+    void recoverDropsADamagedMetaWithoutData() throws IOException {
+        assertSlab2Dropped((meta, data) -> {
+            flipByte(meta, EPOCH_AT);
+            Files.delete(data);
+        });
     }
 
     @Test
@@ -336,10 +371,19 @@ class SlabFilesTest {
     }
 
     @Test
+    void recoverDropsAnOrphanSumsFile() throws IOException {
+        assertSlab2Dropped((meta, data) -> {
+            Files.delete(meta);
+            Files.delete(data);
+        });
+    }
+
+    @Test
     void recoverDeletesLeftoverTmpFiles() throws IOException {
         assertSlab2Dropped((meta, data) -> {
             Files.delete(meta);
             Files.delete(data);
+            Files.delete(dir.resolve("slab-2.sums"));
             Files.write(dir.resolve("slab-2.meta.tmp"), new byte[] {1, 2, 3});
             Files.write(dir.resolve("node.meta.tmp"), new byte[0]);
         });
@@ -347,12 +391,13 @@ class SlabFilesTest {
 
     @Test
     void recoverLeavesOtherFilesAlone() throws IOException {
-        List<String> others = List.of("notes.txt", "slab-x.data", "slab-01.meta", "slab-9999999999999999999.meta");
+        List<String> others = List.of("notes.txt", "slab-x.data", "slab-01.meta", "slab-9999999999999999999.meta",
+                "slab-1.sum");
         for (String name : others) {
             Files.write(dir.resolve(name), new byte[] {1});
         }
         try (SlabFiles files = SlabFiles.open(dir)) {
-            assertThat(files.recover()).isEmpty();
+            assertThat(files.recover().slabs()).isEmpty();
         }
         assertThat(names()).containsExactlyInAnyOrderElementsOf(
                 Stream.concat(others.stream(), Stream.of("lock")).toList());
@@ -366,7 +411,7 @@ class SlabFilesTest {
             create(first, 1, MIB); // the failed open must not have broken the first one's lock or files
         }
         try (SlabFiles again = SlabFiles.open(dir)) { // closing released the lock
-            assertThat(again.recover()).hasSize(1);
+            assertThat(again.recover().slabs()).hasSize(1);
         }
     }
 
@@ -416,15 +461,74 @@ class SlabFilesTest {
     }
 
     @Test
-    void deleteRemovesBothFilesAndToleratesMissingOnes() throws IOException {
+    void deleteRemovesEveryFileAndToleratesMissingOnes() throws IOException {
         try (SlabFiles files = SlabFiles.open(dir)) {
             create(files, 1, MIB);
             create(files, 2, MIB);
             files.delete(2);
-            assertThat(names()).containsExactlyInAnyOrder("lock", "slab-1.meta", "slab-1.data");
+            assertThat(names()).containsExactlyInAnyOrder("lock", "slab-1.meta", "slab-1.data", "slab-1.sums");
             files.delete(2);
             files.delete(99);
-            assertThat(files.recover()).extracting(SlabMeta::slabId).containsExactly(1L);
+            assertThat(files.recover().slabs()).extracting(SlabMeta::slabId).containsExactly(1L);
+        }
+    }
+
+    // ------------------------------------------------------------------ sums files
+
+    @Test
+    void aFreshSumsFileHasEveryChunkUnsealedAndReopensAsItWasLeft() throws IOException {
+        try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
+            ChunkSums sums = files.mapSums(7, 16, arena, true);
+            assertThat(Files.size(dir.resolve("slab-7.sums"))).isEqualTo(ChunkSums.fileBytes(16));
+            for (int c = 0; c < 16; c++) {
+                assertThat(sums.state(c)).isEqualTo(ChunkSums.UNSEALED);
+            }
+            MemorySegment data = arena.allocate(Slab.CHUNK_SIZE);
+            data.set(ValueLayout.JAVA_BYTE, 5, (byte) 9);
+            assertThat(sums.sealNow(3, data, new ChunkSums.Summer())).isTrue();
+        }
+        try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
+            ChunkSums again = files.mapSums(7, 16, arena, false);
+            assertThat(again.state(3)).isEqualTo(ChunkSums.SEALED);
+            assertThat(again.state(4)).isEqualTo(ChunkSums.UNSEALED);
+            MemorySegment data = arena.allocate(Slab.CHUNK_SIZE);
+            assertThat(again.verify(3, data, new ChunkSums.Summer())).isEqualTo(ChunkSums.Check.MISMATCH);
+            data.set(ValueLayout.JAVA_BYTE, 5, (byte) 9);
+            assertThat(again.verify(3, data, new ChunkSums.Summer())).isEqualTo(ChunkSums.Check.GOOD);
+            assertThat(files.mapSums(7, 16, arena, true).state(3)).as("fresh replaces").isEqualTo(ChunkSums.UNSEALED);
+        }
+    }
+
+    /** A slab written by a remem without sums files: it gets one, every chunk unsealed (nothing to verify yet). */
+    @Test
+    void aMissingSumsFileIsMadeAllUnsealed() throws IOException {
+        try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
+            ChunkSums sums = files.mapSums(7, 4, arena, false);
+            assertThat(sums.state(0)).isEqualTo(ChunkSums.UNSEALED);
+            assertThat(Files.size(dir.resolve("slab-7.sums"))).isEqualTo(ChunkSums.fileBytes(4));
+        }
+    }
+
+    @Test
+    void aDamagedSumsFileIsDataCorrupt() throws IOException {
+        try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
+            files.mapSums(7, 4, arena, true);
+        }
+        Path sums = dir.resolve("slab-7.sums");
+        byte[] good = Files.readAllBytes(sums);
+        try (SlabFiles files = SlabFiles.open(dir); Arena arena = Arena.ofShared()) {
+            assertThat(catchThrowable(() -> files.mapSums(7, 8, arena, false))).as("another chunk count")
+                    .hasMessageContaining("bytes, not");
+            for (int at : new int[] {0, 5, 8, 12}) { // magic, version, chunk count, header crc
+                byte[] bad = good.clone();
+                bad[at] ^= 1;
+                Files.write(sums, bad);
+                RememException e = assertCode(() -> files.mapSums(7, 4, arena, false), ErrorCode.DATA_CORRUPT);
+                assertThat(e.getMessage()).contains(sums.toString());
+            }
+            truncate(sums, good.length - 8);
+            assertCode(() -> files.mapSums(7, 4, arena, false), ErrorCode.DATA_CORRUPT);
+            assertThat(Files.size(sums)).as("a damaged file is not grown or rewritten").isEqualTo(good.length - 8);
         }
     }
 

@@ -41,6 +41,15 @@ public final class Bodies {
         return body.readUnsignedByte();
     }
 
+    /** A boolean: exactly 0 or 1, so that a message has one encoding. */
+    public static boolean readBoolean(ByteBuf body, String field) {
+        int v = readUnsignedByte(body, field);
+        if (v > 1) {
+            throw RememException.malformed(field + ": " + v + " is not 0 or 1");
+        }
+        return v == 1;
+    }
+
     /** A non-negative long, such as a size or an id. */
     public static long readNonNegativeLong(ByteBuf body, String field) {
         long v = readLong(body, field);

@@ -118,13 +118,13 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                     Bodies.readNonNegativeLong(body, "node.id"),
                     Bodies.readString(body, "node.host"),
                     Bodies.readPort(body, "node.port"),
-                    Bodies.readUnsignedByte(body, "node.alive") != 0,
+                    Bodies.readBoolean(body, "node.alive"),
                     Bodies.readNonNegativeLong(body, "node.capacity"),
                     Bodies.readNonNegativeLong(body, "node.backed"),
                     Bodies.readNonNegativeLong(body, "node.reserved"),
                     Bodies.readCount(body, Integer.MAX_VALUE, "node.slabs"),
                     Bodies.readNonNegativeLong(body, "node.millisSinceHeartbeat"),
-                    Bodies.readUnsignedByte(body, "node.draining") != 0));
+                    Bodies.readBoolean(body, "node.draining")));
         }
         int tenantCount = Bodies.readCount(body, MAX_ENTRIES, "status.tenantCount");
         List<Tenant> tenants = new ArrayList<>(Math.min(tenantCount, body.readableBytes() / 22));

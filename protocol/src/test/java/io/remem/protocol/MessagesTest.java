@@ -817,8 +817,8 @@ class MessagesTest {
     }
 
     @Test
-    void clusterStatusNodeAliveIsAnyNonZeroByte() {
-        ClusterStatus status = ClusterStatus.decode(statusBody(0x7F, 0, 0, 0, 0, 0, 0, 0));
+    void clusterStatusNodeFlagsAreZeroOrOne() {
+        ClusterStatus status = ClusterStatus.decode(statusBody(1, 0, 0, 0, 0, 0, 0, 0));
         assertThat(status.nodes()).containsExactly(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100));
         assertThat(status.nodes().getFirst().address()).isEqualTo("h:7000");
         assertThat(status.nodes().getFirst().draining()).isFalse();
@@ -828,11 +828,12 @@ class MessagesTest {
     }
 
     @Test
-    void clusterStatusNodeDrainingIsAnyNonZeroByte() {
-        for (int draining : new int[] {1, 0x7F, 0x80, 0xFF}) {
-            ClusterStatus status = ClusterStatus.decode(statusBody(0, draining, 0, 0, 0, 0, 0, 0));
-            assertThat(status.nodes()).as("draining byte %d", draining)
-                    .containsExactly(new ClusterStatus.Node(1, "h", 7000, false, 10, 5, 6, 2, 100, true));
+    void clusterStatusNodeFlagsOtherThanZeroOrOneAreMalformed() {
+        ClusterStatus status = ClusterStatus.decode(statusBody(0, 1, 0, 0, 0, 0, 0, 0));
+        assertThat(status.nodes()).containsExactly(new ClusterStatus.Node(1, "h", 7000, false, 10, 5, 6, 2, 100, true));
+        for (int bad : new int[] {2, 0x7F, 0x80, 0xFF}) {
+            assertCode(() -> ClusterStatus.decode(statusBody(bad, 0, 0, 0, 0, 0, 0, 0)), ErrorCode.MALFORMED_FRAME);
+            assertCode(() -> ClusterStatus.decode(statusBody(0, bad, 0, 0, 0, 0, 0, 0)), ErrorCode.MALFORMED_FRAME);
         }
     }
 
