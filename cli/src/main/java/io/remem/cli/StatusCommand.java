@@ -114,7 +114,8 @@ final class StatusCommand implements Callable<Integer> {
         for (ClusterStatus.Node n : status.nodes()) {
             out.printf(Locale.ROOT, "%-6d %-22s %-6s %10s %10s %10s %7d %10s%n", n.nodeId(), n.address(),
                     !n.alive() ? "DEAD" : n.draining() ? "drain" : "alive", Units.bytes(n.capacity()), Units.bytes(n.reservedBytes()),
-                    Units.bytes(n.backedBytes()), n.slabs(), Units.nanos(n.millisSinceHeartbeat() * 1e6) + " ago");
+                    n.alive() ? Units.bytes(n.backedBytes()) : "-", n.slabs(),
+                    Units.nanos(n.millisSinceHeartbeat() * 1e6) + " ago");
         }
         out.println(repairLine(status.repair()));
         out.println();

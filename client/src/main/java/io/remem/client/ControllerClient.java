@@ -37,6 +37,7 @@ final class ControllerClient implements AutoCloseable {
     private final Duration callTimeout;
     private final long patienceNanos;
     private final Consumer<byte[]> onGrant;
+    private final ControllerEvents.Listener events;
     private Peer peer; // guarded by this
 
     /**
@@ -46,6 +47,14 @@ final class ControllerClient implements AutoCloseable {
      */
     ControllerClient(EventLoops loops, HostPort address, Role role, Credentials credentials, ClientTls tls,
                      Duration connectTimeout, Duration callTimeout, Duration patience, Consumer<byte[]> onGrant) {
+        this(loops, address, role, credentials, tls, connectTimeout, callTimeout, patience, onGrant, ControllerEvents.IGNORE);
+    }
+
+    /** As above; {@code events} hears what the controller announces (memory nodes declared dead or back). */
+    ControllerClient(EventLoops loops, HostPort address, Role role, Credentials credentials, ClientTls tls,
+                     Duration connectTimeout, Duration callTimeout, Duration patience, Consumer<byte[]> onGrant,
+                     ControllerEvents.Listener events) {
+        this.events = events;
         this.loops = loops;
         this.address = address;
         this.role = role;
@@ -86,7 +95,7 @@ final class ControllerClient implements AutoCloseable {
 
     private synchronized Peer peer() {
         if (peer == null || !peer.isOpen()) {
-            Peer fresh = Connections.connect(loops, address.host(), address.port(), null, "client",
+            Peer fresh = Connections.connect(loops, address.host(), address.port(), new ControllerEvents(events), "client",
                     connectTimeout, callTimeout, tls);
             try {
                 ClientHandshake.Session s = fresh.hello(role, credentials);
@@ -102,6 +111,7 @@ final class ControllerClient implements AutoCloseable {
                 throw e;
             }
             peer = fresh;
+            events.reconnected();
         }
         return peer;
     }

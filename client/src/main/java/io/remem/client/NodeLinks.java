@@ -1,5 +1,7 @@
 package io.remem.client;
 
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
 import io.remem.protocol.auth.Credentials;
@@ -8,22 +10,40 @@ import io.remem.transport.DirectLink;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One pipelined {@link DirectLink} per memory node, opened on first use and again after it drops. Requests from
  * every thread share it, matched to their responses by request id.
+ *
+ * <p>Opening a link never holds a lock other requests need: the thread that connects publishes a future, threads that
+ * want the same node wait for it at most the connect timeout, and requests to other nodes never wait at all. A node
+ * the controller declared dead is refused at once, and its links are closed, so no request waits out its timeout on a
+ * node that is already known to be gone.
  */
 final class NodeLinks implements AutoCloseable {
+    private static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final Credentials credentials;
     private final ClientTls tls;
     private final int features;
     private final Duration connectTimeout;
     private final Duration callTimeout;
-    private final Map<Long, DirectLink> links = new ConcurrentHashMap<>();
-    private final Map<Long, DirectLink> prefetchLinks = new ConcurrentHashMap<>();
-    private final Map<Long, Object> connectLocks = new ConcurrentHashMap<>();
+    private final Pool demand = new Pool();
+    private final Pool prefetch = new Pool();
+    /** Nodes the controller declared dead, since when; cleared when it says they are back. */
+    private final Map<Long, Long> down = new ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /** The links of one purpose (demand or prefetch), and the connections being opened. */
+    private static final class Pool {
+        final Map<Long, DirectLink> links = new ConcurrentHashMap<>();
+        final Map<Long, CompletableFuture<DirectLink>> opening = new ConcurrentHashMap<>();
+    }
 
     /**
      * @param credentials the tenant's session token, which memory nodes check
@@ -45,7 +65,7 @@ final class NodeLinks implements AutoCloseable {
 
     /** An open session with the node holding {@code replica}, for demand fetches and write-back. */
     DirectLink link(Replica replica) {
-        return link(replica, links);
+        return link(replica, demand);
     }
 
     /**
@@ -53,42 +73,116 @@ final class NodeLinks implements AutoCloseable {
      * demand miss (Fastswap's separate queues).
      */
     DirectLink prefetchLink(Replica replica) {
-        return link(replica, prefetchLinks);
+        return link(replica, prefetch);
     }
 
-    private DirectLink link(Replica replica, Map<Long, DirectLink> links) {
-        DirectLink l = links.get(replica.nodeId());
+    /** The controller declared {@code nodeId} dead: refuse it from now on and fail what is in flight to it. */
+    void markDown(long nodeId) {
+        down.put(nodeId, System.nanoTime());
+        closeLinks(nodeId, demand);
+        closeLinks(nodeId, prefetch);
+    }
+
+    /** The controller says {@code nodeId} registered again. */
+    void markUp(long nodeId) {
+        down.remove(nodeId);
+    }
+
+    /** Forgets every verdict: after a new controller connection, whose verdicts this runtime may have missed. */
+    void forgetVerdicts() {
+        down.clear();
+    }
+
+    boolean isDown(long nodeId) {
+        return !down.isEmpty() && down.containsKey(nodeId);
+    }
+
+    private static void closeLinks(long nodeId, Pool pool) {
+        DirectLink l = pool.links.get(nodeId);
+        if (l != null) {
+            l.close(); // pending calls fail at once with CONNECTION_CLOSED, and fail over
+        }
+    }
+
+    private DirectLink link(Replica replica, Pool pool) {
+        long id = replica.nodeId();
+        DirectLink l = pool.links.get(id);
         if (l != null && l.isOpen()) {
             return l;
         }
-        synchronized (connectLocks.computeIfAbsent(replica.nodeId(), id -> new Object())) {
-            l = links.get(replica.nodeId());
-            if (l != null && l.isOpen()) {
-                return l;
+        if (isDown(id)) {
+            throw new RememException(ErrorCode.NODE_UNAVAILABLE, "the controller declared memory node " + id + " ("
+                    + replica.address() + ") dead");
+        }
+        if (closed) {
+            throw new IllegalStateException("the far memory session is closed");
+        }
+        CompletableFuture<DirectLink> mine = new CompletableFuture<>();
+        CompletableFuture<DirectLink> theirs = pool.opening.putIfAbsent(id, mine);
+        if (theirs != null) {
+            return await(theirs, replica);
+        }
+        try {
+            DirectLink current = pool.links.get(id);
+            if (current != null && current.isOpen()) { // opened by another thread between our check and the put
+                mine.complete(current);
+                return current;
             }
-            if (closed) {
-                throw new IllegalStateException("the far memory session is closed");
-            }
-            DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls);
-            try {
-                // Fence the broken link's session, so no write still queued there lands after newer ones.
-                fresh.hello(Role.CLIENT, credentials, l == null ? 0 : l.session(), features);
-            } catch (RuntimeException e) {
+            DirectLink fresh = open(replica, current);
+            pool.links.put(id, fresh);
+            if (isDown(id)) { // declared dead while we connected: the close above could not see this link
                 fresh.close();
-                throw e;
             }
-            links.put(replica.nodeId(), fresh);
+            mine.complete(fresh);
             return fresh;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            pool.opening.remove(id, mine);
+        }
+    }
+
+    /**
+     * A new session with the node, fencing {@code previous}'s, so no write still queued there lands after newer ones.
+     * The handshake, one round trip to a node that is well, gets at most a second: a node that accepts connections but
+     * does not answer (stopped, say) is given up on then, not after the request timeout.
+     */
+    private DirectLink open(Replica replica, DirectLink previous) {
+        DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls);
+        try {
+            fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features,
+                    Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS));
+            return fresh;
+        } catch (RuntimeException e) {
+            fresh.close();
+            throw e;
+        }
+    }
+
+    private DirectLink await(CompletableFuture<DirectLink> opening, Replica replica) {
+        try {
+            return opening.get(connectTimeout.toMillis() + TimeUnit.NANOSECONDS.toMillis(HANDSHAKE_NANOS),
+                    TimeUnit.MILLISECONDS); // connect, then handshake
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RememException re ? new RememException(re.code(), re.detail(), re)
+                    : new RememException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to " + replica.address(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new RememException(ErrorCode.NODE_UNAVAILABLE, "connecting to memory node " + replica.nodeId() + " ("
+                    + replica.address() + ") takes longer than " + connectTimeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RememException(ErrorCode.INTERNAL, "interrupted while connecting", e);
         }
     }
 
     @Override
     public void close() {
         closed = true;
-        for (DirectLink l : links.values()) {
+        for (DirectLink l : demand.links.values()) {
             l.close();
         }
-        for (DirectLink l : prefetchLinks.values()) {
+        for (DirectLink l : prefetch.links.values()) {
             l.close();
         }
     }

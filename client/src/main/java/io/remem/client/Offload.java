@@ -15,8 +15,8 @@ import io.remem.protocol.MapGetRequest;
 import io.remem.protocol.MapGetResult;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
-import io.remem.transport.DirectLink;
 import io.remem.transport.Peer;
+import io.remem.transport.ResponseReader;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,7 +24,10 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
  * Operations that can run at the memory node holding the data instead of pulling it into the local cache
@@ -55,13 +58,18 @@ public final class Offload {
     private final SlabTable table;
     private final NodeLinks links;
     private final RemoteBackend backend;
+    private final ReplicaReads reads;
 
-    /** @param backend picks the replica a request goes to: the first readable one that has not failed lately */
-    Offload(LocalCache cache, SlabTable table, NodeLinks links, RemoteBackend backend) {
+    /**
+     * @param backend picks the replica a pipelined scan goes to first: the first readable one that has not failed lately
+     * @param reads   runs every near request with failover to the other replicas, and falls back to the pulled path
+     */
+    Offload(LocalCache cache, SlabTable table, NodeLinks links, RemoteBackend backend, ReplicaReads reads) {
         this.backend = backend;
         this.cache = cache;
         this.table = table;
         this.links = links;
+        this.reads = reads;
     }
 
     // ============================================================================== scan-filter-aggregate
@@ -79,7 +87,8 @@ public final class Offload {
         AggregateRequest[] requests = requests(plan, type, filter, false);
         List<AggregateResult> parts = new ArrayList<>(plan.size());
         if (runNear(mode, segment, offset, count)) {
-            parts.addAll(near(plan, requests, p -> (h, body) -> AggregateResult.decode(body, p.phase, p.count)));
+            parts.addAll(near(plan, requests, p -> (h, body) -> AggregateResult.decode(body, p.phase, p.count),
+                    i -> pull(plan.get(i), requests[i]).result()));
         } else {
             for (int i = 0; i < plan.size(); i++) {
                 parts.add(pull(plan.get(i), requests[i]).result());
@@ -98,7 +107,8 @@ public final class Offload {
         AggregateRequest[] requests = requests(plan, type, filter, true);
         List<int[]> parts = new ArrayList<>(plan.size());
         if (runNear(mode, segment, offset, count)) {
-            parts.addAll(near(plan, requests, p -> (h, body) -> decodePositions(body, p.count)));
+            parts.addAll(near(plan, requests, p -> (h, body) -> decodePositions(body, p.count),
+                    i -> pull(plan.get(i), requests[i]).positions()));
         } else {
             for (int i = 0; i < plan.size(); i++) {
                 parts.add(pull(plan.get(i), requests[i]).positions());
@@ -191,27 +201,49 @@ public final class Offload {
 
     /**
      * Sends the pieces with at most {@link #NEAR_IN_FLIGHT} outstanding, so a huge range neither queues thousands of
-     * scans ahead of other tenants on a memory node's I/O thread nor buffers all their answers here at once.
+     * scans ahead of other tenants on a memory node's I/O thread nor buffers all their answers here at once. A piece
+     * whose replica fails is run again through {@link ReplicaReads}, on another replica or, with none, pulled here.
      */
-    private <T> List<T> near(List<Piece> plan, AggregateRequest[] requests,
-                             java.util.function.Function<Piece, io.remem.transport.ResponseReader<T>> reader) {
+    private <T> List<T> near(List<Piece> plan, AggregateRequest[] requests, Function<Piece, ResponseReader<T>> reader,
+                             IntFunction<T> pulled) {
         List<T> out = new ArrayList<>(plan.size());
-        java.util.ArrayDeque<CompletableFuture<T>> inFlight = new java.util.ArrayDeque<>();
+        ArrayDeque<CompletableFuture<T>> inFlight = new ArrayDeque<>();
+        int next = 0;
         for (int i = 0; i < plan.size(); i++) {
             if (inFlight.size() == NEAR_IN_FLIGHT) {
-                out.add(Peer.await(inFlight.removeFirst()));
+                out.add(settle(inFlight.removeFirst(), next, plan, requests, reader, pulled));
+                next++;
             }
             Piece p = plan.get(i);
             inFlight.addLast(send(p, requests[i], reader.apply(p)));
         }
         while (!inFlight.isEmpty()) {
-            out.add(Peer.await(inFlight.removeFirst()));
+            out.add(settle(inFlight.removeFirst(), next, plan, requests, reader, pulled));
+            next++;
         }
         return out;
     }
 
-    private <T> CompletableFuture<T> send(Piece p, AggregateRequest request,
-                                          io.remem.transport.ResponseReader<T> reader) {
+    /** The answer of piece {@code i}, from its pipelined request or, if that failed over, from a retry. */
+    private <T> T settle(CompletableFuture<T> sent, int i, List<Piece> plan, AggregateRequest[] requests,
+                         Function<Piece, ResponseReader<T>> reader, IntFunction<T> pulled) {
+        try {
+            return Peer.await(sent);
+        } catch (RememException e) {
+            if (!Failover.retryable(e)) {
+                throw e;
+            }
+            Piece p = plan.get(i);
+            ByteBuf body = Unpooled.buffer(32);
+            requests[i].encode(body);
+            // A scan takes as long as its range needs: it gets the link's full timeout, not an early deadline.
+            return reads.callOrElse(p.address, "scan", (link, slab, within) -> link.call(Opcode.OFFLOAD_AGGREGATE,
+                    slab.slabId(), table.offset(p.address), p.count, body.nioBuffer(), null, reader.apply(p)),
+                    () -> pulled.apply(i));
+        }
+    }
+
+    private <T> CompletableFuture<T> send(Piece p, AggregateRequest request, ResponseReader<T> reader) {
         ByteBuf body = Unpooled.buffer(32);
         request.encode(body);
         try {
@@ -351,10 +383,16 @@ public final class Offload {
                 layout.rightOffset(), layout.nodeBytes(), key).encode(body);
         while (true) {
             checkPointer(node, hops);
-            SlabEntry e = table.get(node);
             int budget = (int) Math.min(ChaseRequest.MAX_HOPS, MAX_CHASE_HOPS - hops);
-            ChaseResult r = links.link(backend.readReplica(e)).call(Opcode.OFFLOAD_CHASE, e.slabId(),
-                    table.offset(node), budget, body.nioBuffer(), null, (h, b) -> ChaseResult.decode(b));
+            long at = node;
+            ChaseResult r = reads.callOrElse(node, "chase", (link, e, within) -> link.call(Opcode.OFFLOAD_CHASE,
+                    e.slabId(), table.offset(at), budget, body.nioBuffer(), null, (h, b) -> ChaseResult.decode(b), within),
+                    () -> null);
+            if (r == null) {
+                // The only replica of this part failed: the same search, from here, through the cache.
+                Chased rest = chase(node, layout, key, OffloadMode.PULL);
+                return new Chased(rest.address(), rest.node(), hops + rest.hops());
+            }
             hops += r.hops();
             switch (r.outcome()) {
                 case FOUND -> {
@@ -383,7 +421,8 @@ public final class Offload {
 
     /**
      * A get on the {@link io.remem.protocol.MapLayout} region that starts {@code region}, run at its memory node:
-     * exactly one round trip. It reads what the memory node holds, so {@link FarSegment#force()} the region first if
+     * exactly one round trip, or more if it fails over to another replica. Null if no replica could run it (a slab
+     * with a single readable copy, whose node failed): the caller then probes through the cache instead. It reads what the memory node holds, so {@link FarSegment#force()} the region first if
      * it may have dirty lines in the cache ({@code FarMap} tracks that per shard). An ELSEWHERE answer names an
      * out-of-line entry whose tag matched, for the caller to read through the cache (address 0: the node gave up
      * comparing keys, and the caller should probe through the cache).
@@ -401,9 +440,8 @@ public final class Offload {
         long addr = region.addressOf(0, (long) capacity * io.remem.protocol.MapLayout.SLOT_BYTES);
         ByteBuf body = Unpooled.buffer(MapGetRequest.HEADER_BYTES + key.length);
         new MapGetRequest(hash, capacity, table.slabShift()).encode(body, key, 0, key.length);
-        SlabEntry e = table.get(addr);
-        DirectLink link = links.link(backend.readReplica(e));
-        return link.call(Opcode.OFFLOAD_MAP_GET, e.slabId(), table.offset(addr), key.length, body.nioBuffer(), null,
-                (h, b) -> MapGetResult.decode(b));
+        return reads.callOrElse(addr, "map get", (link, e, within) -> link.call(Opcode.OFFLOAD_MAP_GET, e.slabId(),
+                table.offset(addr), key.length, body.nioBuffer(), null, (h, b) -> MapGetResult.decode(b), within),
+                () -> null);
     }
 }

@@ -25,6 +25,7 @@ public final class RememOptions {
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final Duration failoverTimeout;
+    private final Duration readFailoverAfter;
     private final int replication;
     private final int ioThreads;
     private final EvictionPolicy evictionPolicy;
@@ -44,6 +45,7 @@ public final class RememOptions {
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
         this.failoverTimeout = b.failoverTimeout;
+        this.readFailoverAfter = b.readFailoverAfter;
         this.replication = b.replication;
         this.ioThreads = b.ioThreads;
         this.evictionPolicy = b.evictionPolicy;
@@ -120,6 +122,15 @@ public final class RememOptions {
         return failoverTimeout;
     }
 
+    /**
+     * The least time a read waits for a replica before it tries another, when the slab has another readable replica:
+     * the actual wait is this or a high percentile of that node's recent latency, whichever is longer, so a stalled node
+     * costs a read this long rather than the request timeout. Default 200 ms.
+     */
+    public Duration readFailoverAfter() {
+        return readFailoverAfter;
+    }
+
     /** Copies of each slab this session allocates; 0 (the default) lets the controller choose: 2 if it can, else 1. */
     public int replication() {
         return replication;
@@ -169,6 +180,7 @@ public final class RememOptions {
         b.connectTimeout = connectTimeout;
         b.requestTimeout = requestTimeout;
         b.failoverTimeout = failoverTimeout;
+        b.readFailoverAfter = readFailoverAfter;
         b.replication = replication;
         b.ioThreads = ioThreads;
         b.evictionPolicy = evictionPolicy;
@@ -191,7 +203,7 @@ public final class RememOptions {
         return "RememOptions[tenant=" + tenant + (secret == null ? "" : ", secret " + secret.keyId())
                 + (tls == null ? "" : ", tls") + ", checksums=" + checksums + ", cacheBytes=" + cacheBytes + ", blockSize=" + blockSize
                 + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout
-                + ", failoverTimeout=" + failoverTimeout + ", replication=" + replication
+                + ", failoverTimeout=" + failoverTimeout + ", readFailoverAfter=" + readFailoverAfter + ", replication=" + replication
                 + ", evictionPolicy=" + evictionPolicy + ", dirtyTracking=" + dirtyTracking
                 + ", backgroundReclaim=" + backgroundReclaim + ", prefetchWindow=" + prefetchWindow + "]";
     }
@@ -217,6 +229,7 @@ public final class RememOptions {
         private Duration connectTimeout = Duration.ofSeconds(3);
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration failoverTimeout = Duration.ofSeconds(30);
+        private Duration readFailoverAfter = Duration.ofMillis(200);
         private int replication;
         private int ioThreads = 2;
         private EvictionPolicy evictionPolicy = EvictionPolicy.CLOCK;
@@ -304,6 +317,12 @@ public final class RememOptions {
             return this;
         }
 
+        /** The least time a read waits for one replica before trying another (see {@link RememOptions#readFailoverAfter}). */
+        public Builder readFailoverAfter(Duration after) {
+            this.readFailoverAfter = after;
+            return this;
+        }
+
         /** Copies of each slab; 0 lets the controller choose (2 where there are two memory nodes, else 1). */
         public Builder replication(int copies) {
             this.replication = copies;
@@ -382,6 +401,11 @@ public final class RememOptions {
             }
             if (failoverTimeout == null || failoverTimeout.isNegative() || failoverTimeout.isZero()) {
                 throw new IllegalArgumentException("failoverTimeout: must be positive");
+            }
+            if (readFailoverAfter == null || readFailoverAfter.compareTo(Duration.ofMillis(1)) < 0
+                    || readFailoverAfter.compareTo(requestTimeout) > 0) {
+                throw new IllegalArgumentException("readFailoverAfter: " + readFailoverAfter + " is outside 1 ms.."
+                        + "requestTimeout (" + requestTimeout + ")");
             }
             if (replication < 0 || replication > Limits.MAX_REPLICATION) {
                 throw new IllegalArgumentException("replication: " + replication + " is outside 0.."

@@ -40,20 +40,21 @@ public final class RememSession implements AutoCloseable {
         NodeLinks nodeLinks = null;
         try {
             SessionTokens tokens = new SessionTokens(Clock.systemUTC());
-            ctl = new ControllerClient(loops, controllerAddress, Role.CLIENT,
-                    Credentials.ofSecret(options.tenant(), options.secret()), tls, options.connectTimeout(),
-                    options.requestTimeout(), options.failoverTimeout(), tokens::accept);
-            this.info = ctl.info();
-            tokens.renewWith(ctl::renewToken);
             nodeLinks = new NodeLinks(Credentials.ofToken(options.tenant(), tokens), tls,
                     options.checksums() ? Features.CHECKSUMS : 0, options.connectTimeout(), options.requestTimeout());
+            ctl = new ControllerClient(loops, controllerAddress, Role.CLIENT,
+                    Credentials.ofSecret(options.tenant(), options.secret()), tls, options.connectTimeout(),
+                    options.requestTimeout(), options.failoverTimeout(), tokens::accept, new NodeVerdicts(nodeLinks));
+            this.info = ctl.info();
+            tokens.renewWith(ctl::renewToken);
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
             Failover failover = new Failover(table, ctl, nodeLinks, options.failoverTimeout());
-            RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover);
+            ReplicaReads reads = new ReplicaReads(table, nodeLinks, failover, options.readFailoverAfter().toNanos());
+            RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
             this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication()),
-                    new Offload(cache, table, nodeLinks, backend));
+                    new Offload(cache, table, nodeLinks, backend, reads));
         } catch (RuntimeException e) {
             if (nodeLinks != null) {
                 nodeLinks.close();

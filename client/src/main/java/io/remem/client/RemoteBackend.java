@@ -26,6 +26,7 @@ final class RemoteBackend implements FarBackend {
     private final SlabTable table;
     private final NodeLinks links;
     private final Failover failover;
+    private final ReplicaReads reads;
     /** Whether write runs carry CRC32Cs: every link of this runtime asked for checksums and got them. */
     private final boolean checksums;
     /**
@@ -35,10 +36,11 @@ final class RemoteBackend implements FarBackend {
     private final java.util.concurrent.atomic.AtomicLong opIds =
             new java.util.concurrent.atomic.AtomicLong(new java.security.SecureRandom().nextLong() & 0xFF_FFFFL << 40);
 
-    RemoteBackend(SlabTable table, NodeLinks links, Failover failover) {
+    RemoteBackend(SlabTable table, NodeLinks links, Failover failover, ReplicaReads reads) {
         this.table = table;
         this.links = links;
         this.failover = failover;
+        this.reads = reads;
         this.checksums = Features.has(links.features(), Features.CHECKSUMS);
     }
 
@@ -52,43 +54,17 @@ final class RemoteBackend implements FarBackend {
         return e == null || e.mayHoldData(table.offset(farAddress), length);
     }
 
-    /** Tries the readable replicas, primary first and nodes that failed lately last; then looks the slab up again. */
+    /**
+     * Reads through {@link ReplicaReads}: the readable replicas, primary first and nodes that failed lately last, a
+     * stalled one given up on at its early deadline; then the slab looked up again.
+     */
     @Override
     public void fetch(long farAddress, MemorySegment dst) {
-        SlabEntry e = table.get(farAddress);
         long offset = table.offset(farAddress);
-        long deadline = failover.deadline();
-        RememException last = null;
-        for (int attempt = 0; ; attempt++) {
-            SlabDescriptor d = e.descriptor();
-            for (int pass = 0; pass < 2; pass++) {
-                for (int i = 0; i < d.readable(); i++) {
-                    Replica r = d.replicas().get(i);
-                    if (failover.suspect(r) != (pass == 1)) {
-                        continue; // healthy-looking replicas on the first pass, suspects on the second
-                    }
-                    try {
-                        links.link(r).read(e.slabId(), offset, dst);
-                        return;
-                    } catch (RememException ex) {
-                        if (!Failover.retryable(ex)) {
-                            throw ex;
-                        }
-                        failover.failed(r, ex);
-                        last = ex;
-                    }
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw failover.gaveUp("reading slab " + e.slabId(), last);
-            }
-            Failover.backOff(attempt);
-            SlabEntry fresh = failover.refresh(e.slabId());
-            if (fresh == null) {
-                throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + e.slabId() + " was freed");
-            }
-            e = fresh;
-        }
+        reads.call(farAddress, "reading", (link, e, within) -> {
+            link.read(e.slabId(), offset, dst, within);
+            return null;
+        });
     }
 
     /**

@@ -412,6 +412,9 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             shard.markClean();
         }
         MapGetResult r = offload.mapGet(shard.region(), shard.capacity(), hash, key);
+        if (r == null) {
+            return getPulled(key, hash, shard); // no replica could run it near: the same probe through the cache
+        }
         return switch (r.outcome()) {
             case FOUND -> r.value();
             case ABSENT -> null;

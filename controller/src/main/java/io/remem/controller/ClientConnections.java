@@ -1,5 +1,7 @@
 package io.remem.controller;
 
+import io.remem.protocol.Opcode;
+import io.remem.transport.BodyWriter;
 import io.remem.transport.Peer;
 
 import java.util.Map;
@@ -20,6 +22,18 @@ final class ClientConnections {
 
     void closed(Peer peer) {
         open.remove(peer);
+    }
+
+    /**
+     * Tells every tenant connection that memory node {@code nodeId} is dead ({@code alive} false) or back, so runtimes
+     * stop sending to a node that is gone without waiting for their requests to it to time out. Best effort: a
+     * runtime that misses it still fails over when its own requests fail.
+     */
+    void announce(long nodeId, boolean alive) {
+        for (Peer p : open.keySet()) {
+            p.call(Opcode.NODE_STATE, nodeId, alive ? 1 : 0, 0, 0, BodyWriter.EMPTY, (h, b) -> null)
+                    .exceptionally(e -> null);
+        }
     }
 
     /** Closes every connection of {@code tenant} that proved secret {@code keyId}, or any of its secrets if null. */

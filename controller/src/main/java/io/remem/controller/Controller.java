@@ -33,6 +33,7 @@ public final class Controller implements AutoCloseable {
     private final ScheduledExecutorService detector;
     private final Connections.Listener listener;
     private final Repairer repairer;
+    private final ClientConnections connections;
 
     /** Copies of slabs that may run at once. */
     private static final int MAX_COPIES = 4;
@@ -52,12 +53,13 @@ public final class Controller implements AutoCloseable {
         TokenIssuer tokens = new TokenIssuer(keys.tokens(), clock, config.tokenTtl(), COPY_TIMEOUT.plusMinutes(1));
         this.loops = EventLoops.create("remem-controller", 0);
         this.repairer = new Repairer(metadata, slowPath, MAX_COPIES, MEMORY_HIGH_WATER, COPY_TIMEOUT, tokens);
-        ClientConnections connections = new ClientConnections();
+        this.connections = new ClientConnections();
         Authenticator authenticator = new Authenticator(metadata, keys, tokens, connections);
         Allocations allocations = new Allocations(metadata, config.nodeTimeout());
         ClientRequests clients = new ClientRequests(metadata, allocations, tokens, slowPath, this::declareDead);
         AdminRequests admins = new AdminRequests(metadata, repairer, allocations, slowPath, connections);
-        NodeRequests nodes = new NodeRequests(metadata, config.heartbeatInterval());
+        NodeRequests nodes = new NodeRequests(metadata, config.heartbeatInterval(),
+                node -> connections.announce(node.id, true));
         try {
             this.listener = Connections.listen(loops, config.listen().host(), config.listen().port(),
                     () -> new ControllerService(metadata, authenticator, clients, admins, nodes, connections), "controller",
@@ -93,6 +95,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private void failOver(NodeRecord n) {
+        connections.announce(n.id, false);
         Peer link = n.link;
         if (link != null) {
             link.close(); // a node that is only slow must register again, and learn which slabs it lost, to rejoin

@@ -664,8 +664,9 @@ final class Metadata implements AutoCloseable {
             List<ClusterStatus.Node> ns = new ArrayList<>();
             for (NodeRecord n : nodes.values()) {
                 long silentMillis = n.lastHeartbeatNanos == 0 ? 0 : Math.max(0, (now - n.lastHeartbeatNanos) / 1_000_000);
-                ns.add(new ClusterStatus.Node(n.id, n.host, n.port, n.alive, n.capacity, n.backed, n.reserved,
-                        n.slabs, silentMillis, n.draining));
+                // A dead node's last heartbeat says nothing about now: its memory in use is shown as gone.
+                ns.add(new ClusterStatus.Node(n.id, n.host, n.port, n.alive, n.capacity, n.alive ? n.backed : 0,
+                        n.reserved, n.slabs, silentMillis, n.draining));
             }
             int under = 0;
             int unavailable = 0;

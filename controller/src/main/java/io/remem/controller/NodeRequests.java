@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /** What a memory node, having proven the cluster secret, tells the controller: who it is, that it lives, what broke. */
 final class NodeRequests {
@@ -20,10 +21,13 @@ final class NodeRequests {
 
     private final Metadata metadata;
     private final Duration heartbeatInterval;
+    private final Consumer<NodeRecord> registered;
 
-    NodeRequests(Metadata metadata, Duration heartbeatInterval) {
+    /** @param registered told of every registration, so runtimes can use a returning node again */
+    NodeRequests(Metadata metadata, Duration heartbeatInterval, Consumer<NodeRecord> registered) {
         this.metadata = metadata;
         this.heartbeatInterval = heartbeatInterval;
+        this.registered = registered;
     }
 
     void serve(Peer peer, FrameHeader h, ByteBuf body, Sessions.Node session) {
@@ -37,6 +41,7 @@ final class NodeRequests {
                         node.id, peer.remote(), node.address(), node.capacity, ack.keep().size(), reg.held().size(),
                         ack.restore().isEmpty() ? "" : ", restores " + ack.restore().size() + " damaged one(s)");
                 peer.reply(h, 0, 0, 0, 32 + 8 * ack.keep().size() + 64 * ack.restore().size(), ack::encode);
+                registered.accept(node);
             }
             case NODE_HEARTBEAT -> {
                 NodeHeartbeat hb = NodeHeartbeat.decode(body);

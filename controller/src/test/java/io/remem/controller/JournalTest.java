@@ -30,7 +30,6 @@ import java.util.zip.CRC32C;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 class JournalTest {
     private static final byte[] MAGIC = "REMEMJ1\n".getBytes(StandardCharsets.US_ASCII);
@@ -678,7 +677,11 @@ class JournalTest {
         Path ro = Files.createDirectory(dir.resolve("read-only"));
         try {
             Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
-            assumeFalse(Files.isWritable(ro), "permissions are not enforced for this user (root?)");
+            if (Files.isWritable(ro)) {
+                // Root: permission bits do not bind it, the directory really is writable, and the journal must open.
+                Journal.open(ro).close();
+                return;
+            }
             assertThatThrownBy(() -> Journal.open(ro))
                     .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                     .hasMessageContaining(ro.toString())

@@ -81,6 +81,12 @@ public enum Opcode {
     TOKEN_RENEW(0x47, Audience.CONTROLLER),
     /** Admin to controller: memory node {@code slabId} takes new slabs again; a drain in progress stops. */
     NODE_UNDRAIN(0x48, Audience.CONTROLLER),
+    /**
+     * Controller to client, on the client's own connection: memory node {@code slabId} was declared dead ({@code
+     * offset} 0) or registered again ({@code offset} 1). A client stops using a dead node at once instead of waiting out
+     * its requests to it.
+     */
+    NODE_STATE(0x49, Audience.CLIENT),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the
@@ -110,7 +116,7 @@ public enum Opcode {
     TENANT_KEY_REVOKE(0x64, Audience.CONTROLLER);
 
     /** Which kind of server serves the opcode. */
-    public enum Audience { ANY, MEMORY_NODE, CONTROLLER }
+    public enum Audience { ANY, MEMORY_NODE, CONTROLLER, CLIENT }
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 

@@ -79,6 +79,12 @@ public final class DirectLink implements AutoCloseable {
     private final AtomicBoolean reaping = new AtomicBoolean();
     private final ScheduledFuture<?> watchdog;
     private volatile int session;
+    /**
+     * This link's recent round-trip time and its variation, smoothed as TCP smooths its RTT (RFC 6298), in nanoseconds;
+     * 0 before the first answer. Updated without a lock: a lost update only loses one sample.
+     */
+    private volatile long smoothedNanos;
+    private volatile long variationNanos;
     /** Whether answers carrying data end in a CRC32C of it ({@link Features#CHECKSUMS}); set by {@link #hello}. */
     private volatile boolean checksums;
     private volatile RememException broken;
@@ -89,7 +95,8 @@ public final class DirectLink implements AutoCloseable {
         this.channel = channel;
         this.remote = remote;
         this.timeoutNanos = timeout.toNanos();
-        long period = Math.max(10, Math.min(100, timeout.toMillis() / 4));
+        // Often enough for a read's early deadline (tens of milliseconds) to be noticed about when it passes.
+        long period = Math.max(5, Math.min(20, timeout.toMillis() / 4));
         this.watchdog = WATCHDOG.scheduleAtFixedRate(this::expire, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -113,19 +120,28 @@ public final class DirectLink implements AutoCloseable {
      * the same node (0 for none), asking for {@code features}. Fails if the node does not grant them all.
      */
     public ClientHandshake.Session hello(Role role, Credentials credentials, int supersedes, int features) {
+        return hello(role, credentials, supersedes, features, timeoutNanos);
+    }
+
+    /**
+     * As above, giving each handshake request {@code withinNanos}: a node that accepts connections but does not answer
+     * (stopped, say) is given up on after that, not after the link's full request timeout.
+     */
+    public ClientHandshake.Session hello(Role role, Credentials credentials, int supersedes, int features,
+                                         long withinNanos) {
         ClientHandshake.Session s = ClientHandshake.run(new ClientHandshake.Exchange() {
             @Override
             public HelloReply hello(Hello hello) {
                 ByteBuf body = Unpooled.buffer(128);
                 hello.encode(body);
-                return call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b));
+                return call(Opcode.HELLO, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b), withinNanos);
             }
 
             @Override
             public HelloReply auth(AuthProof proof) {
                 ByteBuf body = Unpooled.buffer(64);
                 proof.encode(body);
-                return call(Opcode.AUTH, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b));
+                return call(Opcode.AUTH, 0, 0, 0, body.nioBuffer(), null, (h, b) -> HelloReply.decode(b), withinNanos);
             }
         }, role, credentials, supersedes, features, remote);
         if ((s.features() & features) != features) {
@@ -145,10 +161,19 @@ public final class DirectLink implements AutoCloseable {
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} of {@code slabId} straight into {@code dst}. Blocks. */
     public void read(long slabId, long offset, MemorySegment dst) {
+        read(slabId, offset, dst, timeoutNanos);
+    }
+
+    /**
+     * As above, but if no answer has come within {@code withinNanos} (less than the link's timeout: a deadline drawn from
+     * the node's usual latency, for a read another replica could serve), the link is failed with {@link
+     * ErrorCode#TIMEOUT}: the caller retries elsewhere rather than wait out the full timeout on a stalled node.
+     */
+    public void read(long slabId, long offset, MemorySegment dst, long withinNanos) {
         if (dst.byteSize() > Wire.MAX_READ_BYTES) {
             throw new RememException(ErrorCode.TOO_LARGE, "read of " + dst.byteSize() + " bytes");
         }
-        call(Opcode.READ, slabId, offset, (int) dst.byteSize(), null, dst, null);
+        call(Opcode.READ, slabId, offset, (int) dst.byteSize(), null, dst, null, withinNanos);
     }
 
     /**
@@ -240,13 +265,20 @@ public final class DirectLink implements AutoCloseable {
     /** Sends a request and waits for its response, possibly reading it off the socket itself. */
     public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
                       ResponseReader<T> reader) {
+        return call(op, slabId, offset, length, body, dst, reader, timeoutNanos);
+    }
+
+    /** As above, failing the link if no answer comes within {@code withinNanos} (at most the link's timeout). */
+    public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
+                      ResponseReader<T> reader, long withinNanos) {
         Call<T> c = new Call<>(op, dst == null ? null : new MemorySegment[] {dst}, reader, Thread.currentThread(), null,
-                System.nanoTime() + timeoutNanos);
+                System.nanoTime() + Math.min(withinNanos, timeoutNanos));
         send(c, op, 0, slabId, offset, length, body);
         awaitDone(c);
         if (c.error != null) {
             throw new RememException(c.error.code(), c.error.detail(), c.error);
         }
+        sample(System.nanoTime() - c.created);
         return c.result;
     }
 
@@ -272,6 +304,27 @@ public final class DirectLink implements AutoCloseable {
         }
         startReaper();
         return future;
+    }
+
+    private void sample(long nanos) {
+        long srtt = smoothedNanos;
+        if (srtt == 0) {
+            smoothedNanos = nanos;
+            variationNanos = nanos / 2;
+            return;
+        }
+        variationNanos = variationNanos - (variationNanos >> 2) + (Math.abs(srtt - nanos) >> 2);
+        smoothedNanos = srtt - (srtt >> 3) + (nanos >> 3);
+    }
+
+    /**
+     * How long to wait for an answer on this link before trying another replica: the smoothed round trip plus eight
+     * times its variation (a high percentile of what this node usually takes), at least {@code floorNanos} and at most
+     * the link's timeout. Just the floor before the first answer.
+     */
+    public long earlyDeadline(long floorNanos) {
+        long estimate = smoothedNanos + 8 * variationNanos;
+        return Math.min(timeoutNanos, Math.max(floorNanos, estimate));
     }
 
     public boolean isOpen() {
@@ -461,9 +514,7 @@ public final class DirectLink implements AutoCloseable {
                     c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dstBytes
                             + (withCrc ? " and a checksum" : "")));
                 } else {
-                    for (MemorySegment d : c.dsts) {
-                        readFully(d.asByteBuffer()); // from the socket straight into the cache frames
-                    }
+                    readInto(c.dsts, withCrc); // from the socket straight into the cache frames, in one read if it can
                     if (withCrc && !checksumMatches(c.dsts)) {
                         c.fail(new RememException(ErrorCode.CHECKSUM_MISMATCH, c.op + " of " + c.dstBytes + " bytes from "
                                 + remote + " does not match its checksum"));
@@ -496,10 +547,26 @@ public final class DirectLink implements AutoCloseable {
         }
     }
 
-    /** Reads the CRC32C trailer of a data answer and checks the bytes just read against it. */
-    private boolean checksumMatches(MemorySegment[] dsts) throws IOException {
-        trailer.clear();
-        readFully(trailer);
+    /** Reads a data answer into {@code dsts}, and its checksum trailer after them, with as few reads as it can. */
+    private void readInto(MemorySegment[] dsts, boolean withCrc) throws IOException {
+        ByteBuffer[] parts = new ByteBuffer[dsts.length + (withCrc ? 1 : 0)];
+        for (int i = 0; i < dsts.length; i++) {
+            parts[i] = dsts[i].asByteBuffer();
+        }
+        if (withCrc) {
+            trailer.clear();
+            parts[dsts.length] = trailer;
+        }
+        ByteBuffer last = parts[parts.length - 1];
+        while (last.hasRemaining() || parts[0].hasRemaining()) {
+            if (channel.read(parts) < 0) {
+                throw new IOException("closed by " + remote);
+            }
+        }
+    }
+
+    /** Checks the bytes just read against the checksum trailer {@link #readInto} read after them. */
+    private boolean checksumMatches(MemorySegment[] dsts) {
         crc.reset();
         for (MemorySegment d : dsts) {
             Checksums.update(crc, d);
@@ -543,13 +610,13 @@ public final class DirectLink implements AutoCloseable {
         Call<?> r = reading;
         if (r != null && now - r.deadline > 0) {
             fail(new RememException(ErrorCode.TIMEOUT, r.op + " response from " + remote + " stalled mid-frame for "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
+                    + TimeUnit.NANOSECONDS.toMillis(r.budget()) + " ms; closing the connection"));
             return;
         }
         for (Call<?> c : pending.values()) {
             if (now - c.deadline > 0) {
                 fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms; closing the connection"));
+                        + TimeUnit.NANOSECONDS.toMillis(c.budget()) + " ms; closing the connection"));
                 return;
             }
         }
@@ -594,6 +661,7 @@ public final class DirectLink implements AutoCloseable {
         final Thread waiter;
         final CompletableFuture<T> future;
         final long deadline;
+        final long created = System.nanoTime();
         long id; // set by send before the call is published
         volatile int done; // 0 pending, 1 being completed, 2 done: result and error are set before 2
         T result;
@@ -617,6 +685,11 @@ public final class DirectLink implements AutoCloseable {
 
         boolean isDone() {
             return done == 2;
+        }
+
+        /** How long the call was given, for messages. */
+        long budget() {
+            return deadline - created;
         }
 
         void complete(FrameHeader h, ByteBuf body) {

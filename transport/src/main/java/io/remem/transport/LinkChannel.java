@@ -26,6 +26,9 @@ sealed interface LinkChannel permits LinkChannel.Plain, LinkChannel.Tls {
     /** Reads some bytes into {@code dst}; -1 at the end of the stream. */
     int read(ByteBuffer dst) throws IOException;
 
+    /** Reads some bytes into {@code dsts}, filling them in order; -1 at the end of the stream. */
+    long read(ByteBuffer[] dsts) throws IOException;
+
     /** Writes all of {@code srcs}. */
     void write(ByteBuffer... srcs) throws IOException;
 
@@ -104,6 +107,11 @@ sealed interface LinkChannel permits LinkChannel.Plain, LinkChannel.Tls {
         }
 
         @Override
+        public long read(ByteBuffer[] dsts) throws IOException {
+            return channel.read(dsts); // one system call for the data and its checksum
+        }
+
+        @Override
         public void write(ByteBuffer... srcs) throws IOException {
             if (srcs.length == 1) {
                 while (srcs[0].hasRemaining()) {
@@ -168,6 +176,16 @@ sealed interface LinkChannel permits LinkChannel.Plain, LinkChannel.Tls {
                 dst.put(readBuffer, 0, n);
             }
             return n;
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts) throws IOException {
+            for (ByteBuffer d : dsts) {
+                if (d.hasRemaining()) {
+                    return read(d);
+                }
+            }
+            return 0;
         }
 
         @Override

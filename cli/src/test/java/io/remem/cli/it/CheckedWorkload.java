@@ -26,12 +26,19 @@ final class CheckedWorkload implements AutoCloseable {
     private final AtomicLong ops = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final boolean allocates;
+    private final Liveness liveness;
     private volatile boolean stop;
     private long adds;
 
     /** @param allocates also allocate, write and free small segments now and then (exercises the controller) */
     CheckedWorkload(RememSession session, FarSegment data, boolean allocates) {
+        this(session, data, allocates, null);
+    }
+
+    /** @param liveness told of every operation, to measure pauses; null: not measured */
+    CheckedWorkload(RememSession session, FarSegment data, boolean allocates, Liveness liveness) {
         this.session = session;
+        this.liveness = liveness;
         this.data = data;
         this.counter = session.memory().allocate(64);
         this.versions = new long[(int) (data.byteSize() / BLOCK)];
@@ -66,6 +73,7 @@ final class CheckedWorkload implements AutoCloseable {
         SplittableRandom r = new SplittableRandom(42);
         try {
             for (long i = 1; !stop; i++) {
+                long start = System.nanoTime();
                 write(r.nextInt(versions.length), i);
                 check(r.nextInt(versions.length));
                 if (i % 16 == 0) {
@@ -79,6 +87,9 @@ final class CheckedWorkload implements AutoCloseable {
                     small.free();
                 }
                 ops.incrementAndGet();
+                if (liveness != null) {
+                    liveness.record("checked write, read and add", start);
+                }
             }
         } catch (Throwable t) {
             failure.set(t);

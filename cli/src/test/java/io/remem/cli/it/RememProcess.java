@@ -17,13 +17,14 @@ import java.util.regex.Pattern;
 
 /**
  * A {@code remem} command running in its own JVM, as in production: started from this test's classpath, its
- * output captured to a log file, and killable with SIGKILL.
+ * output captured to a log file, killable with SIGKILL and stoppable with SIGSTOP.
  */
 final class RememProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Path log;
+    private volatile boolean stopped;
 
     private RememProcess(String name, Process process, Path log) {
         this.name = name;
@@ -102,8 +103,31 @@ final class RememProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the process stays, its sockets stay open, and nothing answers: a stalled node. */
+    void stop() throws IOException, InterruptedException {
+        signal("STOP");
+        stopped = true;
+    }
+
+    /** SIGCONT after {@link #stop}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+        stopped = false;
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        // The shell's own kill: Java has no SIGSTOP, and /bin/kill is not on every machine.
+        Process k = new ProcessBuilder("sh", "-c", "kill -" + name + " " + process.pid()).inheritIO().start();
+        if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
+        if (stopped) {
+            kill(); // a stopped JVM would not run its shutdown hooks before the timeout
+        }
         if (process.isAlive()) {
             process.destroy();
             if (!process.waitFor(5, TimeUnit.SECONDS)) {

@@ -56,6 +56,40 @@ class ReplicationIT {
     }
 
     @Test
+    void aStalledNodeIsAPauseForWritersOnlyAndAnErrorForNoOne() throws Exception {
+        Duration nodeTimeout = Duration.ofSeconds(3); // ProcessCluster's
+        try (ProcessCluster cluster = ProcessCluster.start(dir, 3, "96m", "--slab-size", "4m");
+             RememSession s = connect(cluster, "stalled");
+             Liveness liveness = new Liveness()) {
+            FarSegment data = s.memory().allocate(24L << 20);
+            try (CheckedWorkload w = new CheckedWorkload(s, data, false, liveness)) {
+                w.awaitProgress(10_000);
+                RememProcess stalled = cluster.nodes().get(0);
+                long id = cluster.nodeId(stalled);
+                liveness.reset();
+                stalled.stop(); // SIGSTOP: connections stay open, nothing answers
+                cluster.awaitStatus(st -> st.nodes().stream().anyMatch(n -> n.nodeId() == id && !n.alive()),
+                        "node " + id + " declared dead");
+                long before = w.ops();
+                Thread.sleep(nodeTimeout.toMillis());
+                assertThat(w.ops()).as("operations after the stalled node was failed").isGreaterThan(before);
+                ClusterStatus repaired = cluster.awaitRepaired();
+                assertThat(slabsOn(repaired, id)).as("the stalled node holds nothing any more").isZero();
+                assertThat(liveness.longestOp().duration()).as("longest operation (%s)", liveness.longestOp().what())
+                        .isLessThanOrEqualTo(nodeTimeout.plusSeconds(1));
+                assertThat(liveness.longestStall()).as("longest time with no operation completing")
+                        .isLessThanOrEqualTo(nodeTimeout.plusSeconds(1));
+
+                stalled.resume(); // it comes back, re-registers, and is given nothing it lost
+                cluster.awaitLiveNodes(3);
+                w.awaitProgress(10_000);
+                w.stopAndCheck();
+            }
+            assertThat(cluster.status().repair().unavailable()).isZero();
+        }
+    }
+
+    @Test
     void aKillDuringReReplicationLosesNothingAtThreeCopies() throws Exception {
         try (ProcessCluster cluster = ProcessCluster.start(dir, 4, "160m", "--slab-size", "8m");
              RememSession s = connect(cluster, "triple")) {
