@@ -21,6 +21,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class DirectLinkDeadlineTest {
     private static final long MS = 1_000_000;
 
+    /** A blocking read (only those teach the link its latency), answered by the node after {@code delayMillis}. */
+    private static void answeredRead(DirectLink l, ScriptedNode node, long delayMillis) throws Exception {
+        Thread answer = Thread.ofVirtual().start(() -> {
+            try {
+                Request r = node.nextRequest();
+                Thread.sleep(delayMillis);
+                node.send(ScriptedNode.response(r, 64, new byte[64]));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        l.read(3, 0, MemorySegment.ofArray(new byte[64]));
+        answer.join();
+    }
+
     @Test
     void theEarlyDeadlineIsTheFloorUntilAnswersArriveThenFollowsLatencyWithinTheTimeout() throws Exception {
         try (ScriptedNode node = new ScriptedNode()) {
@@ -29,10 +44,7 @@ class DirectLinkDeadlineTest {
                 // The handshake is the only sample so far, and loopback answers it in well under 50 ms.
                 assertThat(l.earlyDeadline(50 * MS)).isEqualTo(50 * MS);
                 for (int i = 0; i < 20; i++) {
-                    var read = l.readAsync(3, 0, MemorySegment.ofArray(new byte[64]));
-                    Request r = node.nextRequest();
-                    node.send(ScriptedNode.response(r, 64, new byte[64]));
-                    read.get(5, TimeUnit.SECONDS);
+                    answeredRead(l, node, 0);
                 }
                 long learned = l.earlyDeadline(1);
                 assertThat(learned).as("a deadline learned from prompt answers").isBetween(1L, 1000 * MS);
@@ -41,11 +53,7 @@ class DirectLinkDeadlineTest {
 
                 // Slow answers raise it: a node that is merely slow is not abandoned too eagerly.
                 for (int i = 0; i < 8; i++) {
-                    var read = l.readAsync(3, 0, MemorySegment.ofArray(new byte[64]));
-                    Request r = node.nextRequest();
-                    Thread.sleep(40);
-                    node.send(ScriptedNode.response(r, 64, new byte[64]));
-                    read.get(5, TimeUnit.SECONDS);
+                    answeredRead(l, node, 40);
                 }
                 assertThat(l.earlyDeadline(1)).as("after 40 ms answers").isGreaterThan(Math.max(learned, 40 * MS));
             } finally {
@@ -62,7 +70,7 @@ class DirectLinkDeadlineTest {
                 long start = System.nanoTime();
                 assertThatThrownBy(() -> l.read(3, 0, MemorySegment.ofArray(new byte[4096]), 100 * MS))
                         .isInstanceOfSatisfying(RememException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT))
-                        .hasMessageContaining("100 ms");
+                        .hasMessageContaining("got no response in");
                 long took = System.nanoTime() - start;
                 assertThat(took).as("failed after the 100 ms deadline, not the 20 s timeout")
                         .isBetween(100 * MS, 2_000 * MS);

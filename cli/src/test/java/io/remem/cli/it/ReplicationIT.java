@@ -75,8 +75,12 @@ class ReplicationIT {
                 assertThat(w.ops()).as("operations after the stalled node was failed").isGreaterThan(before);
                 ClusterStatus repaired = cluster.awaitRepaired();
                 assertThat(slabsOn(repaired, id)).as("the stalled node holds nothing any more").isZero();
+                System.out.printf("ReplicationIT SIGSTOP: longest operation %d ms, longest time with none completing %d ms%n",
+                        liveness.longestOp().duration().toMillis(), liveness.longestStall().toMillis());
                 assertThat(liveness.longestOp().duration()).as("longest operation (%s)", liveness.longestOp().what())
                         .isLessThanOrEqualTo(nodeTimeout.plusSeconds(1));
+                // One thread: once it needs a write-back to the stalled node it waits for the verdict, about the node
+                // timeout after the stop. FailoverIT shows that many threads' reads go on meanwhile.
                 assertThat(liveness.longestStall()).as("longest time with no operation completing")
                         .isLessThanOrEqualTo(nodeTimeout.plusSeconds(1));
 
