@@ -52,6 +52,11 @@ final class ControllerCommand implements Callable<Integer> {
                     + " half of it (default: ${DEFAULT-VALUE}).")
     Duration tokenTtl;
 
+    @Option(names = "--lease-timeout", defaultValue = "30s", converter = Converters.Time.class, paramLabel = "TIME",
+            description = "A runtime that has not renewed its lease for this long is presumed dead and the far memory"
+                    + " it allocated is freed, 1s..7d; runtimes renew at a third of it (default: ${DEFAULT-VALUE}).")
+    Duration leaseTimeout;
+
     @Option(names = "--cluster-secret-file", paramLabel = "FILE",
             description = "The secret memory nodes prove (default: cluster.secret in --data-dir, created if missing).")
     Path clusterSecretFile;
@@ -77,11 +82,16 @@ final class ControllerCommand implements Callable<Integer> {
         if (tokenTtl.compareTo(Duration.ofSeconds(10)) < 0 || tokenTtl.compareTo(Duration.ofDays(1)) > 0) {
             throw new IllegalArgumentException("--token-ttl: " + Units.nanos(tokenTtl.toNanos()) + " is outside 10s..24h");
         }
+        if (leaseTimeout.compareTo(ControllerConfig.MIN_LEASE_TIMEOUT) < 0
+                || leaseTimeout.compareTo(ControllerConfig.MAX_LEASE_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("--lease-timeout: " + Units.nanos(leaseTimeout.toNanos()) + " is outside 1s..7d");
+        }
         ControllerConfig config = new ControllerConfig(listen, dataDir)
                 .withSlabShift(Long.numberOfTrailingZeros(slabSize))
                 .withHeartbeat(heartbeat, nodeTimeout)
                 .withDefaultQuota(defaultQuota)
                 .withTokenTtl(tokenTtl)
+                .withLeaseTimeout(leaseTimeout)
                 .withClusterSecretFile(clusterSecretFile)
                 .withLimits(limits.limits())
                 .withTls(tls.config());

@@ -104,6 +104,21 @@ final class StatusCommand implements Callable<Integer> {
         for (ClusterStatus.Tenant t : status.tenants()) {
             out.printf(Locale.ROOT, "%-24s %12s %12s %7d%n", t.name(), Units.bytes(t.quota()), Units.bytes(t.usedBytes()), t.slabs());
         }
+        printLeases(status, out);
+    }
+
+    /** The runtimes holding memory now: one lease each, and when the controller frees it unless renewed. */
+    private static void printLeases(ClusterStatus status, PrintWriter out) {
+        out.println();
+        if (status.leases().isEmpty()) {
+            out.println("no runtime sessions");
+            return;
+        }
+        out.printf(Locale.ROOT, "%-24s %-17s %7s %12s %12s%n", "session of tenant", "lease", "slabs", "bytes", "expires in");
+        for (ClusterStatus.Lease l : status.leases()) {
+            out.printf(Locale.ROOT, "%-24s %016x %7d %12s %12s%n", l.tenant(), l.id(), l.slabs(), Units.bytes(l.bytes()),
+                    l.expiresInMillis() == 0 ? "now" : Units.nanos(l.expiresInMillis() * 1e6));
+        }
     }
 
     static void print(ClusterStatus status, PrintWriter out) {

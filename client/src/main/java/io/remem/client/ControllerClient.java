@@ -21,13 +21,15 @@ import io.remem.transport.Peer;
 import io.remem.transport.ResponseReader;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.function.Consumer;
 
 /**
  * A connection to the controller, opened by proving a secret (a tenant's or the admin's) and opened again when it drops.
  * A tenant's session gets a session token in the handshake, for the memory nodes; it is handed to {@code onGrant}.
  */
-final class ControllerClient implements AutoCloseable {
+final class ControllerClient implements AutoCloseable, SessionLease.Keeper {
     private final EventLoops loops;
     private final HostPort address;
     private final Role role;
@@ -71,16 +73,16 @@ final class ControllerClient implements AutoCloseable {
      * allocation whose answer was lost may so be made twice; the extra slabs are leaked, never shared.
      */
     <T> T call(Opcode op, long slabId, int length, int bodySizeHint, BodyWriter body, ResponseReader<T> reader) {
+        return retrying(() -> peer().call(op, slabId, 0, length, bodySizeHint, body, reader));
+    }
+
+    private <T> T retrying(Supplier<CompletableFuture<T>> request) {
         long deadline = System.nanoTime() + patienceNanos;
         for (int attempt = 0; ; attempt++) {
             try {
-                return Peer.await(peer().call(op, slabId, 0, length, bodySizeHint, body, reader));
+                return Peer.await(request.get());
             } catch (RememException e) {
-                boolean unreachable = switch (e.code()) {
-                    case CONNECTION_CLOSED, NODE_UNAVAILABLE, TIMEOUT -> true;
-                    default -> false;
-                };
-                if (!unreachable || System.nanoTime() - deadline > 0) {
+                if (!unreachable(e) || System.nanoTime() - deadline > 0) {
                     throw e;
                 }
                 Failover.backOff(attempt);
@@ -121,9 +123,41 @@ final class ControllerClient implements AutoCloseable {
         return callOnce(Opcode.CLUSTER_INFO, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> ClusterInfo.decode(body));
     }
 
-    SlabRun allocate(long bytes, int replication) {
+    /** A run of slabs that joins lease {@code leaseId} (0: none, never reclaimed). */
+    SlabRun allocate(long bytes, int replication, long leaseId) {
         SlabAlloc req = new SlabAlloc(bytes, replication);
-        return call(Opcode.SLAB_ALLOC, 0, 0, 16, req::encode, (h, body) -> SlabRun.decode(body));
+        return call(Opcode.SLAB_ALLOC, leaseId, 0, 16, req::encode, (h, body) -> SlabRun.decode(body));
+    }
+
+    /**
+     * Opens ({@code open}) or renews lease {@code leaseId}; returns its length in milliseconds.
+     *
+     * @throws RememException LEASE_EXPIRED on a renewal the controller no longer knows
+     */
+    @Override
+    public long renewLease(long leaseId, boolean open) {
+        return callWithOffset(Opcode.LEASE_RENEW, leaseId, open ? 1 : 0, (h, body) -> {
+            long millis = Bodies.readNonNegativeLong(body, "leaseMillis");
+            Bodies.expectEnd(body, "leaseRenew");
+            return millis;
+        });
+    }
+
+    /** Ends lease {@code leaseId}: the controller frees every slab in it. */
+    @Override
+    public void closeLease(long leaseId) {
+        callOnce(Opcode.LEASE_CLOSE, leaseId, 0, 0, BodyWriter.EMPTY, (h, body) -> null);
+    }
+
+    private <T> T callWithOffset(Opcode op, long slabId, long offset, ResponseReader<T> reader) {
+        return retrying(() -> peer().call(op, slabId, offset, 0, 0, BodyWriter.EMPTY, reader));
+    }
+
+    private static boolean unreachable(RememException e) {
+        return switch (e.code()) {
+            case CONNECTION_CLOSED, NODE_UNAVAILABLE, TIMEOUT -> true;
+            default -> false;
+        };
     }
 
     void free(long firstSlabId, int count) {

@@ -19,6 +19,7 @@ final class FarAllocator {
     static final long SMALL_SLAB = 8 << 20;
 
     private final ControllerClient controller;
+    private final long leaseId;
     private final SlabTable table;
     private final LocalCache cache;
     private final int replication;
@@ -30,8 +31,10 @@ final class FarAllocator {
     private long slabNext;
     private long slabEnd;
 
-    FarAllocator(ControllerClient controller, SlabTable table, LocalCache cache, int replication) {
+    /** @param leaseId the session's lease, which every slab allocated here joins */
+    FarAllocator(ControllerClient controller, SlabTable table, LocalCache cache, int replication, long leaseId) {
         this.controller = controller;
+        this.leaseId = leaseId;
         this.table = table;
         this.cache = cache;
         this.replication = replication;
@@ -39,7 +42,7 @@ final class FarAllocator {
 
     /** Far address of {@code bytes} fresh bytes, all zero, in slabs of their own with {@code replication} copies. */
     long allocateRun(long bytes, int replication) {
-        SlabRun run = controller.allocate(bytes, replication);
+        SlabRun run = controller.allocate(bytes, replication, leaseId);
         table.add(run, true);
         return table.farAddress(run.firstSlabId(), 0);
     }
@@ -47,7 +50,7 @@ final class FarAllocator {
     /** Far address of {@code bytes} fresh bytes, all zero. */
     long allocate(long bytes) {
         if (bytes > SizeClasses.MAX_SMALL) {
-            SlabRun run = controller.allocate(bytes, replication);
+            SlabRun run = controller.allocate(bytes, replication, leaseId);
             table.add(run, true);
             return table.farAddress(run.firstSlabId(), 0);
         }
@@ -96,7 +99,7 @@ final class FarAllocator {
         int size = SizeClasses.size(cls);
         if (spanNext[cls] + size > spanEnd[cls]) {
             if (slabNext + SPAN > slabEnd) {
-                SlabRun run = controller.allocate(SMALL_SLAB, replication);
+                SlabRun run = controller.allocate(SMALL_SLAB, replication, leaseId);
                 table.add(run, true);
                 slabNext = table.farAddress(run.firstSlabId(), 0);
                 slabEnd = slabNext + SMALL_SLAB;

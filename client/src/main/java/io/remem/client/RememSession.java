@@ -14,9 +14,11 @@ import io.remem.transport.HostPort;
 import java.time.Clock;
 
 /**
- * A runtime connected to a remem cluster for one tenant. Open with {@link Remem#connect}; closing it writes
- * back every dirty line and then releases the cache and the connections. Far memory is not freed by closing:
- * free segments explicitly.
+ * A runtime connected to a remem cluster for one tenant. Open with {@link Remem#connect}. The far memory it allocates
+ * belongs to the session's lease with the controller: closing the session frees it, and so does the controller when the
+ * lease expires because the runtime died or was cut off for the lease timeout ({@code remem controller
+ * --lease-timeout}, 30 s by default). Closing writes back every dirty line first, then releases the cache, the lease
+ * and the connections.
  */
 public final class RememSession implements AutoCloseable {
     private final RememOptions options;
@@ -26,6 +28,7 @@ public final class RememSession implements AutoCloseable {
     private final LocalCache cache;
     private final FarMemory memory;
     private final ClusterInfo info;
+    private final SessionLease lease;
 
     RememSession(HostPort controllerAddress, RememOptions options) {
         if (options.secret() == null) {
@@ -38,6 +41,7 @@ public final class RememSession implements AutoCloseable {
         this.loops = EventLoops.create("remem-client", options.ioThreads());
         ControllerClient ctl = null;
         NodeLinks nodeLinks = null;
+        SessionLease held = null;
         try {
             SessionTokens tokens = new SessionTokens(Clock.systemUTC());
             nodeLinks = new NodeLinks(Credentials.ofToken(options.tenant(), tokens), tls,
@@ -47,15 +51,19 @@ public final class RememSession implements AutoCloseable {
                     options.requestTimeout(), options.failoverTimeout(), tokens::accept, new NodeVerdicts(nodeLinks));
             this.info = ctl.info();
             tokens.renewWith(ctl::renewToken);
+            held = new SessionLease(ctl);
             CacheConfig cc = options.cacheConfig();
             SlabTable table = new SlabTable(info.slabShift(), Integer.numberOfTrailingZeros(cc.blockSize()));
             Failover failover = new Failover(table, ctl, nodeLinks, options.failoverTimeout());
             ReplicaReads reads = new ReplicaReads(table, nodeLinks, failover, options.readFailoverAfter().toNanos());
             RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
-            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication()),
+            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication(), held.id()),
                     new Offload(cache, table, nodeLinks, backend, reads));
         } catch (RuntimeException e) {
+            if (held != null) {
+                held.close();
+            }
             if (nodeLinks != null) {
                 nodeLinks.close();
             }
@@ -67,6 +75,7 @@ public final class RememSession implements AutoCloseable {
         }
         this.controller = ctl;
         this.links = nodeLinks;
+        this.lease = held;
     }
 
     public FarMemory memory() {
@@ -91,7 +100,10 @@ public final class RememSession implements AutoCloseable {
         return controller.status();
     }
 
-    /** Flushes dirty data, then closes the cache and every connection, even if the flush fails. */
+    /**
+     * Flushes dirty data, then closes the cache, ends the lease (the controller frees every slab this session allocated)
+     * and closes every connection, even if the flush fails.
+     */
     @Override
     public void close() {
         try {
@@ -101,6 +113,7 @@ public final class RememSession implements AutoCloseable {
         } finally {
             cache.close();
             links.close();
+            lease.close();
             controller.close();
             loops.close();
         }

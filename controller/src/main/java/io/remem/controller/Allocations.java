@@ -32,7 +32,8 @@ final class Allocations {
         return metadata.liveNodes() >= 2 ? 2 : 1;
     }
 
-    SlabRun allocate(String tenant, SlabAlloc alloc) {
+    /** Allocates a run for {@code tenant}, owned by its lease {@code leaseId} (0: by none). */
+    SlabRun allocate(String tenant, SlabAlloc alloc, long leaseId) {
         int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
         List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, alloc.bytes(), replication);
         List<CompletableFuture<Void>> creates = new ArrayList<>();
@@ -56,17 +57,21 @@ final class Allocations {
                 }
             }
         }
-        if (failure != null) {
-            synchronized (created) {
-                for (long[] c : created) {
-                    deleteOn(c[1], c[0]);
-                }
+        if (failure == null) {
+            try {
+                metadata.commit(run, leaseId);
+                return metadata.describe(run);
+            } catch (RememException e) {
+                failure = e; // the lease expired while the slabs were being created
             }
-            metadata.abort(run);
-            throw new RememException(failure.code(), "creating slabs failed: " + failure.detail(), failure);
         }
-        metadata.commit(run);
-        return metadata.describe(run);
+        synchronized (created) {
+            for (long[] c : created) {
+                deleteOn(c[1], c[0]);
+            }
+        }
+        metadata.abort(run);
+        throw new RememException(failure.code(), "creating slabs failed: " + failure.detail(), failure);
     }
 
     /**
@@ -95,6 +100,13 @@ final class Allocations {
 
     void free(String tenant, long first, int count) {
         deleteAll(metadata.free(tenant, first, count));
+    }
+
+    /** Ends a runtime's lease and frees its memory; returns how many slabs that was. */
+    int endLease(String tenant, long leaseId) {
+        List<SlabRecord> freed = metadata.endLease(tenant, leaseId);
+        deleteAll(freed);
+        return freed.size();
     }
 
     /** Deletes every replica of {@code slabs} on its node, best effort. */

@@ -18,7 +18,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-/** What a tenant's runtime may ask the controller: slabs, where they are, its own status, and fresh tokens. */
+/**
+ * What a tenant's runtime may ask the controller: slabs, where they are, its own status, fresh tokens, and its lease.
+ */
 final class ClientRequests {
     private static final Logger log = LoggerFactory.getLogger(ClientRequests.class);
 
@@ -48,8 +50,9 @@ final class ClientRequests {
             }
             case SLAB_ALLOC -> {
                 SlabAlloc alloc = SlabAlloc.decode(body);
+                long lease = h.slabId(); // the runtime's lease, which the run joins; 0 for none
                 Reply reply = peer.replyLater(h);
-                slowPath.execute(() -> answer(reply, () -> allocations.allocate(tenant, alloc)));
+                slowPath.execute(() -> answer(reply, () -> allocations.allocate(tenant, alloc, lease)));
             }
             case SLAB_FREE -> {
                 Bodies.expectEnd(body, "slabFree");
@@ -91,6 +94,45 @@ final class ClientRequests {
                 }
                 byte[] token = tokens.session(tenant);
                 peer.reply(h, 0, 0, 0, token.length + 2, out -> Bodies.writeBytes(out, token));
+            }
+            case LEASE_RENEW -> {
+                Bodies.expectEnd(body, "leaseRenew");
+                long lease = h.slabId();
+                if (lease == 0) {
+                    throw new RememException(ErrorCode.INVALID_ARGUMENT, "lease id 0 is reserved for no lease");
+                }
+                if (h.offset() != 0 && h.offset() != 1) {
+                    throw new RememException(ErrorCode.INVALID_ARGUMENT, "LEASE_RENEW offset " + h.offset()
+                            + " is neither 0 (renew) nor 1 (open)");
+                }
+                long millis = metadata.leaseTimeoutNanos() / 1_000_000;
+                if (h.offset() == 1) {
+                    // Opening journals the lease: off the event loop.
+                    Reply reply = peer.replyLater(h);
+                    slowPath.execute(() -> {
+                        try {
+                            metadata.openLease(tenant, lease);
+                            reply.send(8, out -> out.writeLong(millis));
+                        } catch (RememException e) {
+                            reply.fail(e);
+                        }
+                    });
+                } else if (metadata.renewLease(tenant, lease)) {
+                    peer.reply(h, lease, 0, 0, 8, out -> out.writeLong(millis));
+                } else {
+                    throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
+                            + tenant + " is not known here: it expired, and the memory it held was freed");
+                }
+            }
+            case LEASE_CLOSE -> {
+                Bodies.expectEnd(body, "leaseClose");
+                long lease = h.slabId();
+                Reply reply = peer.replyLater(h);
+                slowPath.execute(() -> answer(reply, () -> {
+                    int n = allocations.endLease(tenant, lease);
+                    log.info("tenant {} closed lease {}: freed {} slab(s)", tenant, Long.toHexString(lease), n);
+                    return null;
+                }));
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
         }

@@ -34,6 +34,7 @@ public final class Controller implements AutoCloseable {
     private final Connections.Listener listener;
     private final Repairer repairer;
     private final ClientConnections connections;
+    private final Allocations allocations;
 
     /** Copies of slabs that may run at once. */
     private static final int MAX_COPIES = 4;
@@ -77,6 +78,23 @@ public final class Controller implements AutoCloseable {
         long period = Math.max(1, config.heartbeatInterval().toMillis() / 2);
         detector.scheduleAtFixedRate(this::detectFailures, period, period, TimeUnit.MILLISECONDS);
         detector.scheduleWithFixedDelay(this::repair, REPAIR_PERIOD_MILLIS, REPAIR_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        long leasePeriod = Math.max(100, config.leaseTimeout().toMillis() / 10);
+        // Deletes on memory nodes are sent, not awaited, so this runs on the detector's own thread.
+        detector.scheduleWithFixedDelay(this::reclaimExpiredLeases, leasePeriod, leasePeriod, TimeUnit.MILLISECONDS);
+        this.allocations = allocations;
+    }
+
+    /** Frees the memory of every runtime whose lease ran out: it died, or has been cut off for the lease timeout. */
+    private void reclaimExpiredLeases() {
+        try {
+            for (Journal.LeaseEnded e : metadata.expiredLeases()) {
+                int slabs = allocations.endLease(e.tenant(), e.id());
+                log.warn("lease {} of tenant {} expired (not renewed for {} ms): freed its {} slab(s)",
+                        Long.toHexString(e.id()), e.tenant(), config.leaseTimeout().toMillis(), slabs);
+            }
+        } catch (RuntimeException e) {
+            log.error("lease reclaim", e);
+        }
     }
 
     private void repair() {

@@ -23,12 +23,17 @@ import java.time.Duration;
  * @param clusterSecretFile the memory nodes' shared secret; null for {@code dataDir/cluster.secret}, made if missing
  * @param limits            what one peer may hold of this server
  * @param tls               the server's certificate and key, or null for plain TCP
+ * @param leaseTimeout      a runtime that has not renewed its lease for this long is presumed dead, and the memory
+ *                          it allocated is freed
  */
 public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Duration heartbeatInterval,
                                Duration nodeTimeout, long defaultQuota, Duration callTimeout, Duration tokenTtl,
-                               Path clusterSecretFile, ServerLimits limits, TlsConfig tls) {
+                               Path clusterSecretFile, ServerLimits limits, TlsConfig tls, Duration leaseTimeout) {
     public static final long DEFAULT_QUOTA = 1L << 40;
     public static final Duration DEFAULT_TOKEN_TTL = Duration.ofMinutes(15);
+    public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration MIN_LEASE_TIMEOUT = Duration.ofSeconds(1);
+    public static final Duration MAX_LEASE_TIMEOUT = Duration.ofDays(7);
     public static final String ADMIN_SECRET = "admin.secret";
     public static final String CLUSTER_SECRET = "cluster.secret";
 
@@ -53,47 +58,56 @@ public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Dur
         if (tokenTtl.compareTo(Duration.ofSeconds(10)) < 0 || tokenTtl.compareTo(Duration.ofDays(1)) > 0) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "token lifetime " + tokenTtl + " is outside 10s..24h");
         }
+        if (leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0 || leaseTimeout.compareTo(MAX_LEASE_TIMEOUT) > 0) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "lease timeout " + leaseTimeout + " is outside 1s..7d");
+        }
     }
 
     /** Defaults for everything but where to listen and where to keep data. */
     public ControllerConfig(HostPort listen, Path dataDir) {
         this(listen, dataDir, Limits.DEFAULT_SLAB_SHIFT, Duration.ofSeconds(1), Duration.ofSeconds(5),
-                DEFAULT_QUOTA, Duration.ofSeconds(10), DEFAULT_TOKEN_TTL, null, ServerLimits.DEFAULTS, null);
+                DEFAULT_QUOTA, Duration.ofSeconds(10), DEFAULT_TOKEN_TTL, null, ServerLimits.DEFAULTS, null,
+                DEFAULT_LEASE_TIMEOUT);
     }
 
     public ControllerConfig withSlabShift(int shift) {
         return new ControllerConfig(listen, dataDir, shift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
     }
 
     public ControllerConfig withHeartbeat(Duration interval, Duration timeout) {
         return new ControllerConfig(listen, dataDir, slabShift, interval, timeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
     }
 
     public ControllerConfig withDefaultQuota(long quota) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, quota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
     }
 
     public ControllerConfig withTokenTtl(Duration ttl) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                ttl, clusterSecretFile, limits, tls);
+                ttl, clusterSecretFile, limits, tls, leaseTimeout);
     }
 
     public ControllerConfig withClusterSecretFile(Path file) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, file, limits, tls);
+                tokenTtl, file, limits, tls, leaseTimeout);
     }
 
     public ControllerConfig withLimits(ServerLimits l) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, l, tls);
+                tokenTtl, clusterSecretFile, l, tls, leaseTimeout);
     }
 
     public ControllerConfig withTls(TlsConfig t) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, t);
+                tokenTtl, clusterSecretFile, limits, t, leaseTimeout);
+    }
+
+    public ControllerConfig withLeaseTimeout(Duration timeout) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, tls, timeout);
     }
 
     /** The admin secret's file: always in the data directory, made on first start. */

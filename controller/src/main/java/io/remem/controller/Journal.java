@@ -82,6 +82,24 @@ final class Journal implements AutoCloseable {
     /** Ids below these were handed out once and are never reused, even after their slab or node is gone. */
     record Watermark(long nextSlabId, long nextNodeId) implements Entry {}
 
+    /**
+     * Tenant {@code tenant}'s runtime lease {@code id} exists and these slabs join it (none when it opens). Entries add
+     * up: a big lease is written as several.
+     */
+    record Lease(String tenant, long id, long[] slabs) implements Entry {
+        static final int MAX_SLABS = 16_384;
+
+        Lease {
+            if (slabs.length > MAX_SLABS) {
+                throw new IllegalArgumentException(slabs.length + " slabs in one lease entry; at most " + MAX_SLABS);
+            }
+            slabs = slabs.clone();
+        }
+    }
+
+    /** A lease that was closed by its runtime or expired; its slabs were freed (each has its own SlabFreed). */
+    record LeaseEnded(String tenant, long id) implements Entry {}
+
     private final Path file;
     private FileChannel channel;
 
@@ -265,6 +283,20 @@ final class Journal implements AutoCloseable {
                 out.writeLong(w.nextSlabId());
                 out.writeLong(w.nextNodeId());
             }
+            case Lease l -> {
+                out.writeByte(10);
+                out.writeUTF(l.tenant());
+                out.writeLong(l.id());
+                out.writeInt(l.slabs().length);
+                for (long id : l.slabs()) {
+                    out.writeLong(id);
+                }
+            }
+            case LeaseEnded e -> {
+                out.writeByte(11);
+                out.writeUTF(e.tenant());
+                out.writeLong(e.id());
+            }
         }
         return bytes.toByteArray();
     }
@@ -307,6 +339,20 @@ final class Journal implements AutoCloseable {
             }
             case 4 -> new SlabFreed(in.readLong());
             case 5 -> new Watermark(in.readLong(), in.readLong());
+            case 10 -> {
+                String tenant = in.readUTF();
+                long id = in.readLong();
+                int n = in.readInt();
+                if (n < 0 || n > Lease.MAX_SLABS) {
+                    throw new IOException("lease entry with " + n + " slabs");
+                }
+                long[] slabs = new long[n];
+                for (int i = 0; i < n; i++) {
+                    slabs[i] = in.readLong();
+                }
+                yield new Lease(tenant, id, slabs);
+            }
+            case 11 -> new LeaseEnded(in.readUTF(), in.readLong());
             default -> throw new IOException("unknown journal entry type " + type);
         };
     }

@@ -41,6 +41,7 @@ final class Metadata implements AutoCloseable {
     private final Map<Long, NodeRecord> nodes = new LinkedHashMap<>();
     private final Map<Long, SlabRecord> slabs = new HashMap<>();
     private final Tenants tenants;
+    private final Leases leases;
     private final Journal journal;
     private final int slabShift;
     private final Placement placement;
@@ -59,8 +60,10 @@ final class Metadata implements AutoCloseable {
     /** Ids above this are never adopted from a registration, so the id counter cannot be pushed to overflow. */
     private static final long MAX_ADOPTED_NODE_ID = 1L << 40;
 
-    private Metadata(Journal journal, int slabShift, long defaultQuota, RandomGenerator random, RandomGenerator ids) {
+    private Metadata(Journal journal, int slabShift, long defaultQuota, long leaseTimeoutNanos, RandomGenerator random,
+                     RandomGenerator ids) {
         this.journal = journal;
+        this.leases = new Leases(System::nanoTime, leaseTimeoutNanos);
         this.slabShift = slabShift;
         this.placement = new Placement(random);
         this.tenants = new Tenants(defaultQuota);
@@ -85,7 +88,7 @@ final class Metadata implements AutoCloseable {
                         + " that slab size, or with a new data directory");
             }
         }
-        Metadata m = new Metadata(journal, shift, config.defaultQuota(), random, ids);
+        Metadata m = new Metadata(journal, shift, config.defaultQuota(), config.leaseTimeout().toNanos(), random, ids);
         for (Journal.Entry e : entries) {
             m.apply(e);
         }
@@ -125,7 +128,10 @@ final class Metadata implements AutoCloseable {
                 charge(rec, +1);
                 nextSlabId = Math.max(nextSlabId, s.id() + 1);
             }
+            case Journal.Lease l -> leases.apply(l);
+            case Journal.LeaseEnded ended -> leases.apply(ended);
             case Journal.SlabFreed f -> {
+                leases.slabFreed(f.id());
                 SlabRecord rec = slabs.remove(f.id());
                 if (rec != null) {
                     charge(rec, -1);
@@ -149,6 +155,7 @@ final class Metadata implements AutoCloseable {
         for (SlabRecord s : slabs.values()) {
             out.add(Journal.Slab.of(s));
         }
+        out.addAll(leases.snapshot());
         return out;
     }
 
@@ -548,19 +555,43 @@ final class Metadata implements AutoCloseable {
                 + " bytes free in all, at most " + largest + " on one node");
     }
 
-    /** Makes a reserved run permanent. */
+    /** Makes a reserved run permanent, owned by no lease. */
     void commit(List<SlabRecord> run) {
+        commit(run, 0);
+    }
+
+    /**
+     * Makes a reserved run permanent, owned by lease {@code leaseId} of its tenant (0: by no lease, never reclaimed).
+     *
+     * @throws RememException LEASE_EXPIRED if that lease ended meanwhile; the run stays reserved, for the caller to abort
+     */
+    void commit(List<SlabRecord> run, long leaseId) {
         lock.lock();
         try {
-            List<Journal.Entry> entries = new ArrayList<>(run.size());
+            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
             for (SlabRecord s : run) {
                 entries.add(Journal.Slab.of(s));
+            }
+            List<Journal.Lease> owner = new ArrayList<>();
+            if (leaseId != 0 && !run.isEmpty()) {
+                String tenant = run.getFirst().tenant();
+                if (!leases.exists(tenant, leaseId)) {
+                    throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(leaseId) + " of tenant "
+                            + tenant + " has expired; the allocation is undone");
+                }
+                long[] ids = run.stream().mapToLong(SlabRecord::id).toArray();
+                for (int from = 0; from < ids.length; from += Journal.Lease.MAX_SLABS) {
+                    owner.add(new Journal.Lease(tenant, leaseId,
+                            Arrays.copyOfRange(ids, from, Math.min(ids.length, from + Journal.Lease.MAX_SLABS))));
+                }
+                entries.addAll(owner);
             }
             journal.append(entries);
             for (SlabRecord s : run) {
                 slabs.put(s.id(), s);
                 reserved.remove(s.id());
             }
+            owner.forEach(leases::apply);
         } finally {
             lock.unlock();
         }
@@ -593,6 +624,7 @@ final class Metadata implements AutoCloseable {
                 slabs.remove(s.id());
                 charge(s, -1);
                 quarantined.remove(s.id());
+                leases.slabFreed(s.id());
             }
             return run;
         } finally {
@@ -684,7 +716,7 @@ final class Metadata implements AutoCloseable {
             }
             return new ClusterStatus(slabShift, ns, tenants.status(null), new ClusterStatus.Repair(under, unavailable,
                     progress.copying(), progress.copiedBytes(), progress.copyBytes(), progress.copiedSlabs(),
-                    quarantined.size()));
+                    quarantined.size()), leases.status(null, this::slabBytes));
         } finally {
             lock.unlock();
         }
@@ -694,7 +726,8 @@ final class Metadata implements AutoCloseable {
     ClusterStatus status(String tenant) {
         lock.lock();
         try {
-            return new ClusterStatus(slabShift, List.of(), tenants.status(tenant), ClusterStatus.Repair.NONE);
+            return new ClusterStatus(slabShift, List.of(), tenants.status(tenant), ClusterStatus.Repair.NONE,
+                    leases.status(tenant, this::slabBytes));
         } finally {
             lock.unlock();
         }
@@ -776,13 +809,17 @@ final class Metadata implements AutoCloseable {
             for (SlabRecord s : held) {
                 entries.add(new Journal.SlabFreed(s.id()));
             }
+            List<Journal.LeaseEnded> ended = leases.of(tenant);
+            entries.addAll(ended);
             entries.add(new Journal.TenantRemoved(tenant));
             journal.append(entries);
             for (SlabRecord s : held) {
                 slabs.remove(s.id());
                 charge(s, -1);
                 quarantined.remove(s.id());
+                leases.slabFreed(s.id());
             }
+            ended.forEach(leases::apply);
             tenants.apply(new Journal.TenantRemoved(tenant));
             return held;
         } finally {
@@ -834,6 +871,82 @@ final class Metadata implements AutoCloseable {
         lock.lock();
         try {
             return quarantined.containsKey(slabId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long slabBytes(long slabId) {
+        SlabRecord s = slabs.get(slabId);
+        return s == null ? 0 : s.size();
+    }
+
+    // ------------------------------------------------------------------ leases (see Leases)
+
+    /** Opens lease {@code id} of {@code tenant} (journaled, so it outlives a controller restart), or renews it. */
+    void openLease(String tenant, long id) {
+        lock.lock();
+        try {
+            if (!leases.renew(tenant, id)) {
+                Journal.Lease opened = new Journal.Lease(tenant, id, new long[0]);
+                journal.append(List.of(opened));
+                leases.apply(opened);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Renews a lease; false if it is not known (expired and reclaimed). */
+    boolean renewLease(String tenant, long id) {
+        lock.lock();
+        try {
+            return leases.renew(tenant, id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long leaseTimeoutNanos() {
+        return leases.timeoutNanos();
+    }
+
+    /** Leases whose time is up now. */
+    List<Journal.LeaseEnded> expiredLeases() {
+        lock.lock();
+        try {
+            return leases.expired();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends a lease and frees every slab it holds, journaled as one change; returns those slabs, for the caller to
+     * delete from their nodes. Ending a lease that does not exist frees nothing.
+     */
+    List<SlabRecord> endLease(String tenant, long id) {
+        lock.lock();
+        try {
+            List<SlabRecord> run = new ArrayList<>();
+            List<Journal.Entry> entries = new ArrayList<>();
+            for (long slabId : leases.slabsOf(tenant, id)) {
+                SlabRecord s = slabs.get(slabId);
+                if (s != null) {
+                    run.add(s);
+                    entries.add(new Journal.SlabFreed(slabId));
+                }
+            }
+            Journal.LeaseEnded ended = new Journal.LeaseEnded(tenant, id);
+            entries.add(ended);
+            journal.append(entries);
+            for (SlabRecord s : run) {
+                slabs.remove(s.id());
+                charge(s, -1);
+                quarantined.remove(s.id());
+            }
+            leases.apply(ended);
+            return run;
         } finally {
             lock.unlock();
         }

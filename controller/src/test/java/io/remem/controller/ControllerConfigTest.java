@@ -123,6 +123,23 @@ class ControllerConfigTest {
     }
 
     @Test
+    void theLeaseTimeoutDefaultsToThirtySeconds() {
+        assertThat(base().leaseTimeout()).isEqualTo(Duration.ofSeconds(30)).isEqualTo(ControllerConfig.DEFAULT_LEASE_TIMEOUT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {-1, 0, 999, 604_800_001})
+    void aLeaseTimeoutOutsideASecondToAWeekIsRejected(long millis) {
+        assertInvalid(() -> base().withLeaseTimeout(Duration.ofMillis(millis)), "lease timeout", "1s..7d");
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1_000, 30_000, 604_800_000})
+    void aLeaseTimeoutFromASecondToAWeekIsAccepted(long millis) {
+        assertThat(base().withLeaseTimeout(Duration.ofMillis(millis)).leaseTimeout()).isEqualTo(Duration.ofMillis(millis));
+    }
+
+    @Test
     void theSecretFilesLiveInTheDataDirectoryUnlessTheClusterSecretIsGivenElsewhere() {
         assertThat(base().adminSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.ADMIN_SECRET));
         assertThat(base().effectiveClusterSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.CLUSTER_SECRET));
@@ -143,7 +160,8 @@ class ControllerConfigTest {
                 .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(300))
                 .withTokenTtl(Duration.ofMinutes(3))
                 .withClusterSecretFile(secret)
-                .withLimits(limits);
+                .withLimits(limits)
+                .withLeaseTimeout(Duration.ofSeconds(9));
         assertThat(c.listen()).isEqualTo(LISTEN);
         assertThat(c.dataDir()).isEqualTo(DATA);
         assertThat(c.slabShift()).isEqualTo(22);
@@ -155,8 +173,10 @@ class ControllerConfigTest {
         assertThat(c.limits()).isEqualTo(limits);
         assertThat(c.tls()).isNull();
         assertThat(c.callTimeout()).isEqualTo(base().callTimeout());
+        assertThat(c.leaseTimeout()).isEqualTo(Duration.ofSeconds(9));
         // Each wither keeps what the others set.
         assertThat(c.withSlabShift(23)).isEqualTo(new ControllerConfig(LISTEN, DATA, 23, Duration.ofMillis(100),
-                Duration.ofMillis(300), 5, base().callTimeout(), Duration.ofMinutes(3), secret, limits, null));
+                Duration.ofMillis(300), 5, base().callTimeout(), Duration.ofMinutes(3), secret, limits, null,
+                Duration.ofSeconds(9)));
     }
 }

@@ -388,6 +388,54 @@ class MetadataTest {
     }
 
     @Test
+    void aLeaseAndItsSlabsSurviveRestartsAndEndingItFreesThemForGood() {
+        long[] leased;
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            m.openLease("tenant-a", 42);
+            List<SlabRecord> run = m.reserve("tenant-a", 2 * MIB, 1);
+            m.commit(run, 42);
+            m.commit(m.reserve("tenant-a", MIB, 1)); // no lease: never reclaimed
+            leased = ids(run);
+            assertThat(status(m).leases()).containsExactly(new ClusterStatus.Lease("tenant-a", 42, 2, 2 * MIB,
+                    status(m).leases().getFirst().expiresInMillis()));
+        }
+        try (Metadata m = recover()) {
+            assertThat(m.renewLease("tenant-a", 42)).as("the lease outlives a restart").isTrue();
+            assertThat(m.status("tenant-a").leases()).extracting(ClusterStatus.Lease::slabs).containsExactly(2);
+            assertThat(m.status("someone-else").leases()).isEmpty();
+            assertThat(m.endLease("tenant-a", 42)).extracting(SlabRecord::id).containsExactlyInAnyOrder(leased[0], leased[1]);
+            assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
+        }
+        try (Metadata m = recover()) {
+            assertThat(m.renewLease("tenant-a", 42)).as("an ended lease stays ended").isFalse();
+            assertThat(m.slab(leased[0])).isNull();
+            assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
+            assertThat(status(m).leases()).isEmpty();
+        }
+    }
+
+    @Test
+    void anAllocationForALeaseThatEndedIsRefusedWithLeaseExpired() {
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            List<SlabRecord> run = m.reserve("tenant-a", MIB, 1);
+            assertCode(() -> m.commit(run, 99), ErrorCode.LEASE_EXPIRED);
+            m.abort(run);
+            assertThat(m.usedBy("tenant-a")).isZero();
+            m.openLease("tenant-a", 99);
+            m.commit(m.reserve("tenant-a", MIB, 1), 99);
+            assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
+            tenant(m, "tenant-b");
+            List<SlabRecord> theirs = m.reserve("tenant-b", MIB, 1);
+            assertCode(() -> m.commit(theirs, 99), ErrorCode.LEASE_EXPIRED); // another tenant's lease is no lease
+            m.abort(theirs);
+        }
+    }
+
+    @Test
     void freedSlabsStayFreedAcrossRestarts() {
         long[] kept;
         long[] gone;

@@ -6,10 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Body of the STATUS response: every memory node and every tenant the controller knows, and how far the repair of
- * replication has come. A tenant asking sees only itself: no nodes, no other tenant, no repair figures.
+ * Body of the STATUS response: every memory node and every tenant the controller knows, how far the repair of
+ * replication has come, and the runtimes' leases. A tenant asking sees only itself: no nodes, no other tenant, no
+ * repair figures, only its own leases.
  */
-public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants, Repair repair) {
+public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants, Repair repair, List<Lease> leases) {
     private static final int MAX_ENTRIES = 1 << 20;
     /** Secrets one tenant may hold at once. */
     public static final int MAX_KEYS = 16;
@@ -17,11 +18,23 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
     public ClusterStatus {
         nodes = List.copyOf(nodes);
         tenants = List.copyOf(tenants);
+        leases = List.copyOf(leases);
+    }
+
+    public ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants, Repair repair) {
+        this(slabShift, nodes, tenants, repair, List.of());
     }
 
     public ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenants) {
         this(slabShift, nodes, tenants, Repair.NONE);
     }
+
+    /**
+     * A runtime's lease: the slabs it allocated, freed by the controller if the lease is not renewed in time.
+     *
+     * @param expiresInMillis how long until it expires unless renewed (0: expired, being reclaimed)
+     */
+    public record Lease(String tenant, long id, int slabs, long bytes, long expiresInMillis) {}
 
     /** One memory node as the controller sees it. */
     public record Node(long nodeId, String host, int port, boolean alive, long capacity, long backedBytes,
@@ -103,6 +116,14 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
         out.writeLong(repair.copyBytes());
         out.writeLong(repair.copiedSlabs());
         out.writeInt(repair.quarantined());
+        out.writeInt(leases.size());
+        for (Lease l : leases) {
+            Bodies.writeString(out, l.tenant());
+            out.writeLong(l.id());
+            out.writeInt(l.slabs());
+            out.writeLong(l.bytes());
+            out.writeLong(l.expiresInMillis());
+        }
     }
 
     public static ClusterStatus decode(ByteBuf body) {
@@ -148,7 +169,17 @@ public record ClusterStatus(int slabShift, List<Node> nodes, List<Tenant> tenant
                 Bodies.readNonNegativeLong(body, "repair.copyBytes"),
                 Bodies.readNonNegativeLong(body, "repair.copiedSlabs"),
                 Bodies.readCount(body, Integer.MAX_VALUE, "repair.quarantined"));
+        int leaseCount = Bodies.readCount(body, MAX_ENTRIES, "status.leaseCount");
+        List<Lease> leases = new ArrayList<>(Math.min(leaseCount, body.readableBytes() / 30));
+        for (int i = 0; i < leaseCount; i++) {
+            leases.add(new Lease(
+                    Bodies.readString(body, "lease.tenant"),
+                    Bodies.readLong(body, "lease.id"),
+                    Bodies.readCount(body, Integer.MAX_VALUE, "lease.slabs"),
+                    Bodies.readNonNegativeLong(body, "lease.bytes"),
+                    Bodies.readNonNegativeLong(body, "lease.expiresInMillis")));
+        }
         Bodies.expectEnd(body, "status");
-        return new ClusterStatus(shift, nodes, tenants, repair);
+        return new ClusterStatus(shift, nodes, tenants, repair, leases);
     }
 }

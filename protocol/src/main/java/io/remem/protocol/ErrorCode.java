@@ -42,6 +42,11 @@ public enum ErrorCode {
     CHECKSUM_MISMATCH(23, "checksum mismatch in flight"),
     /** A limit of the server was reached (connections, for example); try again later or elsewhere. */
     OVERLOADED(24, "server overloaded"),
+    /**
+     * The runtime's lease expired (it was not renewed within the controller's lease timeout, say across a partition)
+     * and the controller freed the slabs it held: their data is gone.
+     */
+    LEASE_EXPIRED(25, "lease expired"),
     /** Raised locally: no response arrived in time. Never sent on the wire. */
     TIMEOUT(100, "timed out"),
     /** Raised locally: the connection closed before a response arrived. Never sent on the wire. */

@@ -87,6 +87,14 @@ public enum Opcode {
      * its requests to it.
      */
     NODE_STATE(0x49, Audience.CLIENT),
+    /**
+     * Client to controller: keep lease {@code slabId} (a random id the runtime chose) alive; {@code offset} 1 opens it,
+     * 0 renews it. The answer's body is the lease's length in milliseconds ({@code u64}). A lease the controller does not
+     * know (it expired, and its slabs were freed) gets {@link ErrorCode#LEASE_EXPIRED}.
+     */
+    LEASE_RENEW(0x4A, Audience.CONTROLLER),
+    /** Client to controller: the runtime is closing; free every slab of lease {@code slabId} now. */
+    LEASE_CLOSE(0x4B, Audience.CONTROLLER),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the

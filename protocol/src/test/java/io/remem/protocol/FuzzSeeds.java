@@ -157,7 +157,8 @@ public final class FuzzSeeds {
                 List.of(new ClusterStatus.Node(1, "memnode-1", 7401, true, 1L << 34, 1L << 30, 1L << 31, 4, 120, false),
                         new ClusterStatus.Node(2, "memnode-2", 7402, false, 1L << 34, 0, 0, 0, 9000, true)),
                 List.of(new ClusterStatus.Tenant("orders", 1L << 40, 1L << 30, 4, List.of("k0123abcd", "k89abcdef"))),
-                new ClusterStatus.Repair(1, 0, 1, 1 << 20, 1 << 26, 7, 1))::encode);
+                new ClusterStatus.Repair(1, 0, 1, 1 << 20, 1 << 26, 7, 1),
+                List.of(new ClusterStatus.Lease("orders", 0x5eed_1ea5e_0001L, 4, 1L << 28, 14_000)))::encode);
         body(seeds, dir, "slabRun", new SlabRun(List.of(s1, s2))::encode);
         body(seeds, dir, "slabDescriptor", s1::encode);
         body(seeds, dir, "replica", r1::encode);

@@ -220,8 +220,13 @@ class MessagesTest {
         ClusterStatus.Repair repair = r.nextInt(4) == 0 ? ClusterStatus.Repair.NONE
                 : new ClusterStatus.Repair(nonNegativeInt(r), nonNegativeInt(r), nonNegativeInt(r), nonNegativeLong(r),
                         nonNegativeLong(r), nonNegativeLong(r), nonNegativeInt(r));
+        List<ClusterStatus.Lease> leases = new ArrayList<>();
+        for (int i = r.nextInt(4); i > 0; i--) {
+            leases.add(new ClusterStatus.Lease(anyString(r, 0, 20), r.nextLong(), nonNegativeInt(r), nonNegativeLong(r),
+                    nonNegativeLong(r)));
+        }
         return new ClusterStatus(Limits.MIN_SLAB_SHIFT + r.nextInt(Limits.MAX_SLAB_SHIFT - Limits.MIN_SLAB_SHIFT + 1), nodes, tenants,
-                repair);
+                repair, leases);
     }
 
     // ---------------------------------------------------------------- codecs under test
@@ -540,7 +545,8 @@ class MessagesTest {
         ClusterStatus status = new ClusterStatus(26,
                 List.of(new ClusterStatus.Node(1, "h", 7000, true, 10, 5, 6, 2, 100, true)),
                 List.of(new ClusterStatus.Tenant("t", 50, 40, 3, List.of("k0000002a"))),
-                new ClusterStatus.Repair(1, 2, 3, 4, 5, 6, 7));
+                new ClusterStatus.Repair(1, 2, 3, 4, 5, 6, 7),
+                List.of(new ClusterStatus.Lease("t", -2, 3, 8, 9)));
         ByteBuf b = Unpooled.buffer();
         status.encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("1a"
@@ -553,7 +559,9 @@ class MessagesTest {
                 + "00000001" + "0009" + "6b3030303030303261"    // key ids
                 + "00000001" + "00000002" + "00000003"           // under-replicated, unavailable, copying
                 + "0000000000000004" + "0000000000000005" + "0000000000000006" // copied, to copy, slabs copied
-                + "00000007");                                   // quarantined
+                + "00000007"                                     // quarantined
+                + "00000001" + "0001" + "74" + "fffffffffffffffe" // lease count, tenant, id (any 64 bits)
+                + "00000003" + "0000000000000008" + "0000000000000009"); // slabs, bytes, expires in
         assertThat(ClusterStatus.decode(b)).isEqualTo(status);
     }
 
@@ -563,7 +571,7 @@ class MessagesTest {
         new ClusterStatus(20, List.of(), List.of()).encode(b);
         assertThat(ByteBufUtil.hexDump(b)).isEqualTo("14" + "00000000" + "00000000"
                 + "00000000" + "00000000" + "00000000"
-                + "0000000000000000" + "0000000000000000" + "0000000000000000" + "00000000");
+                + "0000000000000000" + "0000000000000000" + "0000000000000000" + "00000000" + "00000000");
     }
 
     @Test
@@ -813,7 +821,7 @@ class MessagesTest {
         b.writeInt(0);
         b.writeInt(underReplicated).writeInt(unavailable).writeInt(copying);
         b.writeLong(copiedBytes).writeLong(copyBytes).writeLong(copiedSlabs);
-        return b.writeInt(0); // none quarantined
+        return b.writeInt(0).writeInt(0); // none quarantined, no leases
     }
 
     @Test

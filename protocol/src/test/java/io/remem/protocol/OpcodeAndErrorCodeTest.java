@@ -65,11 +65,15 @@ class OpcodeAndErrorCodeTest {
         assertThat(Opcode.REPLICA_READ.audience()).isEqualTo(Opcode.Audience.MEMORY_NODE);
         assertThat(Opcode.NODE_SUSPECT.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
         assertThat(Opcode.NODE_DRAIN.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.LEASE_RENEW.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.LEASE_CLOSE.audience()).isEqualTo(Opcode.Audience.CONTROLLER);
+        assertThat(Opcode.LEASE_RENEW.code()).isEqualTo(0x4A);
+        assertThat(Opcode.LEASE_CLOSE.code()).isEqualTo(0x4B);
     }
 
     @Test
     void unknownOpcodesAreNull() {
-        for (int code : new int[] {0x00, 0x04, 0x16, 0x25, 0x4A, 0x65, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {0x00, 0x04, 0x16, 0x25, 0x4C, 0x65, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
         }
     }
@@ -101,13 +105,14 @@ class OpcodeAndErrorCodeTest {
         assertThat(ErrorCode.INTERNAL.code()).isEqualTo(18);
         assertThat(ErrorCode.STALE_MAP.code()).isEqualTo(19);
         assertThat(ErrorCode.REPLICA_NOT_READY.code()).isEqualTo(20);
+        assertThat(ErrorCode.LEASE_EXPIRED.code()).isEqualTo(25);
         assertThat(ErrorCode.TIMEOUT.code()).isEqualTo(100);
         assertThat(ErrorCode.CONNECTION_CLOSED.code()).isEqualTo(101);
     }
 
     @Test
     void unknownErrorCodesAreReportedAsInternal() {
-        for (int code : new int[] {25, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {26, 99, 102, 127, 128, 255, 65536, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(ErrorCode.ofCode(code)).as("code %d", code).isEqualTo(ErrorCode.INTERNAL);
         }
     }

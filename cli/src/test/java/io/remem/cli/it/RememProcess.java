@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -34,6 +35,12 @@ final class RememProcess implements AutoCloseable {
     }
 
     static RememProcess start(String name, Path logDir, String... args) throws IOException {
+        return start(name, logDir, "io.remem.cli.Main", Map.of(), args);
+    }
+
+    /** A JVM running {@code mainClass} from this test's classpath, with {@code env} added to its environment. */
+    static RememProcess start(String name, Path logDir, String mainClass, Map<String, String> env, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -43,11 +50,13 @@ final class RememProcess implements AutoCloseable {
         cmd.add("-XX:TieredStopAtLevel=1"); // these JVMs live seconds: start fast rather than peak
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.remem.cli.Main");
+        cmd.add(mainClass);
         cmd.addAll(List.of(args));
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true);
+        b.environment().putAll(env);
+        Process p = b.start();
         return new RememProcess(name, p, log);
     }
 
@@ -91,6 +100,11 @@ final class RememProcess implements AutoCloseable {
 
     boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Closes the process's standard input: a polite request to finish. */
+    void closeInput() throws IOException {
+        process.getOutputStream().close();
     }
 
     long pid() {

@@ -1,0 +1,88 @@
+package io.remem.client;
+
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * This runtime's lease on the far memory it allocates. Opened with the session, renewed in the background three times
+ * per lease length, and closed with the session, which frees that memory. If the runtime dies, or is cut off from the
+ * controller for the whole lease timeout, the controller frees it: a dead client's memory always comes back.
+ *
+ * <p>The id is random, chosen here, so a runtime keeps its lease across reconnections and controller restarts.
+ */
+final class SessionLease implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SessionLease.class);
+
+    /** The controller's side of a lease. */
+    interface Keeper {
+        /** Opens or renews lease {@code id}; returns its length in milliseconds. */
+        long renewLease(long id, boolean open);
+
+        void closeLease(long id);
+    }
+
+    private final Keeper keeper;
+    private final long id;
+    private final ScheduledExecutorService timer;
+
+    /** Opens a lease now; fails if the controller cannot be reached. */
+    SessionLease(Keeper keeper) {
+        this.keeper = keeper;
+        long random;
+        do {
+            random = new SecureRandom().nextLong();
+        } while (random == 0); // 0 means "no lease"
+        this.id = random;
+        long millis = keeper.renewLease(id, true);
+        long period = Math.max(50, millis / 3);
+        this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("remem-lease").factory());
+        timer.scheduleWithFixedDelay(this::renew, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    long id() {
+        return id;
+    }
+
+    private void renew() {
+        try {
+            keeper.renewLease(id, false);
+        } catch (RememException e) {
+            if (e.code() == ErrorCode.LEASE_EXPIRED) {
+                log.error("this runtime's lease {} expired (the controller did not hear from it for the lease timeout)"
+                        + " and the far memory it held was freed; new allocations get a fresh lease", Long.toHexString(id));
+                reopen();
+            } else {
+                log.warn("renewing lease {} failed: {}; trying again", Long.toHexString(id), e.detail());
+            }
+        } catch (RuntimeException e) {
+            log.warn("renewing lease {} failed; trying again", Long.toHexString(id), e);
+        }
+    }
+
+    private void reopen() {
+        try {
+            keeper.renewLease(id, true);
+        } catch (RuntimeException e) {
+            log.warn("reopening lease {} failed: {}", Long.toHexString(id), e.toString());
+        }
+    }
+
+    /** Stops renewing and ends the lease, freeing what it holds. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            keeper.closeLease(id);
+        } catch (RuntimeException e) {
+            log.warn("closing lease {} failed ({}); the controller frees its memory when the lease expires",
+                    Long.toHexString(id), e.toString());
+        }
+    }
+}
