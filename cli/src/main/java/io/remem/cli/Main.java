@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 MemNodeCommand.class,
                 StatusCommand.class,
                 TenantCommand.class,
+                DatasetCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 JmhCommand.class,

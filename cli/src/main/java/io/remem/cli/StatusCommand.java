@@ -1,13 +1,9 @@
 package io.remem.cli;
 
 import io.remem.bench.Units;
-import io.remem.client.Remem;
 import io.remem.client.RememAdmin;
-import io.remem.client.RememOptions;
 import io.remem.protocol.ClusterStatus;
-import io.remem.protocol.RememException;
 import io.remem.transport.HostPort;
-import io.remem.transport.TlsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,8 +20,7 @@ import java.util.concurrent.Callable;
         description = "Show memory nodes, their usage, and tenants, as the controller sees them. With"
                 + " --admin-secret-file, the whole cluster; with --tenant (and its secret in REMEM_SECRET), that tenant only.")
 final class StatusCommand implements Callable<Integer> {
-    /** Where the CLI takes a tenant's secret from, so that it is never a command-line argument (visible in ps). */
-    static final String SECRET_VARIABLE = "REMEM_SECRET";
+    static final String SECRET_VARIABLE = TenantConnection.SECRET_VARIABLE;
 
     @Spec
     CommandSpec spec;
@@ -63,35 +58,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private ClusterStatus tenantStatus() {
-        String secret = System.getenv(SECRET_VARIABLE);
-        if (secret == null || secret.isBlank()) {
-            throw new IllegalArgumentException("--tenant " + tenant + ": set " + SECRET_VARIABLE + " to the tenant's secret");
-        }
-        RememOptions options;
-        try {
-            TlsConfig t = tls.config();
-            RememOptions.Builder b = RememOptions.builder().tenant(tenant).secret(secret.toCharArray());
-            if (t != null) {
-                b.tls(t.trustCa());
-                if (t.certChain() != null) {
-                    b.tlsClientCertificate(t.certChain(), t.privateKey());
-                }
-            }
-            options = b.build();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException((e.getMessage().startsWith("secret") ? SECRET_VARIABLE : "--tenant "
-                    + tenant) + ": " + e.getMessage());
-        }
-        try {
-            return Remem.status(controller.toString(), options);
-        } catch (RememException e) {
-            throw new IllegalArgumentException(switch (e.code()) {
-                case AUTHENTICATION_FAILED -> SECRET_VARIABLE + ": the controller at " + controller + " refused tenant "
-                        + tenant + "'s secret (" + e.detail() + ")";
-                case NODE_UNAVAILABLE, CONNECTION_CLOSED, TIMEOUT -> "--controller " + controller + ": " + e.detail();
-                default -> e.detail();
-            }, e);
-        }
+        return new TenantConnection(controller, tenant, tls).status();
     }
 
     static void printTenant(ClusterStatus status, PrintWriter out) {

@@ -36,11 +36,11 @@ class CommandLineTest {
     void topLevelHelpListsEveryCommand() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("controller", "memnode", "status", "tenant", "demo", "jmh");
+        assertThat(r.out()).contains("controller", "memnode", "status", "tenant", "dataset", "demo", "jmh");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"controller", "memnode", "status", "tenant", "demo", "jmh"})
+    @ValueSource(strings = {"controller", "memnode", "status", "tenant", "dataset", "demo", "jmh"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertThat(r.exit()).isZero();
@@ -150,6 +150,29 @@ class CommandLineTest {
         Run ttl = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--token-ttl", "1s");
         assertThat(ttl.exit()).isEqualTo(1);
         assertThat(ttl.err()).contains("--token-ttl");
+        Run lease = run("controller", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--lease-timeout", "500ms");
+        assertThat(lease.exit()).isEqualTo(1);
+        assertThat(lease.err()).contains("--lease-timeout", "1s..7d");
+    }
+
+    @Test
+    void datasetCommandsNameWhoIsAskingAndBadNames(@TempDir Path dir) throws Exception {
+        Run neither = run("dataset", "list", "--controller", "127.0.0.1:1");
+        assertThat(neither.exit()).isEqualTo(1);
+        assertThat(neither.err()).contains("--tenant", "--admin-secret-file");
+        Path secret = dir.resolve("admin.secret");
+        Secret.createFile(secret, new SecureRandom());
+        Run badName = run("dataset", "delete", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(),
+                "acme/bad name");
+        assertThat(badName.exit()).isEqualTo(1);
+        assertThat(badName.err()).contains("NAME", "dataset name 'bad name' is invalid");
+        Run noOwner = run("dataset", "info", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(), "users");
+        assertThat(noOwner.exit()).isEqualTo(1);
+        assertThat(noOwner.err()).contains("OWNER/NAME");
+        Run adminCreate = run("dataset", "create", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(),
+                "users", "1g");
+        assertThat(adminCreate.exit()).isEqualTo(1);
+        assertThat(adminCreate.err()).contains("create it with --tenant");
     }
 
     @Test

@@ -3,6 +3,9 @@ package io.remem.client;
 import io.remem.protocol.Bodies;
 import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
@@ -21,6 +24,7 @@ import io.remem.transport.Peer;
 import io.remem.transport.ResponseReader;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.function.Consumer;
@@ -166,6 +170,23 @@ final class ControllerClient implements AutoCloseable, SessionLease.Keeper {
 
     SlabRun lookup(long firstSlabId, int count) {
         return call(Opcode.SLAB_LOOKUP, firstSlabId, count, 0, BodyWriter.EMPTY, (h, body) -> SlabRun.decode(body));
+    }
+
+    /** Opens (or creates) a dataset for lease {@code leaseId}. */
+    DatasetInfo.Opened openDataset(DatasetOpen open, long leaseId) {
+        return call(Opcode.DATASET_OPEN, leaseId, 0, 64, open::encode, (h, body) -> DatasetInfo.decodeOpened(body));
+    }
+
+    void closeDataset(String name, long leaseId) {
+        call(Opcode.DATASET_CLOSE, leaseId, 0, 64, out -> Bodies.writeString(out, name), (h, body) -> null);
+    }
+
+    void deleteDataset(DatasetDelete delete, long leaseId) {
+        call(Opcode.DATASET_DELETE, leaseId, 0, 64, delete::encode, (h, body) -> null);
+    }
+
+    List<DatasetInfo> datasets() {
+        return call(Opcode.DATASET_LIST, 0, 0, 0, BodyWriter.EMPTY, (h, body) -> DatasetInfo.decodeList(body));
     }
 
     /** Reports that memory node {@code nodeId} did not answer this client. */

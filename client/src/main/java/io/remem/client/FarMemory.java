@@ -11,11 +11,13 @@ public final class FarMemory {
     private final LocalCache cache;
     private final FarAllocator allocator;
     private final Offload offload;
+    private final DatasetCatalog datasets;
 
-    FarMemory(LocalCache cache, FarAllocator allocator, Offload offload) {
+    FarMemory(LocalCache cache, FarAllocator allocator, Offload offload, DatasetCatalog datasets) {
         this.cache = cache;
         this.allocator = allocator;
         this.offload = offload;
+        this.datasets = datasets;
     }
 
     /** Operations that can run at the memory nodes instead of pulling data into the cache. */
@@ -61,7 +63,36 @@ public final class FarMemory {
         return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, true), address, bytes);
     }
 
+    /**
+     * Opens the named dataset {@code name} of this session's tenant, creating it first if {@code options} say so
+     * ({@link DatasetOptions#create}). Another runtime of the tenant, in this JVM or another, opens the same bytes by
+     * the same name; they stay until the dataset is deleted, whatever happens to the runtimes.
+     *
+     * @throws RememException NO_SUCH_DATASET, DATASET_EXISTS (an exclusive create), QUOTA_EXCEEDED or
+     *                        CLUSTER_OUT_OF_CAPACITY
+     */
+    public Dataset dataset(String name, DatasetOptions options) {
+        return datasets.open(this, name, options);
+    }
+
+    /** The datasets this session's tenant owns, with their sizes and how many sessions have each open. */
+    public java.util.List<io.remem.protocol.DatasetInfo> datasets() {
+        return datasets.list();
+    }
+
+    /**
+     * Deletes this tenant's dataset {@code name} and frees its memory. Refused with DATASET_IN_USE while another
+     * session has it open, unless {@code force}; their accesses then fail with NO_SUCH_SLAB.
+     */
+    public void deleteDataset(String name, boolean force) {
+        datasets.delete(name, force);
+    }
+
     void release(FarSegment.Allocation allocation) {
+        if (allocation.dataset != null) {
+            throw new UnsupportedOperationException("the segment of dataset " + allocation.dataset
+                    + " cannot be freed: delete the dataset (FarMemory.deleteDataset)");
+        }
         synchronized (allocation) {
             if (allocation.freed) {
                 throw new IllegalStateException("Already freed");

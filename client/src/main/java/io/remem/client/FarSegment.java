@@ -30,6 +30,8 @@ public final class FarSegment {
         final long bytes;
         /** Whether it has slabs of its own, which go back to the controller when it is freed. */
         final boolean ownRun;
+        /** The dataset whose bytes these are, which only deleting the dataset frees; null for an allocation. */
+        final String dataset;
         boolean freed; // plain: freeing while other threads still use the memory is a bug in the caller
 
         Allocation(FarMemory memory, long address, long bytes) {
@@ -37,10 +39,15 @@ public final class FarSegment {
         }
 
         Allocation(FarMemory memory, long address, long bytes, boolean ownRun) {
+            this(memory, address, bytes, ownRun, null);
+        }
+
+        Allocation(FarMemory memory, long address, long bytes, boolean ownRun, String dataset) {
             this.memory = memory;
             this.address = address;
             this.bytes = bytes;
             this.ownRun = ownRun;
+            this.dataset = dataset;
         }
     }
 

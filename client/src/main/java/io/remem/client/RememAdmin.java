@@ -1,6 +1,8 @@
 package io.remem.client;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.TenantAdd;
@@ -117,6 +119,17 @@ public final class RememAdmin implements AutoCloseable {
     /** Undoes {@link #drain}: the node takes new slabs again; slabs already moved stay where they are. */
     public void undrain(long nodeId) {
         client.callOnce(Opcode.NODE_UNDRAIN, nodeId, 0, 0, BodyWriter.EMPTY, (h, b) -> null);
+    }
+
+    /** Every tenant's datasets. */
+    public List<DatasetInfo> datasets() {
+        return client.callOnce(Opcode.DATASET_LIST, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> DatasetInfo.decodeList(b));
+    }
+
+    /** Deletes {@code owner}'s dataset {@code name}; with {@code force} even while runtimes have it open. */
+    public void deleteDataset(String owner, String name, boolean force) {
+        DatasetDelete d = new DatasetDelete(owner, name, force);
+        client.callOnce(Opcode.DATASET_DELETE, 0, 0, 64, d::encode, (h, b) -> null);
     }
 
     private static TenantKey key(String name, Secret secret) {

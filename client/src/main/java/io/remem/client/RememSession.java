@@ -59,7 +59,8 @@ public final class RememSession implements AutoCloseable {
             RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
             this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication(), held.id()),
-                    new Offload(cache, table, nodeLinks, backend, reads));
+                    new Offload(cache, table, nodeLinks, backend, reads),
+                    new DatasetCatalog(ctl, table, cache, options.tenant(), held.id(), options.replication()));
         } catch (RuntimeException e) {
             if (held != null) {
                 held.close();

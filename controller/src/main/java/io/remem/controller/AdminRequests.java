@@ -3,6 +3,8 @@ package io.remem.controller;
 import io.netty.buffer.ByteBuf;
 import io.remem.protocol.Bodies;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.Opcode;
@@ -97,6 +99,18 @@ final class AdminRequests {
                     int cut = connections.closeAll(revoke.tenant(), revoke.keyId());
                     log.info("tenant {}'s secret {} is revoked; closed {} connection(s) that proved it", revoke.tenant(),
                             revoke.keyId(), cut);
+                });
+            }
+            case DATASET_LIST -> {
+                Bodies.expectEnd(body, "datasetList");
+                List<DatasetInfo> list = metadata.datasets(null);
+                peer.reply(h, 0, 0, 0, 4 + 96 * list.size(), out -> DatasetInfo.encodeList(list, out));
+            }
+            case DATASET_DELETE -> {
+                DatasetDelete delete = DatasetDelete.decode(body);
+                later(peer, h, () -> {
+                    allocations.deleteDataset(delete.owner(), delete.name(), delete.force(), 0);
+                    log.info("an admin deleted dataset {} of tenant {}", delete.name(), delete.owner());
                 });
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not an admin operation");

@@ -1,5 +1,6 @@
 package io.remem.controller;
 
+import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Allocation and free of slab runs: places a run, creates its slabs on their memory nodes, and commits it only when
@@ -35,7 +37,36 @@ final class Allocations {
     /** Allocates a run for {@code tenant}, owned by its lease {@code leaseId} (0: by none). */
     SlabRun allocate(String tenant, SlabAlloc alloc, long leaseId) {
         int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
-        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, alloc.bytes(), replication);
+        List<SlabRecord> run = create(tenant, alloc.bytes(), replication, r -> metadata.commit(r, leaseId));
+        return metadata.describe(run);
+    }
+
+    /**
+     * Creates {@code tenant}'s dataset as {@code open} describes it. The dataset belongs to the tenant, not to a lease:
+     * it lives until it is deleted.
+     */
+    void createDataset(String tenant, DatasetOpen open, long slabSize) {
+        long slabs = (open.bytes() + slabSize - 1) / slabSize;
+        if (slabs > Journal.Lease.MAX_SLABS) {
+            throw new RememException(ErrorCode.TOO_LARGE, "dataset " + open.name() + " of " + open.bytes() + " bytes needs "
+                    + slabs + " slabs; at most " + Journal.Lease.MAX_SLABS + " of " + slabSize + " bytes");
+        }
+        int replication = open.replication() == 0 ? defaultReplication() : open.replication();
+        create(tenant, open.bytes(), replication, r -> metadata.commitDataset(r, open.name(), open.bytes(), replication));
+    }
+
+    /** Deletes a dataset and its slabs on their nodes. */
+    void deleteDataset(String tenant, String name, boolean force, long lease) {
+        deleteAll(metadata.deleteDataset(tenant, name, force, lease));
+    }
+
+    /**
+     * Places a run, creates its slabs on their memory nodes, and hands it to {@code commit}, which journals it. If a
+     * node fails, or the commit refuses, the slabs already created are deleted and the reservation returned: a failed
+     * allocation charges nothing.
+     */
+    private List<SlabRecord> create(String tenant, long bytes, int replication, Consumer<List<SlabRecord>> commit) {
+        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, bytes, replication);
         List<CompletableFuture<Void>> creates = new ArrayList<>();
         List<long[]> created = new ArrayList<>(); // {slabId, nodeId} pairs that succeeded
         RememException failure = null;
@@ -59,10 +90,10 @@ final class Allocations {
         }
         if (failure == null) {
             try {
-                metadata.commit(run, leaseId);
-                return metadata.describe(run);
+                commit.accept(run);
+                return run;
             } catch (RememException e) {
-                failure = e; // the lease expired while the slabs were being created
+                failure = e; // the lease expired, or a dataset of that name appeared, while the slabs were created
             }
         }
         synchronized (created) {
@@ -71,6 +102,9 @@ final class Allocations {
             }
         }
         metadata.abort(run);
+        if (failure.code() == ErrorCode.LEASE_EXPIRED || failure.code() == ErrorCode.DATASET_EXISTS) {
+            throw failure;
+        }
         throw new RememException(failure.code(), "creating slabs failed: " + failure.detail(), failure);
     }
 

@@ -4,16 +4,22 @@ import io.netty.buffer.ByteBuf;
 import io.remem.protocol.Bodies;
 import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetName;
+import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.FrameHeader;
 import io.remem.protocol.RememException;
 import io.remem.protocol.SlabAlloc;
 import io.remem.protocol.SlabRun;
+import io.remem.transport.BodyWriter;
 import io.remem.transport.Peer;
 import io.remem.transport.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -134,23 +140,89 @@ final class ClientRequests {
                     return null;
                 }));
             }
+            case DATASET_OPEN -> {
+                DatasetOpen open = DatasetOpen.decode(body);
+                long lease = h.slabId();
+                Reply reply = peer.replyLater(h);
+                slowPath.execute(() -> respond(reply, () -> {
+                    DatasetInfo.Opened opened = openDataset(tenant, open, lease);
+                    return new Answer(64 + 64 * opened.run().slabs().size(),
+                            out -> DatasetInfo.encodeOpened(opened.info(), opened.run(), out));
+                }));
+            }
+            case DATASET_CLOSE -> {
+                String name = DatasetName.check(Bodies.readString(body, "datasetClose.name"));
+                Bodies.expectEnd(body, "datasetClose");
+                metadata.closeDataset(tenant, name, h.slabId());
+                peer.reply(h, 0, 0, 0, 0, out -> {});
+            }
+            case DATASET_DELETE -> {
+                DatasetDelete delete = DatasetDelete.decode(body);
+                if (!delete.owner().equals(tenant)) {
+                    // Another tenant's dataset is answered as one that does not exist.
+                    throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + delete.name());
+                }
+                long lease = h.slabId();
+                Reply reply = peer.replyLater(h);
+                slowPath.execute(() -> respond(reply, () -> {
+                    allocations.deleteDataset(tenant, delete.name(), delete.force(), lease);
+                    return Answer.EMPTY;
+                }));
+            }
+            case DATASET_LIST -> {
+                Bodies.expectEnd(body, "datasetList");
+                List<DatasetInfo> list = metadata.datasets(tenant);
+                peer.reply(h, 0, 0, 0, 4 + 96 * list.size(), out -> DatasetInfo.encodeList(list, out));
+            }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
         }
     }
 
-    private static void answer(Reply reply, Supplier<SlabRun> work) {
-        try {
-            SlabRun run = work.get();
-            reply.send(run == null ? 0 : 64 * run.slabs().size(), out -> {
-                if (run != null) {
-                    run.encode(out);
+    /** Opens a dataset as {@code open} says, creating it first where it says so. Runs on the slow path. */
+    private DatasetInfo.Opened openDataset(String tenant, DatasetOpen open, long lease) {
+        boolean create = switch (open.disposition()) {
+            case OPEN -> false;
+            case CREATE -> true;
+            case OPEN_OR_CREATE -> !metadata.datasetExists(tenant, open.name());
+        };
+        if (create) {
+            if (open.disposition() == DatasetOpen.Disposition.CREATE && metadata.datasetExists(tenant, open.name())) {
+                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + open.name());
+            }
+            try {
+                allocations.createDataset(tenant, open, 1L << metadata.slabShift());
+                log.info("tenant {} created dataset {} of {} bytes", tenant, open.name(), open.bytes());
+            } catch (RememException e) {
+                if (e.code() != ErrorCode.DATASET_EXISTS || open.disposition() == DatasetOpen.Disposition.CREATE) {
+                    throw e;
                 }
-            });
+                // Another runtime created it meanwhile: open theirs.
+            }
+        }
+        return metadata.openDataset(tenant, open.name(), lease);
+    }
+
+    /** An answer's body and a hint of its size. */
+    private record Answer(int sizeHint, BodyWriter body) {
+        static final Answer EMPTY = new Answer(0, out -> {});
+    }
+
+    private static void respond(Reply reply, Supplier<Answer> work) {
+        try {
+            Answer a = work.get();
+            reply.send(a.sizeHint(), a.body());
         } catch (RememException e) {
             reply.fail(e);
         } catch (RuntimeException e) {
             log.warn("controller request failed", e);
             reply.fail(ErrorCode.INTERNAL, e.toString());
         }
+    }
+
+    private static void answer(Reply reply, Supplier<SlabRun> work) {
+        respond(reply, () -> {
+            SlabRun run = work.get();
+            return run == null ? Answer.EMPTY : new Answer(64 * run.slabs().size(), run::encode);
+        });
     }
 }

@@ -100,6 +100,19 @@ final class Journal implements AutoCloseable {
     /** A lease that was closed by its runtime or expired; its slabs were freed (each has its own SlabFreed). */
     record LeaseEnded(String tenant, long id) implements Entry {}
 
+    /** A named dataset of {@code tenant} and the run of slabs that holds it, in order. */
+    record Dataset(String tenant, String name, long bytes, int replication, long[] slabs) implements Entry {
+        Dataset {
+            if (slabs.length > Lease.MAX_SLABS) {
+                throw new IllegalArgumentException(slabs.length + " slabs in one dataset; at most " + Lease.MAX_SLABS);
+            }
+            slabs = slabs.clone();
+        }
+    }
+
+    /** A dataset that was deleted; its slabs were freed (each has its own SlabFreed). */
+    record DatasetDeleted(String tenant, String name) implements Entry {}
+
     private final Path file;
     private FileChannel channel;
 
@@ -297,6 +310,22 @@ final class Journal implements AutoCloseable {
                 out.writeUTF(e.tenant());
                 out.writeLong(e.id());
             }
+            case Dataset d -> {
+                out.writeByte(12);
+                out.writeUTF(d.tenant());
+                out.writeUTF(d.name());
+                out.writeLong(d.bytes());
+                out.writeByte(d.replication());
+                out.writeInt(d.slabs().length);
+                for (long id : d.slabs()) {
+                    out.writeLong(id);
+                }
+            }
+            case DatasetDeleted d -> {
+                out.writeByte(13);
+                out.writeUTF(d.tenant());
+                out.writeUTF(d.name());
+            }
         }
         return bytes.toByteArray();
     }
@@ -342,19 +371,31 @@ final class Journal implements AutoCloseable {
             case 10 -> {
                 String tenant = in.readUTF();
                 long id = in.readLong();
-                int n = in.readInt();
-                if (n < 0 || n > Lease.MAX_SLABS) {
-                    throw new IOException("lease entry with " + n + " slabs");
-                }
-                long[] slabs = new long[n];
-                for (int i = 0; i < n; i++) {
-                    slabs[i] = in.readLong();
-                }
-                yield new Lease(tenant, id, slabs);
+                yield new Lease(tenant, id, readIds(in));
             }
             case 11 -> new LeaseEnded(in.readUTF(), in.readLong());
+            case 12 -> {
+                String tenant = in.readUTF();
+                String name = in.readUTF();
+                long bytes = in.readLong();
+                int replication = in.readUnsignedByte();
+                yield new Dataset(tenant, name, bytes, replication, readIds(in));
+            }
+            case 13 -> new DatasetDeleted(in.readUTF(), in.readUTF());
             default -> throw new IOException("unknown journal entry type " + type);
         };
+    }
+
+    private static long[] readIds(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > Lease.MAX_SLABS) {
+            throw new IOException("an entry with " + n + " slab ids");
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = in.readLong();
+        }
+        return ids;
     }
 
     private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {

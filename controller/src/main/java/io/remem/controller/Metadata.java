@@ -1,6 +1,7 @@
 package io.remem.controller;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.NodeHeartbeat;
@@ -42,6 +43,7 @@ final class Metadata implements AutoCloseable {
     private final Map<Long, SlabRecord> slabs = new HashMap<>();
     private final Tenants tenants;
     private final Leases leases;
+    private final Datasets datasets = new Datasets();
     private final Journal journal;
     private final int slabShift;
     private final Placement placement;
@@ -130,6 +132,8 @@ final class Metadata implements AutoCloseable {
             }
             case Journal.Lease l -> leases.apply(l);
             case Journal.LeaseEnded ended -> leases.apply(ended);
+            case Journal.Dataset d -> datasets.apply(d);
+            case Journal.DatasetDeleted d -> datasets.apply(d);
             case Journal.SlabFreed f -> {
                 leases.slabFreed(f.id());
                 SlabRecord rec = slabs.remove(f.id());
@@ -156,6 +160,7 @@ final class Metadata implements AutoCloseable {
             out.add(Journal.Slab.of(s));
         }
         out.addAll(leases.snapshot());
+        out.addAll(datasets.snapshot());
         return out;
     }
 
@@ -617,6 +622,11 @@ final class Metadata implements AutoCloseable {
             List<SlabRecord> run = owned(tenant, firstId, count);
             List<Journal.Entry> entries = new ArrayList<>(run.size());
             for (SlabRecord s : run) {
+                Datasets.Key d = datasets.ownerOf(s.id());
+                if (d != null) {
+                    throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab " + s.id() + " belongs to dataset "
+                            + d.name() + "; delete the dataset to free it");
+                }
                 entries.add(new Journal.SlabFreed(s.id()));
             }
             journal.append(entries);
@@ -811,6 +821,8 @@ final class Metadata implements AutoCloseable {
             }
             List<Journal.LeaseEnded> ended = leases.of(tenant);
             entries.addAll(ended);
+            List<Journal.DatasetDeleted> deleted = datasets.of(tenant);
+            entries.addAll(deleted);
             entries.add(new Journal.TenantRemoved(tenant));
             journal.append(entries);
             for (SlabRecord s : held) {
@@ -820,6 +832,7 @@ final class Metadata implements AutoCloseable {
                 leases.slabFreed(s.id());
             }
             ended.forEach(leases::apply);
+            deleted.forEach(datasets::apply);
             tenants.apply(new Journal.TenantRemoved(tenant));
             return held;
         } finally {
@@ -946,7 +959,132 @@ final class Metadata implements AutoCloseable {
                 quarantined.remove(s.id());
             }
             leases.apply(ended);
+            datasets.leaseEnded(tenant, id);
             return run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ datasets (see Datasets)
+
+    /** Opens {@code tenant}'s dataset {@code name} for lease {@code lease}: what it is and where its slabs are. */
+    DatasetInfo.Opened openDataset(String tenant, String name, long lease) {
+        lock.lock();
+        try {
+            Datasets.Dataset d = datasets.get(tenant, name);
+            if (d == null) {
+                throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
+            }
+            if (lease != 0 && !leases.exists(tenant, lease)) {
+                throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
+                        + tenant + " has expired");
+            }
+            datasets.opened(tenant, name, lease);
+            List<SlabDescriptor> slabs = new ArrayList<>(d.slabs().length);
+            for (long id : d.slabs()) {
+                slabs.add(describe(this.slabs.get(id)));
+            }
+            return new DatasetInfo.Opened(datasets.info(d), new SlabRun(slabs));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes a reserved run permanent as {@code tenant}'s new dataset {@code name}, in one journal append.
+     *
+     * @throws RememException DATASET_EXISTS if another creator won the name meanwhile; the run stays reserved, for the
+     *                        caller to abort
+     */
+    void commitDataset(List<SlabRecord> run, String name, long bytes, int replication) {
+        lock.lock();
+        try {
+            String tenant = run.getFirst().tenant();
+            if (datasets.get(tenant, name) != null) {
+                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + name);
+            }
+            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication,
+                    run.stream().mapToLong(SlabRecord::id).toArray());
+            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
+            for (SlabRecord s : run) {
+                entries.add(Journal.Slab.of(s));
+            }
+            entries.add(entry);
+            journal.append(entries);
+            for (SlabRecord s : run) {
+                slabs.put(s.id(), s);
+                reserved.remove(s.id());
+            }
+            datasets.apply(entry);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean datasetExists(String tenant, String name) {
+        lock.lock();
+        try {
+            return datasets.get(tenant, name) != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void closeDataset(String tenant, String name, long lease) {
+        lock.lock();
+        try {
+            datasets.closed(tenant, name, lease);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Deletes a dataset and frees its slabs, journaled as one change; returns the slabs, for the caller to delete on
+     * their nodes. {@code lease} is the asker's own session (0 for an admin), whose own open does not count.
+     */
+    List<SlabRecord> deleteDataset(String tenant, String name, boolean force, long lease) {
+        lock.lock();
+        try {
+            Datasets.Dataset d = datasets.get(tenant, name);
+            if (d == null) {
+                throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
+            }
+            int others = datasets.openByOthers(tenant, name, lease);
+            if (others > 0 && !force) {
+                throw new RememException(ErrorCode.DATASET_IN_USE, "dataset " + name + " of tenant " + tenant
+                        + " is open in " + others + " other session(s); delete it with force to free it under them");
+            }
+            List<SlabRecord> run = new ArrayList<>(d.slabs().length);
+            List<Journal.Entry> entries = new ArrayList<>(d.slabs().length + 1);
+            for (long id : d.slabs()) {
+                SlabRecord s = slabs.get(id);
+                if (s != null) {
+                    run.add(s);
+                    entries.add(new Journal.SlabFreed(id));
+                }
+            }
+            Journal.DatasetDeleted deleted = new Journal.DatasetDeleted(tenant, name);
+            entries.add(deleted);
+            journal.append(entries);
+            for (SlabRecord s : run) {
+                slabs.remove(s.id());
+                charge(s, -1);
+                quarantined.remove(s.id());
+            }
+            datasets.apply(deleted);
+            return run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code tenant}'s datasets, or every dataset if null. */
+    List<DatasetInfo> datasets(String tenant) {
+        lock.lock();
+        try {
+            return datasets.list(tenant);
         } finally {
             lock.unlock();
         }

@@ -1,6 +1,7 @@
 package io.remem.controller;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
@@ -435,6 +436,62 @@ class MetadataTest {
             List<SlabRecord> theirs = m.reserve("tenant-b", MIB, 1);
             assertCode(() -> m.commit(theirs, 99), ErrorCode.LEASE_EXPIRED); // another tenant's lease is no lease
             m.abort(theirs);
+        }
+    }
+
+    @Test
+    void aDatasetSurvivesRestartsCannotBeFreedSlabBySlabAndIsDeletedWhole() {
+        long[] ids;
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            List<SlabRecord> run = m.reserve("tenant-a", 3 * MIB, 1);
+            m.commitDataset(run, "users", 3 * MIB - 5, 1);
+            ids = ids(run);
+            List<SlabRecord> again = m.reserve("tenant-a", MIB, 1);
+            assertCode(() -> m.commitDataset(again, "users", MIB, 1), ErrorCode.DATASET_EXISTS);
+            m.abort(again);
+            assertCode(() -> m.free("tenant-a", ids[0], 1), ErrorCode.INVALID_ARGUMENT);
+        }
+        try (Metadata m = recover()) {
+            m.openLease("tenant-a", 5);
+            DatasetInfo.Opened opened = m.openDataset("tenant-a", "users", 5);
+            assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, 1));
+            assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
+            assertCode(() -> m.openDataset("tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
+            assertThat(m.datasets("tenant-b")).isEmpty();
+            assertThat(m.datasets(null)).containsExactly(opened.info());
+
+            // Open by another session: deleting is refused without force; its own opener may delete it.
+            assertCode(() -> m.deleteDataset("tenant-a", "users", false, 0), ErrorCode.DATASET_IN_USE);
+            m.endLease("tenant-a", 5); // the session's end closes what it had open, and leaves the dataset
+            assertThat(m.datasets("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(0);
+            assertThat(m.usedBy("tenant-a")).isEqualTo(3 * MIB);
+            assertThat(m.deleteDataset("tenant-a", "users", false, 0)).extracting(SlabRecord::id)
+                    .containsExactly(ids[0], ids[1], ids[2]);
+            assertThat(m.usedBy("tenant-a")).isZero();
+        }
+        try (Metadata m = recover()) {
+            assertThat(m.datasets(null)).isEmpty();
+            assertThat(m.slab(ids[0])).isNull();
+        }
+    }
+
+    @Test
+    void removingATenantDeletesItsDatasetsAndForceDeletesOneInUse() {
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            m.commitDataset(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
+            m.commitDataset(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
+            m.openLease("tenant-a", 8);
+            m.openDataset("tenant-a", "busy", 8);
+            assertThat(m.deleteDataset("tenant-a", "busy", true, 0)).hasSize(1);
+            m.removeTenant("tenant-a", true);
+            assertThat(m.datasets(null)).isEmpty();
+        }
+        try (Metadata m = recover()) {
+            assertThat(m.datasets(null)).isEmpty();
         }
     }
 

@@ -47,6 +47,12 @@ public enum ErrorCode {
      * and the controller freed the slabs it held: their data is gone.
      */
     LEASE_EXPIRED(25, "lease expired"),
+    /** No dataset of that name belongs to the tenant. */
+    NO_SUCH_DATASET(26, "no such dataset"),
+    /** A dataset of that name exists already. */
+    DATASET_EXISTS(27, "dataset exists"),
+    /** The dataset is open in another runtime session; delete it with force to close it under them. */
+    DATASET_IN_USE(28, "dataset in use"),
     /** Raised locally: no response arrived in time. Never sent on the wire. */
     TIMEOUT(100, "timed out"),
     /** Raised locally: the connection closed before a response arrived. Never sent on the wire. */

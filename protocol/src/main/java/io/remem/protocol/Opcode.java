@@ -97,6 +97,18 @@ public enum Opcode {
     LEASE_CLOSE(0x4B, Audience.CONTROLLER),
 
     /**
+     * Client to controller: open (or create) a named dataset ({@link DatasetOpen}); {@code slabId} is the runtime's
+     * lease. The answer is the dataset and its slabs ({@link DatasetInfo#decodeOpened}).
+     */
+    DATASET_OPEN(0x70, Audience.CONTROLLER),
+    /** Client to controller: lease {@code slabId} closes the dataset named in the body ({@code string name}). */
+    DATASET_CLOSE(0x71, Audience.CONTROLLER),
+    /** Client or admin to controller: delete a dataset and free its memory ({@link DatasetDelete}). */
+    DATASET_DELETE(0x72, Audience.CONTROLLER),
+    /** Client or admin to controller: the datasets a tenant owns, or an admin every dataset ({@link DatasetInfo}). */
+    DATASET_LIST(0x73, Audience.CONTROLLER),
+
+    /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the
      * body is an {@link AggregateRequest}, the response an {@link AggregateResult}.
      */

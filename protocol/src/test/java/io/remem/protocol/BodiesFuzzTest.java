@@ -45,7 +45,13 @@ class BodiesFuzzTest {
             new Decoder<>("tenantRemove", TenantRemove::decode, TenantRemove::encode, true),
             new Decoder<>("tenantQuota", TenantQuota::decode, TenantQuota::encode, true),
             new Decoder<>("tenantKeyRevoke", TenantKeyRevoke::decode, TenantKeyRevoke::encode, true),
-            new Decoder<>("slabDamaged", SlabDamaged::decode, SlabDamaged::encode, true));
+            new Decoder<>("slabDamaged", SlabDamaged::decode, SlabDamaged::encode, true),
+            new Decoder<>("datasetOpen", DatasetOpen::decode, DatasetOpen::encode, true),
+            new Decoder<>("datasetInfo", DatasetInfo::decode, DatasetInfo::encode, false),
+            new Decoder<>("datasetList", DatasetInfo::decodeList, DatasetInfo::encodeList, true),
+            new Decoder<DatasetInfo.Opened>("datasetOpened", DatasetInfo::decodeOpened,
+                    (o, out) -> DatasetInfo.encodeOpened(o.info(), o.run(), out), true),
+            new Decoder<>("datasetDelete", DatasetDelete::decode, DatasetDelete::encode, true));
 
     static int index(String name) {
         for (int i = 0; i < DECODERS.size(); i++) {

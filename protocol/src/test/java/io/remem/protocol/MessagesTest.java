@@ -201,6 +201,10 @@ class MessagesTest {
                 bytes(r, 0, SlabSync.MAX_CAPABILITY_BYTES));
     }
 
+    static DatasetInfo datasetInfo(SplittableRandom r) {
+        return new DatasetInfo(tenant(r), tenant(r), nonNegativeLong(r), r.nextInt(256), nonNegativeInt(r));
+    }
+
     static ClusterStatus clusterStatus(SplittableRandom r) {
         List<ClusterStatus.Node> nodes = new ArrayList<>();
         for (int i = r.nextInt(5); i > 0; i--) {
@@ -256,6 +260,20 @@ class MessagesTest {
                         : nonNegativeLong(r), tenantKey(r)), TenantAdd::encode, TenantAdd::decode),
                 new Codec<TenantRemove>("TenantRemove", r -> new TenantRemove(tenant(r), r.nextBoolean()),
                         TenantRemove::encode, TenantRemove::decode),
+                new Codec<DatasetOpen>("DatasetOpen", r -> {
+                    DatasetOpen.Disposition d = DatasetOpen.Disposition.values()[r.nextInt(3)];
+                    return new DatasetOpen(tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
+                            r.nextInt(Limits.MAX_REPLICATION + 1));
+                }, DatasetOpen::encode, DatasetOpen::decode),
+                new Codec<List<DatasetInfo>>("DatasetList", r -> {
+                    List<DatasetInfo> l = new ArrayList<>();
+                    for (int i = r.nextInt(4); i > 0; i--) {
+                        l.add(datasetInfo(r));
+                    }
+                    return l;
+                }, DatasetInfo::encodeList, DatasetInfo::decodeList),
+                new Codec<DatasetDelete>("DatasetDelete", r -> new DatasetDelete(tenant(r), tenant(r), r.nextBoolean()),
+                        DatasetDelete::encode, DatasetDelete::decode),
                 new Codec<TenantQuota>("TenantQuota", r -> new TenantQuota(tenant(r), nonNegativeLong(r)),
                         TenantQuota::encode, TenantQuota::decode),
                 new Codec<TenantKeyRevoke>("TenantKeyRevoke", r -> new TenantKeyRevoke(tenant(r), keyId(r)),

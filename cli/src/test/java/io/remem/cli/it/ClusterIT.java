@@ -1,5 +1,7 @@
 package io.remem.cli.it;
 
+import io.remem.client.Dataset;
+import io.remem.client.DatasetOptions;
 import io.remem.client.FarSegment;
 import io.remem.client.Remem;
 import io.remem.client.RememOptions;
@@ -96,17 +98,28 @@ class ClusterIT {
         byte[] written = new byte[(int) bytes];
         new SplittableRandom(3).nextBytes(written);
         long address;
-        try (RememSession writer = connect("handover", 64 << 20)) {
-            FarSegment seg = writer.memory().allocate(bytes);
+        long allocated;
+        try (RememSession writer = connect("handover", 64 << 20);
+             Dataset kept = writer.memory().dataset("handover", DatasetOptions.create(bytes))) {
+            FarSegment seg = kept.segment();
             FarSegment.copy(written, 0, seg, 0, written.length);
             writer.memory().flush();
             address = seg.address();
-            // The segment outlives the session: the memory is the tenant's until freed.
+            // A dataset outlives the session; a plain allocation is the session's, and goes with it.
+            FarSegment plain = writer.memory().allocate(bytes);
+            plain.set(ValueLayout.JAVA_LONG, 0, 1);
+            writer.memory().flush();
+            allocated = plain.address();
         }
         // A fresh runtime with an empty cache must read it all from the memory nodes.
         try (RememSession reader = connect("handover", 1 << 20)) {
             byte[] back = readThroughRawLinks(reader, address, written.length, "handover");
             assertThat(back).isEqualTo(written);
+            assertThatThrownBy(() -> readThroughRawLinks(reader, allocated, 8, "handover"))
+                    .as("the closed session's allocation was freed").hasMessageContaining("no memory node holds slab");
+            reader.memory().deleteDataset("handover", false);
+            assertThatThrownBy(() -> readThroughRawLinks(reader, address, 8, "handover"))
+                    .as("a deleted dataset's slabs are gone").hasMessageContaining("no memory node holds slab");
         }
     }
 

@@ -26,12 +26,13 @@ final class RememProcess implements AutoCloseable {
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Path log;
     private volatile boolean stopped;
+    private final Thread pumped;
 
     private RememProcess(String name, Process process, Path log) {
         this.name = name;
         this.process = process;
         this.log = log;
-        Thread.ofPlatform().daemon().name("output-" + name).start(this::pump);
+        this.pumped = Thread.ofPlatform().daemon().name("output-" + name).start(this::pump);
     }
 
     static RememProcess start(String name, Path logDir, String... args) throws IOException {
@@ -100,6 +101,15 @@ final class RememProcess implements AutoCloseable {
 
     boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Waits for the process to exit on its own, and for its output to be read. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + " did not exit within " + timeout + "; output:\n" + output());
+        }
+        pumped.join(timeout.toMillis());
+        return process.exitValue();
     }
 
     /** Closes the process's standard input: a polite request to finish. */

@@ -96,7 +96,9 @@ class ReplicationIT {
     @Test
     void aKillDuringReReplicationLosesNothingAtThreeCopies() throws Exception {
         try (ProcessCluster cluster = ProcessCluster.start(dir, 4, "160m", "--slab-size", "8m");
-             RememSession s = connect(cluster, "triple")) {
+             // Everything at three copies, the workload's far counter too: two kills leave each slab a copy.
+             RememSession s = cluster.connect(RememOptions.builder().tenant("triple").replication(3)
+                     .cacheBytes(1 << 20).failoverTimeout(Duration.ofSeconds(60)).build())) {
             FarSegment data = s.memory().allocate(48L << 20, 3);
             try (CheckedWorkload w = new CheckedWorkload(s, data, false)) {
                 w.awaitProgress(10_000);

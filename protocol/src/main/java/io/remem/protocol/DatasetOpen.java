@@ -1,0 +1,59 @@
+package io.remem.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Body of DATASET_OPEN: {@code string name, u8 disposition, u64 bytes, u8 replication}. The header's {@code slabId} is
+ * the opening runtime's lease: the dataset counts as open by it until it closes the dataset or the lease ends.
+ *
+ * @param bytes       the size to create it with (ignored when it exists); 0 with {@link Disposition#OPEN}
+ * @param replication copies of each slab when created, 0 for the cluster's default
+ */
+public record DatasetOpen(String name, Disposition disposition, long bytes, int replication) {
+    /** What to do when the dataset does or does not exist. */
+    public enum Disposition {
+        /** Open it; NO_SUCH_DATASET if it does not exist. */
+        OPEN,
+        /** Create it; DATASET_EXISTS if it exists. */
+        CREATE,
+        /** Open it, creating it first if it does not exist. */
+        OPEN_OR_CREATE
+    }
+
+    public DatasetOpen {
+        DatasetName.check(name);
+        if (disposition == null) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "a disposition is required");
+        }
+        if (bytes < 0 || (disposition != Disposition.OPEN && bytes == 0)) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "dataset size " + bytes + " must be positive to create it");
+        }
+        if (replication < 0 || replication > Limits.MAX_REPLICATION) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "replication " + replication + " is outside 0.."
+                    + Limits.MAX_REPLICATION);
+        }
+    }
+
+    public void encode(ByteBuf out) {
+        Bodies.writeString(out, name);
+        out.writeByte(disposition.ordinal());
+        out.writeLong(bytes);
+        out.writeByte(replication);
+    }
+
+    public static DatasetOpen decode(ByteBuf body) {
+        String name = Bodies.readString(body, "datasetOpen.name");
+        int d = Bodies.readUnsignedByte(body, "datasetOpen.disposition");
+        if (d >= Disposition.values().length) {
+            throw RememException.malformed("datasetOpen.disposition: " + d + " is not 0, 1 or 2");
+        }
+        long bytes = Bodies.readNonNegativeLong(body, "datasetOpen.bytes");
+        int replication = Bodies.readUnsignedByte(body, "datasetOpen.replication");
+        Bodies.expectEnd(body, "datasetOpen");
+        try {
+            return new DatasetOpen(name, Disposition.values()[d], bytes, replication);
+        } catch (RememException e) {
+            throw RememException.malformed("datasetOpen: " + e.detail());
+        }
+    }
+}
