@@ -57,6 +57,10 @@ final class ControllerCommand implements Callable<Integer> {
                     + " it allocated is freed, 1s..7d; runtimes renew at a third of it (default: ${DEFAULT-VALUE}).")
     Duration leaseTimeout;
 
+    @Option(names = "--max-leases-per-tenant", defaultValue = "1024", paramLabel = "N",
+            description = "Runtime sessions one tenant may hold at once, 1..1048576 (default: ${DEFAULT-VALUE}).")
+    int maxLeasesPerTenant;
+
     @Option(names = "--cluster-secret-file", paramLabel = "FILE",
             description = "The secret memory nodes prove (default: cluster.secret in --data-dir, created if missing).")
     Path clusterSecretFile;
@@ -66,6 +70,13 @@ final class ControllerCommand implements Callable<Integer> {
 
     @Mixin
     LimitOptions limits;
+
+    private int checkedMaxLeases() {
+        if (maxLeasesPerTenant < 1 || maxLeasesPerTenant > 1 << 20) {
+            throw new IllegalArgumentException("--max-leases-per-tenant: " + maxLeasesPerTenant + " is outside 1..1048576");
+        }
+        return maxLeasesPerTenant;
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -92,6 +103,7 @@ final class ControllerCommand implements Callable<Integer> {
                 .withDefaultQuota(defaultQuota)
                 .withTokenTtl(tokenTtl)
                 .withLeaseTimeout(leaseTimeout)
+                .withMaxLeasesPerTenant(checkedMaxLeases())
                 .withClusterSecretFile(clusterSecretFile)
                 .withLimits(limits.limits())
                 .withTls(tls.config());

@@ -145,8 +145,8 @@ final class DatasetCommand implements Runnable {
                 throw new IllegalArgumentException("SIZE: must be positive");
             }
             if (replication < 0 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
-                throw new IllegalArgumentException("--replication: " + replication + " is outside 1.."
-                        + io.remem.protocol.Limits.MAX_REPLICATION);
+                throw new IllegalArgumentException("--replication: " + replication + " is outside 0.."
+                        + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
             }
             DatasetOptions options = DatasetOptions.create(size).exclusive();
             DatasetOptions o = replication > 0 ? options.replication(replication) : options;

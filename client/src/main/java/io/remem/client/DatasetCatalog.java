@@ -15,6 +15,8 @@ final class DatasetCatalog {
     private final String tenant;
     private final long leaseId;
     private final int replication;
+    /** The datasets this session has open, by name: where their slabs are. */
+    private final java.util.Map<String, SlabRun> open = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param replication the session's default copies for datasets it creates (0: the cluster's) */
     DatasetCatalog(ControllerClient controller, SlabTable table, LocalCache cache, String tenant, long leaseId,
@@ -33,6 +35,7 @@ final class DatasetCatalog {
         SlabRun run = opened.run();
         // Not fresh: what another runtime wrote is on the memory nodes, and must be read from there.
         table.add(run, false);
+        open.put(name, run);
         long address = table.farAddress(run.firstSlabId(), 0);
         long bytes = opened.info().bytes();
         FarSegment segment = new FarSegment(cache, new FarSegment.Allocation(memory, address, bytes, true, name),
@@ -47,7 +50,35 @@ final class DatasetCatalog {
         return controller.datasets();
     }
 
+    /** Deletes a dataset; if this session has it open, its cached lines and slab entries go too. */
     void delete(String name, boolean force) {
         controller.deleteDataset(new DatasetDelete(tenant, name, force), leaseId);
+        SlabRun run = open.remove(name);
+        if (run != null) {
+            cache.discard(table.farAddress(run.firstSlabId(), 0), run.bytes());
+            table.remove(run.firstSlabId(), run.slabs().size());
+        }
+    }
+
+    /** Whether {@code slabId} belongs to a dataset this session has open. */
+    boolean holds(long slabId) {
+        for (SlabRun run : open.values()) {
+            if (slabId >= run.firstSlabId() && slabId < run.firstSlabId() + run.slabs().size()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** After the lease was reopened (it had expired): the datasets this session uses count as open by it again. */
+    void reopenAll() {
+        for (String name : open.keySet()) {
+            try {
+                controller.openDataset(DatasetOptions.open().request(name, replication), leaseId);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(DatasetCatalog.class).warn("reopening dataset {} failed: {}", name,
+                        e.toString());
+            }
+        }
     }
 }

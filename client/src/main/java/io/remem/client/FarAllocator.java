@@ -95,6 +95,23 @@ final class FarAllocator {
         }
     }
 
+    /**
+     * Forgets every slab this allocator carves small objects from, and every freed small object: the lease that held
+     * them expired and the controller freed them. Small allocations from now on come from new slabs.
+     */
+    void forgetSmallObjectSlabs() {
+        lock.lock();
+        try {
+            slabNext = 0;
+            slabEnd = 0;
+            Arrays.fill(spanNext, 0);
+            Arrays.fill(spanEnd, 0);
+            Arrays.fill(freeCounts, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private long carve(int cls) {
         int size = SizeClasses.size(cls);
         if (spanNext[cls] + size > spanEnd[cls]) {

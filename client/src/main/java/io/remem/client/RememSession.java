@@ -58,9 +58,11 @@ public final class RememSession implements AutoCloseable {
             ReplicaReads reads = new ReplicaReads(table, nodeLinks, failover, options.readFailoverAfter().toNanos());
             RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
-            this.memory = new FarMemory(cache, new FarAllocator(ctl, table, cache, options.replication(), held.id()),
-                    new Offload(cache, table, nodeLinks, backend, reads),
-                    new DatasetCatalog(ctl, table, cache, options.tenant(), held.id(), options.replication()));
+            FarAllocator allocator = new FarAllocator(ctl, table, cache, options.replication(), held.id());
+            DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, options.tenant(), held.id(), options.replication());
+            this.memory = new FarMemory(cache, allocator, new Offload(cache, table, nodeLinks, backend, reads), datasets);
+            LocalCache c = cache;
+            held.onExpired(() -> forgetLeasedMemory(allocator, datasets, table, c));
         } catch (RuntimeException e) {
             if (held != null) {
                 held.close();
@@ -77,6 +79,22 @@ public final class RememSession implements AutoCloseable {
         this.controller = ctl;
         this.links = nodeLinks;
         this.lease = held;
+    }
+
+    /**
+     * The lease expired and the controller freed everything it held: forget those slabs here too, so no allocation is
+     * carved from them and no dirty line waits to be written to them. Datasets are not the lease's and stay.
+     */
+    private static void forgetLeasedMemory(FarAllocator allocator, DatasetCatalog datasets, SlabTable table,
+                                           LocalCache cache) {
+        allocator.forgetSmallObjectSlabs();
+        for (long slabId : table.slabIds()) {
+            if (!datasets.holds(slabId)) {
+                cache.discard(table.farAddress(slabId, 0), 1L << table.slabShift());
+                table.remove(slabId, 1);
+            }
+        }
+        datasets.reopenAll();
     }
 
     public FarMemory memory() {

@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +32,9 @@ final class SessionLease implements AutoCloseable {
     private final Keeper keeper;
     private final long id;
     private final ScheduledExecutorService timer;
+    private volatile Runnable onExpired = () -> {};
+    /** Renew this often: a third of the lease length the controller last gave. */
+    private volatile long periodMillis;
 
     /** Opens a lease now; fails if the controller cannot be reached. */
     SessionLease(Keeper keeper) {
@@ -40,35 +44,51 @@ final class SessionLease implements AutoCloseable {
             random = new SecureRandom().nextLong();
         } while (random == 0); // 0 means "no lease"
         this.id = random;
-        long millis = keeper.renewLease(id, true);
-        long period = Math.max(50, millis / 3);
+        learn(keeper.renewLease(id, true));
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("remem-lease").factory());
-        timer.scheduleWithFixedDelay(this::renew, period, period, TimeUnit.MILLISECONDS);
+        timer.schedule(this::renew, periodMillis, TimeUnit.MILLISECONDS);
     }
 
     long id() {
         return id;
     }
 
+    /** What to do when the lease turns out to have expired: forget the memory it held. */
+    void onExpired(Runnable action) {
+        this.onExpired = action;
+    }
+
+    /** A controller restarted with another lease timeout is followed from its next answer on. */
+    private void learn(long leaseMillis) {
+        periodMillis = Math.max(50, leaseMillis / 3);
+    }
+
     private void renew() {
         try {
-            keeper.renewLease(id, false);
+            learn(keeper.renewLease(id, false));
         } catch (RememException e) {
             if (e.code() == ErrorCode.LEASE_EXPIRED) {
                 log.error("this runtime's lease {} expired (the controller did not hear from it for the lease timeout)"
                         + " and the far memory it held was freed; new allocations get a fresh lease", Long.toHexString(id));
                 reopen();
+                onExpired.run();
             } else {
                 log.warn("renewing lease {} failed: {}; trying again", Long.toHexString(id), e.detail());
             }
         } catch (RuntimeException e) {
             log.warn("renewing lease {} failed; trying again", Long.toHexString(id), e);
+        } finally {
+            try {
+                timer.schedule(this::renew, periodMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closed) {
+                // the session closed meanwhile
+            }
         }
     }
 
     private void reopen() {
         try {
-            keeper.renewLease(id, true);
+            learn(keeper.renewLease(id, true));
         } catch (RuntimeException e) {
             log.warn("reopening lease {} failed: {}", Long.toHexString(id), e.toString());
         }

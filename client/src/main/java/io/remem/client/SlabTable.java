@@ -44,6 +44,11 @@ final class SlabTable {
         }
     }
 
+    /** The ids of every slab in the table now. */
+    java.util.List<Long> slabIds() {
+        return java.util.List.copyOf(slabs.keySet());
+    }
+
     void remove(long firstSlabId, int count) {
         for (long id = firstSlabId; id < firstSlabId + count; id++) {
             slabs.remove(id);

@@ -36,6 +36,10 @@ final class Allocations {
 
     /** Allocates a run for {@code tenant}, owned by its lease {@code leaseId} (0: by none). */
     SlabRun allocate(String tenant, SlabAlloc alloc, long leaseId) {
+        if (leaseId != 0 && !metadata.leaseExists(tenant, leaseId)) {
+            throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(leaseId) + " of tenant "
+                    + tenant + " is not known here: it expired, or was never opened");
+        }
         int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
         List<SlabRecord> run = create(tenant, alloc.bytes(), replication, r -> metadata.commit(r, leaseId));
         return metadata.describe(run);
@@ -136,9 +140,15 @@ final class Allocations {
         deleteAll(metadata.free(tenant, first, count));
     }
 
-    /** Ends a runtime's lease and frees its memory; returns how many slabs that was. */
-    int endLease(String tenant, long leaseId) {
-        List<SlabRecord> freed = metadata.endLease(tenant, leaseId);
+    /**
+     * Ends a runtime's lease and frees its memory; returns how many slabs that was, or -1 if no lease ended (there is
+     * none such, or, with {@code onlyIfExpired}, it was renewed meanwhile).
+     */
+    int endLease(String tenant, long leaseId, boolean onlyIfExpired) {
+        List<SlabRecord> freed = metadata.endLease(tenant, leaseId, onlyIfExpired);
+        if (freed == null) {
+            return -1;
+        }
         deleteAll(freed);
         return freed.size();
     }

@@ -35,9 +35,13 @@ final class ClientRequests {
     private final TokenIssuer tokens;
     private final ExecutorService slowPath;
     private final Consumer<NodeRecord> declareDead;
+    private final int maxLeasesPerTenant;
+    /** How long a request waits for another that is creating the same dataset. */
+    private static final long CREATION_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     ClientRequests(Metadata metadata, Allocations allocations, TokenIssuer tokens, ExecutorService slowPath,
-                   Consumer<NodeRecord> declareDead) {
+                   Consumer<NodeRecord> declareDead, int maxLeasesPerTenant) {
+        this.maxLeasesPerTenant = maxLeasesPerTenant;
         this.metadata = metadata;
         this.allocations = allocations;
         this.tokens = tokens;
@@ -117,7 +121,7 @@ final class ClientRequests {
                     Reply reply = peer.replyLater(h);
                     slowPath.execute(() -> {
                         try {
-                            metadata.openLease(tenant, lease);
+                            metadata.openLease(tenant, lease, maxLeasesPerTenant);
                             reply.send(8, out -> out.writeLong(millis));
                         } catch (RememException e) {
                             reply.fail(e);
@@ -133,10 +137,15 @@ final class ClientRequests {
             case LEASE_CLOSE -> {
                 Bodies.expectEnd(body, "leaseClose");
                 long lease = h.slabId();
+                if (lease == 0) {
+                    throw new RememException(ErrorCode.INVALID_ARGUMENT, "lease id 0 is reserved for no lease");
+                }
                 Reply reply = peer.replyLater(h);
                 slowPath.execute(() -> answer(reply, () -> {
-                    int n = allocations.endLease(tenant, lease);
-                    log.info("tenant {} closed lease {}: freed {} slab(s)", tenant, Long.toHexString(lease), n);
+                    int n = allocations.endLease(tenant, lease, false);
+                    if (n >= 0) { // closing a lease that is gone already is no error: it is closed
+                        log.info("tenant {} closed lease {}: freed {} slab(s)", tenant, Long.toHexString(lease), n);
+                    }
                     return null;
                 }));
             }
@@ -153,8 +162,12 @@ final class ClientRequests {
             case DATASET_CLOSE -> {
                 String name = DatasetName.check(Bodies.readString(body, "datasetClose.name"));
                 Bodies.expectEnd(body, "datasetClose");
-                metadata.closeDataset(tenant, name, h.slabId());
-                peer.reply(h, 0, 0, 0, 0, out -> {});
+                long lease = h.slabId();
+                Reply reply = peer.replyLater(h); // journaled: off the event loop
+                slowPath.execute(() -> respond(reply, () -> {
+                    metadata.closeDataset(tenant, name, lease);
+                    return Answer.EMPTY;
+                }));
             }
             case DATASET_DELETE -> {
                 DatasetDelete delete = DatasetDelete.decode(body);
@@ -178,28 +191,51 @@ final class ClientRequests {
         }
     }
 
-    /** Opens a dataset as {@code open} says, creating it first where it says so. Runs on the slow path. */
+    /**
+     * Opens a dataset as {@code open} says, creating it first where it says so. Runs on the slow path. Of several
+     * requests creating one name at once, one creates it and the others wait for it, then open it (or, for an
+     * exclusive create, fail with DATASET_EXISTS), so its memory is reserved once.
+     */
     private DatasetInfo.Opened openDataset(String tenant, DatasetOpen open, long lease) {
-        boolean create = switch (open.disposition()) {
-            case OPEN -> false;
-            case CREATE -> true;
-            case OPEN_OR_CREATE -> !metadata.datasetExists(tenant, open.name());
-        };
-        if (create) {
-            if (open.disposition() == DatasetOpen.Disposition.CREATE && metadata.datasetExists(tenant, open.name())) {
-                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + open.name());
+        if (open.disposition() == DatasetOpen.Disposition.OPEN) {
+            return metadata.openDataset(tenant, open.name(), lease);
+        }
+        long deadline = System.nanoTime() + CREATION_WAIT_NANOS;
+        while (true) {
+            if (metadata.claimDatasetCreation(tenant, open.name())) {
+                try {
+                    allocations.createDataset(tenant, open, 1L << metadata.slabShift());
+                    log.info("tenant {} created dataset {} of {} bytes", tenant, open.name(), open.bytes());
+                } finally {
+                    metadata.endDatasetCreation(tenant, open.name());
+                }
+                return metadata.openDataset(tenant, open.name(), lease);
+            }
+            if (open.disposition() == DatasetOpen.Disposition.CREATE) {
+                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + open.name()
+                        + (metadata.datasetExists(tenant, open.name()) ? "" : ", being created by another request"));
+            }
+            if (!metadata.datasetBeingCreated(tenant, open.name())) {
+                try {
+                    return metadata.openDataset(tenant, open.name(), lease);
+                } catch (RememException e) {
+                    if (e.code() != ErrorCode.NO_SUCH_DATASET) {
+                        throw e;
+                    }
+                    // the other creator failed, or it was deleted: try to create it ourselves
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new RememException(ErrorCode.OVERLOADED, "dataset " + open.name() + " is still being created by"
+                        + " another request; try again");
             }
             try {
-                allocations.createDataset(tenant, open, 1L << metadata.slabShift());
-                log.info("tenant {} created dataset {} of {} bytes", tenant, open.name(), open.bytes());
-            } catch (RememException e) {
-                if (e.code() != ErrorCode.DATASET_EXISTS || open.disposition() == DatasetOpen.Disposition.CREATE) {
-                    throw e;
-                }
-                // Another runtime created it meanwhile: open theirs.
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for dataset " + open.name(), e);
             }
         }
-        return metadata.openDataset(tenant, open.name(), lease);
     }
 
     /** An answer's body and a hint of its size. */

@@ -57,7 +57,8 @@ public final class Controller implements AutoCloseable {
         this.connections = new ClientConnections();
         Authenticator authenticator = new Authenticator(metadata, keys, tokens, connections);
         Allocations allocations = new Allocations(metadata, config.nodeTimeout());
-        ClientRequests clients = new ClientRequests(metadata, allocations, tokens, slowPath, this::declareDead);
+        ClientRequests clients = new ClientRequests(metadata, allocations, tokens, slowPath, this::declareDead,
+                config.maxLeasesPerTenant());
         AdminRequests admins = new AdminRequests(metadata, repairer, allocations, slowPath, connections);
         NodeRequests nodes = new NodeRequests(metadata, config.heartbeatInterval(),
                 node -> connections.announce(node.id, true));
@@ -88,7 +89,10 @@ public final class Controller implements AutoCloseable {
     private void reclaimExpiredLeases() {
         try {
             for (Journal.LeaseEnded e : metadata.expiredLeases()) {
-                int slabs = allocations.endLease(e.tenant(), e.id());
+                int slabs = allocations.endLease(e.tenant(), e.id(), true);
+                if (slabs < 0) {
+                    continue;
+                }
                 log.warn("lease {} of tenant {} expired (not renewed for {} ms): freed its {} slab(s)",
                         Long.toHexString(e.id()), e.tenant(), config.leaseTimeout().toMillis(), slabs);
             }

@@ -25,15 +25,18 @@ import java.time.Duration;
  * @param tls               the server's certificate and key, or null for plain TCP
  * @param leaseTimeout      a runtime that has not renewed its lease for this long is presumed dead, and the memory
  *                          it allocated is freed
+ * @param maxLeasesPerTenant runtime sessions (leases) one tenant may hold at once
  */
 public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Duration heartbeatInterval,
                                Duration nodeTimeout, long defaultQuota, Duration callTimeout, Duration tokenTtl,
-                               Path clusterSecretFile, ServerLimits limits, TlsConfig tls, Duration leaseTimeout) {
+                               Path clusterSecretFile, ServerLimits limits, TlsConfig tls, Duration leaseTimeout,
+                               int maxLeasesPerTenant) {
     public static final long DEFAULT_QUOTA = 1L << 40;
     public static final Duration DEFAULT_TOKEN_TTL = Duration.ofMinutes(15);
     public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration MIN_LEASE_TIMEOUT = Duration.ofSeconds(1);
     public static final Duration MAX_LEASE_TIMEOUT = Duration.ofDays(7);
+    public static final int DEFAULT_MAX_LEASES_PER_TENANT = 1024;
     public static final String ADMIN_SECRET = "admin.secret";
     public static final String CLUSTER_SECRET = "cluster.secret";
 
@@ -61,53 +64,62 @@ public record ControllerConfig(HostPort listen, Path dataDir, int slabShift, Dur
         if (leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0 || leaseTimeout.compareTo(MAX_LEASE_TIMEOUT) > 0) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "lease timeout " + leaseTimeout + " is outside 1s..7d");
         }
+        if (maxLeasesPerTenant < 1 || maxLeasesPerTenant > 1 << 20) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "max leases per tenant " + maxLeasesPerTenant
+                    + " is outside 1.." + (1 << 20));
+        }
     }
 
     /** Defaults for everything but where to listen and where to keep data. */
     public ControllerConfig(HostPort listen, Path dataDir) {
         this(listen, dataDir, Limits.DEFAULT_SLAB_SHIFT, Duration.ofSeconds(1), Duration.ofSeconds(5),
                 DEFAULT_QUOTA, Duration.ofSeconds(10), DEFAULT_TOKEN_TTL, null, ServerLimits.DEFAULTS, null,
-                DEFAULT_LEASE_TIMEOUT);
+                DEFAULT_LEASE_TIMEOUT, DEFAULT_MAX_LEASES_PER_TENANT);
     }
 
     public ControllerConfig withSlabShift(int shift) {
         return new ControllerConfig(listen, dataDir, shift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withHeartbeat(Duration interval, Duration timeout) {
         return new ControllerConfig(listen, dataDir, slabShift, interval, timeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withDefaultQuota(long quota) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, quota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout);
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withTokenTtl(Duration ttl) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                ttl, clusterSecretFile, limits, tls, leaseTimeout);
+                ttl, clusterSecretFile, limits, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withClusterSecretFile(Path file) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, file, limits, tls, leaseTimeout);
+                tokenTtl, file, limits, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withLimits(ServerLimits l) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, l, tls, leaseTimeout);
+                tokenTtl, clusterSecretFile, l, tls, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withTls(TlsConfig t) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, t, leaseTimeout);
+                tokenTtl, clusterSecretFile, limits, t, leaseTimeout, maxLeasesPerTenant);
     }
 
     public ControllerConfig withLeaseTimeout(Duration timeout) {
         return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
-                tokenTtl, clusterSecretFile, limits, tls, timeout);
+                tokenTtl, clusterSecretFile, limits, tls, timeout, maxLeasesPerTenant);
+    }
+
+    public ControllerConfig withMaxLeasesPerTenant(int max) {
+        return new ControllerConfig(listen, dataDir, slabShift, heartbeatInterval, nodeTimeout, defaultQuota, callTimeout,
+                tokenTtl, clusterSecretFile, limits, tls, leaseTimeout, max);
     }
 
     /** The admin secret's file: always in the data directory, made on first start. */

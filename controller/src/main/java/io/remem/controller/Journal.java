@@ -35,6 +35,8 @@ final class Journal implements AutoCloseable {
     static final String FILE_NAME = "controller.journal";
     private static final byte[] MAGIC = "REMEMJ1\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final int MAX_ENTRY_BYTES = 1 << 20;
+    /** Type of the header that makes the entries after it one change ({@link #append}). */
+    private static final byte BATCH = 15;
 
     /** One change to the metadata. */
     sealed interface Entry {}
@@ -113,6 +115,12 @@ final class Journal implements AutoCloseable {
     /** A dataset that was deleted; its slabs were freed (each has its own SlabFreed). */
     record DatasetDeleted(String tenant, String name) implements Entry {}
 
+    /** Runtime lease {@code lease} opened the dataset (once more; a lease may open it several times). */
+    record DatasetOpened(String tenant, String name, long lease) implements Entry {}
+
+    /** Runtime lease {@code lease} closed the dataset once. */
+    record DatasetClosed(String tenant, String name, long lease) implements Entry {}
+
     private final Path file;
     private FileChannel channel;
 
@@ -147,7 +155,13 @@ final class Journal implements AutoCloseable {
             if (!java.util.Arrays.equals(magic, MAGIC)) {
                 throw new RememException(ErrorCode.INVALID_ARGUMENT, file + " is not a remem controller journal");
             }
+            List<Entry> batch = null; // entries of an append that are not yet all read
+            int batchLeft = 0;
             while (true) {
+                if (batch != null && batchLeft == 0) {
+                    entries.addAll(batch);
+                    batch = null;
+                }
                 int length;
                 try {
                     length = in.readInt();
@@ -168,8 +182,23 @@ final class Journal implements AutoCloseable {
                     log.warn("journal {}: entry {} fails its checksum; ignoring it and all after it", file, entries.size());
                     break;
                 }
+                if (payload[0] == BATCH && payload.length == 5) {
+                    batchLeft = ByteBuffer.wrap(payload, 1, 4).getInt();
+                    if (batchLeft <= 0) {
+                        log.warn("journal {}: a change of {} entries; ignoring it and all after it", file, batchLeft);
+                        break;
+                    }
+                    batch = new ArrayList<>(Math.min(batchLeft, 1 << 16));
+                    continue;
+                }
                 try {
-                    entries.add(decode(payload));
+                    Entry e = decode(payload);
+                    if (batch != null) {
+                        batch.add(e);
+                        batchLeft--;
+                    } else {
+                        entries.add(e);
+                    }
                 } catch (IOException e) {
                     // An intact entry we cannot read was written by a newer remem: skipping it would lose it.
                     throw new RememException(ErrorCode.INVALID_ARGUMENT, "journal " + file + ": entry " + entries.size()
@@ -177,7 +206,8 @@ final class Journal implements AutoCloseable {
                 }
             }
         } catch (EOFException torn) {
-            log.warn("journal {}: the last entry is incomplete (a crash mid-write); ignoring it", file);
+            log.warn("journal {}: the last entry is incomplete (a crash mid-write); ignoring it and the rest of its"
+                    + " change", file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
@@ -205,10 +235,28 @@ final class Journal implements AutoCloseable {
         }
     }
 
-    /** Appends entries and forces them to disk; when this returns they survive a crash. */
+    /**
+     * Appends entries and forces them to disk; when this returns they survive a crash. Several entries are one change:
+     * they are preceded by a batch header, and a replay applies all of them or, if a crash tore the append, none.
+     */
     void append(List<? extends Entry> entries) {
         try {
-            writeFully(channel, encodeAll(entries));
+            if (entries.size() > 1) {
+                byte[] header = ByteBuffer.allocate(5).put(BATCH).putInt(entries.size()).array();
+                ByteArrayOutputStream framed = new ByteArrayOutputStream(13);
+                DataOutputStream out = new DataOutputStream(framed);
+                CRC32C c = new CRC32C();
+                c.update(header);
+                out.writeInt(header.length);
+                out.writeInt((int) c.getValue());
+                out.write(header);
+                ByteBuffer body = encodeAll(entries);
+                ByteBuffer all = ByteBuffer.allocate(framed.size() + body.remaining());
+                all.put(framed.toByteArray()).put(body).flip();
+                writeFully(channel, all);
+            } else {
+                writeFully(channel, encodeAll(entries));
+            }
             channel.force(false);
         } catch (IOException e) {
             throw new RememException(ErrorCode.INTERNAL, "cannot persist metadata to " + file + ": " + e.getMessage(), e);
@@ -326,6 +374,18 @@ final class Journal implements AutoCloseable {
                 out.writeUTF(d.tenant());
                 out.writeUTF(d.name());
             }
+            case DatasetOpened d -> {
+                out.writeByte(16);
+                out.writeUTF(d.tenant());
+                out.writeUTF(d.name());
+                out.writeLong(d.lease());
+            }
+            case DatasetClosed d -> {
+                out.writeByte(17);
+                out.writeUTF(d.tenant());
+                out.writeUTF(d.name());
+                out.writeLong(d.lease());
+            }
         }
         return bytes.toByteArray();
     }
@@ -382,6 +442,8 @@ final class Journal implements AutoCloseable {
                 yield new Dataset(tenant, name, bytes, replication, readIds(in));
             }
             case 13 -> new DatasetDeleted(in.readUTF(), in.readUTF());
+            case 16 -> new DatasetOpened(in.readUTF(), in.readUTF(), in.readLong());
+            case 17 -> new DatasetClosed(in.readUTF(), in.readUTF(), in.readLong());
             default -> throw new IOException("unknown journal entry type " + type);
         };
     }

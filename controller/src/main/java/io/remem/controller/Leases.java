@@ -95,6 +95,21 @@ final class Leases {
         return l == null ? List.of() : List.copyOf(l.slabs);
     }
 
+    /** Whether the lease exists and its time is up (not renewed since it was found expired, say). */
+    boolean expired(String tenant, long id) {
+        Lease l = leases.get(new Key(tenant, id));
+        return l != null && nanoClock.getAsLong() - l.expiresAtNanos > 0;
+    }
+
+    /** How many leases {@code tenant} holds. */
+    int count(String tenant) {
+        int n = 0;
+        for (Key k : leases.keySet()) {
+            n += k.tenant().equals(tenant) ? 1 : 0;
+        }
+        return n;
+    }
+
     /** Tenant and id of every lease whose time is up. */
     List<Journal.LeaseEnded> expired() {
         long now = nanoClock.getAsLong();

@@ -131,7 +131,12 @@ final class Metadata implements AutoCloseable {
                 nextSlabId = Math.max(nextSlabId, s.id() + 1);
             }
             case Journal.Lease l -> leases.apply(l);
-            case Journal.LeaseEnded ended -> leases.apply(ended);
+            case Journal.LeaseEnded ended -> {
+                leases.apply(ended);
+                datasets.leaseEnded(ended.tenant(), ended.id());
+            }
+            case Journal.DatasetOpened d -> datasets.apply(d);
+            case Journal.DatasetClosed d -> datasets.apply(d);
             case Journal.Dataset d -> datasets.apply(d);
             case Journal.DatasetDeleted d -> datasets.apply(d);
             case Journal.SlabFreed f -> {
@@ -896,11 +901,19 @@ final class Metadata implements AutoCloseable {
 
     // ------------------------------------------------------------------ leases (see Leases)
 
-    /** Opens lease {@code id} of {@code tenant} (journaled, so it outlives a controller restart), or renews it. */
-    void openLease(String tenant, long id) {
+    /**
+     * Opens lease {@code id} of {@code tenant} (journaled, so it outlives a controller restart), or renews it.
+     *
+     * @throws RememException OVERLOADED if the tenant already holds {@code maxPerTenant} leases
+     */
+    void openLease(String tenant, long id, int maxPerTenant) {
         lock.lock();
         try {
             if (!leases.renew(tenant, id)) {
+                if (leases.count(tenant) >= maxPerTenant) {
+                    throw new RememException(ErrorCode.OVERLOADED, "tenant " + tenant + " holds " + maxPerTenant
+                            + " runtime sessions, the most a tenant may (--max-leases-per-tenant)");
+                }
                 Journal.Lease opened = new Journal.Lease(tenant, id, new long[0]);
                 journal.append(List.of(opened));
                 leases.apply(opened);
@@ -934,13 +947,28 @@ final class Metadata implements AutoCloseable {
         }
     }
 
-    /**
-     * Ends a lease and frees every slab it holds, journaled as one change; returns those slabs, for the caller to
-     * delete from their nodes. Ending a lease that does not exist frees nothing.
-     */
-    List<SlabRecord> endLease(String tenant, long id) {
+    /** Whether {@code tenant} holds lease {@code id}. */
+    boolean leaseExists(String tenant, long id) {
         lock.lock();
         try {
+            return leases.exists(tenant, id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends a lease and frees every slab it holds, journaled as one change; returns those slabs, for the caller to
+     * delete from their nodes. With {@code onlyIfExpired}, a lease renewed since it was found expired is left alone.
+     *
+     * @return null if no lease ended (there is none such, or it was renewed); nothing is journaled then
+     */
+    List<SlabRecord> endLease(String tenant, long id, boolean onlyIfExpired) {
+        lock.lock();
+        try {
+            if (!leases.exists(tenant, id) || (onlyIfExpired && !leases.expired(tenant, id))) {
+                return null;
+            }
             List<SlabRecord> run = new ArrayList<>();
             List<Journal.Entry> entries = new ArrayList<>();
             for (long slabId : leases.slabsOf(tenant, id)) {
@@ -980,7 +1008,11 @@ final class Metadata implements AutoCloseable {
                 throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
                         + tenant + " has expired");
             }
-            datasets.opened(tenant, name, lease);
+            if (lease != 0) { // 0: an admin or a tool, not a session; it holds nothing open
+                Journal.DatasetOpened opened = new Journal.DatasetOpened(tenant, name, lease);
+                journal.append(List.of(opened));
+                datasets.apply(opened);
+            }
             List<SlabDescriptor> slabs = new ArrayList<>(d.slabs().length);
             for (long id : d.slabs()) {
                 slabs.add(describe(this.slabs.get(id)));
@@ -1022,6 +1054,34 @@ final class Metadata implements AutoCloseable {
         }
     }
 
+    /** Claims the creation of dataset {@code name}; false if it exists or is being created by another request. */
+    boolean claimDatasetCreation(String tenant, String name) {
+        lock.lock();
+        try {
+            return datasets.claimCreation(tenant, name);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void endDatasetCreation(String tenant, String name) {
+        lock.lock();
+        try {
+            datasets.endCreation(tenant, name);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean datasetBeingCreated(String tenant, String name) {
+        lock.lock();
+        try {
+            return datasets.beingCreated(tenant, name);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean datasetExists(String tenant, String name) {
         lock.lock();
         try {
@@ -1034,7 +1094,11 @@ final class Metadata implements AutoCloseable {
     void closeDataset(String tenant, String name, long lease) {
         lock.lock();
         try {
-            datasets.closed(tenant, name, lease);
+            if (datasets.isOpenBy(tenant, name, lease)) {
+                Journal.DatasetClosed closed = new Journal.DatasetClosed(tenant, name, lease);
+                journal.append(List.of(closed));
+                datasets.apply(closed);
+            }
         } finally {
             lock.unlock();
         }

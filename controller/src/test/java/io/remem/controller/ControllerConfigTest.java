@@ -139,6 +139,12 @@ class ControllerConfigTest {
         assertThat(base().withLeaseTimeout(Duration.ofMillis(millis)).leaseTimeout()).isEqualTo(Duration.ofMillis(millis));
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {-1, 0, (1 << 20) + 1})
+    void aLeaseLimitOutsideItsRangeIsRejected(int max) {
+        assertInvalid(() -> base().withMaxLeasesPerTenant(max), "max leases per tenant");
+    }
+
     @Test
     void theSecretFilesLiveInTheDataDirectoryUnlessTheClusterSecretIsGivenElsewhere() {
         assertThat(base().adminSecretFile()).isEqualTo(DATA.resolve(ControllerConfig.ADMIN_SECRET));
@@ -161,7 +167,8 @@ class ControllerConfigTest {
                 .withTokenTtl(Duration.ofMinutes(3))
                 .withClusterSecretFile(secret)
                 .withLimits(limits)
-                .withLeaseTimeout(Duration.ofSeconds(9));
+                .withLeaseTimeout(Duration.ofSeconds(9))
+                .withMaxLeasesPerTenant(12);
         assertThat(c.listen()).isEqualTo(LISTEN);
         assertThat(c.dataDir()).isEqualTo(DATA);
         assertThat(c.slabShift()).isEqualTo(22);
@@ -174,9 +181,10 @@ class ControllerConfigTest {
         assertThat(c.tls()).isNull();
         assertThat(c.callTimeout()).isEqualTo(base().callTimeout());
         assertThat(c.leaseTimeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(c.maxLeasesPerTenant()).isEqualTo(12);
         // Each wither keeps what the others set.
         assertThat(c.withSlabShift(23)).isEqualTo(new ControllerConfig(LISTEN, DATA, 23, Duration.ofMillis(100),
                 Duration.ofMillis(300), 5, base().callTimeout(), Duration.ofMinutes(3), secret, limits, null,
-                Duration.ofSeconds(9)));
+                Duration.ofSeconds(9), 12));
     }
 }

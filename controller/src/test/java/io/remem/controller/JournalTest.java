@@ -251,6 +251,35 @@ class JournalTest {
     }
 
     @Test
+    void aChangeOfSeveralEntriesTornAnywhereIsReplayedWholeOrNotAtAll() throws IOException {
+        List<Journal.Entry> kept = SAMPLE.subList(0, 5);
+        List<Journal.Entry> change = List.of(
+                new Journal.Slab(97, "tenant-a", 1 << 20, new long[] {1}, 0, 1, 1),
+                new Journal.Slab(98, "tenant-a", 1 << 20, new long[] {1}, 0, 1, 1),
+                new Journal.Lease("tenant-a", 7, new long[] {97, 98}));
+        long before;
+        long after;
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(kept);
+            before = Files.size(file());
+            j.append(change);
+            after = Files.size(file());
+        }
+        byte[] whole = Files.readAllBytes(file());
+        for (long cut = 1; cut < after - before; cut++) {
+            Files.write(file(), Arrays.copyOf(whole, (int) (after - cut)));
+            assertThat(replayFresh().stream().map(JournalTest::view).toList())
+                    .as("change torn %d bytes before its end", cut)
+                    .containsExactlyElementsOf(kept.stream().map(JournalTest::view).toList());
+        }
+        Files.write(file(), whole);
+        List<Journal.Entry> all = replayFresh();
+        assertThat(all).hasSize(kept.size() + change.size());
+        assertThat(all.getLast()).isInstanceOfSatisfying(Journal.Lease.class,
+                l -> assertThat(l.slabs()).containsExactly(97, 98));
+    }
+
+    @Test
     void aCorruptedPayloadByteStopsReplayAtThatEntry() throws IOException {
         long firstEnd;
         long secondEnd;

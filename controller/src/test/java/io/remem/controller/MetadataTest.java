@@ -394,7 +394,7 @@ class MetadataTest {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
-            m.openLease("tenant-a", 42);
+            m.openLease("tenant-a", 42, 8);
             List<SlabRecord> run = m.reserve("tenant-a", 2 * MIB, 1);
             m.commit(run, 42);
             m.commit(m.reserve("tenant-a", MIB, 1)); // no lease: never reclaimed
@@ -409,7 +409,10 @@ class MetadataTest {
             assertThat(m.renewLease("tenant-a", 42)).as("the lease outlives a restart").isTrue();
             assertThat(m.status("tenant-a").leases()).extracting(ClusterStatus.Lease::slabs).containsExactly(2);
             assertThat(m.status("someone-else").leases()).isEmpty();
-            assertThat(m.endLease("tenant-a", 42)).extracting(SlabRecord::id).containsExactlyInAnyOrder(leased[0], leased[1]);
+            assertThat(m.endLease("tenant-a", 42, true)).as("not expired: left alone").isNull();
+            assertThat(m.endLease("tenant-a", 42, false)).extracting(SlabRecord::id)
+                    .containsExactlyInAnyOrder(leased[0], leased[1]);
+            assertThat(m.endLease("tenant-a", 42, false)).as("ended already").isNull();
             assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
         }
         try (Metadata m = recover()) {
@@ -429,8 +432,11 @@ class MetadataTest {
             assertCode(() -> m.commit(run, 99), ErrorCode.LEASE_EXPIRED);
             m.abort(run);
             assertThat(m.usedBy("tenant-a")).isZero();
-            m.openLease("tenant-a", 99);
+            m.openLease("tenant-a", 99, 8);
             m.commit(m.reserve("tenant-a", MIB, 1), 99);
+            m.openLease("tenant-a", 100, 2);
+            m.openLease("tenant-a", 100, 2); // a renewal, not a third lease
+            assertCode(() -> m.openLease("tenant-a", 101, 2), ErrorCode.OVERLOADED);
             assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
             tenant(m, "tenant-b");
             List<SlabRecord> theirs = m.reserve("tenant-b", MIB, 1);
@@ -454,7 +460,7 @@ class MetadataTest {
             assertCode(() -> m.free("tenant-a", ids[0], 1), ErrorCode.INVALID_ARGUMENT);
         }
         try (Metadata m = recover()) {
-            m.openLease("tenant-a", 5);
+            m.openLease("tenant-a", 5, 8);
             DatasetInfo.Opened opened = m.openDataset("tenant-a", "users", 5);
             assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, 1));
             assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
@@ -462,9 +468,14 @@ class MetadataTest {
             assertThat(m.datasets("tenant-b")).isEmpty();
             assertThat(m.datasets(null)).containsExactly(opened.info());
 
-            // Open by another session: deleting is refused without force; its own opener may delete it.
+            m.openDataset("tenant-a", "users", 5); // twice by one session: one close leaves it open
+            m.closeDataset("tenant-a", "users", 5);
+        }
+        try (Metadata m = recover()) {
+            // Open by a session, which a restart does not forget: deleting is refused without force.
             assertCode(() -> m.deleteDataset("tenant-a", "users", false, 0), ErrorCode.DATASET_IN_USE);
-            m.endLease("tenant-a", 5); // the session's end closes what it had open, and leaves the dataset
+            assertThat(m.datasets("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(1);
+            m.endLease("tenant-a", 5, false); // the session's end closes what it had open, and leaves the dataset
             assertThat(m.datasets("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(0);
             assertThat(m.usedBy("tenant-a")).isEqualTo(3 * MIB);
             assertThat(m.deleteDataset("tenant-a", "users", false, 0)).extracting(SlabRecord::id)
@@ -484,7 +495,7 @@ class MetadataTest {
             tenant(m, "tenant-a");
             m.commitDataset(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
             m.commitDataset(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
-            m.openLease("tenant-a", 8);
+            m.openLease("tenant-a", 8, 8);
             m.openDataset("tenant-a", "busy", 8);
             assertThat(m.deleteDataset("tenant-a", "busy", true, 0)).hasSize(1);
             m.removeTenant("tenant-a", true);

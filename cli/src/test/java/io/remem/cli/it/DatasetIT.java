@@ -47,9 +47,18 @@ class DatasetIT {
     @Test
     void aDatasetWrittenByOneJvmIsReadByOthersAcrossRestartsAndKillsUntilItIsDeleted() throws Exception {
         try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "128m", "--slab-size", "4m", "--lease-timeout", "2s")) {
-            try (RememProcess writer = uses(cluster, "acme", "users", "write", "17", Long.toString(BYTES))) {
-                writer.await("wrote 3072 blocks", ProcessCluster.START);
-                writer.kill(); // SIGKILL: its lease expires, the dataset stays
+            // Three writers create the same name at once: one creates it, the others open it; the memory is reserved once.
+            try (RememProcess w1 = uses(cluster, "acme", "users", "write", "17", Long.toString(BYTES));
+                 RememProcess w2 = uses(cluster, "acme", "users", "write", "17", Long.toString(BYTES));
+                 RememProcess w3 = uses(cluster, "acme", "users", "write", "17", Long.toString(BYTES))) {
+                for (RememProcess w : List.of(w1, w2, w3)) {
+                    w.await("wrote 3072 blocks", ProcessCluster.START);
+                }
+                assertThat(cluster.status().tenants().stream().filter(t -> t.name().equals("acme")).findFirst()
+                        .orElseThrow().usedBytes()).isEqualTo(BYTES);
+                for (RememProcess w : List.of(w1, w2, w3)) {
+                    w.kill(); // SIGKILL: their leases expire, the dataset stays
+                }
             }
             cluster.awaitStatus(s -> s.leases().isEmpty(), "the killed writer's lease to expire");
 

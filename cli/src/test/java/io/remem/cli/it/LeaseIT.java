@@ -37,6 +37,24 @@ class LeaseIT {
         return s.leases().stream().filter(l -> l.tenant().equals(tenant)).count();
     }
 
+    @Test
+    void aClientCutOffForLongerThanItsLeaseLosesItsMemoryAndThenAllocatesAfresh() throws Exception {
+        try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "128m", "--slab-size", "4m",
+                "--lease-timeout", LEASE.toSeconds() + "s");
+             RememProcess paused = app(cluster, "paused", 8L << 20)) {
+            assertThat(used(cluster.status(), "paused")).isGreaterThanOrEqualTo(8L << 20);
+            paused.stop(); // SIGSTOP: no renewals, as in a partition
+            cluster.awaitStatus(s -> used(s, "paused") == 0 && leases(s, "paused") == 0, "the lease to expire");
+            paused.resume();
+            paused.await("lease \\p{XDigit}+ expired", ProcessCluster.START);
+            paused.send("allocate");
+            paused.await("allocated again 8388608 bytes, small object 99", ProcessCluster.START);
+            ClusterStatus after = cluster.status();
+            assertThat(used(after, "paused")).as("new memory, under the reopened lease").isGreaterThanOrEqualTo(8L << 20);
+            assertThat(leases(after, "paused")).isEqualTo(1);
+        }
+    }
+
     private static long reserved(ClusterStatus s) {
         return s.nodes().stream().mapToLong(ClusterStatus.Node::reservedBytes).sum();
     }

@@ -112,6 +112,12 @@ final class RememProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Writes one line to the process's standard input. */
+    void send(String line) throws IOException {
+        process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+    }
+
     /** Closes the process's standard input: a polite request to finish. */
     void closeInput() throws IOException {
         process.getOutputStream().close();
