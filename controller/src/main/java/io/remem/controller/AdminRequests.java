@@ -103,7 +103,7 @@ final class AdminRequests {
             }
             case DATASET_LIST -> {
                 Bodies.expectEnd(body, "datasetList");
-                List<DatasetInfo> list = metadata.datasets(null);
+                List<DatasetInfo> list = metadata.datasetDirectory().list(null);
                 peer.reply(h, 0, 0, 0, 4 + 96 * list.size(), out -> DatasetInfo.encodeList(list, out));
             }
             case DATASET_DELETE -> {

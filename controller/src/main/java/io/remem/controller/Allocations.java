@@ -36,7 +36,7 @@ final class Allocations {
 
     /** Allocates a run for {@code tenant}, owned by its lease {@code leaseId} (0: by none). */
     SlabRun allocate(String tenant, SlabAlloc alloc, long leaseId) {
-        if (leaseId != 0 && !metadata.leaseExists(tenant, leaseId)) {
+        if (leaseId != 0 && !metadata.leaseKeeper().exists(tenant, leaseId)) {
             throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(leaseId) + " of tenant "
                     + tenant + " is not known here: it expired, or was never opened");
         }
@@ -56,12 +56,12 @@ final class Allocations {
                     + slabs + " slabs; at most " + Journal.Lease.MAX_SLABS + " of " + slabSize + " bytes");
         }
         int replication = open.replication() == 0 ? defaultReplication() : open.replication();
-        create(tenant, open.bytes(), replication, r -> metadata.commitDataset(r, open.name(), open.bytes(), replication));
+        create(tenant, open.bytes(), replication, r -> metadata.datasetDirectory().commit(r, open.name(), open.bytes(), replication));
     }
 
     /** Deletes a dataset and its slabs on their nodes. */
     void deleteDataset(String tenant, String name, boolean force, long lease) {
-        deleteAll(metadata.deleteDataset(tenant, name, force, lease));
+        deleteAll(metadata.datasetDirectory().delete(tenant, name, force, lease));
     }
 
     /**
@@ -145,7 +145,7 @@ final class Allocations {
      * none such, or, with {@code onlyIfExpired}, it was renewed meanwhile).
      */
     int endLease(String tenant, long leaseId, boolean onlyIfExpired) {
-        List<SlabRecord> freed = metadata.endLease(tenant, leaseId, onlyIfExpired);
+        List<SlabRecord> freed = metadata.leaseKeeper().end(tenant, leaseId, onlyIfExpired);
         if (freed == null) {
             return -1;
         }

@@ -115,19 +115,19 @@ final class ClientRequests {
                     throw new RememException(ErrorCode.INVALID_ARGUMENT, "LEASE_RENEW offset " + h.offset()
                             + " is neither 0 (renew) nor 1 (open)");
                 }
-                long millis = metadata.leaseTimeoutNanos() / 1_000_000;
+                long millis = metadata.leaseKeeper().timeoutNanos() / 1_000_000;
                 if (h.offset() == 1) {
                     // Opening journals the lease: off the event loop.
                     Reply reply = peer.replyLater(h);
                     slowPath.execute(() -> {
                         try {
-                            metadata.openLease(tenant, lease, maxLeasesPerTenant);
+                            metadata.leaseKeeper().open(tenant, lease, maxLeasesPerTenant);
                             reply.send(8, out -> out.writeLong(millis));
                         } catch (RememException e) {
                             reply.fail(e);
                         }
                     });
-                } else if (metadata.renewLease(tenant, lease)) {
+                } else if (metadata.leaseKeeper().renew(tenant, lease)) {
                     peer.reply(h, lease, 0, 0, 8, out -> out.writeLong(millis));
                 } else {
                     throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
@@ -165,7 +165,7 @@ final class ClientRequests {
                 long lease = h.slabId();
                 Reply reply = peer.replyLater(h); // journaled: off the event loop
                 slowPath.execute(() -> respond(reply, () -> {
-                    metadata.closeDataset(tenant, name, lease);
+                    metadata.datasetDirectory().close(tenant, name, lease);
                     return Answer.EMPTY;
                 }));
             }
@@ -184,7 +184,7 @@ final class ClientRequests {
             }
             case DATASET_LIST -> {
                 Bodies.expectEnd(body, "datasetList");
-                List<DatasetInfo> list = metadata.datasets(tenant);
+                List<DatasetInfo> list = metadata.datasetDirectory().list(tenant);
                 peer.reply(h, 0, 0, 0, 4 + 96 * list.size(), out -> DatasetInfo.encodeList(list, out));
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
@@ -198,26 +198,26 @@ final class ClientRequests {
      */
     private DatasetInfo.Opened openDataset(String tenant, DatasetOpen open, long lease) {
         if (open.disposition() == DatasetOpen.Disposition.OPEN) {
-            return metadata.openDataset(tenant, open.name(), lease);
+            return metadata.datasetDirectory().open(tenant, open.name(), lease);
         }
         long deadline = System.nanoTime() + CREATION_WAIT_NANOS;
         while (true) {
-            if (metadata.claimDatasetCreation(tenant, open.name())) {
+            if (metadata.datasetDirectory().claimCreation(tenant, open.name())) {
                 try {
                     allocations.createDataset(tenant, open, 1L << metadata.slabShift());
                     log.info("tenant {} created dataset {} of {} bytes", tenant, open.name(), open.bytes());
                 } finally {
-                    metadata.endDatasetCreation(tenant, open.name());
+                    metadata.datasetDirectory().endCreation(tenant, open.name());
                 }
-                return metadata.openDataset(tenant, open.name(), lease);
+                return metadata.datasetDirectory().open(tenant, open.name(), lease);
             }
             if (open.disposition() == DatasetOpen.Disposition.CREATE) {
                 throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + open.name()
-                        + (metadata.datasetExists(tenant, open.name()) ? "" : ", being created by another request"));
+                        + (metadata.datasetDirectory().exists(tenant, open.name()) ? "" : ", being created by another request"));
             }
-            if (!metadata.datasetBeingCreated(tenant, open.name())) {
+            if (!metadata.datasetDirectory().beingCreated(tenant, open.name())) {
                 try {
-                    return metadata.openDataset(tenant, open.name(), lease);
+                    return metadata.datasetDirectory().open(tenant, open.name(), lease);
                 } catch (RememException e) {
                     if (e.code() != ErrorCode.NO_SUCH_DATASET) {
                         throw e;

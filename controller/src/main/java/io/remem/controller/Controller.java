@@ -88,7 +88,7 @@ public final class Controller implements AutoCloseable {
     /** Frees the memory of every runtime whose lease ran out: it died, or has been cut off for the lease timeout. */
     private void reclaimExpiredLeases() {
         try {
-            for (Journal.LeaseEnded e : metadata.expiredLeases()) {
+            for (Journal.LeaseEnded e : metadata.leaseKeeper().expired()) {
                 int slabs = allocations.endLease(e.tenant(), e.id(), true);
                 if (slabs < 0) {
                     continue;

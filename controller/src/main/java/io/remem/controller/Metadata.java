@@ -1,7 +1,6 @@
 package io.remem.controller;
 
 import io.remem.protocol.ClusterStatus;
-import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.NodeHeartbeat;
@@ -28,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -35,7 +35,7 @@ import java.util.random.RandomGenerator;
  * control path is not hot, and one lock keeps every change and its journal entry in the same order.
  * Changes are journaled before they are acknowledged.
  */
-final class Metadata implements AutoCloseable {
+final class Metadata implements AutoCloseable, SlabLedger {
     private static final Logger log = LoggerFactory.getLogger(Metadata.class);
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -44,6 +44,8 @@ final class Metadata implements AutoCloseable {
     private final Tenants tenants;
     private final Leases leases;
     private final Datasets datasets = new Datasets();
+    private final LeaseKeeper leaseKeeper;
+    private final DatasetDirectory datasetDirectory;
     private final Journal journal;
     private final int slabShift;
     private final Placement placement;
@@ -66,6 +68,8 @@ final class Metadata implements AutoCloseable {
                      RandomGenerator ids) {
         this.journal = journal;
         this.leases = new Leases(System::nanoTime, leaseTimeoutNanos);
+        this.leaseKeeper = new LeaseKeeper(this, leases, datasets);
+        this.datasetDirectory = new DatasetDirectory(this, datasets, leases);
         this.slabShift = slabShift;
         this.placement = new Placement(random);
         this.tenants = new Tenants(defaultQuota);
@@ -899,259 +903,54 @@ final class Metadata implements AutoCloseable {
         return s == null ? 0 : s.size();
     }
 
-    // ------------------------------------------------------------------ leases (see Leases)
+    // ------------------------------------------------------------------ for LeaseKeeper and DatasetDirectory
 
-    /**
-     * Opens lease {@code id} of {@code tenant} (journaled, so it outlives a controller restart), or renews it.
-     *
-     * @throws RememException OVERLOADED if the tenant already holds {@code maxPerTenant} leases
-     */
-    void openLease(String tenant, long id, int maxPerTenant) {
+    @Override
+    public <T> T locked(Supplier<T> work) {
         lock.lock();
         try {
-            if (!leases.renew(tenant, id)) {
-                if (leases.count(tenant) >= maxPerTenant) {
-                    throw new RememException(ErrorCode.OVERLOADED, "tenant " + tenant + " holds " + maxPerTenant
-                            + " runtime sessions, the most a tenant may (--max-leases-per-tenant)");
-                }
-                Journal.Lease opened = new Journal.Lease(tenant, id, new long[0]);
-                journal.append(List.of(opened));
-                leases.apply(opened);
-            }
+            return work.get();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Renews a lease; false if it is not known (expired and reclaimed). */
-    boolean renewLease(String tenant, long id) {
-        lock.lock();
-        try {
-            return leases.renew(tenant, id);
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    public void journal(List<? extends Journal.Entry> entries) {
+        journal.append(entries);
     }
 
-    long leaseTimeoutNanos() {
-        return leases.timeoutNanos();
+    @Override
+    public SlabRecord slabRecord(long id) {
+        return slabs.get(id);
     }
 
-    /** Leases whose time is up now. */
-    List<Journal.LeaseEnded> expiredLeases() {
-        lock.lock();
-        try {
-            return leases.expired();
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    public void adopt(SlabRecord s) {
+        slabs.put(s.id(), s);
+        reserved.remove(s.id());
     }
 
-    /** Whether {@code tenant} holds lease {@code id}. */
-    boolean leaseExists(String tenant, long id) {
-        lock.lock();
-        try {
-            return leases.exists(tenant, id);
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    public void release(SlabRecord s) {
+        slabs.remove(s.id());
+        charge(s, -1);
+        quarantined.remove(s.id());
     }
 
-    /**
-     * Ends a lease and frees every slab it holds, journaled as one change; returns those slabs, for the caller to
-     * delete from their nodes. With {@code onlyIfExpired}, a lease renewed since it was found expired is left alone.
-     *
-     * @return null if no lease ended (there is none such, or it was renewed); nothing is journaled then
-     */
-    List<SlabRecord> endLease(String tenant, long id, boolean onlyIfExpired) {
-        lock.lock();
-        try {
-            if (!leases.exists(tenant, id) || (onlyIfExpired && !leases.expired(tenant, id))) {
-                return null;
-            }
-            List<SlabRecord> run = new ArrayList<>();
-            List<Journal.Entry> entries = new ArrayList<>();
-            for (long slabId : leases.slabsOf(tenant, id)) {
-                SlabRecord s = slabs.get(slabId);
-                if (s != null) {
-                    run.add(s);
-                    entries.add(new Journal.SlabFreed(slabId));
-                }
-            }
-            Journal.LeaseEnded ended = new Journal.LeaseEnded(tenant, id);
-            entries.add(ended);
-            journal.append(entries);
-            for (SlabRecord s : run) {
-                slabs.remove(s.id());
-                charge(s, -1);
-                quarantined.remove(s.id());
-            }
-            leases.apply(ended);
-            datasets.leaseEnded(tenant, id);
-            return run;
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    public SlabDescriptor descriptor(SlabRecord s) {
+        return describe(s);
     }
 
-    // ------------------------------------------------------------------ datasets (see Datasets)
-
-    /** Opens {@code tenant}'s dataset {@code name} for lease {@code lease}: what it is and where its slabs are. */
-    DatasetInfo.Opened openDataset(String tenant, String name, long lease) {
-        lock.lock();
-        try {
-            Datasets.Dataset d = datasets.get(tenant, name);
-            if (d == null) {
-                throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
-            }
-            if (lease != 0 && !leases.exists(tenant, lease)) {
-                throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
-                        + tenant + " has expired");
-            }
-            if (lease != 0) { // 0: an admin or a tool, not a session; it holds nothing open
-                Journal.DatasetOpened opened = new Journal.DatasetOpened(tenant, name, lease);
-                journal.append(List.of(opened));
-                datasets.apply(opened);
-            }
-            List<SlabDescriptor> slabs = new ArrayList<>(d.slabs().length);
-            for (long id : d.slabs()) {
-                slabs.add(describe(this.slabs.get(id)));
-            }
-            return new DatasetInfo.Opened(datasets.info(d), new SlabRun(slabs));
-        } finally {
-            lock.unlock();
-        }
+    /** Runtime leases: open, renew, expire and end them. */
+    LeaseKeeper leaseKeeper() {
+        return leaseKeeper;
     }
 
-    /**
-     * Makes a reserved run permanent as {@code tenant}'s new dataset {@code name}, in one journal append.
-     *
-     * @throws RememException DATASET_EXISTS if another creator won the name meanwhile; the run stays reserved, for the
-     *                        caller to abort
-     */
-    void commitDataset(List<SlabRecord> run, String name, long bytes, int replication) {
-        lock.lock();
-        try {
-            String tenant = run.getFirst().tenant();
-            if (datasets.get(tenant, name) != null) {
-                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + name);
-            }
-            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication,
-                    run.stream().mapToLong(SlabRecord::id).toArray());
-            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
-            for (SlabRecord s : run) {
-                entries.add(Journal.Slab.of(s));
-            }
-            entries.add(entry);
-            journal.append(entries);
-            for (SlabRecord s : run) {
-                slabs.put(s.id(), s);
-                reserved.remove(s.id());
-            }
-            datasets.apply(entry);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Claims the creation of dataset {@code name}; false if it exists or is being created by another request. */
-    boolean claimDatasetCreation(String tenant, String name) {
-        lock.lock();
-        try {
-            return datasets.claimCreation(tenant, name);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    void endDatasetCreation(String tenant, String name) {
-        lock.lock();
-        try {
-            datasets.endCreation(tenant, name);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    boolean datasetBeingCreated(String tenant, String name) {
-        lock.lock();
-        try {
-            return datasets.beingCreated(tenant, name);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    boolean datasetExists(String tenant, String name) {
-        lock.lock();
-        try {
-            return datasets.get(tenant, name) != null;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    void closeDataset(String tenant, String name, long lease) {
-        lock.lock();
-        try {
-            if (datasets.isOpenBy(tenant, name, lease)) {
-                Journal.DatasetClosed closed = new Journal.DatasetClosed(tenant, name, lease);
-                journal.append(List.of(closed));
-                datasets.apply(closed);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Deletes a dataset and frees its slabs, journaled as one change; returns the slabs, for the caller to delete on
-     * their nodes. {@code lease} is the asker's own session (0 for an admin), whose own open does not count.
-     */
-    List<SlabRecord> deleteDataset(String tenant, String name, boolean force, long lease) {
-        lock.lock();
-        try {
-            Datasets.Dataset d = datasets.get(tenant, name);
-            if (d == null) {
-                throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
-            }
-            int others = datasets.openByOthers(tenant, name, lease);
-            if (others > 0 && !force) {
-                throw new RememException(ErrorCode.DATASET_IN_USE, "dataset " + name + " of tenant " + tenant
-                        + " is open in " + others + " other session(s); delete it with force to free it under them");
-            }
-            List<SlabRecord> run = new ArrayList<>(d.slabs().length);
-            List<Journal.Entry> entries = new ArrayList<>(d.slabs().length + 1);
-            for (long id : d.slabs()) {
-                SlabRecord s = slabs.get(id);
-                if (s != null) {
-                    run.add(s);
-                    entries.add(new Journal.SlabFreed(id));
-                }
-            }
-            Journal.DatasetDeleted deleted = new Journal.DatasetDeleted(tenant, name);
-            entries.add(deleted);
-            journal.append(entries);
-            for (SlabRecord s : run) {
-                slabs.remove(s.id());
-                charge(s, -1);
-                quarantined.remove(s.id());
-            }
-            datasets.apply(deleted);
-            return run;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** {@code tenant}'s datasets, or every dataset if null. */
-    List<DatasetInfo> datasets(String tenant) {
-        lock.lock();
-        try {
-            return datasets.list(tenant);
-        } finally {
-            lock.unlock();
-        }
+    /** Named datasets: create, open, close, delete and list them. */
+    DatasetDirectory datasetDirectory() {
+        return datasetDirectory;
     }
 
     private List<SlabRecord> owned(String tenant, long firstId, int count) {

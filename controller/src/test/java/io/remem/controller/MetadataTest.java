@@ -394,7 +394,7 @@ class MetadataTest {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
-            m.openLease("tenant-a", 42, 8);
+            m.leaseKeeper().open("tenant-a", 42, 8);
             List<SlabRecord> run = m.reserve("tenant-a", 2 * MIB, 1);
             m.commit(run, 42);
             m.commit(m.reserve("tenant-a", MIB, 1)); // no lease: never reclaimed
@@ -406,17 +406,17 @@ class MetadataTest {
             assertThat(held.getFirst().expiresInMillis()).isBetween(1L, 30_000L);
         }
         try (Metadata m = recover()) {
-            assertThat(m.renewLease("tenant-a", 42)).as("the lease outlives a restart").isTrue();
+            assertThat(m.leaseKeeper().renew("tenant-a", 42)).as("the lease outlives a restart").isTrue();
             assertThat(m.status("tenant-a").leases()).extracting(ClusterStatus.Lease::slabs).containsExactly(2);
             assertThat(m.status("someone-else").leases()).isEmpty();
-            assertThat(m.endLease("tenant-a", 42, true)).as("not expired: left alone").isNull();
-            assertThat(m.endLease("tenant-a", 42, false)).extracting(SlabRecord::id)
+            assertThat(m.leaseKeeper().end("tenant-a", 42, true)).as("not expired: left alone").isNull();
+            assertThat(m.leaseKeeper().end("tenant-a", 42, false)).extracting(SlabRecord::id)
                     .containsExactlyInAnyOrder(leased[0], leased[1]);
-            assertThat(m.endLease("tenant-a", 42, false)).as("ended already").isNull();
+            assertThat(m.leaseKeeper().end("tenant-a", 42, false)).as("ended already").isNull();
             assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
         }
         try (Metadata m = recover()) {
-            assertThat(m.renewLease("tenant-a", 42)).as("an ended lease stays ended").isFalse();
+            assertThat(m.leaseKeeper().renew("tenant-a", 42)).as("an ended lease stays ended").isFalse();
             assertThat(m.slab(leased[0])).isNull();
             assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
             assertThat(status(m).leases()).isEmpty();
@@ -432,11 +432,11 @@ class MetadataTest {
             assertCode(() -> m.commit(run, 99), ErrorCode.LEASE_EXPIRED);
             m.abort(run);
             assertThat(m.usedBy("tenant-a")).isZero();
-            m.openLease("tenant-a", 99, 8);
+            m.leaseKeeper().open("tenant-a", 99, 8);
             m.commit(m.reserve("tenant-a", MIB, 1), 99);
-            m.openLease("tenant-a", 100, 2);
-            m.openLease("tenant-a", 100, 2); // a renewal, not a third lease
-            assertCode(() -> m.openLease("tenant-a", 101, 2), ErrorCode.OVERLOADED);
+            m.leaseKeeper().open("tenant-a", 100, 2);
+            m.leaseKeeper().open("tenant-a", 100, 2); // a renewal, not a third lease
+            assertCode(() -> m.leaseKeeper().open("tenant-a", 101, 2), ErrorCode.OVERLOADED);
             assertThat(m.usedBy("tenant-a")).isEqualTo(MIB);
             tenant(m, "tenant-b");
             List<SlabRecord> theirs = m.reserve("tenant-b", MIB, 1);
@@ -452,38 +452,38 @@ class MetadataTest {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
             List<SlabRecord> run = m.reserve("tenant-a", 3 * MIB, 1);
-            m.commitDataset(run, "users", 3 * MIB - 5, 1);
+            m.datasetDirectory().commit(run, "users", 3 * MIB - 5, 1);
             ids = ids(run);
             List<SlabRecord> again = m.reserve("tenant-a", MIB, 1);
-            assertCode(() -> m.commitDataset(again, "users", MIB, 1), ErrorCode.DATASET_EXISTS);
+            assertCode(() -> m.datasetDirectory().commit(again, "users", MIB, 1), ErrorCode.DATASET_EXISTS);
             m.abort(again);
             assertCode(() -> m.free("tenant-a", ids[0], 1), ErrorCode.INVALID_ARGUMENT);
         }
         try (Metadata m = recover()) {
-            m.openLease("tenant-a", 5, 8);
-            DatasetInfo.Opened opened = m.openDataset("tenant-a", "users", 5);
+            m.leaseKeeper().open("tenant-a", 5, 8);
+            DatasetInfo.Opened opened = m.datasetDirectory().open("tenant-a", "users", 5);
             assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, 1));
             assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
-            assertCode(() -> m.openDataset("tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
-            assertThat(m.datasets("tenant-b")).isEmpty();
-            assertThat(m.datasets(null)).containsExactly(opened.info());
+            assertCode(() -> m.datasetDirectory().open("tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
+            assertThat(m.datasetDirectory().list("tenant-b")).isEmpty();
+            assertThat(m.datasetDirectory().list(null)).containsExactly(opened.info());
 
-            m.openDataset("tenant-a", "users", 5); // twice by one session: one close leaves it open
-            m.closeDataset("tenant-a", "users", 5);
+            m.datasetDirectory().open("tenant-a", "users", 5); // twice by one session: one close leaves it open
+            m.datasetDirectory().close("tenant-a", "users", 5);
         }
         try (Metadata m = recover()) {
             // Open by a session, which a restart does not forget: deleting is refused without force.
-            assertCode(() -> m.deleteDataset("tenant-a", "users", false, 0), ErrorCode.DATASET_IN_USE);
-            assertThat(m.datasets("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(1);
-            m.endLease("tenant-a", 5, false); // the session's end closes what it had open, and leaves the dataset
-            assertThat(m.datasets("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(0);
+            assertCode(() -> m.datasetDirectory().delete("tenant-a", "users", false, 0), ErrorCode.DATASET_IN_USE);
+            assertThat(m.datasetDirectory().list("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(1);
+            m.leaseKeeper().end("tenant-a", 5, false); // the session's end closes what it had open, and leaves the dataset
+            assertThat(m.datasetDirectory().list("tenant-a")).extracting(DatasetInfo::openBy).containsExactly(0);
             assertThat(m.usedBy("tenant-a")).isEqualTo(3 * MIB);
-            assertThat(m.deleteDataset("tenant-a", "users", false, 0)).extracting(SlabRecord::id)
+            assertThat(m.datasetDirectory().delete("tenant-a", "users", false, 0)).extracting(SlabRecord::id)
                     .containsExactly(ids[0], ids[1], ids[2]);
             assertThat(m.usedBy("tenant-a")).isZero();
         }
         try (Metadata m = recover()) {
-            assertThat(m.datasets(null)).isEmpty();
+            assertThat(m.datasetDirectory().list(null)).isEmpty();
             assertThat(m.slab(ids[0])).isNull();
         }
     }
@@ -493,16 +493,16 @@ class MetadataTest {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
-            m.commitDataset(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
-            m.commitDataset(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
-            m.openLease("tenant-a", 8, 8);
-            m.openDataset("tenant-a", "busy", 8);
-            assertThat(m.deleteDataset("tenant-a", "busy", true, 0)).hasSize(1);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
+            m.leaseKeeper().open("tenant-a", 8, 8);
+            m.datasetDirectory().open("tenant-a", "busy", 8);
+            assertThat(m.datasetDirectory().delete("tenant-a", "busy", true, 0)).hasSize(1);
             m.removeTenant("tenant-a", true);
-            assertThat(m.datasets(null)).isEmpty();
+            assertThat(m.datasetDirectory().list(null)).isEmpty();
         }
         try (Metadata m = recover()) {
-            assertThat(m.datasets(null)).isEmpty();
+            assertThat(m.datasetDirectory().list(null)).isEmpty();
         }
     }
 

@@ -1,0 +1,150 @@
+package io.remem.controller;
+
+import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+import io.remem.protocol.SlabDescriptor;
+import io.remem.protocol.SlabRun;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Named datasets as a whole: create, open, close, delete and list them, journaled, under the metadata lock (see
+ * {@link Datasets} for what is kept).
+ */
+final class DatasetDirectory {
+    private final SlabLedger ledger;
+    private final Datasets datasets;
+    private final Leases leases;
+
+    DatasetDirectory(SlabLedger ledger, Datasets datasets, Leases leases) {
+        this.ledger = ledger;
+        this.datasets = datasets;
+        this.leases = leases;
+    }
+
+    private static RememException noSuch(String tenant, String name) {
+        return new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
+    }
+
+    /** Opens {@code tenant}'s dataset {@code name} for lease {@code lease}: what it is and where its slabs are. */
+    DatasetInfo.Opened open(String tenant, String name, long lease) {
+        return ledger.locked(() -> {
+            Datasets.Dataset d = datasets.get(tenant, name);
+            if (d == null) {
+                throw noSuch(tenant, name);
+            }
+            if (lease != 0 && !leases.exists(tenant, lease)) {
+                throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
+                        + tenant + " has expired");
+            }
+            if (lease != 0) { // 0: an admin or a tool, not a session; it holds nothing open
+                Journal.DatasetOpened opened = new Journal.DatasetOpened(tenant, name, lease);
+                ledger.journal(List.of(opened));
+                datasets.apply(opened);
+            }
+            List<SlabDescriptor> slabs = new ArrayList<>(d.slabs().length);
+            for (long id : d.slabs()) {
+                slabs.add(ledger.descriptor(ledger.slabRecord(id)));
+            }
+            return new DatasetInfo.Opened(datasets.info(d), new SlabRun(slabs));
+        });
+    }
+
+    /**
+     * Makes a reserved run permanent as {@code tenant}'s new dataset {@code name}, in one journal append.
+     *
+     * @throws RememException DATASET_EXISTS if another creator won the name meanwhile; the run stays reserved, for the
+     *                        caller to abort
+     */
+    void commit(List<SlabRecord> run, String name, long bytes, int replication) {
+        ledger.locked(() -> {
+            String tenant = run.getFirst().tenant();
+            if (datasets.get(tenant, name) != null) {
+                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + name);
+            }
+            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication,
+                    run.stream().mapToLong(SlabRecord::id).toArray());
+            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
+            for (SlabRecord s : run) {
+                entries.add(Journal.Slab.of(s));
+            }
+            entries.add(entry);
+            ledger.journal(entries);
+            run.forEach(ledger::adopt);
+            datasets.apply(entry);
+            return null;
+        });
+    }
+
+    /** Claims the creation of dataset {@code name}; false if it exists or is being created by another request. */
+    boolean claimCreation(String tenant, String name) {
+        return ledger.locked(() -> datasets.claimCreation(tenant, name));
+    }
+
+    void endCreation(String tenant, String name) {
+        ledger.locked(() -> {
+            datasets.endCreation(tenant, name);
+            return null;
+        });
+    }
+
+    boolean beingCreated(String tenant, String name) {
+        return ledger.locked(() -> datasets.beingCreated(tenant, name));
+    }
+
+    boolean exists(String tenant, String name) {
+        return ledger.locked(() -> datasets.get(tenant, name) != null);
+    }
+
+    /** Lease {@code lease} closes the dataset once; closing one it does not have open changes nothing. */
+    void close(String tenant, String name, long lease) {
+        ledger.locked(() -> {
+            if (datasets.isOpenBy(tenant, name, lease)) {
+                Journal.DatasetClosed closed = new Journal.DatasetClosed(tenant, name, lease);
+                ledger.journal(List.of(closed));
+                datasets.apply(closed);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Deletes a dataset and frees its slabs, journaled as one change; returns the slabs, for the caller to delete on
+     * their nodes. {@code lease} is the asker's own session (0 for an admin), whose own open does not count.
+     */
+    List<SlabRecord> delete(String tenant, String name, boolean force, long lease) {
+        return ledger.locked(() -> {
+            Datasets.Dataset d = datasets.get(tenant, name);
+            if (d == null) {
+                throw noSuch(tenant, name);
+            }
+            int others = datasets.openByOthers(tenant, name, lease);
+            if (others > 0 && !force) {
+                throw new RememException(ErrorCode.DATASET_IN_USE, "dataset " + name + " of tenant " + tenant
+                        + " is open in " + others + " other session(s); delete it with force to free it under them");
+            }
+            List<SlabRecord> run = new ArrayList<>(d.slabs().length);
+            List<Journal.Entry> entries = new ArrayList<>(d.slabs().length + 1);
+            for (long id : d.slabs()) {
+                SlabRecord s = ledger.slabRecord(id);
+                if (s != null) {
+                    run.add(s);
+                    entries.add(new Journal.SlabFreed(id));
+                }
+            }
+            Journal.DatasetDeleted deleted = new Journal.DatasetDeleted(tenant, name);
+            entries.add(deleted);
+            ledger.journal(entries);
+            run.forEach(ledger::release);
+            datasets.apply(deleted);
+            return run;
+        });
+    }
+
+    /** {@code tenant}'s datasets, or every dataset if null. */
+    List<DatasetInfo> list(String tenant) {
+        return ledger.locked(() -> datasets.list(tenant));
+    }
+}
