@@ -4,6 +4,7 @@ import io.remem.bench.Units;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
 import io.remem.client.RememAdmin;
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetName;
 import io.remem.protocol.RememException;
@@ -25,10 +26,11 @@ import java.util.concurrent.Callable;
 
 /** {@code remem dataset}: named far memory that outlives the runtimes that use it. */
 @Command(name = "dataset", mixinStandardHelpOptions = true,
-        description = "Manage named datasets: list, create, show and delete them. As a tenant (--tenant, secret in"
-                + " REMEM_SECRET) for its own datasets, or as the admin (--admin-secret-file) for every tenant's.",
+        description = "Manage named datasets: list, create, show, delete, grant and revoke them. As a tenant (--tenant,"
+                + " secret in REMEM_SECRET) for its own datasets and those granted to it, or as the admin"
+                + " (--admin-secret-file) for every tenant's.",
         subcommands = {DatasetCommand.List.class, DatasetCommand.Create.class, DatasetCommand.Info.class,
-                DatasetCommand.Delete.class})
+                DatasetCommand.Delete.class, DatasetCommand.Grant.class, DatasetCommand.Revoke.class})
 final class DatasetCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -96,11 +98,78 @@ final class DatasetCommand implements Runnable {
             out.println("no datasets");
             return;
         }
-        out.printf(Locale.ROOT, "%-24s %-32s %12s %7s %7s%n", "owner", "dataset", "size", "copies", "open by");
+        out.printf(Locale.ROOT, "%-24s %-32s %12s %7s %7s  %s%n", "owner", "dataset", "size", "copies", "open by",
+                "granted to");
         for (DatasetInfo d : list) {
-            out.printf(Locale.ROOT, "%-24s %-32s %12s %7d %7d%n", d.owner(), d.name(), Units.bytes(d.bytes()),
-                    d.replication(), d.openBy());
+            String grants = d.grants().entrySet().stream()
+                    .map(g -> g.getKey() + (g.getValue() == DatasetAccess.READ ? " (read)" : " (read-write)"))
+                    .collect(java.util.stream.Collectors.joining(", "));
+            out.printf(Locale.ROOT, "%-24s %-32s %12s %7d %7d  %s%n", d.owner(), d.name(), Units.bytes(d.bytes()),
+                    d.replication(), d.openBy(), grants.isEmpty() ? "-" : grants);
         }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true,
+            description = "Let another tenant open one of this tenant's datasets (--tenant only).")
+    static final class Grant implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        Caller caller;
+        @Parameters(index = "0", paramLabel = "NAME", description = "The dataset.")
+        String name;
+        @Parameters(index = "1", paramLabel = "TENANT", description = "The tenant to grant it to.")
+        String grantee;
+        @Option(names = "--access", defaultValue = "read", paramLabel = "read|read-write",
+                description = "What the tenant may do (default: ${DEFAULT-VALUE}).")
+        String access;
+
+        @Override
+        public Integer call() {
+            DatasetAccess a = switch (access) {
+                case "read" -> DatasetAccess.READ;
+                case "read-write" -> DatasetAccess.READ_WRITE;
+                default -> throw new IllegalArgumentException("--access: " + access + " is neither read nor read-write");
+            };
+            change(spec, caller, name, grantee, a, "granted dataset %s to tenant %s (" + access + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Take back a grant: new opens are refused at once; sessions that have the dataset open keep"
+                    + " their access until their grant expires (--token-ttl).")
+    static final class Revoke implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        Caller caller;
+        @Parameters(index = "0", paramLabel = "NAME", description = "The dataset.")
+        String name;
+        @Parameters(index = "1", paramLabel = "TENANT", description = "The tenant to take it from.")
+        String grantee;
+
+        @Override
+        public Integer call() {
+            change(spec, caller, name, grantee, DatasetAccess.NONE, "revoked dataset %s from tenant %s");
+            return 0;
+        }
+    }
+
+    private static void change(CommandSpec spec, Caller caller, String name, String grantee, DatasetAccess access,
+                               String done) {
+        if (caller.admin()) {
+            throw new IllegalArgumentException("--admin-secret-file: only the dataset's owner grants it; use --tenant");
+        }
+        String n = datasetName(name);
+        String g = TenantCommand.name(grantee);
+        caller.tenant().inSession(s -> {
+            s.memory().grantDataset(n, g, access);
+            return null;
+        });
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, done + "%n", n, g);
+        out.flush();
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List datasets, their sizes and users.")

@@ -4,6 +4,7 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetGrantChange;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
@@ -177,8 +178,17 @@ final class ControllerClient implements AutoCloseable, SessionLease.Keeper {
         return call(Opcode.DATASET_OPEN, leaseId, 0, 64, open::encode, (h, body) -> DatasetInfo.decodeOpened(body));
     }
 
-    void closeDataset(String name, long leaseId) {
-        call(Opcode.DATASET_CLOSE, leaseId, 0, 64, out -> Bodies.writeString(out, name), (h, body) -> null);
+    /** Lease {@code leaseId} closes {@code owner}'s dataset (empty: its own tenant's). */
+    void closeDataset(String owner, String name, long leaseId) {
+        call(Opcode.DATASET_CLOSE, leaseId, 0, 64, out -> {
+            Bodies.writeString(out, owner);
+            Bodies.writeString(out, name);
+        }, (h, body) -> null);
+    }
+
+    /** Grants {@code grantee} access to this tenant's dataset {@code name}, or revokes it (NONE). */
+    void grantDataset(DatasetGrantChange change) {
+        call(Opcode.DATASET_GRANT, 0, 0, 64, change::encode, (h, body) -> null);
     }
 
     void deleteDataset(DatasetDelete delete, long leaseId) {

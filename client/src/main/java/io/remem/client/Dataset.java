@@ -1,10 +1,12 @@
 package io.remem.client;
 
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
 
 /**
  * A named dataset, open in this session: far memory that belongs to its tenant rather than to a session, so it
- * survives the runtimes that use it and any runtime of the tenant can open it again by name ({@link FarMemory#dataset}).
+ * survives the runtimes that use it and any runtime of the tenant, or of a tenant it was granted to, can open it again
+ * by name ({@link FarMemory#dataset}).
  * Its bytes are a {@link FarSegment}, read and written through this session's cache like any other.
  *
  * <p>There is no coherence between runtimes yet: a runtime sees another's writes once they are flushed there and
@@ -12,14 +14,26 @@ import io.remem.protocol.DatasetInfo;
  */
 public final class Dataset implements AutoCloseable {
     private final DatasetInfo info;
+    private final DatasetAccess access;
     private final FarSegment segment;
     private final Runnable onClose;
     private boolean closed;
 
-    Dataset(DatasetInfo info, FarSegment segment, Runnable onClose) {
+    Dataset(DatasetInfo info, DatasetAccess access, FarSegment segment, Runnable onClose) {
         this.info = info;
+        this.access = access;
         this.segment = segment;
         this.onClose = onClose;
+    }
+
+    /** What this session may do with it: everything with its own tenant's, as granted with another's. */
+    public DatasetAccess access() {
+        return access;
+    }
+
+    /** The tenants it is granted to, and how; shown to its owner only. */
+    public java.util.Map<String, DatasetAccess> grants() {
+        return info.grants();
     }
 
     /** The tenant that owns it. */
@@ -41,7 +55,10 @@ public final class Dataset implements AutoCloseable {
         return info.replication();
     }
 
-    /** Its bytes. The segment cannot be freed: a dataset's memory goes when the dataset is deleted. */
+    /**
+     * Its bytes. The segment cannot be freed: a dataset's memory goes when the dataset is deleted. It is read-only
+     * ({@link FarSegment#isReadOnly}) when another tenant granted it for reading only.
+     */
     public FarSegment segment() {
         return segment;
     }

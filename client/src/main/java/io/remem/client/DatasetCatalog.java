@@ -4,56 +4,124 @@ import io.remem.protocol.DatasetDelete;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetName;
 import io.remem.protocol.SlabRun;
+import io.remem.protocol.TenantName;
+import io.remem.protocol.auth.TokenKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
-/** A session's way to its tenant's named datasets: opens them into its slab table, closes and deletes them. */
-final class DatasetCatalog {
+/**
+ * A session's way to named datasets, its tenant's own and those other tenants granted it: opens them into its slab
+ * table, presents the grants memory nodes need (and renews them at half their life), closes and deletes them.
+ */
+final class DatasetCatalog implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DatasetCatalog.class);
+
     private final ControllerClient controller;
     private final SlabTable table;
     private final LocalCache cache;
+    private final NodeLinks links;
     private final String tenant;
     private final long leaseId;
     private final int replication;
-    /** The datasets this session has open, by name: where their slabs are. */
-    private final java.util.Map<String, SlabRun> open = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Clock clock;
+    /** The datasets this session has open, by "owner/name": where their slabs are. */
+    private final Map<String, SlabRun> open = new ConcurrentHashMap<>();
+    /** Renews grants; made with the first foreign dataset. */
+    private volatile ScheduledExecutorService renewer;
 
     /** @param replication the session's default copies for datasets it creates (0: the cluster's) */
-    DatasetCatalog(ControllerClient controller, SlabTable table, LocalCache cache, String tenant, long leaseId,
-                   int replication) {
+    DatasetCatalog(ControllerClient controller, SlabTable table, LocalCache cache, NodeLinks links, String tenant,
+                   long leaseId, int replication, Clock clock) {
         this.controller = controller;
         this.table = table;
         this.cache = cache;
+        this.links = links;
         this.tenant = tenant;
         this.leaseId = leaseId;
         this.replication = replication;
+        this.clock = clock;
     }
 
-    Dataset open(FarMemory memory, String name, DatasetOptions options) {
+    Dataset open(FarMemory memory, String owner, String name, DatasetOptions options) {
         DatasetName.check(name);
-        DatasetInfo.Opened opened = controller.openDataset(options.request(name, replication), leaseId);
+        String own = owner.isEmpty() || owner.equals(tenant) ? "" : TenantName.check(owner);
+        DatasetInfo.Opened opened = controller.openDataset(options.request(own, name, replication), leaseId);
         SlabRun run = opened.run();
+        if (opened.grant().length > 0) {
+            links.present(opened.grant());
+            scheduleRenewal(own, name, opened.grant());
+        }
         // Not fresh: what another runtime wrote is on the memory nodes, and must be read from there.
         table.add(run, false);
-        open.put(name, run);
+        open.put(key(opened.info().owner(), name), run);
         long address = table.farAddress(run.firstSlabId(), 0);
         long bytes = opened.info().bytes();
-        FarSegment segment = new FarSegment(cache, new FarSegment.Allocation(memory, address, bytes, true, name),
+        boolean readOnly = !opened.access().writes();
+        FarSegment segment = new FarSegment(cache, new FarSegment.Allocation(memory, address, bytes, true, name, readOnly),
                 address, bytes);
-        return new Dataset(opened.info(), segment, () -> {
-            cache.flush();
-            controller.closeDataset(name, leaseId);
+        return new Dataset(opened.info(), opened.access(), segment, () -> {
+            if (!readOnly) {
+                cache.flush();
+            }
+            controller.closeDataset(own, name, leaseId);
         });
+    }
+
+    private static String key(String owner, String name) {
+        return owner + "/" + name;
+    }
+
+    /** Opens the dataset again at half its grant's life, for a fresh grant, while this session has it open. */
+    private void scheduleRenewal(String owner, String name, byte[] grant) {
+        long life = TokenKeys.peekGrant(grant).expiresAtMillis() - clock.millis();
+        ScheduledExecutorService r = renewer;
+        if (r == null) {
+            synchronized (this) {
+                if (renewer == null) {
+                    renewer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+                            .name("remem-grants").factory());
+                }
+                r = renewer;
+            }
+        }
+        r.schedule(() -> renew(owner, name), Math.max(1_000, life / 2), TimeUnit.MILLISECONDS);
+    }
+
+    private void renew(String owner, String name) {
+        if (!open.containsKey(key(owner, name))) {
+            return; // closed or deleted meanwhile
+        }
+        try {
+            DatasetInfo.Opened o = controller.openDataset(DatasetOptions.open().request(owner, name, replication), leaseId);
+            controller.closeDataset(owner, name, leaseId); // the renewal's own open: this session counts once
+            links.present(o.grant());
+            scheduleRenewal(owner, name, o.grant());
+        } catch (RuntimeException e) {
+            log.warn("renewing the grant to dataset {}/{} failed ({}); its accesses fail once the grant expires",
+                    owner, name, e.toString());
+        }
+    }
+
+    void grant(String name, String grantee, io.remem.protocol.DatasetAccess access) {
+        controller.grantDataset(new io.remem.protocol.DatasetGrantChange(name, grantee, access));
     }
 
     List<DatasetInfo> list() {
         return controller.datasets();
     }
 
-    /** Deletes a dataset; if this session has it open, its cached lines and slab entries go too. */
+    /** Deletes one of this tenant's datasets; if this session has it open, its cached lines and slab entries go too. */
     void delete(String name, boolean force) {
         controller.deleteDataset(new DatasetDelete(tenant, name, force), leaseId);
-        SlabRun run = open.remove(name);
+        SlabRun run = open.remove(key(tenant, name));
         if (run != null) {
             cache.discard(table.farAddress(run.firstSlabId(), 0), run.bytes());
             table.remove(run.firstSlabId(), run.slabs().size());
@@ -72,13 +140,23 @@ final class DatasetCatalog {
 
     /** After the lease was reopened (it had expired): the datasets this session uses count as open by it again. */
     void reopenAll() {
-        for (String name : open.keySet()) {
+        for (String k : open.keySet()) {
+            String owner = k.substring(0, k.indexOf('/'));
+            String name = k.substring(k.indexOf('/') + 1);
             try {
-                controller.openDataset(DatasetOptions.open().request(name, replication), leaseId);
+                controller.openDataset(DatasetOptions.open().request(owner.equals(tenant) ? "" : owner, name,
+                        replication), leaseId);
             } catch (RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(DatasetCatalog.class).warn("reopening dataset {} failed: {}", name,
-                        e.toString());
+                log.warn("reopening dataset {} failed: {}", k, e.toString());
             }
+        }
+    }
+
+    @Override
+    public void close() {
+        ScheduledExecutorService r = renewer;
+        if (r != null) {
+            r.shutdownNow();
         }
     }
 }

@@ -74,8 +74,13 @@ public final class DatasetOptions {
     }
 
     DatasetOpen request(String name, int sessionReplication) {
+        return request("", name, sessionReplication);
+    }
+
+    /** The request for {@code owner}'s dataset (empty: the session's own tenant's). */
+    DatasetOpen request(String owner, String name, int sessionReplication) {
         DatasetOpen.Disposition d = bytes == 0 ? DatasetOpen.Disposition.OPEN
                 : exclusive ? DatasetOpen.Disposition.CREATE : DatasetOpen.Disposition.OPEN_OR_CREATE;
-        return new DatasetOpen(name, d, bytes, replication != 0 ? replication : sessionReplication);
+        return new DatasetOpen(owner, name, d, bytes, replication != 0 ? replication : sessionReplication);
     }
 }

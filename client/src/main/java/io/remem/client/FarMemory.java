@@ -72,7 +72,25 @@ public final class FarMemory {
      *                        CLUSTER_OUT_OF_CAPACITY
      */
     public Dataset dataset(String name, DatasetOptions options) {
-        return datasets.open(this, name, options);
+        return datasets.open(this, "", name, options);
+    }
+
+    /**
+     * Opens tenant {@code owner}'s dataset {@code name}, which it granted this session's tenant ({@link
+     * #grantDataset}): read-only if it granted reading only. Another tenant's dataset cannot be created, and one not
+     * granted is answered as one that does not exist (NO_SUCH_DATASET).
+     */
+    public Dataset dataset(String owner, String name, DatasetOptions options) {
+        return datasets.open(this, owner, name, options);
+    }
+
+    /**
+     * Lets tenant {@code grantee} open this tenant's dataset {@code name} with {@code access} (READ or READ_WRITE), or
+     * revokes it (NONE). A revoke refuses new opens at once; sessions that have it open keep their access until their
+     * grant expires (the controller's --token-ttl, 15 minutes by default).
+     */
+    public void grantDataset(String name, String grantee, io.remem.protocol.DatasetAccess access) {
+        datasets.grant(name, grantee, access);
     }
 
     /** The datasets this session's tenant owns, with their sizes and how many sessions have each open. */

@@ -22,6 +22,7 @@ public final class FarSegment {
     private final Allocation allocation;
     private final long base;
     private final long length;
+    private final boolean readOnly;
 
     /** The allocation a segment and its slices share. */
     static final class Allocation {
@@ -32,6 +33,8 @@ public final class FarSegment {
         final boolean ownRun;
         /** The dataset whose bytes these are, which only deleting the dataset frees; null for an allocation. */
         final String dataset;
+        /** Whether writes are refused (a dataset granted for reading only). */
+        final boolean readOnly;
         boolean freed; // plain: freeing while other threads still use the memory is a bug in the caller
 
         Allocation(FarMemory memory, long address, long bytes) {
@@ -43,11 +46,16 @@ public final class FarSegment {
         }
 
         Allocation(FarMemory memory, long address, long bytes, boolean ownRun, String dataset) {
+            this(memory, address, bytes, ownRun, dataset, false);
+        }
+
+        Allocation(FarMemory memory, long address, long bytes, boolean ownRun, String dataset, boolean readOnly) {
             this.memory = memory;
             this.address = address;
             this.bytes = bytes;
             this.ownRun = ownRun;
             this.dataset = dataset;
+            this.readOnly = readOnly;
         }
     }
 
@@ -56,6 +64,7 @@ public final class FarSegment {
         this.allocation = allocation;
         this.base = base;
         this.length = length;
+        this.readOnly = allocation.readOnly;
     }
 
     /** Size of this segment in bytes. */
@@ -74,6 +83,20 @@ public final class FarSegment {
     }
 
     /** Checks bounds and liveness; returns the far address of {@code offset}. */
+    /** As {@link #address}, for a write: refused on a read-only segment, as {@link MemorySegment} refuses it. */
+    private long writeAddress(long offset, long size) {
+        if (readOnly) {
+            throw new UnsupportedOperationException("this segment is read-only: dataset " + allocation.dataset
+                    + " was granted to this tenant for reading");
+        }
+        return address(offset, size);
+    }
+
+    /** Whether writes are refused: a dataset another tenant granted for reading only. */
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
     private long address(long offset, long size) {
         Objects.checkFromIndexSize(offset, size, length);
         if (allocation.freed) {
@@ -101,7 +124,7 @@ public final class FarSegment {
 
     /** Writes a byte at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfByte, long, byte)} does. */
     public void set(ValueLayout.OfByte layout, long offset, byte value) {
-        long addr = address(offset, Byte.BYTES);
+        long addr = writeAddress(offset, Byte.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Byte.BYTES)) {
             MemorySegment tmp = scratch();
@@ -138,7 +161,7 @@ public final class FarSegment {
 
     /** Writes a short at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfShort, long, short)} does. */
     public void set(ValueLayout.OfShort layout, long offset, short value) {
-        long addr = address(offset, Short.BYTES);
+        long addr = writeAddress(offset, Short.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Short.BYTES)) {
             MemorySegment tmp = scratch();
@@ -175,7 +198,7 @@ public final class FarSegment {
 
     /** Writes a char at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfChar, long, char)} does. */
     public void set(ValueLayout.OfChar layout, long offset, char value) {
-        long addr = address(offset, Character.BYTES);
+        long addr = writeAddress(offset, Character.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Character.BYTES)) {
             MemorySegment tmp = scratch();
@@ -212,7 +235,7 @@ public final class FarSegment {
 
     /** Writes a int at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfInt, long, int)} does. */
     public void set(ValueLayout.OfInt layout, long offset, int value) {
-        long addr = address(offset, Integer.BYTES);
+        long addr = writeAddress(offset, Integer.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Integer.BYTES)) {
             MemorySegment tmp = scratch();
@@ -249,7 +272,7 @@ public final class FarSegment {
 
     /** Writes a float at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfFloat, long, float)} does. */
     public void set(ValueLayout.OfFloat layout, long offset, float value) {
-        long addr = address(offset, Float.BYTES);
+        long addr = writeAddress(offset, Float.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Float.BYTES)) {
             MemorySegment tmp = scratch();
@@ -286,7 +309,7 @@ public final class FarSegment {
 
     /** Writes a long at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfLong, long, long)} does. */
     public void set(ValueLayout.OfLong layout, long offset, long value) {
-        long addr = address(offset, Long.BYTES);
+        long addr = writeAddress(offset, Long.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Long.BYTES)) {
             MemorySegment tmp = scratch();
@@ -323,7 +346,7 @@ public final class FarSegment {
 
     /** Writes a double at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfDouble, long, double)} does. */
     public void set(ValueLayout.OfDouble layout, long offset, double value) {
-        long addr = address(offset, Double.BYTES);
+        long addr = writeAddress(offset, Double.BYTES);
         LocalCache c = cache;
         if (c.crosses(addr, Double.BYTES)) {
             MemorySegment tmp = scratch();
@@ -396,6 +419,7 @@ public final class FarSegment {
      * cached copy they do not update. {@code offset} must be 8-byte aligned.
      */
     public long getAndAddAtNode(long offset, long delta) {
+        writeAddress(offset, 8);
         return cache.backend.atomic(io.remem.protocol.Opcode.FAA, atomicAddress(offset), delta, 0);
     }
 
@@ -405,6 +429,7 @@ public final class FarSegment {
      * {@link #getAndAddAtNode}.
      */
     public long compareAndExchangeAtNode(long offset, long expected, long desired) {
+        writeAddress(offset, 8);
         return cache.backend.atomic(io.remem.protocol.Opcode.CAS, atomicAddress(offset), expected, desired);
     }
 
@@ -462,7 +487,7 @@ public final class FarSegment {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return cache.async.write(address(offset, length), src, srcOffset, length);
+        return cache.async.write(writeAddress(offset, length), src, srcOffset, length);
     }
 
     /** {@link #writeAsync(long, MemorySegment, long, long)} from a byte array. */
@@ -477,7 +502,7 @@ public final class FarSegment {
      * @throws io.remem.protocol.RememException TOO_LARGE if the range needs more frames than the cache can spare
      */
     public PinnedView pin(long offset, long length) {
-        return new PinnedView(cache, address(offset, positive(length)), length, true);
+        return new PinnedView(cache, writeAddress(offset, positive(length)), length, true);
     }
 
     /** As {@link #pin}, read-only: nothing is compared or written back on close. */
@@ -507,7 +532,7 @@ public final class FarSegment {
     /** Sets every byte to {@code value}; returns this segment. */
     public FarSegment fill(byte value) {
         if (length > 0) {
-            cache.fill(address(0, length), length, value);
+            cache.fill(writeAddress(0, length), length, value);
         }
         return this;
     }
@@ -540,7 +565,7 @@ public final class FarSegment {
     public static void copy(MemorySegment src, long srcOffset, FarSegment dst, long dstOffset, long length) {
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
         if (length > 0) {
-            dst.cache.write(dst.address(dstOffset, length), src, srcOffset, length);
+            dst.cache.write(dst.writeAddress(dstOffset, length), src, srcOffset, length);
         }
     }
 

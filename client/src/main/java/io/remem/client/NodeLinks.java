@@ -35,6 +35,8 @@ final class NodeLinks implements AutoCloseable {
     private final Duration callTimeout;
     private final Pool demand = new Pool();
     private final Pool prefetch = new Pool();
+    /** Grants to other tenants' datasets, presented on every link, open or opened later. */
+    private final java.util.List<byte[]> grants = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Nodes the controller declared dead, since when; cleared when it says they are back. */
     private final Map<Long, Long> down = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -74,6 +76,32 @@ final class NodeLinks implements AutoCloseable {
      */
     DirectLink prefetchLink(Replica replica) {
         return link(replica, prefetch);
+    }
+
+    /**
+     * Presents a grant to every memory node this runtime talks to, now and on every link opened later; it replaces one
+     * for the same slabs (a renewal). A link that cannot take it now gets it when it is opened again.
+     */
+    void present(byte[] grant) {
+        long first = io.remem.protocol.auth.TokenKeys.peekGrant(grant).firstSlab();
+        grants.removeIf(g -> io.remem.protocol.auth.TokenKeys.peekGrant(g).firstSlab() == first);
+        grants.add(grant.clone());
+        for (Pool pool : new Pool[] {demand, prefetch}) {
+            for (DirectLink l : pool.links.values()) {
+                if (l.isOpen()) {
+                    try {
+                        presentOn(l, grant, callTimeout.toNanos());
+                    } catch (RememException e) {
+                        l.close(); // reopened on next use, with every grant
+                    }
+                }
+            }
+        }
+    }
+
+    private static void presentOn(DirectLink link, byte[] grant, long withinNanos) {
+        java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate(2 + grant.length).putShort((short) grant.length).put(grant).flip();
+        link.call(io.remem.protocol.Opcode.SLAB_GRANT, 0, 0, 0, body, null, (h, b) -> null, withinNanos);
     }
 
     /** The controller declared {@code nodeId} dead: refuse it from now on and fail what is in flight to it. */
@@ -151,8 +179,11 @@ final class NodeLinks implements AutoCloseable {
     private DirectLink open(Replica replica, DirectLink previous) {
         DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls);
         try {
-            fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features,
-                    Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS));
+            long budget = Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS);
+            fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features, budget);
+            for (byte[] g : grants) {
+                presentOn(fresh, g, budget);
+            }
             return fresh;
         } catch (RuntimeException e) {
             fresh.close();

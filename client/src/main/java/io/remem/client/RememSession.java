@@ -29,6 +29,7 @@ public final class RememSession implements AutoCloseable {
     private final FarMemory memory;
     private final ClusterInfo info;
     private final SessionLease lease;
+    private final DatasetCatalog datasets;
 
     RememSession(HostPort controllerAddress, RememOptions options) {
         if (options.secret() == null) {
@@ -59,7 +60,9 @@ public final class RememSession implements AutoCloseable {
             RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
             FarAllocator allocator = new FarAllocator(ctl, table, cache, options.replication(), held.id());
-            DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, options.tenant(), held.id(), options.replication());
+            DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, nodeLinks, options.tenant(), held.id(),
+                    options.replication(), Clock.systemUTC());
+            this.datasets = datasets;
             this.memory = new FarMemory(cache, allocator, new Offload(cache, table, nodeLinks, backend, reads), datasets);
             LocalCache c = cache;
             held.onExpired(() -> forgetLeasedMemory(allocator, datasets, table, c));
@@ -131,6 +134,7 @@ public final class RememSession implements AutoCloseable {
             }
         } finally {
             cache.close();
+            datasets.close();
             links.close();
             lease.close();
             controller.close();

@@ -25,7 +25,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * What a tenant's runtime may ask the controller: slabs, where they are, its own status, fresh tokens, and its lease.
+ * What a tenant's runtime may ask the controller: slabs, where they are, its own status, fresh tokens, its lease, and
+ * (through {@link DatasetRequests}) named datasets.
  */
 final class ClientRequests {
     private static final Logger log = LoggerFactory.getLogger(ClientRequests.class);
@@ -36,12 +37,13 @@ final class ClientRequests {
     private final ExecutorService slowPath;
     private final Consumer<NodeRecord> declareDead;
     private final int maxLeasesPerTenant;
-    /** How long a request waits for another that is creating the same dataset. */
-    private static final long CREATION_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    private final DatasetRequests datasets;
 
     ClientRequests(Metadata metadata, Allocations allocations, TokenIssuer tokens, ExecutorService slowPath,
                    Consumer<NodeRecord> declareDead, int maxLeasesPerTenant) {
         this.maxLeasesPerTenant = maxLeasesPerTenant;
+        this.datasets = new DatasetRequests(metadata.datasetDirectory(), allocations, tokens, slowPath,
+                metadata.slabShift());
         this.metadata = metadata;
         this.allocations = allocations;
         this.tokens = tokens;
@@ -149,116 +151,16 @@ final class ClientRequests {
                     return null;
                 }));
             }
-            case DATASET_OPEN -> {
-                DatasetOpen open = DatasetOpen.decode(body);
-                long lease = h.slabId();
-                Reply reply = peer.replyLater(h);
-                slowPath.execute(() -> respond(reply, () -> {
-                    DatasetInfo.Opened opened = openDataset(tenant, open, lease);
-                    return new Answer(64 + 64 * opened.run().slabs().size(),
-                            out -> DatasetInfo.encodeOpened(opened.info(), opened.run(), out));
-                }));
-            }
-            case DATASET_CLOSE -> {
-                String name = DatasetName.check(Bodies.readString(body, "datasetClose.name"));
-                Bodies.expectEnd(body, "datasetClose");
-                long lease = h.slabId();
-                Reply reply = peer.replyLater(h); // journaled: off the event loop
-                slowPath.execute(() -> respond(reply, () -> {
-                    metadata.datasetDirectory().close(tenant, name, lease);
-                    return Answer.EMPTY;
-                }));
-            }
-            case DATASET_DELETE -> {
-                DatasetDelete delete = DatasetDelete.decode(body);
-                if (!delete.owner().equals(tenant)) {
-                    // Another tenant's dataset is answered as one that does not exist.
-                    throw new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + delete.name());
-                }
-                long lease = h.slabId();
-                Reply reply = peer.replyLater(h);
-                slowPath.execute(() -> respond(reply, () -> {
-                    allocations.deleteDataset(tenant, delete.name(), delete.force(), lease);
-                    return Answer.EMPTY;
-                }));
-            }
-            case DATASET_LIST -> {
-                Bodies.expectEnd(body, "datasetList");
-                List<DatasetInfo> list = metadata.datasetDirectory().list(tenant);
-                peer.reply(h, 0, 0, 0, 4 + 96 * list.size(), out -> DatasetInfo.encodeList(list, out));
-            }
+            case DATASET_OPEN, DATASET_CLOSE, DATASET_DELETE, DATASET_LIST, DATASET_GRANT ->
+                    datasets.serve(peer, h, body, tenant);
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
         }
     }
 
-    /**
-     * Opens a dataset as {@code open} says, creating it first where it says so. Runs on the slow path. Of several
-     * requests creating one name at once, one creates it and the others wait for it, then open it (or, for an
-     * exclusive create, fail with DATASET_EXISTS), so its memory is reserved once.
-     */
-    private DatasetInfo.Opened openDataset(String tenant, DatasetOpen open, long lease) {
-        if (open.disposition() == DatasetOpen.Disposition.OPEN) {
-            return metadata.datasetDirectory().open(tenant, open.name(), lease);
-        }
-        long deadline = System.nanoTime() + CREATION_WAIT_NANOS;
-        while (true) {
-            if (metadata.datasetDirectory().claimCreation(tenant, open.name())) {
-                try {
-                    allocations.createDataset(tenant, open, 1L << metadata.slabShift());
-                    log.info("tenant {} created dataset {} of {} bytes", tenant, open.name(), open.bytes());
-                } finally {
-                    metadata.datasetDirectory().endCreation(tenant, open.name());
-                }
-                return metadata.datasetDirectory().open(tenant, open.name(), lease);
-            }
-            if (open.disposition() == DatasetOpen.Disposition.CREATE) {
-                throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + open.name()
-                        + (metadata.datasetDirectory().exists(tenant, open.name()) ? "" : ", being created by another request"));
-            }
-            if (!metadata.datasetDirectory().beingCreated(tenant, open.name())) {
-                try {
-                    return metadata.datasetDirectory().open(tenant, open.name(), lease);
-                } catch (RememException e) {
-                    if (e.code() != ErrorCode.NO_SUCH_DATASET) {
-                        throw e;
-                    }
-                    // the other creator failed, or it was deleted: try to create it ourselves
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new RememException(ErrorCode.OVERLOADED, "dataset " + open.name() + " is still being created by"
-                        + " another request; try again");
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for dataset " + open.name(), e);
-            }
-        }
-    }
-
-    /** An answer's body and a hint of its size. */
-    private record Answer(int sizeHint, BodyWriter body) {
-        static final Answer EMPTY = new Answer(0, out -> {});
-    }
-
-    private static void respond(Reply reply, Supplier<Answer> work) {
-        try {
-            Answer a = work.get();
-            reply.send(a.sizeHint(), a.body());
-        } catch (RememException e) {
-            reply.fail(e);
-        } catch (RuntimeException e) {
-            log.warn("controller request failed", e);
-            reply.fail(ErrorCode.INTERNAL, e.toString());
-        }
-    }
-
     private static void answer(Reply reply, Supplier<SlabRun> work) {
-        respond(reply, () -> {
+        SlowReplies.respond(reply, () -> {
             SlabRun run = work.get();
-            return run == null ? Answer.EMPTY : new Answer(64 * run.slabs().size(), run::encode);
+            return run == null ? SlowReplies.Answer.EMPTY : new SlowReplies.Answer(64 * run.slabs().size(), run::encode);
         });
     }
 }

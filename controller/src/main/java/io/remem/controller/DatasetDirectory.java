@@ -1,5 +1,6 @@
 package io.remem.controller;
 
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
@@ -28,19 +29,24 @@ final class DatasetDirectory {
         return new RememException(ErrorCode.NO_SUCH_DATASET, "tenant " + tenant + " has no dataset " + name);
     }
 
-    /** Opens {@code tenant}'s dataset {@code name} for lease {@code lease}: what it is and where its slabs are. */
-    DatasetInfo.Opened open(String tenant, String name, long lease) {
+    /**
+     * Opens {@code owner}'s dataset {@code name} for lease {@code lease} of tenant {@code asker}: what it is, what the
+     * asker may do with it, and where its slabs are (the caller adds the grant memory nodes need). Another tenant's
+     * dataset that is not granted to the asker is answered as one that does not exist.
+     */
+    DatasetInfo.Opened open(String asker, String owner, String name, long lease) {
         return ledger.locked(() -> {
-            Datasets.Dataset d = datasets.get(tenant, name);
-            if (d == null) {
-                throw noSuch(tenant, name);
+            Datasets.Dataset d = datasets.get(owner, name);
+            DatasetAccess access = d == null ? DatasetAccess.NONE : datasets.access(owner, name, asker);
+            if (!access.reads()) {
+                throw noSuch(owner, name);
             }
-            if (lease != 0 && !leases.exists(tenant, lease)) {
+            if (lease != 0 && !leases.exists(asker, lease)) {
                 throw new RememException(ErrorCode.LEASE_EXPIRED, "lease " + Long.toHexString(lease) + " of tenant "
-                        + tenant + " has expired");
+                        + asker + " has expired");
             }
             if (lease != 0) { // 0: an admin or a tool, not a session; it holds nothing open
-                Journal.DatasetOpened opened = new Journal.DatasetOpened(tenant, name, lease);
+                Journal.DatasetOpened opened = new Journal.DatasetOpened(owner, name, asker, lease);
                 ledger.journal(List.of(opened));
                 datasets.apply(opened);
             }
@@ -48,7 +54,33 @@ final class DatasetDirectory {
             for (long id : d.slabs()) {
                 slabs.add(ledger.descriptor(ledger.slabRecord(id)));
             }
-            return new DatasetInfo.Opened(datasets.info(d), new SlabRun(slabs));
+            return new DatasetInfo.Opened(datasets.info(d, asker), access, new byte[0], new SlabRun(slabs));
+        });
+    }
+
+    /**
+     * The owner of a dataset grants {@code grantee} access to it, or revokes it (NONE); journaled. A grant is checked
+     * when the grantee opens the dataset; the capability it then gets lasts its lifetime (the token TTL), so a revoke
+     * stops new opens at once and running ones when their capability expires.
+     */
+    void grant(String owner, String name, String grantee, DatasetAccess access) {
+        ledger.locked(() -> {
+            if (datasets.get(owner, name) == null) {
+                throw noSuch(owner, name);
+            }
+            if (grantee.equals(owner)) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "tenant " + owner + " owns dataset " + name
+                        + "; grants are for other tenants");
+            }
+            if (access != DatasetAccess.NONE && datasets.access(owner, name, grantee) == DatasetAccess.NONE
+                    && datasets.grantCount(owner, name) >= DatasetInfo.MAX_GRANTS) {
+                throw new RememException(ErrorCode.OVERLOADED, "dataset " + name + " is granted to "
+                        + DatasetInfo.MAX_GRANTS + " tenants, the most it may be");
+            }
+            Journal.DatasetGrant g = new Journal.DatasetGrant(owner, name, grantee, access);
+            ledger.journal(List.of(g));
+            datasets.apply(g);
+            return null;
         });
     }
 
@@ -98,11 +130,11 @@ final class DatasetDirectory {
         return ledger.locked(() -> datasets.get(tenant, name) != null);
     }
 
-    /** Lease {@code lease} closes the dataset once; closing one it does not have open changes nothing. */
-    void close(String tenant, String name, long lease) {
+    /** Lease {@code lease} of {@code asker} closes the dataset once; closing one it does not have open changes nothing. */
+    void close(String asker, String owner, String name, long lease) {
         ledger.locked(() -> {
-            if (datasets.isOpenBy(tenant, name, lease)) {
-                Journal.DatasetClosed closed = new Journal.DatasetClosed(tenant, name, lease);
+            if (datasets.isOpenBy(owner, name, new Datasets.Session(asker, lease))) {
+                Journal.DatasetClosed closed = new Journal.DatasetClosed(owner, name, asker, lease);
                 ledger.journal(List.of(closed));
                 datasets.apply(closed);
             }
@@ -120,7 +152,7 @@ final class DatasetDirectory {
             if (d == null) {
                 throw noSuch(tenant, name);
             }
-            int others = datasets.openByOthers(tenant, name, lease);
+            int others = datasets.openByOthers(tenant, name, new Datasets.Session(tenant, lease));
             if (others > 0 && !force) {
                 throw new RememException(ErrorCode.DATASET_IN_USE, "dataset " + name + " of tenant " + tenant
                         + " is open in " + others + " other session(s); delete it with force to free it under them");
@@ -143,7 +175,7 @@ final class DatasetDirectory {
         });
     }
 
-    /** {@code tenant}'s datasets, or every dataset if null. */
+    /** The datasets {@code tenant} owns or was granted, or every dataset if null. */
     List<DatasetInfo> list(String tenant) {
         return ledger.locked(() -> datasets.list(tenant));
     }

@@ -1,20 +1,28 @@
 package io.remem.controller;
 
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Named datasets: far memory with a name, owned by a tenant rather than by a runtime session, so it outlives its
- * clients and any runtime of the tenant can open it again by name. What a dataset is (name, size, replication, slabs)
- * and which runtime sessions (leases) have it open are journaled, so a controller restart does not forget a user and
- * let a delete through under it. Not thread-safe: {@link Metadata}'s lock guards it.
+ * clients and any runtime of the tenant can open it again by name. What a dataset is (name, size, replication, slabs),
+ * whom it is granted to, and which runtime sessions (leases) have it open are journaled, so a controller restart
+ * neither forgets a grant nor a user (and lets a delete through under it). Not thread-safe: {@link Metadata}'s lock
+ * guards it.
  */
 final class Datasets {
     record Key(String tenant, String name) {}
+
+    /** A runtime session: its tenant (possibly a grantee, not the owner) and its lease. */
+    record Session(String tenant, long lease) {}
 
     /** One dataset: its size, copies and the run of slabs that holds it, first slab first. */
     record Dataset(String tenant, String name, long bytes, int replication, long[] slabs) {
@@ -26,9 +34,11 @@ final class Datasets {
     private final Map<Key, Dataset> datasets = new HashMap<>();
     private final Map<Long, Key> bySlab = new HashMap<>();
     /** Names being created now: a second creator waits for the first rather than reserve the memory twice. */
-    private final java.util.Set<Key> creating = new java.util.HashSet<>();
-    /** The runtime sessions (leases) that have each dataset open, and how many times each. */
-    private final Map<Key, Map<Long, Integer>> openBy = new HashMap<>();
+    private final Set<Key> creating = new HashSet<>();
+    /** The runtime sessions that have each dataset open, and how many times each. */
+    private final Map<Key, Map<Session, Integer>> openBy = new HashMap<>();
+    /** Other tenants' access to each dataset. */
+    private final Map<Key, Map<String, DatasetAccess>> grants = new HashMap<>();
 
     void apply(Journal.Dataset e) {
         Key k = new Key(e.tenant(), e.name());
@@ -47,6 +57,46 @@ final class Datasets {
             }
         }
         openBy.remove(k);
+        grants.remove(k);
+    }
+
+    void apply(Journal.DatasetOpened e) {
+        openBy.computeIfAbsent(new Key(e.tenant(), e.name()), k -> new HashMap<>())
+                .merge(new Session(e.leaseTenant(), e.lease()), 1, Integer::sum);
+    }
+
+    void apply(Journal.DatasetClosed e) {
+        Map<Session, Integer> m = openBy.get(new Key(e.tenant(), e.name()));
+        if (m != null) {
+            m.computeIfPresent(new Session(e.leaseTenant(), e.lease()), (s, n) -> n > 1 ? n - 1 : null);
+        }
+    }
+
+    void apply(Journal.DatasetGrant e) {
+        Key k = new Key(e.tenant(), e.name());
+        if (e.access() == DatasetAccess.NONE) {
+            Map<String, DatasetAccess> m = grants.get(k);
+            if (m != null) {
+                m.remove(e.grantee());
+            }
+        } else {
+            grants.computeIfAbsent(k, x -> new TreeMap<>()).put(e.grantee(), e.access());
+        }
+    }
+
+    /** What {@code tenant} may do with {@code owner}'s dataset: everything if it is the owner. */
+    DatasetAccess access(String owner, String name, String tenant) {
+        if (owner.equals(tenant)) {
+            return DatasetAccess.READ_WRITE;
+        }
+        Map<String, DatasetAccess> m = grants.get(new Key(owner, name));
+        return m == null ? DatasetAccess.NONE : m.getOrDefault(tenant, DatasetAccess.NONE);
+    }
+
+    /** How many tenants the dataset is granted to. */
+    int grantCount(String owner, String name) {
+        Map<String, DatasetAccess> m = grants.get(new Key(owner, name));
+        return m == null ? 0 : m.size();
     }
 
     /** Claims the creation of a name; false if it exists or another creator holds the claim. */
@@ -72,39 +122,27 @@ final class Datasets {
         return bySlab.get(slabId);
     }
 
-    void apply(Journal.DatasetOpened e) {
-        openBy.computeIfAbsent(new Key(e.tenant(), e.name()), k -> new HashMap<>()).merge(e.lease(), 1, Integer::sum);
+    /** Whether {@code session} has {@code owner}'s dataset open. */
+    boolean isOpenBy(String owner, String name, Session session) {
+        Map<Session, Integer> m = openBy.get(new Key(owner, name));
+        return m != null && m.containsKey(session);
     }
 
-    void apply(Journal.DatasetClosed e) {
-        Map<Long, Integer> m = openBy.get(new Key(e.tenant(), e.name()));
-        if (m != null) {
-            m.computeIfPresent(e.lease(), (lease, n) -> n > 1 ? n - 1 : null);
-        }
-    }
-
-    /** Whether lease {@code lease} has the dataset open. */
-    boolean isOpenBy(String tenant, String name, long lease) {
-        Map<Long, Integer> m = openBy.get(new Key(tenant, name));
-        return m != null && m.containsKey(lease);
-    }
-
-    /** A lease ended: it has nothing open any more. */
+    /** A lease ended: it has nothing open any more, whoever's datasets they were. */
     void leaseEnded(String tenant, long lease) {
-        for (Map.Entry<Key, Map<Long, Integer>> e : openBy.entrySet()) {
-            if (e.getKey().tenant().equals(tenant)) {
-                e.getValue().remove(lease);
-            }
+        Session s = new Session(tenant, lease);
+        for (Map<Session, Integer> m : openBy.values()) {
+            m.remove(s);
         }
     }
 
-    /** How many sessions other than {@code lease} have the dataset open. */
-    int openByOthers(String tenant, String name, long lease) {
-        Map<Long, Integer> m = openBy.get(new Key(tenant, name));
+    /** How many sessions other than {@code asker} have the dataset open. */
+    int openByOthers(String owner, String name, Session asker) {
+        Map<Session, Integer> m = openBy.get(new Key(owner, name));
         if (m == null) {
             return 0;
         }
-        return m.size() - (m.containsKey(lease) ? 1 : 0);
+        return m.size() - (m.containsKey(asker) ? 1 : 0);
     }
 
     /** Every dataset of {@code tenant}, as entries that delete them (for a tenant being removed). */
@@ -118,36 +156,58 @@ final class Datasets {
         return out;
     }
 
-    DatasetInfo info(Dataset d) {
-        Map<Long, Integer> m = openBy.get(new Key(d.tenant(), d.name()));
-        return new DatasetInfo(d.tenant(), d.name(), d.bytes(), d.replication(), m == null ? 0 : m.size());
+    /** Entries that revoke every grant to {@code grantee} (a tenant being removed, whose name may come back). */
+    List<Journal.DatasetGrant> revokeAllTo(String grantee) {
+        List<Journal.DatasetGrant> out = new ArrayList<>();
+        for (Map.Entry<Key, Map<String, DatasetAccess>> e : grants.entrySet()) {
+            if (e.getValue().containsKey(grantee)) {
+                out.add(new Journal.DatasetGrant(e.getKey().tenant(), e.getKey().name(), grantee, DatasetAccess.NONE));
+            }
+        }
+        return out;
     }
 
-    /** The datasets of {@code tenant}, or every dataset if null, by owner and name. */
+    /** The dataset as {@code viewer} may see it: its grants only for its owner (or an admin, viewer null). */
+    DatasetInfo info(Dataset d, String viewer) {
+        Key k = new Key(d.tenant(), d.name());
+        Map<Session, Integer> m = openBy.get(k);
+        Map<String, DatasetAccess> g = viewer == null || viewer.equals(d.tenant()) ? grants.getOrDefault(k, Map.of())
+                : Map.of();
+        return new DatasetInfo(d.tenant(), d.name(), d.bytes(), d.replication(), m == null ? 0 : m.size(), g);
+    }
+
+    /** The datasets {@code tenant} owns or was granted, or every dataset if null, by owner and name. */
     List<DatasetInfo> list(String tenant) {
         List<DatasetInfo> out = new ArrayList<>();
         for (Dataset d : datasets.values()) {
-            if (tenant == null || d.tenant().equals(tenant)) {
-                out.add(info(d));
+            if (tenant == null || access(d.tenant(), d.name(), tenant).reads()) {
+                out.add(info(d, tenant));
             }
         }
         out.sort((a, b) -> a.owner().equals(b.owner()) ? a.name().compareTo(b.name()) : a.owner().compareTo(b.owner()));
         return out;
     }
 
-    /** Entries that rebuild every dataset and who has it open; the opens come after the datasets. */
+    /** Entries that rebuild every dataset, its grants and who has it open; all after the datasets they name. */
     List<Journal.Entry> snapshot() {
         List<Journal.Entry> out = new ArrayList<>(datasets.size());
         for (Dataset d : datasets.values()) {
             out.add(d.entry());
         }
-        for (Map.Entry<Key, Map<Long, Integer>> e : openBy.entrySet()) {
+        for (Map.Entry<Key, Map<String, DatasetAccess>> e : grants.entrySet()) {
+            if (datasets.containsKey(e.getKey())) {
+                e.getValue().forEach((grantee, access) -> out.add(new Journal.DatasetGrant(e.getKey().tenant(),
+                        e.getKey().name(), grantee, access)));
+            }
+        }
+        for (Map.Entry<Key, Map<Session, Integer>> e : openBy.entrySet()) {
             if (!datasets.containsKey(e.getKey())) {
                 continue;
             }
-            for (Map.Entry<Long, Integer> lease : e.getValue().entrySet()) {
-                for (int i = 0; i < lease.getValue(); i++) {
-                    out.add(new Journal.DatasetOpened(e.getKey().tenant(), e.getKey().name(), lease.getKey()));
+            for (Map.Entry<Session, Integer> s : e.getValue().entrySet()) {
+                for (int i = 0; i < s.getValue(); i++) {
+                    out.add(new Journal.DatasetOpened(e.getKey().tenant(), e.getKey().name(), s.getKey().tenant(),
+                            s.getKey().lease()));
                 }
             }
         }

@@ -115,11 +115,18 @@ final class Journal implements AutoCloseable {
     /** A dataset that was deleted; its slabs were freed (each has its own SlabFreed). */
     record DatasetDeleted(String tenant, String name) implements Entry {}
 
-    /** Runtime lease {@code lease} opened the dataset (once more; a lease may open it several times). */
-    record DatasetOpened(String tenant, String name, long lease) implements Entry {}
+    /**
+     * Runtime lease {@code lease} of tenant {@code leaseTenant} opened {@code tenant}'s dataset (once more; a lease may
+     * open it several times).
+     */
+    record DatasetOpened(String tenant, String name, String leaseTenant, long lease) implements Entry {}
 
-    /** Runtime lease {@code lease} closed the dataset once. */
-    record DatasetClosed(String tenant, String name, long lease) implements Entry {}
+    /** Runtime lease {@code lease} of tenant {@code leaseTenant} closed the dataset once. */
+    record DatasetClosed(String tenant, String name, String leaseTenant, long lease) implements Entry {}
+
+    /** {@code tenant} granted {@code grantee} access to its dataset (NONE: revoked). */
+    record DatasetGrant(String tenant, String name, String grantee, io.remem.protocol.DatasetAccess access)
+            implements Entry {}
 
     private final Path file;
     private FileChannel channel;
@@ -378,13 +385,22 @@ final class Journal implements AutoCloseable {
                 out.writeByte(16);
                 out.writeUTF(d.tenant());
                 out.writeUTF(d.name());
+                out.writeUTF(d.leaseTenant());
                 out.writeLong(d.lease());
             }
             case DatasetClosed d -> {
                 out.writeByte(17);
                 out.writeUTF(d.tenant());
                 out.writeUTF(d.name());
+                out.writeUTF(d.leaseTenant());
                 out.writeLong(d.lease());
+            }
+            case DatasetGrant g -> {
+                out.writeByte(18);
+                out.writeUTF(g.tenant());
+                out.writeUTF(g.name());
+                out.writeUTF(g.grantee());
+                out.writeByte(g.access().ordinal());
             }
         }
         return bytes.toByteArray();
@@ -442,8 +458,18 @@ final class Journal implements AutoCloseable {
                 yield new Dataset(tenant, name, bytes, replication, readIds(in));
             }
             case 13 -> new DatasetDeleted(in.readUTF(), in.readUTF());
-            case 16 -> new DatasetOpened(in.readUTF(), in.readUTF(), in.readLong());
-            case 17 -> new DatasetClosed(in.readUTF(), in.readUTF(), in.readLong());
+            case 16 -> new DatasetOpened(in.readUTF(), in.readUTF(), in.readUTF(), in.readLong());
+            case 17 -> new DatasetClosed(in.readUTF(), in.readUTF(), in.readUTF(), in.readLong());
+            case 18 -> {
+                String tenant = in.readUTF();
+                String name = in.readUTF();
+                String grantee = in.readUTF();
+                int access = in.readUnsignedByte();
+                if (access >= io.remem.protocol.DatasetAccess.values().length) {
+                    throw new IOException("dataset grant with access " + access);
+                }
+                yield new DatasetGrant(tenant, name, grantee, io.remem.protocol.DatasetAccess.values()[access]);
+            }
             default -> throw new IOException("unknown journal entry type " + type);
         };
     }

@@ -141,6 +141,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
             }
             case Journal.DatasetOpened d -> datasets.apply(d);
             case Journal.DatasetClosed d -> datasets.apply(d);
+            case Journal.DatasetGrant g -> datasets.apply(g);
             case Journal.Dataset d -> datasets.apply(d);
             case Journal.DatasetDeleted d -> datasets.apply(d);
             case Journal.SlabFreed f -> {
@@ -655,7 +656,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
     SlabRun lookup(String tenant, long firstId, int count) {
         lock.lock();
         try {
-            List<SlabRecord> run = owned(tenant, firstId, count); // checks the count before anything is sized by it
+            List<SlabRecord> run = visible(tenant, firstId, count); // checks the count before anything is sized by it
             List<SlabDescriptor> out = new ArrayList<>(run.size());
             for (SlabRecord s : run) {
                 out.add(describe(s));
@@ -832,6 +833,8 @@ final class Metadata implements AutoCloseable, SlabLedger {
             entries.addAll(ended);
             List<Journal.DatasetDeleted> deleted = datasets.of(tenant);
             entries.addAll(deleted);
+            List<Journal.DatasetGrant> revoked = datasets.revokeAllTo(tenant);
+            entries.addAll(revoked);
             entries.add(new Journal.TenantRemoved(tenant));
             journal.append(entries);
             for (SlabRecord s : held) {
@@ -842,6 +845,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
             }
             ended.forEach(leases::apply);
             deleted.forEach(datasets::apply);
+            revoked.forEach(datasets::apply);
             tenants.apply(new Journal.TenantRemoved(tenant));
             return held;
         } finally {
@@ -953,7 +957,21 @@ final class Metadata implements AutoCloseable, SlabLedger {
         return datasetDirectory;
     }
 
+    /** As {@link #owned}, but also the slabs of datasets other tenants granted {@code tenant}. */
+    private List<SlabRecord> visible(String tenant, long firstId, int count) {
+        return checked(tenant, firstId, count, true);
+    }
+
+    private boolean grantedTo(String tenant, SlabRecord s) {
+        Datasets.Key d = datasets.ownerOf(s.id());
+        return d != null && datasets.access(d.tenant(), d.name(), tenant).reads();
+    }
+
     private List<SlabRecord> owned(String tenant, long firstId, int count) {
+        return checked(tenant, firstId, count, false);
+    }
+
+    private List<SlabRecord> checked(String tenant, long firstId, int count, boolean granted) {
         if (count <= 0 || count > SlabRun.MAX_SLABS) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab count " + count + " is outside 1.." + SlabRun.MAX_SLABS);
         }
@@ -964,7 +982,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
         for (long id = firstId; id < firstId + count; id++) {
             SlabRecord s = slabs.get(id);
             // Another tenant's slab is answered exactly as one that does not exist, so ids cannot be probed.
-            if (s == null || !s.tenant().equals(tenant)) {
+            if (s == null || !(s.tenant().equals(tenant) || granted && grantedTo(tenant, s))) {
                 throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + id + " does not exist");
             }
             run.add(s);

@@ -1,5 +1,7 @@
 package io.remem.controller;
 
+import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.auth.Grant;
 import io.remem.protocol.auth.Token;
 import io.remem.protocol.auth.TokenKeys;
 
@@ -30,6 +32,15 @@ final class TokenIssuer {
     byte[] session(String tenant) {
         long now = clock.millis();
         return keys.mint(Token.session(tenant, now, now + sessionTtlMillis, random.nextLong()));
+    }
+
+    /**
+     * A capability for {@code grantee}'s runtimes to use {@code count} slabs from {@code firstSlab} of a dataset another
+     * tenant granted them, as {@code access} allows; as long-lived as a session token.
+     */
+    byte[] grant(String grantee, long firstSlab, int count, DatasetAccess access) {
+        long now = clock.millis();
+        return keys.mint(Grant.of(grantee, firstSlab, count, access, now, now + sessionTtlMillis, random.nextLong()));
     }
 
     /** A capability to read slab {@code slabId} from a replica, for the copy that makes a new one. */

@@ -1,6 +1,7 @@
 package io.remem.controller;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.NodeHeartbeat;
@@ -461,15 +462,16 @@ class MetadataTest {
         }
         try (Metadata m = recover()) {
             m.leaseKeeper().open("tenant-a", 5, 8);
-            DatasetInfo.Opened opened = m.datasetDirectory().open("tenant-a", "users", 5);
+            DatasetInfo.Opened opened = m.datasetDirectory().open("tenant-a", "tenant-a", "users", 5);
             assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, 1));
+            assertThat(opened.access()).isEqualTo(DatasetAccess.READ_WRITE);
             assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
-            assertCode(() -> m.datasetDirectory().open("tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
+            assertCode(() -> m.datasetDirectory().open("tenant-b", "tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
             assertThat(m.datasetDirectory().list("tenant-b")).isEmpty();
             assertThat(m.datasetDirectory().list(null)).containsExactly(opened.info());
 
-            m.datasetDirectory().open("tenant-a", "users", 5); // twice by one session: one close leaves it open
-            m.datasetDirectory().close("tenant-a", "users", 5);
+            m.datasetDirectory().open("tenant-a", "tenant-a", "users", 5); // twice by one session: one close leaves it open
+            m.datasetDirectory().close("tenant-a", "tenant-a", "users", 5);
         }
         try (Metadata m = recover()) {
             // Open by a session, which a restart does not forget: deleting is refused without force.
@@ -489,6 +491,40 @@ class MetadataTest {
     }
 
     @Test
+    void aGrantLetsAnotherTenantOpenADatasetUntilRevokedAndSurvivesRestarts() {
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "owner");
+            tenant(m, "reader");
+            m.datasetDirectory().commit(m.reserve("owner", 2 * MIB, 1), "shared", 2 * MIB, 1);
+            assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
+            assertCode(() -> m.datasetDirectory().grant("owner", "shared", "owner", DatasetAccess.READ),
+                    ErrorCode.INVALID_ARGUMENT);
+            assertCode(() -> m.datasetDirectory().grant("owner", "nothing", "reader", DatasetAccess.READ),
+                    ErrorCode.NO_SUCH_DATASET);
+            m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.READ);
+        }
+        try (Metadata m = recover()) {
+            m.leaseKeeper().open("reader", 77, 8);
+            DatasetInfo.Opened o = m.datasetDirectory().open("reader", "owner", "shared", 77);
+            assertThat(o.access()).isEqualTo(DatasetAccess.READ);
+            assertThat(o.info().grants()).as("the grantee does not see the ACL").isEmpty();
+            assertThat(m.datasetDirectory().list("reader")).extracting(DatasetInfo::name).containsExactly("shared");
+            assertThat(m.datasetDirectory().list("owner").getFirst().grants()).containsEntry("reader", DatasetAccess.READ);
+            assertThat(m.datasetDirectory().list("owner").getFirst().openBy()).as("opened by the grantee's session")
+                    .isEqualTo(1);
+            assertCode(() -> m.datasetDirectory().delete("owner", "shared", false, 0), ErrorCode.DATASET_IN_USE);
+            m.leaseKeeper().end("reader", 77, false);
+            m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.NONE);
+            assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
+            m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.READ_WRITE);
+            m.removeTenant("reader", false);
+            tenant(m, "reader"); // the name comes back: the grant does not
+            assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
+        }
+    }
+
+    @Test
     void removingATenantDeletesItsDatasetsAndForceDeletesOneInUse() {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
@@ -496,7 +532,7 @@ class MetadataTest {
             m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
             m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
             m.leaseKeeper().open("tenant-a", 8, 8);
-            m.datasetDirectory().open("tenant-a", "busy", 8);
+            m.datasetDirectory().open("tenant-a", "tenant-a", "busy", 8);
             assertThat(m.datasetDirectory().delete("tenant-a", "busy", true, 0)).hasSize(1);
             m.removeTenant("tenant-a", true);
             assertThat(m.datasetDirectory().list(null)).isEmpty();

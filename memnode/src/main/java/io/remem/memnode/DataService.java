@@ -14,6 +14,7 @@ import io.remem.protocol.Wire;
 import io.remem.protocol.WriteRunReader;
 import io.remem.protocol.auth.AuthenticationFailure;
 import io.remem.protocol.auth.Token;
+import io.remem.protocol.auth.Grant;
 import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.HelloDecision;
 import io.remem.transport.Peer;
@@ -70,7 +71,7 @@ final class DataService implements RequestHandler {
                 if (!token.subject().equals(hello.principal())) {
                     throw new AuthenticationFailure("a token of tenant " + token.subject() + " presented as " + hello.principal());
                 }
-                return openClient(peer, hello, new ClientSession(token.subject(), store.tenantId(token.subject()), checksums));
+                return openClient(peer, hello, new ClientSession(token.subject(), store.tenantId(token.subject()), checksums, clock));
             }
             default -> throw new AuthenticationFailure("a memory node serves client and replica sessions, not "
                     + hello.role());
@@ -142,9 +143,19 @@ final class DataService implements RequestHandler {
                 }
                 peer.reply(h, h.slabId(), h.offset(), 8, 8, out -> out.writeLong(previous));
             }
+            case SLAB_GRANT -> {
+                byte[] wire = Bodies.readBytes(body, Grant.MAX_BYTES, "slabGrant.grant");
+                Bodies.expectEnd(body, "slabGrant");
+                Grant g = tokens.verify(wire, clock.millis());
+                if (!g.grantee().equals(session.tenant())) {
+                    throw new AuthenticationFailure("a grant for tenant " + g.grantee() + " presented by " + session.tenant());
+                }
+                session.add(g);
+                peer.reply(h, 0, 0, 0, 0, out -> {});
+            }
             case SLAB_EPOCH -> {
                 Bodies.expectEnd(body, "slabEpoch");
-                Slab slab = store.owned(h.slabId(), session.tenantId());
+                Slab slab = store.owned(h.slabId(), session, true);
                 if (!slab.declare(peer.session(), h.offset())) {
                     throw new RememException(ErrorCode.STALE_MAP, "slab " + h.slabId() + " is at epoch " + slab.epoch()
                             + " here, newer than " + h.offset() + "; look it up again");
@@ -166,7 +177,7 @@ final class DataService implements RequestHandler {
 
     /** An atomic runs only where the slab is readable (the primary), and only for a session that may write it. */
     private Slab atomicTarget(Peer peer, FrameHeader h, ClientSession session) {
-        Slab slab = store.access(h.slabId(), session.tenantId());
+        Slab slab = store.access(h.slabId(), session);
         slab.checkWritable(peer.session());
         return slab;
     }
@@ -181,7 +192,7 @@ final class DataService implements RequestHandler {
     private Slab checkedRead(FrameHeader h, ClientSession session) {
         int length = h.length();
         checkReadLength(length);
-        Slab slab = store.access(h.slabId(), session.tenantId());
+        Slab slab = store.access(h.slabId(), session);
         slab.checkRange(h.offset(), length);
         return slab;
     }
@@ -234,15 +245,15 @@ final class DataService implements RequestHandler {
     private void applyRuns(ByteBuf body, int count, ClientSession session, int sessionId) {
         WriteRunReader r = runs.reset(body, count, session.checksums());
         while (r.next()) {
-            store.writable(r.slabId(), session.tenantId(), sessionId).checkRange(r.offset(), r.length());
+            store.writable(r.slabId(), session, sessionId).checkRange(r.offset(), r.length());
         }
         r.rewind();
         while (r.next()) {
-            store.owned(r.slabId(), session.tenantId()).backRange(r.offset(), r.length());
+            store.owned(r.slabId(), session, true).backRange(r.offset(), r.length());
         }
         r.rewind();
         while (r.next()) {
-            store.owned(r.slabId(), session.tenantId()).write(r.offset(), r.body(), r.dataIndex(), r.length());
+            store.owned(r.slabId(), session, true).write(r.offset(), r.body(), r.dataIndex(), r.length());
         }
     }
 }

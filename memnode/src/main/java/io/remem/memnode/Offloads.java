@@ -49,7 +49,7 @@ final class Offloads {
             throw new RememException(ErrorCode.MISALIGNED, "aggregate at offset " + h.offset()
                     + ": elements must be 8-byte aligned");
         }
-        Slab slab = store.access(h.slabId(), session.tenantId());
+        Slab slab = store.access(h.slabId(), session);
         Aggregator aggregator = new Aggregator(r, count);
         slab.scan(h.offset(), (long) count * ElementType.BYTES, new Scan(aggregator));
         if (r.select()) {
@@ -92,7 +92,7 @@ final class Offloads {
         if ((h.offset() & ~offsetMask) != 0 || (h.slabId() >>> (63 - r.slabShift())) != 0) {
             throw RememException.malformed("chase start (" + h.slabId() + ", " + h.offset() + ") is not a far address");
         }
-        store.access(h.slabId(), session.tenantId()); // the first node must be here: a client sends it where it lives
+        store.access(h.slabId(), session); // the first node must be here: a client sends it where it lives
         long address = h.slabId() << r.slabShift() | h.offset();
         int hops = 0;
         ChaseResult result = null;
@@ -105,7 +105,7 @@ final class Offloads {
                 throw new RememException(ErrorCode.OUT_OF_BOUNDS, "chase reached 0x" + Long.toHexString(address)
                         + " after " + hops + " hops, which is not a far address");
             }
-            Slab slab = hops == maxHops ? null : store.find(address >>> r.slabShift(), session.tenantId());
+            Slab slab = hops == maxHops ? null : store.find(address >>> r.slabShift(), session);
             if (slab == null) {
                 result = new ChaseResult(ChaseResult.Outcome.CONTINUE, hops, address, new byte[0]);
                 break;
@@ -143,7 +143,7 @@ final class Offloads {
         }
         MapGetRequest r = MapGetRequest.decode(body, keyLength);
         MemorySegment key = MemorySegment.ofBuffer(body.nioBuffer(body.readerIndex(), keyLength));
-        Slab slab = store.access(h.slabId(), session.tenantId());
+        Slab slab = store.access(h.slabId(), session);
         long region = h.offset();
         slab.checkRange(region, (long) r.capacity() * MapLayout.SLOT_BYTES);
         int tag = MapLayout.tag(r.hash());

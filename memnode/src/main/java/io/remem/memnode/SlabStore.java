@@ -454,27 +454,27 @@ final class SlabStore {
         }
     }
 
-    /** The slab, if it exists, {@code tenant} owns it and it is readable; otherwise a typed error naming the slab. */
-    Slab access(long slabId, int tenant) {
-        Slab slab = owned(slabId, tenant);
+    /** The slab, if it exists, {@code who} may read it and it is readable; otherwise a typed error naming the slab. */
+    Slab access(long slabId, SlabAccess who) {
+        Slab slab = owned(slabId, who, false);
         slab.checkReadable();
         return slab;
     }
 
-    /** The slab, if it exists, {@code tenant} owns it and {@code session} may write it now. */
-    Slab writable(long slabId, int tenant, int session) {
-        Slab slab = owned(slabId, tenant);
+    /** The slab, if it exists, {@code who} may write it and {@code session} may write it now. */
+    Slab writable(long slabId, SlabAccess who, int session) {
+        Slab slab = owned(slabId, who, true);
         slab.checkWritable(session);
         return slab;
     }
 
-    /** The slab, if it exists and {@code tenant} owns it, whatever its state. */
-    Slab owned(long slabId, int tenant) {
+    /** The slab, if it exists and {@code who} may read it (or, with {@code write}, write it), whatever its state. */
+    Slab owned(long slabId, SlabAccess who, boolean write) {
         Slab slab = slabs.get(slabId);
         if (slab == null) {
             throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + slabId + " does not exist on this memory node");
         }
-        if (slab.tenant() != tenant) {
+        if (!(write ? who.mayWrite(slab) : who.mayRead(slab))) {
             // Answered exactly as a slab that is not here, so another tenant's slab ids cannot be probed.
             throw new RememException(ErrorCode.NO_SUCH_SLAB, "slab " + slabId + " does not exist on this memory node");
         }
@@ -492,12 +492,12 @@ final class SlabStore {
     }
 
     /**
-     * The slab if it is here, readable and {@code tenant} owns it, else null: for offloads, which leave when a pointer
+     * The slab if it is here, readable and {@code who} may read it, else null: for offloads, which leave when a pointer
      * does.
      */
-    Slab find(long slabId, int tenant) {
+    Slab find(long slabId, SlabAccess who) {
         Slab slab = slabs.get(slabId);
-        return slab != null && slab.tenant() == tenant && slab.state() == Slab.State.READY ? slab : null;
+        return slab != null && who.mayRead(slab) && slab.state() == Slab.State.READY ? slab : null;
     }
 
     /** A slab in any state, or null. */

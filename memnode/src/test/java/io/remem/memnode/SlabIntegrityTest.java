@@ -168,11 +168,11 @@ class SlabIntegrityTest {
     private void assertQuarantined(String why) {
         int alice = store.tenantId("alice");
         assertThat(slab().state()).isEqualTo(Slab.State.QUARANTINED);
-        RememException e = assertCode(() -> store.access(SLAB, alice), ErrorCode.DATA_CORRUPT);
+        RememException e = assertCode(() -> store.access(SLAB, SlabAccess.ownOnly(alice)), ErrorCode.DATA_CORRUPT);
         assertThat(e.getMessage()).contains("slab " + SLAB).contains(why);
-        assertCode(() -> store.writable(SLAB, alice, 1), ErrorCode.DATA_CORRUPT);
+        assertCode(() -> store.writable(SLAB, SlabAccess.ownOnly(alice), 1), ErrorCode.DATA_CORRUPT);
         assertCode(() -> store.forReplica(SLAB), ErrorCode.DATA_CORRUPT);
-        assertThat(store.find(SLAB, alice)).as("offloads pass it by").isNull();
+        assertThat(store.find(SLAB, SlabAccess.ownOnly(alice))).as("offloads pass it by").isNull();
         assertThat(store.held()).contains(new HeldSlab(SLAB, slab().epoch(), NodeRegister.DAMAGED));
         assertThat(dir.resolve("slab-" + SLAB + ".data")).exists();
     }
@@ -399,12 +399,12 @@ class SlabIntegrityTest {
         start();
         assertThat(slab()).as("not a slab until the controller says what it is").isNull();
         assertThat(store.held()).containsExactly(new HeldSlab(SLAB, 0, NodeRegister.DAMAGED));
-        assertCode(() -> store.access(SLAB, store.tenantId("alice")), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.access(SLAB, SlabAccess.ownOnly(store.tenantId("alice"))), ErrorCode.NO_SUCH_SLAB);
 
         store.reconcile(listed(), List.of(), List.of(new Restore(SLAB, "alice", MIB, 4)));
         assertThat(slab().state()).isEqualTo(Slab.State.READY);
         assertThat(slab().epoch()).isEqualTo(4);
-        assertThat(read(store.access(SLAB, store.tenantId("alice")), 0, (int) (6 * CHUNK))).isEqualTo(maskUnwritten(data));
+        assertThat(read(store.access(SLAB, SlabAccess.ownOnly(store.tenantId("alice"))), 0, (int) (6 * CHUNK))).isEqualTo(maskUnwritten(data));
         SlabDamaged r = reports.pending().get(SLAB);
         assertThat(r.damaged()).isFalse();
         assertThat(r.detail()).contains("restored");
@@ -467,7 +467,7 @@ class SlabIntegrityTest {
         start();
         store.create(SLAB, MIB, "bob");
         assertThat(store.held()).containsExactly(new HeldSlab(SLAB, 0, 0));
-        assertThat(read(store.access(SLAB, store.tenantId("bob")), 0, 16)).containsOnly(0);
+        assertThat(read(store.access(SLAB, SlabAccess.ownOnly(store.tenantId("bob"))), 0, 16)).containsOnly(0);
     }
 
     @Test

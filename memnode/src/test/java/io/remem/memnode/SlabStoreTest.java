@@ -49,7 +49,7 @@ class SlabStoreTest {
     void createAccessAndDelete() {
         store.create(7, MIB, "alice");
         int alice = store.tenantId("alice");
-        Slab s = store.access(7, alice);
+        Slab s = store.access(7, SlabAccess.ownOnly(alice));
         assertThat(s.id()).isEqualTo(7);
         assertThat(s.size()).isEqualTo(MIB);
         assertThat(s.tenant()).isEqualTo(alice);
@@ -59,7 +59,7 @@ class SlabStoreTest {
         s.backRange(0, 8);
         s.write(0, Unpooled.wrappedBuffer(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), 0, 8);
         ByteBuf out = Unpooled.buffer();
-        store.access(7, alice).read(0, 8, out);
+        store.access(7, SlabAccess.ownOnly(alice)).read(0, 8, out);
         assertThat(out.readByte()).isEqualTo((byte) 1);
         assertThat(store.capacity().backed()).isEqualTo(Slab.CHUNK_SIZE);
 
@@ -67,7 +67,7 @@ class SlabStoreTest {
         assertThat(store.slabCount()).isZero();
         assertThat(store.capacity().reserved()).isZero();
         assertThat(store.capacity().backed()).isZero();
-        assertCode(() -> store.access(7, alice), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.access(7, SlabAccess.ownOnly(alice)), ErrorCode.NO_SUCH_SLAB);
         // The old handle is dead too.
         assertCode(() -> s.read(0, 8, Unpooled.buffer()), ErrorCode.NO_SUCH_SLAB);
         // Deleting again, or deleting what never existed, is fine.
@@ -88,22 +88,22 @@ class SlabStoreTest {
     void anotherTenantsSlabIsAnsweredExactlyAsAMissingOne() {
         store.create(1, MIB, "alice");
         int bob = store.tenantId("bob");
-        RememException foreign = assertCode(() -> store.access(1, bob), ErrorCode.NO_SUCH_SLAB);
-        assertCode(() -> store.writable(1, bob, 1), ErrorCode.NO_SUCH_SLAB);
-        assertCode(() -> store.owned(1, bob), ErrorCode.NO_SUCH_SLAB);
-        assertThat(store.find(1, bob)).isNull();
-        assertThat(store.access(1, store.tenantId("alice"))).isNotNull();
+        RememException foreign = assertCode(() -> store.access(1, SlabAccess.ownOnly(bob)), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.writable(1, SlabAccess.ownOnly(bob), 1), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.owned(1, SlabAccess.ownOnly(bob), false), ErrorCode.NO_SUCH_SLAB);
+        assertThat(store.find(1, SlabAccess.ownOnly(bob))).isNull();
+        assertThat(store.access(1, SlabAccess.ownOnly(store.tenantId("alice")))).isNotNull();
         // Once the slab is really gone, the answer must not differ by a byte: otherwise ids could be probed.
         store.delete(1);
-        RememException missing = assertCode(() -> store.access(1, bob), ErrorCode.NO_SUCH_SLAB);
+        RememException missing = assertCode(() -> store.access(1, SlabAccess.ownOnly(bob)), ErrorCode.NO_SUCH_SLAB);
         assertThat(foreign.getMessage()).isEqualTo(missing.getMessage());
     }
 
     @Test
     void unknownSlabIsNoSuchSlab() {
-        assertCode(() -> store.access(99, store.tenantId("alice")), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.access(99, SlabAccess.ownOnly(store.tenantId("alice"))), ErrorCode.NO_SUCH_SLAB);
         store.create(1, MIB, "alice");
-        assertCode(() -> store.access(2, store.tenantId("alice")), ErrorCode.NO_SUCH_SLAB);
+        assertCode(() -> store.access(2, SlabAccess.ownOnly(store.tenantId("alice"))), ErrorCode.NO_SUCH_SLAB);
     }
 
     /**
@@ -114,12 +114,12 @@ class SlabStoreTest {
     void createOfAnExistingIdReplacesItWithAFreshZeroedSlab() {
         store.create(3, 2 * MIB, "alice");
         int alice = store.tenantId("alice");
-        Slab first = store.access(3, alice);
+        Slab first = store.access(3, SlabAccess.ownOnly(alice));
         write(first, 0, new byte[] {5, 6, 7});
         assertThat(store.capacity().backed()).isEqualTo(Slab.CHUNK_SIZE);
 
         store.create(3, 2 * MIB, "alice");
-        Slab again = store.access(3, alice);
+        Slab again = store.access(3, SlabAccess.ownOnly(alice));
         assertThat(again).isNotSameAs(first);
         assertThat(read(again, 0, 3)).containsOnly(0);
         assertThat(store.slabCount()).isEqualTo(1);
@@ -129,8 +129,8 @@ class SlabStoreTest {
 
         // Another owner and another size: the new slab is the new owner's alone.
         store.create(3, MIB, "bob");
-        assertCode(() -> store.access(3, alice), ErrorCode.NO_SUCH_SLAB);
-        Slab bobs = store.access(3, store.tenantId("bob"));
+        assertCode(() -> store.access(3, SlabAccess.ownOnly(alice)), ErrorCode.NO_SUCH_SLAB);
+        Slab bobs = store.access(3, SlabAccess.ownOnly(store.tenantId("bob")));
         assertThat(bobs.size()).isEqualTo(MIB);
         assertThat(read(bobs, 0, 3)).containsOnly(0);
         assertThat(store.capacity().reserved()).isEqualTo(MIB);
@@ -153,8 +153,8 @@ class SlabStoreTest {
             after.recover();
             assertThat(after.held()).containsExactly(new HeldSlab(1, 0));
             after.reconcile(List.of(1L), List.of(1L));
-            assertThat(read(after.access(1, after.tenantId("bob")), 5, 3)).containsOnly(0);
-            assertCode(() -> after.access(1, after.tenantId("alice")), ErrorCode.NO_SUCH_SLAB);
+            assertThat(read(after.access(1, SlabAccess.ownOnly(after.tenantId("bob"))), 5, 3)).containsOnly(0);
+            assertCode(() -> after.access(1, SlabAccess.ownOnly(after.tenantId("alice"))), ErrorCode.NO_SUCH_SLAB);
             after.clear();
         }
     }
@@ -177,7 +177,7 @@ class SlabStoreTest {
             big.create(1, Limits.SLAB_GRANULE, "alice");
             big.create(2, 1L << 32, "alice");
             assertThat(big.capacity().reserved()).isEqualTo(Limits.SLAB_GRANULE + (1L << 32));
-            Slab s = big.access(2, big.tenantId("alice"));
+            Slab s = big.access(2, SlabAccess.ownOnly(big.tenantId("alice")));
             assertThat(s.getAndAdd((1L << 32) - 8, 3)).isZero();
             assertThat(s.backedBytes()).isEqualTo(Slab.CHUNK_SIZE);
         } finally {
@@ -208,14 +208,14 @@ class SlabStoreTest {
         store.delete(1);
         assertThat(store.capacity().reserved()).isZero();
         store.create(2, 10 * MIB, "bob");
-        assertThat(store.access(2, store.tenantId("bob")).size()).isEqualTo(10 * MIB);
+        assertThat(store.access(2, SlabAccess.ownOnly(store.tenantId("bob"))).size()).isEqualTo(10 * MIB);
     }
 
     @Test
     void clearDeletesEverything() {
         store.create(1, MIB, "alice");
         store.create(2, MIB, "bob");
-        store.access(1, store.tenantId("alice")).getAndAdd(0, 1);
+        store.access(1, SlabAccess.ownOnly(store.tenantId("alice"))).getAndAdd(0, 1);
         store.clear();
         assertThat(store.slabCount()).isZero();
         assertThat(store.capacity().reserved()).isZero();
@@ -239,7 +239,7 @@ class SlabStoreTest {
                 try {
                     start.await();
                     for (int i = 0; i < adds; i++) {
-                        store.access(1, alice).getAndAdd(offset, delta);
+                        store.access(1, SlabAccess.ownOnly(alice)).getAndAdd(offset, delta);
                     }
                     r.complete(delta * adds);
                 } catch (Throwable e) {
@@ -252,7 +252,7 @@ class SlabStoreTest {
         for (CompletableFuture<Long> r : results) {
             expected += r.get(15, TimeUnit.SECONDS);
         }
-        Slab s = store.access(1, alice);
+        Slab s = store.access(1, SlabAccess.ownOnly(alice));
         assertThat(s.getAndAdd(offset, 0)).isEqualTo(expected);
         assertThat(expected).isEqualTo(36L * adds);
         assertThat(s.backedBytes()).isEqualTo(Slab.CHUNK_SIZE);
@@ -345,21 +345,21 @@ class SlabStoreTest {
         int alice = store.tenantId("alice");
         store.fence(1, 3);
         assertThat(store.held()).containsExactly(new HeldSlab(1, 3));
-        assertCode(() -> store.writable(1, alice, 10), ErrorCode.STALE_MAP);
-        assertThat(store.access(1, alice)).isNotNull(); // reads are not fenced
+        assertCode(() -> store.writable(1, SlabAccess.ownOnly(alice), 10), ErrorCode.STALE_MAP);
+        assertThat(store.access(1, SlabAccess.ownOnly(alice))).isNotNull(); // reads are not fenced
         assertThat(store.get(1).declare(10, 3)).isTrue();
-        assertThat(store.writable(1, alice, 10)).isSameAs(store.get(1));
+        assertThat(store.writable(1, SlabAccess.ownOnly(alice), 10)).isSameAs(store.get(1));
         assertCode(() -> store.fence(2, 1), ErrorCode.NO_SUCH_SLAB);
 
         Slab copying = store.createSyncing(2, MIB, "alice", 3);
-        assertCode(() -> store.access(2, alice), ErrorCode.REPLICA_NOT_READY);
+        assertCode(() -> store.access(2, SlabAccess.ownOnly(alice)), ErrorCode.REPLICA_NOT_READY);
         assertCode(() -> store.forReplica(2), ErrorCode.REPLICA_NOT_READY);
-        assertThat(store.writable(2, alice, 11)).isSameAs(copying);
-        assertThat(store.find(2, alice)).as("offloads skip a slab being copied").isNull();
+        assertThat(store.writable(2, SlabAccess.ownOnly(alice), 11)).isSameAs(copying);
+        assertThat(store.find(2, SlabAccess.ownOnly(alice))).as("offloads skip a slab being copied").isNull();
         store.finishSync(copying);
-        assertThat(store.access(2, alice)).isSameAs(copying);
+        assertThat(store.access(2, SlabAccess.ownOnly(alice))).isSameAs(copying);
         assertThat(store.forReplica(2)).isSameAs(copying);
-        assertThat(store.find(2, alice)).isSameAs(copying);
+        assertThat(store.find(2, SlabAccess.ownOnly(alice))).isSameAs(copying);
         assertCode(() -> store.forReplica(3), ErrorCode.NO_SUCH_SLAB);
     }
 
@@ -399,14 +399,14 @@ class SlabStoreTest {
             assertThat(dir.resolve("slab-3.meta")).doesNotExist();
             int alice = after.tenantId("alice");
             assertThat(after.get(1).state()).isEqualTo(Slab.State.RECOVERED);
-            assertCode(() -> after.access(1, alice), ErrorCode.REPLICA_NOT_READY);
-            assertCode(() -> after.writable(1, alice, 1), ErrorCode.REPLICA_NOT_READY);
+            assertCode(() -> after.access(1, SlabAccess.ownOnly(alice)), ErrorCode.REPLICA_NOT_READY);
+            assertCode(() -> after.writable(1, SlabAccess.ownOnly(alice), 1), ErrorCode.REPLICA_NOT_READY);
             // Owners survive by name: bob's slab is refused to alice as missing, to bob only as not ready yet.
-            assertCode(() -> after.access(2, alice), ErrorCode.NO_SUCH_SLAB);
-            assertCode(() -> after.access(2, after.tenantId("bob")), ErrorCode.REPLICA_NOT_READY);
+            assertCode(() -> after.access(2, SlabAccess.ownOnly(alice)), ErrorCode.NO_SUCH_SLAB);
+            assertCode(() -> after.access(2, SlabAccess.ownOnly(after.tenantId("bob"))), ErrorCode.REPLICA_NOT_READY);
 
             after.reconcile(after.held().stream().map(h -> h.slabId()).toList(), List.of(1L));
-            assertThat(read(after.access(1, alice), 3 * Slab.CHUNK_SIZE + 5, 3)).containsExactly(7, 8, 9);
+            assertThat(read(after.access(1, SlabAccess.ownOnly(alice)), 3 * Slab.CHUNK_SIZE + 5, 3)).containsExactly(7, 8, 9);
             assertThat(after.get(2)).isNull();
             assertThat(dir.resolve("slab-2.meta")).doesNotExist();
             assertThat(dir.resolve("slab-2.data")).doesNotExist();

@@ -3,13 +3,17 @@ package io.remem.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Body of DATASET_OPEN: {@code string name, u8 disposition, u64 bytes, u8 replication}. The header's {@code slabId} is
- * the opening runtime's lease: the dataset counts as open by it until it closes the dataset or the lease ends.
+ * Body of DATASET_OPEN: {@code string owner, string name, u8 disposition, u64 bytes, u8 replication}. The header's
+ * {@code slabId} is the opening runtime's lease: the dataset counts as open by it until it closes the dataset or the
+ * lease ends.
+ *
+ * @param owner       the tenant whose dataset it is; empty for the asking tenant's own. Another tenant's dataset can
+ *                    only be opened, as far as it was granted, never created
  *
  * @param bytes       the size to create it with (ignored when it exists); 0 with {@link Disposition#OPEN}
  * @param replication copies of each slab when created, 0 for the cluster's default
  */
-public record DatasetOpen(String name, Disposition disposition, long bytes, int replication) {
+public record DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication) {
     /** What to do when the dataset does or does not exist. */
     public enum Disposition {
         /** Open it; NO_SUCH_DATASET if it does not exist. */
@@ -20,7 +24,22 @@ public record DatasetOpen(String name, Disposition disposition, long bytes, int 
         OPEN_OR_CREATE
     }
 
+    /** The asking tenant's own dataset. */
+    public DatasetOpen(String name, Disposition disposition, long bytes, int replication) {
+        this("", name, disposition, bytes, replication);
+    }
+
     public DatasetOpen {
+        if (owner == null) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "owner: null (empty for the asker's own)");
+        }
+        if (!owner.isEmpty()) {
+            TenantName.check(owner);
+            if (disposition != Disposition.OPEN) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "another tenant's dataset (" + owner + "/" + name
+                        + ") can only be opened, not created");
+            }
+        }
         DatasetName.check(name);
         if (disposition == null) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "a disposition is required");
@@ -35,6 +54,7 @@ public record DatasetOpen(String name, Disposition disposition, long bytes, int 
     }
 
     public void encode(ByteBuf out) {
+        Bodies.writeString(out, owner);
         Bodies.writeString(out, name);
         out.writeByte(disposition.ordinal());
         out.writeLong(bytes);
@@ -42,6 +62,7 @@ public record DatasetOpen(String name, Disposition disposition, long bytes, int 
     }
 
     public static DatasetOpen decode(ByteBuf body) {
+        String owner = Bodies.readString(body, "datasetOpen.owner");
         String name = Bodies.readString(body, "datasetOpen.name");
         int d = Bodies.readUnsignedByte(body, "datasetOpen.disposition");
         if (d >= Disposition.values().length) {
@@ -51,7 +72,7 @@ public record DatasetOpen(String name, Disposition disposition, long bytes, int 
         int replication = Bodies.readUnsignedByte(body, "datasetOpen.replication");
         Bodies.expectEnd(body, "datasetOpen");
         try {
-            return new DatasetOpen(name, Disposition.values()[d], bytes, replication);
+            return new DatasetOpen(owner, name, Disposition.values()[d], bytes, replication);
         } catch (RememException e) {
             throw RememException.malformed("datasetOpen: " + e.detail());
         }

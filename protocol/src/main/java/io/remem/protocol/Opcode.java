@@ -32,6 +32,11 @@ public enum Opcode {
      * every replica of that epoch. Needed after the replica set changed ({@link ErrorCode#STALE_MAP}).
      */
     SLAB_EPOCH(0x15, Audience.MEMORY_NODE),
+    /**
+     * Client to memory node: a grant ({@link io.remem.protocol.auth.Grant}) the controller issued this session's tenant
+     * for another tenant's dataset; body {@code u16 n, n bytes}. The session may then read (or write) those slabs.
+     */
+    SLAB_GRANT(0x16, Audience.MEMORY_NODE),
 
     /** Controller to memory node: create a slab for a tenant. */
     SLAB_CREATE(0x20, Audience.MEMORY_NODE),
@@ -101,12 +106,14 @@ public enum Opcode {
      * lease. The answer is the dataset and its slabs ({@link DatasetInfo#decodeOpened}).
      */
     DATASET_OPEN(0x70, Audience.CONTROLLER),
-    /** Client to controller: lease {@code slabId} closes the dataset named in the body ({@code string name}). */
+    /** Client to controller: lease {@code slabId} closes the dataset named in the body ({@code string owner, string name}). */
     DATASET_CLOSE(0x71, Audience.CONTROLLER),
     /** Client or admin to controller: delete a dataset and free its memory ({@link DatasetDelete}). */
     DATASET_DELETE(0x72, Audience.CONTROLLER),
     /** Client or admin to controller: the datasets a tenant owns, or an admin every dataset ({@link DatasetInfo}). */
     DATASET_LIST(0x73, Audience.CONTROLLER),
+    /** Client to controller: the owner of a dataset grants or revokes another tenant's access ({@link DatasetGrantChange}). */
+    DATASET_GRANT(0x74, Audience.CONTROLLER),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the

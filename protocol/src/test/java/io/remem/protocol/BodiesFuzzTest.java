@@ -49,9 +49,9 @@ class BodiesFuzzTest {
             new Decoder<>("datasetOpen", DatasetOpen::decode, DatasetOpen::encode, true),
             new Decoder<>("datasetInfo", DatasetInfo::decode, DatasetInfo::encode, false),
             new Decoder<>("datasetList", DatasetInfo::decodeList, DatasetInfo::encodeList, true),
-            new Decoder<DatasetInfo.Opened>("datasetOpened", DatasetInfo::decodeOpened,
-                    (o, out) -> DatasetInfo.encodeOpened(o.info(), o.run(), out), true),
-            new Decoder<>("datasetDelete", DatasetDelete::decode, DatasetDelete::encode, true));
+            new Decoder<>("datasetOpened", DatasetInfo::decodeOpened, DatasetInfo::encodeOpened, true),
+            new Decoder<>("datasetDelete", DatasetDelete::decode, DatasetDelete::encode, true),
+            new Decoder<>("datasetGrant", DatasetGrantChange::decode, DatasetGrantChange::encode, true));
 
     static int index(String name) {
         for (int i = 0; i < DECODERS.size(); i++) {

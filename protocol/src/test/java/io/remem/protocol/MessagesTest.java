@@ -202,7 +202,11 @@ class MessagesTest {
     }
 
     static DatasetInfo datasetInfo(SplittableRandom r) {
-        return new DatasetInfo(tenant(r), tenant(r), nonNegativeLong(r), r.nextInt(256), nonNegativeInt(r));
+        java.util.Map<String, DatasetAccess> grants = new java.util.TreeMap<>();
+        for (int i = r.nextInt(3); i > 0; i--) {
+            grants.put(tenant(r), r.nextBoolean() ? DatasetAccess.READ : DatasetAccess.READ_WRITE);
+        }
+        return new DatasetInfo(tenant(r), tenant(r), nonNegativeLong(r), r.nextInt(256), nonNegativeInt(r), grants);
     }
 
     static ClusterStatus clusterStatus(SplittableRandom r) {
@@ -262,7 +266,8 @@ class MessagesTest {
                         TenantRemove::encode, TenantRemove::decode),
                 new Codec<DatasetOpen>("DatasetOpen", r -> {
                     DatasetOpen.Disposition d = DatasetOpen.Disposition.values()[r.nextInt(3)];
-                    return new DatasetOpen(tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
+                    String owner = d == DatasetOpen.Disposition.OPEN && r.nextBoolean() ? tenant(r) : "";
+                    return new DatasetOpen(owner, tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
                             r.nextInt(Limits.MAX_REPLICATION + 1));
                 }, DatasetOpen::encode, DatasetOpen::decode),
                 new Codec<List<DatasetInfo>>("DatasetList", r -> {
@@ -272,6 +277,13 @@ class MessagesTest {
                     }
                     return l;
                 }, DatasetInfo::encodeList, DatasetInfo::decodeList),
+                new Codec<DatasetInfo.Opened>("DatasetOpened", r -> new DatasetInfo.Opened(datasetInfo(r),
+                        r.nextBoolean() ? DatasetAccess.READ : DatasetAccess.READ_WRITE, bytes(r, 0, 64),
+                        new SlabRun(List.of(new SlabDescriptor(positiveLong(r) >>> 1, 1 << 20, 0, 1,
+                                List.of(new Replica(1, "h", 7000)))))),
+                        DatasetInfo::encodeOpened, DatasetInfo::decodeOpened),
+                new Codec<DatasetGrantChange>("DatasetGrantChange", r -> new DatasetGrantChange(tenant(r), tenant(r),
+                        DatasetAccess.values()[r.nextInt(3)]), DatasetGrantChange::encode, DatasetGrantChange::decode),
                 new Codec<DatasetDelete>("DatasetDelete", r -> new DatasetDelete(tenant(r), tenant(r), r.nextBoolean()),
                         DatasetDelete::encode, DatasetDelete::decode),
                 new Codec<TenantQuota>("TenantQuota", r -> new TenantQuota(tenant(r), nonNegativeLong(r)),

@@ -8,6 +8,9 @@ import io.remem.client.RememOptions;
 import io.remem.protocol.auth.Credentials;
 import io.remem.client.RememSession;
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
@@ -234,6 +237,89 @@ class ClusterIT {
             assertThat(secret.get(ValueLayout.JAVA_LONG, 0)).isEqualTo(0xA11CEL);
             secret.free();
         }
+    }
+
+    @Test
+    void aGrantOpensADatasetToAnotherTenantAsFarAsItGoesAndTheMemoryNodesHoldToIt() throws Exception {
+        long bytes = 4L << 20;
+        try (RememSession alice = connect("alice-ds", 1 << 20);
+             RememSession bob = connect("bob-ds", 1 << 20);
+             Dataset shared = alice.memory().dataset("shared", DatasetOptions.create(bytes))) {
+            for (long off = 0; off < bytes; off += 4096) {
+                shared.segment().set(ValueLayout.JAVA_LONG, off, off * 3 + 1);
+            }
+            alice.memory().flush();
+            assertThatThrownBy(() -> bob.memory().dataset("alice-ds", "shared", DatasetOptions.open()))
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_DATASET));
+
+            alice.memory().grantDataset("shared", "bob-ds", DatasetAccess.READ);
+            assertThat(alice.memory().datasets().getFirst().grants()).containsEntry("bob-ds", DatasetAccess.READ);
+            try (Dataset seen = bob.memory().dataset("alice-ds", "shared", DatasetOptions.open())) {
+                assertThat(seen.access()).isEqualTo(DatasetAccess.READ);
+                assertThat(seen.segment().isReadOnly()).isTrue();
+                for (long off = 0; off < bytes; off += 4096) { // 4 MiB through a 1 MiB cache: read at the memory nodes
+                    assertThat(seen.segment().get(ValueLayout.JAVA_LONG, off)).isEqualTo(off * 3 + 1);
+                }
+                assertThatThrownBy(() -> seen.segment().set(ValueLayout.JAVA_LONG, 0, 7))
+                        .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("read-only");
+                assertThat(bob.memory().datasets()).extracting(DatasetInfo::name).containsExactly("shared");
+            }
+
+            // The memory nodes, not the runtime, enforce it: bob's own session token reaches nothing without the
+            // grant; with it, bob reads; a read grant writes nothing; a forged grant is refused.
+            long slab = shared.segment().address() >>> cluster.status().slabShift();
+            DatasetInfo.Opened opened;
+            try (ControllerProbe probe = new ControllerProbe(cluster.controllerAddress(), "bob-ds", cluster.secretOf("bob-ds"))) {
+                opened = probe.open(new DatasetOpen("alice-ds", "shared", DatasetOpen.Disposition.OPEN, 0, 0));
+            }
+            byte[] grant = opened.grant();
+            byte[] forged = grant.clone();
+            forged[forged.length - 1] ^= 1;
+            byte[] token = tokenOf("bob-ds");
+            io.remem.protocol.Replica home = opened.run().slabs().getFirst().replicas().getFirst();
+            try (DirectLink raw = DirectLink.connect(home.host(), home.port(), Duration.ofSeconds(3), Duration.ofSeconds(10));
+                 Arena arena = Arena.ofConfined()) {
+                raw.hello(Role.CLIENT, Credentials.ofToken("bob-ds", () -> token), 0, 0);
+                MemorySegment word = arena.allocate(8);
+                assertThatThrownBy(() -> raw.read(slab, 0, word)).isInstanceOfSatisfying(RememException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB));
+                raw.call(Opcode.SLAB_GRANT, 0, 0, 0, grantBody(grant), null, (h, b) -> null);
+                raw.read(slab, 4096, word);
+                assertThat(word.get(ValueLayout.JAVA_LONG, 0)).isEqualTo(4096 * 3 + 1);
+                ByteBuffer run = ByteBuffer.allocate(Wire.WRITE_RUN_HEADER_BYTES + 8);
+                run.putLong(slab).putLong(0).putInt(8).putLong(-1).flip();
+                assertThatThrownBy(() -> raw.call(Opcode.WRITEV, 0, 0, 1, run, null, (h, b) -> null))
+                        .isInstanceOfSatisfying(RememException.class,
+                                e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB));
+            }
+            try (DirectLink raw = DirectLink.connect(home.host(), home.port(), Duration.ofSeconds(3), Duration.ofSeconds(10))) {
+                raw.hello(Role.CLIENT, Credentials.ofToken("bob-ds", () -> token), 0, 0);
+                assertThatThrownBy(() -> raw.call(Opcode.SLAB_GRANT, 0, 0, 0, grantBody(forged), null, (h, b) -> null))
+                        .isInstanceOfSatisfying(RememException.class,
+                                e -> assertThat(e.code()).isIn(ErrorCode.AUTHENTICATION_FAILED, ErrorCode.CONNECTION_CLOSED));
+            }
+
+            // Read-write: bob's writes reach the dataset, and alice's next session reads them.
+            alice.memory().grantDataset("shared", "bob-ds", DatasetAccess.READ_WRITE);
+            try (Dataset rw = bob.memory().dataset("alice-ds", "shared", DatasetOptions.open())) {
+                rw.segment().set(ValueLayout.JAVA_LONG, 8, 0xB0B);
+            }
+            try (RememSession again = connect("alice-ds", 1 << 20);
+                 Dataset mine = again.memory().dataset("shared", DatasetOptions.open())) {
+                assertThat(mine.segment().get(ValueLayout.JAVA_LONG, 8)).isEqualTo(0xB0B);
+            }
+
+            alice.memory().grantDataset("shared", "bob-ds", DatasetAccess.NONE);
+            assertThatThrownBy(() -> bob.memory().dataset("alice-ds", "shared", DatasetOptions.open()))
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_DATASET));
+            assertThat(bob.memory().datasets()).isEmpty();
+        }
+    }
+
+    private static ByteBuffer grantBody(byte[] grant) {
+        return ByteBuffer.allocate(2 + grant.length).putShort((short) grant.length).put(grant).flip();
     }
 
     @Test

@@ -52,6 +52,12 @@ final class ControllerProbe implements AutoCloseable {
         return outcome(op, slabId, 0, body);
     }
 
+    /** Opens a dataset as a runtime would (lease 0: a tool), getting its slabs and, for another tenant's, the grant. */
+    io.remem.protocol.DatasetInfo.Opened open(io.remem.protocol.DatasetOpen open) {
+        return Peer.await(peer.call(Opcode.DATASET_OPEN, 0, 0, 0, 64, open::encode,
+                (h, b) -> io.remem.protocol.DatasetInfo.decodeOpened(b)));
+    }
+
     /** What the controller shows this tenant. */
     ClusterStatus status() {
         return Peer.await(peer.call(Opcode.STATUS, 0, 0, 0, 0, BodyWriter.EMPTY, (h, b) -> ClusterStatus.decode(b)));

@@ -74,6 +74,13 @@ class DatasetIT {
                 // Another tenant sees nothing of it, and cannot delete it.
                 assertThat(cli(cluster, "intruder", "list")).contains("no datasets");
                 assertThat(cli(cluster, "intruder", "delete", "users")).contains("has no dataset users");
+                // Granted, another tenant lists it; revoked, it does not; and it can never delete it.
+                assertThat(cli(cluster, "acme", "grant", "users", "partner")).contains("granted dataset users to tenant partner");
+                assertThat(cli(cluster, "acme", "info", "users")).contains("partner (read)");
+                assertThat(cli(cluster, "partner", "list")).containsPattern("acme\\s+users");
+                assertThat(cli(cluster, "partner", "delete", "users")).contains("has no dataset users");
+                assertThat(cli(cluster, "acme", "revoke", "users", "partner")).contains("revoked");
+                assertThat(cli(cluster, "partner", "list")).contains("no datasets");
                 reader.closeInput();
                 reader.await("^closed$", ProcessCluster.START);
             }

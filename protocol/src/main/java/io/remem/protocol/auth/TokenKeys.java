@@ -38,12 +38,49 @@ public final class TokenKeys {
 
     /** Signs {@code token} with the current key and returns its wire form. */
     public byte[] mint(Token token) {
-        Token t = token.signedBy(signingKeyId);
-        byte[] claims = t.claims();
+        return sign(token.signedBy(signingKeyId).claims());
+    }
+
+    /** Signs {@code grant} with the current key and returns its wire form. */
+    public byte[] mint(Grant grant) {
+        return sign(grant.signedBy(signingKeyId).claims());
+    }
+
+    private byte[] sign(byte[] claims) {
         byte[] mac = Crypto.hmac(keys.get(signingKeyId), claims);
         byte[] out = Arrays.copyOf(claims, claims.length + mac.length);
         System.arraycopy(mac, 0, out, claims.length, mac.length);
         return out;
+    }
+
+    /**
+     * Checks a grant's HMAC and expiry and returns it.
+     *
+     * @throws RememException AUTHENTICATION_FAILED if it is malformed, forged, signed by an unknown key or expired
+     */
+    public Grant verify(byte[] bytes, long nowMillis) {
+        Grant.Signed s;
+        try {
+            s = Grant.decode(bytes);
+        } catch (RememException e) {
+            throw failed("malformed grant: " + e.detail());
+        }
+        byte[] key = keys.get(s.grant().keyId());
+        if (key == null) {
+            throw failed("grant signed by unknown key " + s.grant().keyId());
+        }
+        if (!Crypto.equal(Crypto.hmac(key, s.claims()), s.mac())) {
+            throw failed("grant signature does not match");
+        }
+        if (nowMillis > s.grant().expiresAtMillis() + CLOCK_SKEW_MILLIS) {
+            throw failed("grant expired at " + s.grant().expiresAtMillis() + " (now " + nowMillis + ")");
+        }
+        return s.grant();
+    }
+
+    /** Reads a grant without checking it: for a client to learn when to renew its own. */
+    public static Grant peekGrant(byte[] bytes) {
+        return Grant.decode(bytes).grant();
     }
 
     /**
