@@ -11,7 +11,7 @@ import java.util.TreeMap;
 /**
  * A dataset as the controller describes it: {@code string owner, string name, u64 bytes, u8 replication, u32
  * openBy} (how many runtime sessions have it open now), {@code u16 n, n × (string grantee, u8 access)} (the tenants it
- * is granted to; shown to its owner and admins only).
+ * is granted to, in ascending order of name; shown to its owner and admins only).
  */
 public record DatasetInfo(String owner, String name, long bytes, int replication, int openBy,
                           Map<String, DatasetAccess> grants) {
@@ -52,12 +52,17 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
                 throw RememException.malformed("dataset.grantCount: " + n + " exceeds " + MAX_GRANTS);
             }
             Map<String, DatasetAccess> grants = new TreeMap<>();
+            String previous = null;
             for (int i = 0; i < n; i++) {
                 String grantee = TenantName.check(Bodies.readString(body, "dataset.grantee"));
                 DatasetAccess a = DatasetAccess.ofCode(Bodies.readUnsignedByte(body, "dataset.access"), "dataset.access");
-                if (a == DatasetAccess.NONE || grants.put(grantee, a) != null) {
-                    throw RememException.malformed("dataset.grants: " + grantee + " listed twice, or with no access");
+                // One encoding per value: grantees in ascending order, each once, each with some access.
+                if (a == DatasetAccess.NONE || previous != null && previous.compareTo(grantee) >= 0) {
+                    throw RememException.malformed("dataset.grants: " + grantee + " out of order, listed twice, or"
+                            + " with no access");
                 }
+                grants.put(grantee, a);
+                previous = grantee;
             }
             return new DatasetInfo(owner, name, bytes, replication, openBy, grants);
         } catch (RememException e) {
