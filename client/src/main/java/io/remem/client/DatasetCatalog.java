@@ -34,6 +34,10 @@ final class DatasetCatalog implements AutoCloseable {
     private final Clock clock;
     /** The datasets this session has open, by "owner/name": where their slabs are. */
     private final Map<String, SlabRun> open = new ConcurrentHashMap<>();
+    /** How many handles of each dataset this session holds. */
+    private final Map<String, Integer> handles = new ConcurrentHashMap<>();
+    /** The renewal of each open dataset's grant (other tenants' datasets only). */
+    private final Map<String, java.util.concurrent.ScheduledFuture<?>> renewals = new ConcurrentHashMap<>();
     /** Renews grants; made with the first foreign dataset. */
     private volatile ScheduledExecutorService renewer;
 
@@ -55,13 +59,15 @@ final class DatasetCatalog implements AutoCloseable {
         String own = owner.isEmpty() || owner.equals(tenant) ? "" : TenantName.check(owner);
         DatasetInfo.Opened opened = controller.openDataset(options.request(own, name, replication), leaseId);
         SlabRun run = opened.run();
+        String key = key(opened.info().owner(), name);
         if (opened.grant().length > 0) {
             links.present(opened.grant());
             scheduleRenewal(own, name, opened.grant());
         }
         // Not fresh: what another runtime wrote is on the memory nodes, and must be read from there.
         table.add(run, false);
-        open.put(key(opened.info().owner(), name), run);
+        open.put(key, run);
+        handles.merge(key, 1, Integer::sum);
         long address = table.farAddress(run.firstSlabId(), 0);
         long bytes = opened.info().bytes();
         boolean readOnly = !opened.access().writes();
@@ -71,8 +77,22 @@ final class DatasetCatalog implements AutoCloseable {
             if (!readOnly) {
                 cache.flush();
             }
+            if (handles.merge(key, -1, (a, b) -> a + b <= 0 ? null : a + b) == null) {
+                forget(key, run);
+            }
             controller.closeDataset(own, name, leaseId);
         });
+    }
+
+    /** This session no longer has the dataset open: no renewal, no grant presented. Its cache lines stay valid. */
+    private void forget(String key, SlabRun run) {
+        open.remove(key);
+        handles.remove(key);
+        java.util.concurrent.ScheduledFuture<?> r = renewals.remove(key);
+        if (r != null) {
+            r.cancel(false);
+            links.withdraw(run.firstSlabId());
+        }
     }
 
     private static String key(String owner, String name) {
@@ -92,11 +112,13 @@ final class DatasetCatalog implements AutoCloseable {
                 r = renewer;
             }
         }
-        r.schedule(() -> renew(owner, name), Math.max(1_000, life / 2), TimeUnit.MILLISECONDS);
+        String k = key(owner.isEmpty() ? tenant : owner, name);
+        renewals.put(k, r.schedule(() -> renew(owner, name), Math.max(1_000, life / 2), TimeUnit.MILLISECONDS));
     }
 
     private void renew(String owner, String name) {
-        if (!open.containsKey(key(owner, name))) {
+        SlabRun run = open.get(key(owner, name));
+        if (run == null) {
             return; // closed or deleted meanwhile
         }
         try {
@@ -105,6 +127,9 @@ final class DatasetCatalog implements AutoCloseable {
             links.present(o.grant());
             scheduleRenewal(owner, name, o.grant());
         } catch (RuntimeException e) {
+            // Revoked, deleted, or the controller unreachable: the grant lapses, and is not presented once expired.
+            links.withdraw(run.firstSlabId());
+            renewals.remove(key(owner, name));
             log.warn("renewing the grant to dataset {}/{} failed ({}); its accesses fail once the grant expires",
                     owner, name, e.toString());
         }
@@ -121,8 +146,9 @@ final class DatasetCatalog implements AutoCloseable {
     /** Deletes one of this tenant's datasets; if this session has it open, its cached lines and slab entries go too. */
     void delete(String name, boolean force) {
         controller.deleteDataset(new DatasetDelete(tenant, name, force), leaseId);
-        SlabRun run = open.remove(key(tenant, name));
+        SlabRun run = open.get(key(tenant, name));
         if (run != null) {
+            forget(key(tenant, name), run);
             cache.discard(table.farAddress(run.firstSlabId(), 0), run.bytes());
             table.remove(run.firstSlabId(), run.slabs().size());
         }

@@ -5,6 +5,7 @@ import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
 import io.remem.protocol.auth.Credentials;
+import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.ClientTls;
 import io.remem.transport.DirectLink;
 
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class NodeLinks implements AutoCloseable {
     private static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long GRANT_MARGIN_MILLIS = 5_000;
 
     private final Credentials credentials;
     private final ClientTls tls;
@@ -78,14 +80,25 @@ final class NodeLinks implements AutoCloseable {
         return link(replica, prefetch);
     }
 
+    /** Grants one runtime presents at most: one per other tenant's dataset it has open. */
+    static final int MAX_GRANTS = 256;
+
     /**
      * Presents a grant to every memory node this runtime talks to, now and on every link opened later; it replaces one
      * for the same slabs (a renewal). A link that cannot take it now gets it when it is opened again.
+     *
+     * @throws RememException OVERLOADED if this runtime holds {@value #MAX_GRANTS} grants already
      */
     void present(byte[] grant) {
-        long first = io.remem.protocol.auth.TokenKeys.peekGrant(grant).firstSlab();
-        grants.removeIf(g -> io.remem.protocol.auth.TokenKeys.peekGrant(g).firstSlab() == first);
-        grants.add(grant.clone());
+        long first = TokenKeys.peekGrant(grant).firstSlab();
+        synchronized (grants) {
+            grants.removeIf(g -> TokenKeys.peekGrant(g).firstSlab() == first || expiresSoon(g));
+            if (grants.size() >= MAX_GRANTS) {
+                throw new RememException(ErrorCode.OVERLOADED, "this runtime has " + MAX_GRANTS
+                        + " other tenants' datasets open, the most it may; close some first");
+            }
+            grants.add(grant.clone());
+        }
         for (Pool pool : new Pool[] {demand, prefetch}) {
             for (DirectLink l : pool.links.values()) {
                 if (l.isOpen()) {
@@ -97,6 +110,18 @@ final class NodeLinks implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Forgets the grant for the slabs from {@code firstSlab}: its dataset was closed, deleted or not renewed. */
+    void withdraw(long firstSlab) {
+        synchronized (grants) {
+            grants.removeIf(g -> TokenKeys.peekGrant(g).firstSlab() == firstSlab);
+        }
+    }
+
+    /** A grant that would expire before a memory node could use it: presenting it would cost the link. */
+    private static boolean expiresSoon(byte[] grant) {
+        return TokenKeys.peekGrant(grant).expiresAtMillis() < System.currentTimeMillis() + GRANT_MARGIN_MILLIS;
     }
 
     private static void presentOn(DirectLink link, byte[] grant, long withinNanos) {
@@ -182,7 +207,9 @@ final class NodeLinks implements AutoCloseable {
             long budget = Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS);
             fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features, budget);
             for (byte[] g : grants) {
-                presentOn(fresh, g, budget);
+                if (!expiresSoon(g)) {
+                    presentOn(fresh, g, budget);
+                }
             }
             return fresh;
         } catch (RuntimeException e) {

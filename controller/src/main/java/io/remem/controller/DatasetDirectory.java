@@ -68,6 +68,10 @@ final class DatasetDirectory {
             if (datasets.get(owner, name) == null) {
                 throw noSuch(owner, name);
             }
+            if (access != DatasetAccess.NONE && !ledger.tenantExists(grantee)) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "there is no tenant " + grantee
+                        + " to grant dataset " + name + " to");
+            }
             if (grantee.equals(owner)) {
                 throw new RememException(ErrorCode.INVALID_ARGUMENT, "tenant " + owner + " owns dataset " + name
                         + "; grants are for other tenants");

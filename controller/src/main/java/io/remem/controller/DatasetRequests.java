@@ -113,7 +113,7 @@ final class DatasetRequests {
             return o;
         }
         SlabRun run = o.run();
-        byte[] grant = tokens.grant(tenant, run.firstSlabId(), run.slabs().size(), o.access());
+        byte[] grant = tokens.grant(tenant, o.info().owner(), run.firstSlabId(), run.slabs().size(), o.access());
         return new DatasetInfo.Opened(o.info(), o.access(), grant, run);
     }
 

@@ -766,7 +766,8 @@ final class Metadata implements AutoCloseable, SlabLedger {
     }
 
     /** Whether {@code tenant} exists and may log in. */
-    boolean tenantExists(String tenant) {
+    @Override
+    public boolean tenantExists(String tenant) {
         lock.lock();
         try {
             Tenants.Tenant t = tenants.get(tenant);
@@ -843,7 +844,10 @@ final class Metadata implements AutoCloseable, SlabLedger {
                 quarantined.remove(s.id());
                 leases.slabFreed(s.id());
             }
-            ended.forEach(leases::apply);
+            for (Journal.LeaseEnded e : ended) {
+                leases.apply(e);
+                datasets.leaseEnded(e.tenant(), e.id());
+            }
             deleted.forEach(datasets::apply);
             revoked.forEach(datasets::apply);
             tenants.apply(new Journal.TenantRemoved(tenant));

@@ -16,6 +16,9 @@ interface SlabLedger {
     /** Forces entries to the journal as one change: replayed whole or not at all. */
     void journal(List<? extends Journal.Entry> entries);
 
+    /** Whether {@code tenant} is one the controller knows now. */
+    boolean tenantExists(String tenant);
+
     /** The slab, or null if there is none. */
     SlabRecord slabRecord(long id);
 

@@ -35,12 +35,13 @@ final class TokenIssuer {
     }
 
     /**
-     * A capability for {@code grantee}'s runtimes to use {@code count} slabs from {@code firstSlab} of a dataset another
-     * tenant granted them, as {@code access} allows; as long-lived as a session token.
+     * A capability for {@code grantee}'s runtimes to use {@code count} slabs from {@code firstSlab} of a dataset tenant
+     * {@code owner} granted them, as {@code access} allows; as long-lived as a session token.
      */
-    byte[] grant(String grantee, long firstSlab, int count, DatasetAccess access) {
+    byte[] grant(String grantee, String owner, long firstSlab, int count, DatasetAccess access) {
         long now = clock.millis();
-        return keys.mint(Grant.of(grantee, firstSlab, count, access, now, now + sessionTtlMillis, random.nextLong()));
+        return keys.mint(Grant.of(grantee, owner, firstSlab, count, access, now, now + sessionTtlMillis,
+                random.nextLong()));
     }
 
     /** A capability to read slab {@code slabId} from a replica, for the copy that makes a new one. */

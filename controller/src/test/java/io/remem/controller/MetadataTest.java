@@ -502,6 +502,8 @@ class MetadataTest {
                     ErrorCode.INVALID_ARGUMENT);
             assertCode(() -> m.datasetDirectory().grant("owner", "nothing", "reader", DatasetAccess.READ),
                     ErrorCode.NO_SUCH_DATASET);
+            assertCode(() -> m.datasetDirectory().grant("owner", "shared", "ghost", DatasetAccess.READ),
+                    ErrorCode.INVALID_ARGUMENT); // a name that may be created later inherits nothing
             m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.READ);
         }
         try (Metadata m = recover()) {
@@ -518,7 +520,11 @@ class MetadataTest {
             m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.NONE);
             assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
             m.datasetDirectory().grant("owner", "shared", "reader", DatasetAccess.READ_WRITE);
+            m.leaseKeeper().open("reader", 78, 8);
+            m.datasetDirectory().open("reader", "owner", "shared", 78);
             m.removeTenant("reader", false);
+            assertThat(m.datasetDirectory().list("owner").getFirst().openBy())
+                    .as("a removed tenant's sessions have nothing open").isZero();
             tenant(m, "reader"); // the name comes back: the grant does not
             assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
         }

@@ -12,14 +12,17 @@ import java.util.Arrays;
  */
 final class ClientSession implements SlabAccess {
     /** Grants one connection may hold; a runtime presents one per foreign dataset it has open. */
-    static final int MAX_GRANTS = 64;
+    static final int MAX_GRANTS = 256;
+
+    /** A grant, with the id of the tenant whose slabs it covers: a slab id reused by someone else is not covered. */
+    private record Held(Grant grant, int ownerId) {}
 
     private final String tenant;
     private final int tenantId;
     private final boolean checksums;
     private final Clock clock;
     /** Copy-on-write: read on every access to a foreign slab, written when a grant arrives. */
-    private volatile Grant[] grants = new Grant[0];
+    private volatile Held[] grants = new Held[0];
 
     ClientSession(String tenant, int tenantId, boolean checksums, Clock clock) {
         this.tenant = tenant;
@@ -41,41 +44,48 @@ final class ClientSession implements SlabAccess {
     }
 
     /**
-     * Adds a verified grant for this session's tenant; one for the same slabs replaces it (a renewal), and expired
-     * ones are dropped.
+     * Adds a verified grant for this session's tenant, covering slabs of tenant {@code ownerId}; one for the same slabs
+     * replaces it (a renewal), and expired ones are dropped.
      */
-    synchronized void add(Grant g) {
+    synchronized void add(Grant g, int ownerId) {
         long now = clock.millis();
-        Grant[] kept = Arrays.stream(grants)
-                .filter(x -> x.expiresAtMillis() > now && x.firstSlab() != g.firstSlab())
-                .toArray(Grant[]::new);
+        Held[] kept = Arrays.stream(grants)
+                .filter(x -> x.grant().expiresAtMillis() > now && x.grant().firstSlab() != g.firstSlab())
+                .toArray(Held[]::new);
         if (kept.length >= MAX_GRANTS) {
             throw new io.remem.protocol.RememException(io.remem.protocol.ErrorCode.OVERLOADED, "a connection may hold "
                     + MAX_GRANTS + " grants");
         }
-        Grant[] next = Arrays.copyOf(kept, kept.length + 1);
-        next[kept.length] = g;
+        Held[] next = Arrays.copyOf(kept, kept.length + 1);
+        next[kept.length] = new Held(g, ownerId);
         grants = next;
     }
 
     @Override
     public boolean mayRead(Slab slab) {
-        return slab.tenant() == tenantId || granted(slab.id(), false);
+        return slab.tenant() == tenantId || granted(slab, false);
     }
 
     @Override
     public boolean mayWrite(Slab slab) {
-        return slab.tenant() == tenantId || granted(slab.id(), true);
+        return slab.tenant() == tenantId || granted(slab, true);
     }
 
-    private boolean granted(long slabId, boolean write) {
-        Grant[] gs = grants;
+    private boolean granted(Slab slab, boolean write) {
+        Held[] gs = grants;
         if (gs.length == 0) {
             return false;
         }
-        for (Grant g : gs) {
-            if (g.covers(slabId) && (!write || g.access().writes())) {
-                return g.expiresAtMillis() + io.remem.protocol.auth.TokenKeys.CLOCK_SKEW_MILLIS >= clock.millis();
+        long now = -1;
+        for (Held h : gs) {
+            Grant g = h.grant();
+            if (h.ownerId() == slab.tenant() && g.covers(slab.id()) && (!write || g.access().writes())) {
+                if (now < 0) {
+                    now = clock.millis();
+                }
+                if (g.expiresAtMillis() + io.remem.protocol.auth.TokenKeys.CLOCK_SKEW_MILLIS >= now) {
+                    return true;
+                }
             }
         }
         return false;

@@ -150,7 +150,7 @@ final class DataService implements RequestHandler {
                 if (!g.grantee().equals(session.tenant())) {
                     throw new AuthenticationFailure("a grant for tenant " + g.grantee() + " presented by " + session.tenant());
                 }
-                session.add(g);
+                session.add(g, store.tenantId(g.owner()));
                 peer.reply(h, 0, 0, 0, 0, out -> {});
             }
             case SLAB_EPOCH -> {
@@ -177,7 +177,8 @@ final class DataService implements RequestHandler {
 
     /** An atomic runs only where the slab is readable (the primary), and only for a session that may write it. */
     private Slab atomicTarget(Peer peer, FrameHeader h, ClientSession session) {
-        Slab slab = store.access(h.slabId(), session);
+        Slab slab = store.owned(h.slabId(), session, true); // an atomic writes: a grant for reading is not enough
+        slab.checkReadable();
         slab.checkWritable(peer.session());
         return slab;
     }

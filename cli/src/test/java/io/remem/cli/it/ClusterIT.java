@@ -292,6 +292,17 @@ class ClusterIT {
                 assertThatThrownBy(() -> raw.call(Opcode.WRITEV, 0, 0, 1, run, null, (h, b) -> null))
                         .isInstanceOfSatisfying(RememException.class,
                                 e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB));
+                // Nor an atomic, which writes too.
+                ByteBuffer faa = ByteBuffer.allocate(16).putLong(12345).putLong(1).flip();
+                assertThatThrownBy(() -> raw.call(Opcode.FAA, slab, 0, 8, faa, null, (h, b) -> b.readLong()))
+                        .isInstanceOfSatisfying(RememException.class,
+                                e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB));
+                ByteBuffer cas = ByteBuffer.allocate(24).putLong(12346).putLong(1).putLong(2).flip();
+                assertThatThrownBy(() -> raw.call(Opcode.CAS, slab, 0, 8, cas, null, (h, b) -> b.readLong()))
+                        .isInstanceOfSatisfying(RememException.class,
+                                e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SUCH_SLAB));
+                raw.read(slab, 0, word);
+                assertThat(word.get(ValueLayout.JAVA_LONG, 0)).as("unchanged").isEqualTo(1);
             }
             try (DirectLink raw = DirectLink.connect(home.host(), home.port(), Duration.ofSeconds(3), Duration.ofSeconds(10))) {
                 raw.hello(Role.CLIENT, Credentials.ofToken("bob-ds", () -> token), 0, 0);

@@ -75,6 +75,8 @@ class DatasetIT {
                 assertThat(cli(cluster, "intruder", "list")).contains("no datasets");
                 assertThat(cli(cluster, "intruder", "delete", "users")).contains("has no dataset users");
                 // Granted, another tenant lists it; revoked, it does not; and it can never delete it.
+                assertThat(cli(cluster, "acme", "grant", "users", "nobody-yet")).contains("there is no tenant nobody-yet");
+                cluster.secretOf("partner"); // the admin creates the tenant first
                 assertThat(cli(cluster, "acme", "grant", "users", "partner")).contains("granted dataset users to tenant partner");
                 assertThat(cli(cluster, "acme", "info", "users")).contains("partner (read)");
                 assertThat(cli(cluster, "partner", "list")).containsPattern("acme\\s+users");

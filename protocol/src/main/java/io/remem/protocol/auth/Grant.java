@@ -13,16 +13,18 @@ import io.remem.protocol.TenantName;
  * presents it to each memory node (SLAB_GRANT), which checks its HMAC, signed like a {@link Token} but in a format of
  * its own, so neither can pass for the other.
  *
- * <p>Layout, big-endian: {@code u8 format (2), string keyId, string grantee, u64 firstSlab, u32 slabCount, u8 access,
- * u64 issuedAtMillis, u64 expiresAtMillis, u64 serial, 32 bytes HMAC-SHA-256} of everything before the HMAC.
+ * <p>Layout, big-endian: {@code u8 format (2), string keyId, string grantee, string owner, u64 firstSlab, u32
+ * slabCount, u8 access, u64 issuedAtMillis, u64 expiresAtMillis, u64 serial, 32 bytes HMAC-SHA-256} of everything
+ * before the HMAC. The owner is checked too, so a slab id that is freed and handed to someone else is not covered.
  */
-public record Grant(String keyId, String grantee, long firstSlab, int slabCount, DatasetAccess access,
+public record Grant(String keyId, String grantee, String owner, long firstSlab, int slabCount, DatasetAccess access,
                     long issuedAtMillis, long expiresAtMillis, long serial) {
     public static final int FORMAT = 2;
     public static final int MAX_BYTES = 256;
 
     public Grant {
         TenantName.check(grantee);
+        TenantName.check(owner);
         if (firstSlab < 0 || slabCount <= 0 || access == null || access == DatasetAccess.NONE
                 || issuedAtMillis < 0 || expiresAtMillis < issuedAtMillis) {
             throw RememException.malformed("grant: slabs " + firstSlab + "+" + slabCount + ", access " + access
@@ -30,9 +32,10 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
         }
     }
 
-    public static Grant of(String grantee, long firstSlab, int slabCount, DatasetAccess access, long issuedAtMillis,
-                           long expiresAtMillis, long serial) {
-        return new Grant("k00000000", grantee, firstSlab, slabCount, access, issuedAtMillis, expiresAtMillis, serial);
+    public static Grant of(String grantee, String owner, long firstSlab, int slabCount, DatasetAccess access,
+                           long issuedAtMillis, long expiresAtMillis, long serial) {
+        return new Grant("k00000000", grantee, owner, firstSlab, slabCount, access, issuedAtMillis, expiresAtMillis,
+                serial);
     }
 
     /** Whether it covers {@code slabId}. */
@@ -41,7 +44,7 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
     }
 
     Grant signedBy(String signer) {
-        return new Grant(signer, grantee, firstSlab, slabCount, access, issuedAtMillis, expiresAtMillis, serial);
+        return new Grant(signer, grantee, owner, firstSlab, slabCount, access, issuedAtMillis, expiresAtMillis, serial);
     }
 
     byte[] claims() {
@@ -49,6 +52,7 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
         out.writeByte(FORMAT);
         Bodies.writeString(out, keyId);
         Bodies.writeString(out, grantee);
+        Bodies.writeString(out, owner);
         out.writeLong(firstSlab);
         out.writeInt(slabCount);
         out.writeByte(access.ordinal());
@@ -73,6 +77,7 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
         }
         String keyId = Bodies.readString(in, "grant.keyId");
         String grantee = Bodies.readString(in, "grant.grantee");
+        String owner = Bodies.readString(in, "grant.owner");
         long first = Bodies.readLong(in, "grant.firstSlab");
         int count = Bodies.readCount(in, Integer.MAX_VALUE, "grant.slabCount");
         DatasetAccess access = DatasetAccess.ofCode(Bodies.readUnsignedByte(in, "grant.access"), "grant.access");
@@ -87,7 +92,8 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
         byte[] claims = new byte[claimBytes];
         System.arraycopy(bytes, 0, claims, 0, claimBytes);
         try {
-            return new Signed(new Grant(keyId, grantee, first, count, access, issued, expires, serial), claims, mac);
+            return new Signed(new Grant(keyId, grantee, owner, first, count, access, issued, expires, serial), claims,
+                    mac);
         } catch (RememException e) {
             throw e.code() == io.remem.protocol.ErrorCode.MALFORMED_FRAME ? e : RememException.malformed("grant: " + e.detail());
         }
@@ -95,7 +101,7 @@ public record Grant(String keyId, String grantee, long firstSlab, int slabCount,
 
     @Override
     public String toString() {
-        return "Grant[" + grantee + " " + access + " slabs " + firstSlab + "+" + slabCount + ", expires "
+        return "Grant[" + grantee + " " + access + " " + owner + "'s slabs " + firstSlab + "+" + slabCount + ", expires "
                 + expiresAtMillis + "]";
     }
 }

@@ -25,7 +25,7 @@ class GrantTest {
 
     @Test
     void aMintedGrantVerifiesWithItsClaimsAndCoversExactlyItsSlabs() {
-        byte[] wire = keys.mint(Grant.of("billing", 1000, 3, DatasetAccess.READ, 5_000, 65_000, 7));
+        byte[] wire = keys.mint(Grant.of("billing", "orders", 1000, 3, DatasetAccess.READ, 5_000, 65_000, 7));
         Grant g = keys.verify(wire, 6_000);
         assertThat(g.grantee()).isEqualTo("billing");
         assertThat(g.access()).isEqualTo(DatasetAccess.READ);
@@ -39,7 +39,7 @@ class GrantTest {
 
     @Test
     void aForgedExpiredOrForeignGrantIsRefused() {
-        byte[] wire = keys.mint(Grant.of("billing", 1000, 3, DatasetAccess.READ, 5_000, 65_000, 7));
+        byte[] wire = keys.mint(Grant.of("billing", "orders", 1000, 3, DatasetAccess.READ, 5_000, 65_000, 7));
         for (int i = 0; i < wire.length; i++) {
             byte[] bent = wire.clone();
             bent[i] ^= 1;
@@ -53,7 +53,7 @@ class GrantTest {
 
     @Test
     void aGrantIsNoTokenAndATokenIsNoGrant() {
-        byte[] grant = keys.mint(Grant.of("billing", 1000, 3, DatasetAccess.READ_WRITE, 5_000, 65_000, 7));
+        byte[] grant = keys.mint(Grant.of("billing", "orders", 1000, 3, DatasetAccess.READ_WRITE, 5_000, 65_000, 7));
         byte[] token = keys.mint(Token.session("billing", 5_000, 65_000, 7));
         assertRefused(() -> keys.verify(grant, Token.Kind.SESSION, 6_000));
         assertRefused(() -> keys.verify(token, 6_000));
@@ -61,7 +61,7 @@ class GrantTest {
 
     @Test
     void aGrantWithNoAccessOrNoSlabsCannotBeMade() {
-        assertThatThrownBy(() -> Grant.of("billing", 1, 1, DatasetAccess.NONE, 0, 1, 0)).isInstanceOf(RememException.class);
-        assertThatThrownBy(() -> Grant.of("billing", 1, 0, DatasetAccess.READ, 0, 1, 0)).isInstanceOf(RememException.class);
+        assertThatThrownBy(() -> Grant.of("billing", "orders", 1, 1, DatasetAccess.NONE, 0, 1, 0)).isInstanceOf(RememException.class);
+        assertThatThrownBy(() -> Grant.of("billing", "orders", 1, 0, DatasetAccess.READ, 0, 1, 0)).isInstanceOf(RememException.class);
     }
 }
