@@ -21,14 +21,26 @@ abstract sealed class FarArray implements AutoCloseable permits FarByteArray, Fa
     final int shift;
     final Window window;
     private final Offload offload;
+    /** Whether {@link #close} frees the memory: not for a view of a dataset's, which outlives the view. */
+    private final boolean owns;
 
     FarArray(FarMemory memory, long length, int shift) {
-        this.owned = Window.allocate(memory, length, shift);
+        this(memory, Window.allocate(memory, length, shift), length, shift, true);
+    }
+
+    /** A view of the whole of {@code over}, as many elements as fit; {@link #close} leaves it to its owner. */
+    FarArray(FarMemory memory, FarSegment over, int shift) {
+        this(memory, over, over.byteSize() >>> shift, shift, false);
+    }
+
+    private FarArray(FarMemory memory, FarSegment owned, long length, int shift, boolean owns) {
+        this.owned = owned;
         this.segment = owned.asSlice(0, length << shift);
         this.length = length;
         this.shift = shift;
         this.window = Window.of(memory);
         this.offload = memory.offload();
+        this.owns = owns;
     }
 
     public long length() {
@@ -40,10 +52,13 @@ abstract sealed class FarArray implements AutoCloseable permits FarByteArray, Fa
         return segment;
     }
 
-    /** Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. */
+    /**
+     * Frees the far memory. Idempotent; afterwards every access throws {@link IllegalStateException}. A view of a
+     * dataset frees nothing: the dataset's memory lives until the dataset is deleted.
+     */
     @Override
     public synchronized void close() {
-        if (owned.isAlive()) {
+        if (owns && owned.isAlive()) {
             owned.free();
         }
     }

@@ -1,6 +1,7 @@
 package io.remem.collections;
 
 import io.remem.client.Aggregate;
+import io.remem.client.Dataset;
 import io.remem.client.FarMemory;
 import io.remem.client.FarSegment;
 import io.remem.client.OffloadMode;
@@ -44,6 +45,18 @@ public final class FarLongArray extends FarArray {
      */
     public static FarLongArray allocate(FarMemory memory, long length) {
         return new FarLongArray(memory, length);
+    }
+
+    /**
+     * The named dataset {@code dataset} as an array of longs: {@code byteSize / 8} of them, shared with every runtime
+     * that opens the dataset. Closing the array frees nothing; read-only if the dataset was granted for reading only.
+     */
+    public static FarLongArray open(FarMemory memory, Dataset dataset) {
+        return new FarLongArray(memory, dataset.segment());
+    }
+
+    private FarLongArray(FarMemory memory, FarSegment over) {
+        super(memory, over, SHIFT);
     }
 
     public long get(long index) {

@@ -227,4 +227,31 @@ class FarLongArrayTest {
             assertThat(streamed.accesses()).as("one cache lookup per block, not per element").isLessThan(4 * blocks);
         }
     }
+
+    @Test
+    void aDatasetOpenedAsAnArrayIsSharedWithAnotherSessionAndOutlivesTheArray() {
+        int n = 100_000; // 800 KiB, far more than either cache
+        try (io.remem.client.Dataset d = session.memory().dataset("longs",
+                io.remem.client.DatasetOptions.create((long) n * 8).exclusive());
+             FarLongArray a = FarLongArray.open(session.memory(), d)) {
+            assertThat(a.length()).isEqualTo(n);
+            for (int i = 0; i < n; i++) {
+                a.set(i, (long) i * i);
+            }
+        } // closing the array frees nothing; closing the dataset writes it back
+        try (RememSession other = cluster.connect(RememOptions.builder().tenant("far-longs").cacheBytes(128 << 10).build());
+             io.remem.client.Dataset d = other.memory().dataset("longs", io.remem.client.DatasetOptions.open());
+             FarLongArray a = FarLongArray.open(other.memory(), d)) {
+            for (int i = 0; i < n; i += 997) {
+                assertThat(a.get(i)).isEqualTo((long) i * i);
+            }
+            long expected = LongStream.range(0, n).map(i -> i * i).sum();
+            assertThat(a.aggregate(0, n, io.remem.protocol.Filter.all(), io.remem.client.OffloadMode.NEAR).longSum())
+                    .as("scanned at the memory nodes").isEqualTo(expected);
+            a.close();
+            assertThat(d.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG, 8)).as("the dataset outlives its view")
+                    .isEqualTo(1);
+            other.memory().deleteDataset("longs", false);
+        }
+    }
 }
