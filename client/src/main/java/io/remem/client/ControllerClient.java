@@ -148,6 +148,15 @@ final class ControllerClient implements AutoCloseable, SessionLease.Keeper {
         });
     }
 
+    /** Whether lease {@code leaseId}, of any tenant, is alive. */
+    boolean leaseAlive(long leaseId) {
+        return call(Opcode.LEASE_ALIVE, leaseId, 0, 0, BodyWriter.EMPTY, (h, body) -> {
+            boolean alive = Bodies.readBoolean(body, "leaseAlive");
+            Bodies.expectEnd(body, "leaseAlive");
+            return alive;
+        });
+    }
+
     /** Ends lease {@code leaseId}: the controller frees every slab in it. */
     @Override
     public void closeLease(long leaseId) {

@@ -12,12 +12,18 @@ public final class FarMemory {
     private final FarAllocator allocator;
     private final Offload offload;
     private final DatasetCatalog datasets;
+    private final long leaseId;
+    private final java.util.function.LongPredicate leases;
 
-    FarMemory(LocalCache cache, FarAllocator allocator, Offload offload, DatasetCatalog datasets) {
+    /** @param leases whether a lease (of a far lock's holder) is alive */
+    FarMemory(LocalCache cache, FarAllocator allocator, Offload offload, DatasetCatalog datasets, long leaseId,
+              java.util.function.LongPredicate leases) {
         this.cache = cache;
         this.allocator = allocator;
         this.offload = offload;
         this.datasets = datasets;
+        this.leaseId = leaseId;
+        this.leases = leases;
     }
 
     /** Operations that can run at the memory nodes instead of pulling data into the cache. */
@@ -104,6 +110,23 @@ public final class FarMemory {
      */
     public void deleteDataset(String name, boolean force) {
         datasets.delete(name, force);
+    }
+
+    /**
+     * A lock whose word is the 8 bytes at {@code offset} of {@code segment}, shared by every session that can write
+     * them (a dataset, typically): see {@link FarLock}. The word must start at 0 (free).
+     */
+    public FarLock lock(FarSegment segment, long offset) {
+        return new FarLock(segment, offset, leaseId, leases);
+    }
+
+    /**
+     * Clio's fence: waits until every asynchronous call this thread started has completed and every dirty line is on
+     * the memory nodes, so whatever this session did before is visible to whoever reads the memory nodes after.
+     */
+    public void fence() {
+        release();
+        flush();
     }
 
     void release(FarSegment.Allocation allocation) {

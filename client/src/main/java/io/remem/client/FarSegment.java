@@ -411,6 +411,18 @@ public final class FarSegment {
     }
 
     /**
+     * Writes back this session's dirty lines of {@code [offset, offset + length)}, then drops the range from the cache,
+     * so the next reads fetch it from the memory nodes: what other runtimes wrote there since shows. For data guarded
+     * by a {@link FarLock}: refresh after locking.
+     */
+    public void refresh(long offset, long length) {
+        if (length > 0) {
+            force(offset, length);
+            cache.dropClean(address(offset, length), length);
+        }
+    }
+
+    /**
      * Atomically adds {@code delta} to the 8-byte little-endian word at {@code offset}, on the memory node that holds it
      * (Clio's atomics), and returns the value before. It runs exactly once, even when its answer is lost and it is sent
      * again, or its node fails over; every replica ends up with the same result.

@@ -1465,11 +1465,21 @@ final class LocalCache implements AutoCloseable {
             pinLock.unlock();
         }
         for (long block = firstBlock; block <= lastBlock; block++) {
-            discardBlock(block);
+            discardBlock(block, false);
         }
     }
 
-    private void discardBlock(long block) {
+    /**
+     * Drops the clean cached blocks of {@code [addr, addr + length)}, so they are read from the memory nodes again; a
+     * block with dirty lines (written since the caller forced the range) stays, since those lines are newer.
+     */
+    void dropClean(long addr, long length) {
+        for (long block = addr >>> blockShift; block <= (addr + length - 1) >>> blockShift; block++) {
+            discardBlock(block, true);
+        }
+    }
+
+    private void discardBlock(long block, boolean onlyClean) {
         int spins = 0;
         while (true) {
             int f;
@@ -1486,6 +1496,14 @@ final class LocalCache implements AutoCloseable {
             if ((s & PHASE_MASK) == VALID && (s & BUSY) == 0 && tags[f] == block
                     && STATE.compareAndSet(state, f, s, (s & ~PHASE_MASK) | EVICTING)) {
                 int base = f * dirtyWords;
+                if (onlyClean) {
+                    for (int i = 0; i < dirtyWords; i++) {
+                        if (dirty[base + i] != 0) {
+                            STATE.setVolatile(state, f, s); // written meanwhile: keep it, it is newer
+                            return;
+                        }
+                    }
+                }
                 for (int i = 0; i < dirtyWords; i++) {
                     dirty[base + i] = 0;
                 }

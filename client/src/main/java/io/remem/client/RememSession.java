@@ -63,7 +63,8 @@ public final class RememSession implements AutoCloseable {
             DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, nodeLinks, options.tenant(), held.id(),
                     options.replication(), Clock.systemUTC());
             this.datasets = datasets;
-            this.memory = new FarMemory(cache, allocator, new Offload(cache, table, nodeLinks, backend, reads), datasets);
+            this.memory = new FarMemory(cache, allocator, new Offload(cache, table, nodeLinks, backend, reads), datasets,
+                    held.id(), ctl::leaseAlive);
             LocalCache c = cache;
             held.onExpired(() -> forgetLeasedMemory(allocator, datasets, table, c));
         } catch (RuntimeException e) {

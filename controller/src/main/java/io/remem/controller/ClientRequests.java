@@ -136,6 +136,11 @@ final class ClientRequests {
                             + tenant + " is not known here: it expired, and the memory it held was freed");
                 }
             }
+            case LEASE_ALIVE -> {
+                Bodies.expectEnd(body, "leaseAlive");
+                boolean alive = h.slabId() != 0 && metadata.leaseKeeper().alive(h.slabId());
+                peer.reply(h, h.slabId(), 0, 0, 1, out -> out.writeByte(alive ? 1 : 0));
+            }
             case LEASE_CLOSE -> {
                 Bodies.expectEnd(body, "leaseClose");
                 long lease = h.slabId();

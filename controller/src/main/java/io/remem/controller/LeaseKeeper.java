@@ -52,6 +52,11 @@ final class LeaseKeeper {
         return ledger.locked(leases::expired);
     }
 
+    /** Whether any tenant holds lease {@code id}: for a far lock whose holder may have died. */
+    boolean alive(long id) {
+        return ledger.locked(() -> leases.existsWithId(id));
+    }
+
     /** Whether {@code tenant} holds lease {@code id}. */
     boolean exists(String tenant, long id) {
         return ledger.locked(() -> leases.exists(tenant, id));

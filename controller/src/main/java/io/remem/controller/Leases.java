@@ -101,6 +101,16 @@ final class Leases {
         return l != null && nanoClock.getAsLong() - l.expiresAtNanos > 0;
     }
 
+    /** Whether any tenant holds a lease with this id (ids are random 64-bit numbers, so at most one does). */
+    boolean existsWithId(long id) {
+        for (Key k : leases.keySet()) {
+            if (k.id() == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** How many leases {@code tenant} holds. */
     int count(String tenant) {
         int n = 0;

@@ -100,6 +100,11 @@ public enum Opcode {
     LEASE_RENEW(0x4A, Audience.CONTROLLER),
     /** Client to controller: the runtime is closing; free every slab of lease {@code slabId} now. */
     LEASE_CLOSE(0x4B, Audience.CONTROLLER),
+    /**
+     * Client to controller: is lease {@code slabId} (of any tenant) alive? The answer's {@code u8} is 1 or 0. A far lock
+     * held by a session whose lease has ended may be taken over ({@code FarLock}).
+     */
+    LEASE_ALIVE(0x4C, Audience.CONTROLLER),
 
     /**
      * Client to controller: open (or create) a named dataset ({@link DatasetOpen}); {@code slabId} is the runtime's

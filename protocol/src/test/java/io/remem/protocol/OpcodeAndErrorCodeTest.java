@@ -73,7 +73,7 @@ class OpcodeAndErrorCodeTest {
 
     @Test
     void unknownOpcodesAreNull() {
-        for (int code : new int[] {0x00, 0x04, 0x17, 0x25, 0x4C, 0x65, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int code : new int[] {0x00, 0x04, 0x17, 0x25, 0x4D, 0x65, 0xFF, 0x100, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
             assertThat(Opcode.ofCode(code)).as("code %d", code).isNull();
         }
     }
