@@ -1,5 +1,10 @@
 package io.remem.cli.it;
 
+import io.remem.client.Dataset;
+import io.remem.client.DatasetOptions;
+import io.remem.client.FarLock;
+import io.remem.client.RememOptions;
+import io.remem.client.RememSession;
 import io.remem.protocol.ClusterStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +57,30 @@ class LeaseIT {
             ClusterStatus after = cluster.status();
             assertThat(used(after, "paused")).as("new memory, under the reopened lease").isGreaterThanOrEqualTo(8L << 20);
             assertThat(leases(after, "paused")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aFarLockHeldByAKilledClientIsFreeOnceItsLeaseEnds() throws Exception {
+        try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "64m", "--slab-size", "4m",
+                "--lease-timeout", LEASE.toSeconds() + "s");
+             RememProcess holder = RememProcess.start("holder", dir.resolve("logs"), HoldsLock.class.getName(),
+                     Map.of("REMEM_SECRET", new String(cluster.secretOf("lockers").reveal())),
+                     cluster.controllerAddress(), "lockers", "locks");
+             RememSession s = cluster.connect(RememOptions.builder().tenant("lockers").cacheBytes(1 << 20).build())) {
+            holder.await("^locked$", ProcessCluster.START);
+            try (Dataset d = s.memory().dataset("locks", DatasetOptions.open())) {
+                FarLock lock = s.memory().lock(d.segment(), 0);
+                assertThat(lock.tryLock(Duration.ofSeconds(1))).as("held by a live client").isFalse();
+                holder.kill();
+                long killed = System.nanoTime();
+                assertThat(lock.tryLock(ProcessCluster.START)).isTrue();
+                Duration took = Duration.ofNanos(System.nanoTime() - killed);
+                System.out.printf("LeaseIT: a SIGKILLed holder's far lock taken over %d ms after the kill (lease %d ms)%n",
+                        took.toMillis(), LEASE.toMillis());
+                assertThat(took).as("within the lease and a reclaim period").isLessThan(LEASE.plusSeconds(3));
+                lock.unlock();
+            }
         }
     }
 
