@@ -161,19 +161,8 @@ final class DatasetDirectory {
                 throw new RememException(ErrorCode.DATASET_IN_USE, "dataset " + name + " of tenant " + tenant
                         + " is open in " + others + " other session(s); delete it with force to free it under them");
             }
-            List<SlabRecord> run = new ArrayList<>(d.slabs().length);
-            List<Journal.Entry> entries = new ArrayList<>(d.slabs().length + 1);
-            for (long id : d.slabs()) {
-                SlabRecord s = ledger.slabRecord(id);
-                if (s != null) {
-                    run.add(s);
-                    entries.add(new Journal.SlabFreed(id));
-                }
-            }
             Journal.DatasetDeleted deleted = new Journal.DatasetDeleted(tenant, name);
-            entries.add(deleted);
-            ledger.journal(entries);
-            run.forEach(ledger::release);
+            List<SlabRecord> run = ledger.freeWith(d.slabs(), deleted);
             datasets.apply(deleted);
             return run;
         });

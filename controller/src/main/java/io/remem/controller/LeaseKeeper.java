@@ -3,7 +3,6 @@ package io.remem.controller;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** Runtime leases as a whole: open, renew and end them, journaled, under the metadata lock (see {@link Leases}). */
@@ -74,19 +73,9 @@ final class LeaseKeeper {
             if (!leases.exists(tenant, id) || (onlyIfExpired && !leases.expired(tenant, id))) {
                 return null;
             }
-            List<SlabRecord> run = new ArrayList<>();
-            List<Journal.Entry> entries = new ArrayList<>();
-            for (long slabId : leases.slabsOf(tenant, id)) {
-                SlabRecord s = ledger.slabRecord(slabId);
-                if (s != null) {
-                    run.add(s);
-                    entries.add(new Journal.SlabFreed(slabId));
-                }
-            }
             Journal.LeaseEnded ended = new Journal.LeaseEnded(tenant, id);
-            entries.add(ended);
-            ledger.journal(entries);
-            run.forEach(ledger::release);
+            List<SlabRecord> run = ledger.freeWith(leases.slabsOf(tenant, id).stream().mapToLong(Long::longValue)
+                    .toArray(), ended);
             leases.apply(ended);
             datasets.leaseEnded(tenant, id);
             return run;

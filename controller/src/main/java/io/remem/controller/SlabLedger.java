@@ -2,6 +2,7 @@ package io.remem.controller;
 
 import io.remem.protocol.SlabDescriptor;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -30,4 +31,24 @@ interface SlabLedger {
 
     /** Where the slab's replicas are, as clients see it. */
     SlabDescriptor descriptor(SlabRecord s);
+
+    /**
+     * Frees those of {@code slabIds} that exist, journaled together with {@code cause} (the lease's end, the dataset's
+     * deletion) as one change; returns them, for the caller to delete on their nodes.
+     */
+    default List<SlabRecord> freeWith(long[] slabIds, Journal.Entry cause) {
+        List<SlabRecord> run = new ArrayList<>(slabIds.length);
+        List<Journal.Entry> entries = new ArrayList<>(slabIds.length + 1);
+        for (long id : slabIds) {
+            SlabRecord s = slabRecord(id);
+            if (s != null) {
+                run.add(s);
+                entries.add(new Journal.SlabFreed(id));
+            }
+        }
+        entries.add(cause);
+        journal(entries);
+        run.forEach(this::release);
+        return run;
+    }
 }

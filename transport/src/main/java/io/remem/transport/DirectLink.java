@@ -79,12 +79,8 @@ public final class DirectLink implements AutoCloseable {
     private final AtomicBoolean reaping = new AtomicBoolean();
     private final ScheduledFuture<?> watchdog;
     private volatile int session;
-    /**
-     * This link's recent round-trip time and its variation, smoothed as TCP smooths its RTT (RFC 6298), in nanoseconds;
-     * 0 before the first answer. Updated without a lock: a lost update only loses one sample.
-     */
-    private volatile long smoothedNanos;
-    private volatile long variationNanos;
+    /** Round trips of blocking calls, for {@link #earlyDeadline}. */
+    private final RoundTripEstimate roundTrips = new RoundTripEstimate();
     /** Whether answers carrying data end in a CRC32C of it ({@link Features#CHECKSUMS}); set by {@link #hello}. */
     private volatile boolean checksums;
     private volatile RememException broken;
@@ -278,7 +274,7 @@ public final class DirectLink implements AutoCloseable {
         if (c.error != null) {
             throw new RememException(c.error.code(), c.error.detail(), c.error);
         }
-        sample(System.nanoTime() - c.created);
+        roundTrips.sample(System.nanoTime() - c.created);
         return c.result;
     }
 
@@ -306,25 +302,13 @@ public final class DirectLink implements AutoCloseable {
         return future;
     }
 
-    private void sample(long nanos) {
-        long srtt = smoothedNanos;
-        if (srtt == 0) {
-            smoothedNanos = nanos;
-            variationNanos = nanos / 2;
-            return;
-        }
-        variationNanos = variationNanos - (variationNanos >> 2) + (Math.abs(srtt - nanos) >> 2);
-        smoothedNanos = srtt - (srtt >> 3) + (nanos >> 3);
-    }
-
     /**
      * How long to wait for an answer on this link before trying another replica: the smoothed round trip plus eight
      * times its variation (a high percentile of what this node usually takes), at least {@code floorNanos} and at most
      * the link's timeout. Just the floor before the first answer.
      */
     public long earlyDeadline(long floorNanos) {
-        long estimate = smoothedNanos + 8 * variationNanos;
-        return Math.min(timeoutNanos, Math.max(floorNanos, estimate));
+        return roundTrips.deadline(floorNanos, timeoutNanos);
     }
 
     public boolean isOpen() {

@@ -64,7 +64,7 @@ public record Grant(String keyId, String grantee, String owner, long firstSlab, 
         return bytes;
     }
 
-    record Signed(Grant grant, byte[] claims, byte[] mac) {}
+    record Signed(Grant grant, Signature signature) {}
 
     static Signed decode(byte[] bytes) {
         if (bytes.length > MAX_BYTES) {
@@ -84,16 +84,10 @@ public record Grant(String keyId, String grantee, String owner, long firstSlab, 
         long issued = Bodies.readLong(in, "grant.issued");
         long expires = Bodies.readLong(in, "grant.expires");
         long serial = Bodies.readLong(in, "grant.serial");
-        int claimBytes = in.readerIndex();
-        Bodies.need(in, Crypto.HASH_BYTES, "grant.mac");
-        byte[] mac = new byte[Crypto.HASH_BYTES];
-        in.readBytes(mac);
-        Bodies.expectEnd(in, "grant");
-        byte[] claims = new byte[claimBytes];
-        System.arraycopy(bytes, 0, claims, 0, claimBytes);
+        Signature signature = Signature.after(bytes, in, "grant");
         try {
-            return new Signed(new Grant(keyId, grantee, owner, first, count, access, issued, expires, serial), claims,
-                    mac);
+            return new Signed(new Grant(keyId, grantee, owner, first, count, access, issued, expires, serial),
+                    signature);
         } catch (RememException e) {
             throw e.code() == io.remem.protocol.ErrorCode.MALFORMED_FRAME ? e : RememException.malformed("grant: " + e.detail());
         }

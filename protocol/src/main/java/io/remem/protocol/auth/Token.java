@@ -91,18 +91,12 @@ public record Token(Kind kind, String keyId, String subject, long slabId, long i
         long issued = Bodies.readLong(in, "token.issued");
         long expires = Bodies.readLong(in, "token.expires");
         long serial = Bodies.readLong(in, "token.serial");
-        int claimBytes = in.readerIndex();
-        Bodies.need(in, Crypto.HASH_BYTES, "token.mac");
-        byte[] mac = new byte[Crypto.HASH_BYTES];
-        in.readBytes(mac);
-        Bodies.expectEnd(in, "token");
-        Token t = new Token(Kind.values()[kindCode - 1], keyId, subject, slabId, issued, expires, serial);
-        byte[] claims = new byte[claimBytes];
-        System.arraycopy(bytes, 0, claims, 0, claimBytes);
-        return new Signed(t, claims, mac);
+        Signature signature = Signature.after(bytes, in, "token");
+        return new Signed(new Token(Kind.values()[kindCode - 1], keyId, subject, slabId, issued, expires, serial),
+                signature);
     }
 
-    record Signed(Token token, byte[] claims, byte[] mac) {}
+    record Signed(Token token, Signature signature) {}
 
     @Override
     public String toString() {

@@ -65,19 +65,9 @@ public final class TokenKeys {
         } catch (RememException e) {
             throw failed("malformed grant: " + e.detail());
         }
-        byte[] key = keys.get(s.grant().keyId());
-        if (key == null) {
-            throw failed("grant signed by unknown key " + s.grant().keyId());
-        }
-        if (!Crypto.equal(Crypto.hmac(key, s.claims()), s.mac())) {
-            throw failed("grant signature does not match");
-        }
-        if (nowMillis > s.grant().expiresAtMillis() + CLOCK_SKEW_MILLIS) {
-            throw failed("grant expired at " + s.grant().expiresAtMillis() + " (now " + nowMillis + ")");
-        }
+        check("grant", s.grant().keyId(), s.signature(), s.grant().expiresAtMillis(), nowMillis);
         return s.grant();
     }
-
     /** Reads a grant without checking it: for a client to learn when to renew its own. */
     public static Grant peekGrant(byte[] bytes) {
         return Grant.decode(bytes).grant();
@@ -95,22 +85,26 @@ public final class TokenKeys {
         } catch (RememException e) {
             throw failed("malformed token: " + e.detail());
         }
-        byte[] key = keys.get(s.token().keyId());
-        if (key == null) {
-            throw failed("token signed by unknown key " + s.token().keyId());
-        }
-        if (!Crypto.equal(Crypto.hmac(key, s.claims()), s.mac())) {
-            throw failed("token signature does not match");
-        }
+        check("token", s.token().keyId(), s.signature(), s.token().expiresAtMillis(), nowMillis);
         if (s.token().kind() != kind) {
             throw failed("a " + s.token().kind() + " token where a " + kind + " token is needed");
-        }
-        if (nowMillis > s.token().expiresAtMillis() + CLOCK_SKEW_MILLIS) {
-            throw failed("token expired at " + s.token().expiresAtMillis() + " (now " + nowMillis + ")");
         }
         return s.token();
     }
 
+    /** The HMAC under key {@code keyId}, then the expiry (with the allowed skew). */
+    private void check(String what, String keyId, Signature signature, long expiresAtMillis, long nowMillis) {
+        byte[] key = keys.get(keyId);
+        if (key == null) {
+            throw failed(what + " signed by unknown key " + keyId);
+        }
+        if (!Crypto.equal(Crypto.hmac(key, signature.claims()), signature.mac())) {
+            throw failed(what + " signature does not match");
+        }
+        if (nowMillis > expiresAtMillis + CLOCK_SKEW_MILLIS) {
+            throw failed(what + " expired at " + expiresAtMillis + " (now " + nowMillis + ")");
+        }
+    }
     /** Reads a token's claims without checking it: for a client to learn its own token's expiry. */
     public static Token peek(byte[] bytes) {
         return Token.decode(bytes).token();
