@@ -98,14 +98,14 @@ final class DatasetCommand implements Runnable {
             out.println("no datasets");
             return;
         }
-        out.printf(Locale.ROOT, "%-24s %-32s %12s %7s %7s  %s%n", "owner", "dataset", "size", "copies", "open by",
-                "granted to");
+        out.printf(Locale.ROOT, "%-24s %-32s %12s %7s %5s %7s  %s%n", "owner", "dataset", "size", "copies", "mode",
+                "open by", "granted to");
         for (DatasetInfo d : list) {
             String grants = d.grants().entrySet().stream()
                     .map(g -> g.getKey() + (g.getValue() == DatasetAccess.READ ? " (read)" : " (read-write)"))
                     .collect(java.util.stream.Collectors.joining(", "));
-            out.printf(Locale.ROOT, "%-24s %-32s %12s %7d %7d  %s%n", d.owner(), d.name(), Units.bytes(d.bytes()),
-                    d.replication(), d.openBy(), grants.isEmpty() ? "-" : grants);
+            out.printf(Locale.ROOT, "%-24s %-32s %12s %7d %5s %7d  %s%n", d.owner(), d.name(), Units.bytes(d.bytes()),
+                    d.replication(), d.mode().name().toLowerCase(Locale.ROOT), d.openBy(), grants.isEmpty() ? "-" : grants);
         }
     }
 
@@ -202,6 +202,10 @@ final class DatasetCommand implements Runnable {
         @Option(names = "--replication", paramLabel = "N", defaultValue = "0",
                 description = "Copies of each slab, 1-8 (default: the cluster's, 2 where two memory nodes are alive).")
         int replication;
+        @Option(names = "--mode", paramLabel = "none|mrsw|mrmw", defaultValue = "none",
+                description = "Coherence between runtimes: none (cached, no coherence), mrsw (acquire/commit, one writer"
+                        + " per stripe), mrmw (optimistic writers, conflicting commits refused). Default: ${DEFAULT-VALUE}.")
+        String mode;
 
         @Override
         public Integer call() {
@@ -217,7 +221,13 @@ final class DatasetCommand implements Runnable {
                 throw new IllegalArgumentException("--replication: " + replication + " is outside 0.."
                         + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
             }
-            DatasetOptions options = DatasetOptions.create(size).exclusive();
+            io.remem.protocol.DatasetMode m = switch (mode.toLowerCase(Locale.ROOT)) {
+                case "none" -> io.remem.protocol.DatasetMode.NONE;
+                case "mrsw" -> io.remem.protocol.DatasetMode.MRSW;
+                case "mrmw" -> io.remem.protocol.DatasetMode.MRMW;
+                default -> throw new IllegalArgumentException("--mode: " + mode + " is not none, mrsw or mrmw");
+            };
+            DatasetOptions options = DatasetOptions.create(size).exclusive().mode(m);
             DatasetOptions o = replication > 0 ? options.replication(replication) : options;
             String made = caller.tenant().inSession(s -> {
                 try (Dataset d = s.memory().dataset(n, o)) {

@@ -2,28 +2,47 @@ package io.remem.client;
 
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetMode;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * A named dataset, open in this session: far memory that belongs to its tenant rather than to a session, so it
  * survives the runtimes that use it and any runtime of the tenant, or of a tenant it was granted to, can open it again
  * by name ({@link FarMemory#dataset}).
- * Its bytes are a {@link FarSegment}, read and written through this session's cache like any other.
  *
- * <p>There is no coherence between runtimes yet: a runtime sees another's writes once they are flushed there and
- * the blocks are not cached here. Close the dataset to say this session no longer uses it; it stays until deleted.
+ * <p>How runtimes see each other's writes is the dataset's {@link #mode}, chosen when it is created:
+ * <ul>
+ *   <li>{@link DatasetMode#NONE}: its bytes are a {@link FarSegment}, read and written through this session's cache
+ *       like any other. A runtime sees another's writes once they are written back and the blocks are not cached
+ *       here; a {@link FarLock} with {@link FarSegment#refresh}/{@link FarSegment#force} orders them.</li>
+ *   <li>{@link DatasetMode#MRSW} and {@link DatasetMode#MRMW} (Hotpot's): writes go through {@link #acquire} and
+ *       {@link Acquisition#commit}, reads through {@link #read}, which always sees whole commits, the latest completed
+ *       before it began or a later one, and never an older one than an earlier read saw.</li>
+ * </ul>
+ * Close the dataset to say this session no longer uses it; it stays until deleted.
  */
 public final class Dataset implements AutoCloseable {
     private final DatasetInfo info;
     private final DatasetAccess access;
     private final FarSegment segment;
+    /** The coherence protocol of an MRSW or MRMW dataset; null without coherence. */
+    private final Coherence coherence;
     private final Runnable onClose;
     private boolean closed;
 
-    Dataset(DatasetInfo info, DatasetAccess access, FarSegment segment, Runnable onClose) {
+    Dataset(DatasetInfo info, DatasetAccess access, FarSegment segment, Coherence coherence, Runnable onClose) {
         this.info = info;
         this.access = access;
         this.segment = segment;
+        this.coherence = coherence;
         this.onClose = onClose;
+    }
+
+    /** How runtimes that share it see each other's writes. */
+    public DatasetMode mode() {
+        return info.mode();
     }
 
     /** What this session may do with it: everything with its own tenant's, as granted with another's. */
@@ -45,9 +64,9 @@ public final class Dataset implements AutoCloseable {
         return info.name();
     }
 
-    /** Its size in bytes, as created. */
+    /** Its size in bytes: as created, or rounded up to 4 KiB for a coherent one. */
     public long byteSize() {
-        return info.bytes();
+        return coherence == null ? info.bytes() : coherence.layout.dataBytes;
     }
 
     /** Copies of each of its slabs. */
@@ -56,11 +75,59 @@ public final class Dataset implements AutoCloseable {
     }
 
     /**
-     * Its bytes. The segment cannot be freed: a dataset's memory goes when the dataset is deleted. It is read-only
-     * ({@link FarSegment#isReadOnly}) when another tenant granted it for reading only.
+     * Its bytes, through this session's cache. The segment cannot be freed: a dataset's memory goes when the dataset
+     * is deleted. It is read-only ({@link FarSegment#isReadOnly}) when another tenant granted it for reading only.
+     *
+     * @throws UnsupportedOperationException for a coherent dataset: use {@link #read} and {@link #acquire}
      */
     public FarSegment segment() {
+        if (coherence != null) {
+            throw new UnsupportedOperationException("dataset " + info.name() + " is " + info.mode()
+                    + ": read it with read() and write it with acquire() and commit()");
+        }
         return segment;
+    }
+
+    /**
+     * Copies {@code dst.byteSize()} committed bytes from {@code offset} into {@code dst}, fresh from the memory nodes:
+     * every commit either wholly or not at all, nothing older than what commits completed before the call, and nothing
+     * older than what this runtime read before. Waits while a commit to the same stripes is being applied.
+     *
+     * @throws UnsupportedOperationException without coherence: read {@link #segment()}
+     */
+    public void read(long offset, MemorySegment dst) {
+        coherent().read(offset, dst);
+    }
+
+    /** The committed 8-byte little-endian word at {@code offset}, as {@link #read} reads it. */
+    public long readLong(long offset) {
+        MemorySegment w = MemorySegment.ofArray(new long[1]);
+        coherent().read(offset, w);
+        return w.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    /**
+     * Takes {@code ranges} for writing and reads their committed bytes into local buffers ({@link Acquisition}):
+     * under MRSW, waiting until no other runtime holds any of their stripes; under MRMW, at once. At most the commit
+     * log's size (all of a small dataset, 2 MiB of a large one) at once.
+     *
+     * @throws UnsupportedOperationException without coherence, or with a read-only grant
+     */
+    public Acquisition acquire(FarRange... ranges) {
+        return coherent().acquire(List.of(ranges));
+    }
+
+    /** {@link #acquire(FarRange...)} for one range. */
+    public Acquisition acquire(long offset, long length) {
+        return acquire(new FarRange(offset, length));
+    }
+
+    private Coherence coherent() {
+        if (coherence == null) {
+            throw new UnsupportedOperationException("dataset " + info.name() + " has no coherence (mode NONE): use"
+                    + " segment(); create it with DatasetOptions.create(bytes).mode(DatasetMode.MRSW) for acquire/commit");
+        }
+        return coherence;
     }
 
     /** Writes this session's dirty lines of it back and tells the controller this session has it closed. */
@@ -74,7 +141,7 @@ public final class Dataset implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Dataset[" + info.owner() + "/" + info.name() + ", " + info.bytes() + " bytes, " + info.replication()
-                + " copies]";
+        return "Dataset[" + info.owner() + "/" + info.name() + ", " + byteSize() + " bytes, " + info.replication()
+                + " copies, " + info.mode() + "]";
     }
 }

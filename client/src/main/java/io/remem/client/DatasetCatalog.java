@@ -71,9 +71,17 @@ final class DatasetCatalog implements AutoCloseable {
         long address = table.farAddress(run.firstSlabId(), 0);
         long bytes = opened.info().bytes();
         boolean readOnly = !opened.access().writes();
-        FarSegment segment = new FarSegment(cache, new FarSegment.Allocation(memory, address, bytes, true, name, readOnly),
-                address, bytes);
-        return new Dataset(opened.info(), opened.access(), segment, () -> {
+        FarSegment.Allocation allocation = new FarSegment.Allocation(memory, address, bytes, true, name, readOnly);
+        FarSegment segment = new FarSegment(cache, allocation, address, bytes);
+        Coherence coherence = null;
+        if (opened.info().mode().isCoherent()) {
+            CoherenceLayout layout = CoherenceLayout.forTotal(bytes);
+            coherence = new Coherence(key, opened.info().mode(), layout, address,
+                    new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
+                    readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
+                    memory.leaseId());
+        }
+        return new Dataset(opened.info(), opened.access(), segment, coherence, () -> {
             if (!readOnly) {
                 cache.flush();
             }

@@ -1,21 +1,24 @@
 package io.remem.client;
 
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.Limits;
 
 /**
  * How {@link FarMemory#dataset} opens a named dataset: open one that exists, or create it with a size first.
- * Immutable: {@link #replication(int)} and {@link #exclusive()} return new options.
+ * Immutable: {@link #replication(int)}, {@link #mode(DatasetMode)} and {@link #exclusive()} return new options.
  */
 public final class DatasetOptions {
     private final long bytes;
     private final int replication;
     private final boolean exclusive;
+    private final DatasetMode mode;
 
-    private DatasetOptions(long bytes, int replication, boolean exclusive) {
+    private DatasetOptions(long bytes, int replication, boolean exclusive, DatasetMode mode) {
         this.bytes = bytes;
         this.replication = replication;
         this.exclusive = exclusive;
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
         if (bytes < 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must not be negative");
         }
@@ -29,7 +32,7 @@ public final class DatasetOptions {
 
     /** Opens a dataset that exists; NO_SUCH_DATASET if it does not. */
     public static DatasetOptions open() {
-        return new DatasetOptions(0, 0, false);
+        return new DatasetOptions(0, 0, false, DatasetMode.NONE);
     }
 
     /** Opens the dataset, creating it with {@code bytes} of zeros first if it does not exist. */
@@ -37,7 +40,7 @@ public final class DatasetOptions {
         if (bytes <= 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
         }
-        return new DatasetOptions(bytes, 0, false);
+        return new DatasetOptions(bytes, 0, false, DatasetMode.NONE);
     }
 
     /** The same, with {@code copies} copies of each slab if it is created. */
@@ -45,12 +48,28 @@ public final class DatasetOptions {
         if (copies < 1) {
             throw new IllegalArgumentException("replication: " + copies + " must be at least 1");
         }
-        return new DatasetOptions(bytes, copies, exclusive);
+        return new DatasetOptions(bytes, copies, exclusive, mode);
     }
 
     /** The same, but fails with DATASET_EXISTS rather than open a dataset that exists. */
     public DatasetOptions exclusive() {
-        return new DatasetOptions(bytes, replication, true);
+        return new DatasetOptions(bytes, replication, true, mode);
+    }
+
+    /**
+     * The same, creating the dataset with coherence {@code mode} (ignored when it exists; {@link Dataset#mode} says
+     * what it has). A coherent dataset's size is rounded up to 4 KiB, and it has a header and a commit log besides.
+     */
+    public DatasetOptions mode(DatasetMode mode) {
+        if (mode != DatasetMode.NONE && bytes == 0) {
+            throw new IllegalArgumentException("a mode applies to a dataset being created: use create(bytes).mode(...)");
+        }
+        return new DatasetOptions(bytes, replication, exclusive, mode);
+    }
+
+    /** The coherence to create the dataset with. */
+    public DatasetMode mode() {
+        return mode;
     }
 
     /** The size to create the dataset with; 0 to open only. */
@@ -70,7 +89,8 @@ public final class DatasetOptions {
 
     @Override
     public String toString() {
-        return "DatasetOptions[bytes=" + bytes + ", replication=" + replication + ", exclusive=" + exclusive + "]";
+        return "DatasetOptions[bytes=" + bytes + ", replication=" + replication + ", exclusive=" + exclusive + ", mode="
+                + mode + "]";
     }
 
     DatasetOpen request(String name, int sessionReplication) {
@@ -81,6 +101,7 @@ public final class DatasetOptions {
     DatasetOpen request(String owner, String name, int sessionReplication) {
         DatasetOpen.Disposition d = bytes == 0 ? DatasetOpen.Disposition.OPEN
                 : exclusive ? DatasetOpen.Disposition.CREATE : DatasetOpen.Disposition.OPEN_OR_CREATE;
-        return new DatasetOpen(owner, name, d, bytes, replication != 0 ? replication : sessionReplication);
+        long total = mode.isCoherent() ? CoherenceLayout.forData(bytes).totalBytes() : bytes;
+        return new DatasetOpen(owner, name, d, total, replication != 0 ? replication : sessionReplication, mode);
     }
 }

@@ -129,6 +129,16 @@ public final class FarMemory {
         flush();
     }
 
+    /** Whether a session's lease is alive, as the controller says; for takeovers from dead holders. */
+    java.util.function.LongPredicate leaseProbe() {
+        return leases;
+    }
+
+    /** This session's lease id: what its far locks hold. */
+    long leaseId() {
+        return leaseId;
+    }
+
     void release(FarSegment.Allocation allocation) {
         if (allocation.dataset != null) {
             throw new UnsupportedOperationException("the segment of dataset " + allocation.dataset

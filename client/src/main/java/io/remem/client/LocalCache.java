@@ -131,7 +131,7 @@ final class LocalCache implements AutoCloseable {
     final java.util.Set<WriteBack> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final int MAX_FLUSH_ROUNDS_IN_FLIGHT = 8;
     final LongAdder piggybacks = new LongAdder();
-    private final long fetchTimeoutNanos;
+    final long fetchTimeoutNanos;
     private final Reclaimer reclaimer;
     private final boolean backgroundReclaim;
     /** Without a background reclaimer, misses keep this many frames free by evicting inline. */

@@ -56,7 +56,8 @@ final class Allocations {
                     + slabs + " slabs; at most " + Journal.Lease.MAX_SLABS + " of " + slabSize + " bytes");
         }
         int replication = open.replication() == 0 ? defaultReplication() : open.replication();
-        create(tenant, open.bytes(), replication, r -> metadata.datasetDirectory().commit(r, open.name(), open.bytes(), replication));
+        create(tenant, open.bytes(), replication, r -> metadata.datasetDirectory().commit(r, open.name(), open.bytes(), replication,
+                open.mode()));
     }
 
     /** Deletes a dataset and its slabs on their nodes. */

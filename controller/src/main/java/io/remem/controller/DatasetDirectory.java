@@ -94,13 +94,13 @@ final class DatasetDirectory {
      * @throws RememException DATASET_EXISTS if another creator won the name meanwhile; the run stays reserved, for the
      *                        caller to abort
      */
-    void commit(List<SlabRecord> run, String name, long bytes, int replication) {
+    void commit(List<SlabRecord> run, String name, long bytes, int replication, io.remem.protocol.DatasetMode mode) {
         ledger.locked(() -> {
             String tenant = run.getFirst().tenant();
             if (datasets.get(tenant, name) != null) {
                 throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + name);
             }
-            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication,
+            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication, mode,
                     run.stream().mapToLong(SlabRecord::id).toArray());
             List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
             for (SlabRecord s : run) {

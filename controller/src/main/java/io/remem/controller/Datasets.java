@@ -1,6 +1,7 @@
 package io.remem.controller;
 
 import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.DatasetInfo;
 
 import java.util.ArrayList;
@@ -25,9 +26,9 @@ final class Datasets {
     record Session(String tenant, long lease) {}
 
     /** One dataset: its size, copies and the run of slabs that holds it, first slab first. */
-    record Dataset(String tenant, String name, long bytes, int replication, long[] slabs) {
+    record Dataset(String tenant, String name, long bytes, int replication, DatasetMode mode, long[] slabs) {
         Journal.Dataset entry() {
-            return new Journal.Dataset(tenant, name, bytes, replication, slabs);
+            return new Journal.Dataset(tenant, name, bytes, replication, mode, slabs);
         }
     }
 
@@ -42,7 +43,7 @@ final class Datasets {
 
     void apply(Journal.Dataset e) {
         Key k = new Key(e.tenant(), e.name());
-        datasets.put(k, new Dataset(e.tenant(), e.name(), e.bytes(), e.replication(), e.slabs()));
+        datasets.put(k, new Dataset(e.tenant(), e.name(), e.bytes(), e.replication(), e.mode(), e.slabs()));
         for (long slab : e.slabs()) {
             bySlab.put(slab, k);
         }
@@ -173,7 +174,7 @@ final class Datasets {
         Map<Session, Integer> m = openBy.get(k);
         Map<String, DatasetAccess> g = viewer == null || viewer.equals(d.tenant()) ? grants.getOrDefault(k, Map.of())
                 : Map.of();
-        return new DatasetInfo(d.tenant(), d.name(), d.bytes(), d.replication(), m == null ? 0 : m.size(), g);
+        return new DatasetInfo(d.tenant(), d.name(), d.bytes(), d.replication(), d.mode(), m == null ? 0 : m.size(), g);
     }
 
     /** The datasets {@code tenant} owns or was granted, or every dataset if null, by owner and name. */

@@ -103,7 +103,8 @@ final class Journal implements AutoCloseable {
     record LeaseEnded(String tenant, long id) implements Entry {}
 
     /** A named dataset of {@code tenant} and the run of slabs that holds it, in order. */
-    record Dataset(String tenant, String name, long bytes, int replication, long[] slabs) implements Entry {
+    record Dataset(String tenant, String name, long bytes, int replication, io.remem.protocol.DatasetMode mode,
+                   long[] slabs) implements Entry {
         Dataset {
             if (slabs.length > Lease.MAX_SLABS) {
                 throw new IllegalArgumentException(slabs.length + " slabs in one dataset; at most " + Lease.MAX_SLABS);
@@ -366,11 +367,12 @@ final class Journal implements AutoCloseable {
                 out.writeLong(e.id());
             }
             case Dataset d -> {
-                out.writeByte(12);
+                out.writeByte(19); // 12 was a dataset without a mode (NONE), still read
                 out.writeUTF(d.tenant());
                 out.writeUTF(d.name());
                 out.writeLong(d.bytes());
                 out.writeByte(d.replication());
+                out.writeByte(d.mode().ordinal());
                 out.writeInt(d.slabs().length);
                 for (long id : d.slabs()) {
                     out.writeLong(id);
@@ -450,12 +452,17 @@ final class Journal implements AutoCloseable {
                 yield new Lease(tenant, id, readIds(in));
             }
             case 11 -> new LeaseEnded(in.readUTF(), in.readLong());
-            case 12 -> {
+            case 12, 19 -> {
                 String tenant = in.readUTF();
                 String name = in.readUTF();
                 long bytes = in.readLong();
                 int replication = in.readUnsignedByte();
-                yield new Dataset(tenant, name, bytes, replication, readIds(in));
+                int mode = type == 12 ? 0 : in.readUnsignedByte();
+                if (mode >= io.remem.protocol.DatasetMode.values().length) {
+                    throw new IOException("dataset with mode " + mode);
+                }
+                yield new Dataset(tenant, name, bytes, replication, io.remem.protocol.DatasetMode.values()[mode],
+                        readIds(in));
             }
             case 13 -> new DatasetDeleted(in.readUTF(), in.readUTF());
             case 16 -> new DatasetOpened(in.readUTF(), in.readUTF(), in.readUTF(), in.readLong());

@@ -53,6 +53,9 @@ class JournalTest {
                     List.of("Slab", id, tenant, size, Arrays.stream(replicas).boxed().toList(), epoch, readable, factor);
             case Journal.Node(long id, String host, int port, long capacity, byte[] publicKey, boolean draining) ->
                     List.of("Node", id, host, port, capacity, HEX.formatHex(publicKey), draining);
+            case Journal.Dataset(String tenant, String name, long bytes, int replication,
+                                 io.remem.protocol.DatasetMode mode, long[] slabs) ->
+                    List.of("Dataset", tenant, name, bytes, replication, mode, Arrays.stream(slabs).boxed().toList());
             case Journal.Tenant(String name, long quota, List<Scram.Verifier> keys) ->
                     List.of("Tenant", name, quota, keys.stream().map(JournalTest::view).toList());
             default -> e;
@@ -433,6 +436,30 @@ class JournalTest {
     private Metadata recoverMetadata() {
         ControllerConfig c = new ControllerConfig(new HostPort("127.0.0.1", 0), dir).withSlabShift(20);
         return Metadata.recover(c, new SplittableRandom(3));
+    }
+
+    @Test
+    void aDatasetKeepsItsModeAndAnOldType12DatasetReplaysWithoutCoherence() throws IOException {
+        Journal.Dataset mrmw = new Journal.Dataset("tenant-a", "users", 3L << 20, 2,
+                io.remem.protocol.DatasetMode.MRMW, new long[] {11, 12, 13});
+        try (Journal j = Journal.open(dir)) {
+            j.rewrite(List.of(new Journal.Layout(20)));
+            j.append(List.of(mrmw));
+        }
+        assertSameEntries(replayFresh(), List.of(new Journal.Layout(20), mrmw));
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(12);
+        out.writeUTF("tenant-b");
+        out.writeUTF("old");
+        out.writeLong(1 << 20);
+        out.writeByte(1);
+        out.writeInt(1);
+        out.writeLong(21);
+        writeRawJournal(layout(20), bytes.toByteArray());
+        assertSameEntries(replayFresh(), List.of(new Journal.Layout(20), new Journal.Dataset("tenant-b", "old", 1 << 20,
+                1, io.remem.protocol.DatasetMode.NONE, new long[] {21})));
     }
 
     @Test

@@ -453,17 +453,17 @@ class MetadataTest {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
             List<SlabRecord> run = m.reserve("tenant-a", 3 * MIB, 1);
-            m.datasetDirectory().commit(run, "users", 3 * MIB - 5, 1);
+            m.datasetDirectory().commit(run, "users", 3 * MIB - 5, 1, io.remem.protocol.DatasetMode.MRSW);
             ids = ids(run);
             List<SlabRecord> again = m.reserve("tenant-a", MIB, 1);
-            assertCode(() -> m.datasetDirectory().commit(again, "users", MIB, 1), ErrorCode.DATASET_EXISTS);
+            assertCode(() -> m.datasetDirectory().commit(again, "users", MIB, 1, io.remem.protocol.DatasetMode.NONE), ErrorCode.DATASET_EXISTS);
             m.abort(again);
             assertCode(() -> m.free("tenant-a", ids[0], 1), ErrorCode.INVALID_ARGUMENT);
         }
         try (Metadata m = recover()) {
             m.leaseKeeper().open("tenant-a", 5, 8);
             DatasetInfo.Opened opened = m.datasetDirectory().open("tenant-a", "tenant-a", "users", 5);
-            assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, 1));
+            assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, io.remem.protocol.DatasetMode.MRSW, 1));
             assertThat(opened.access()).isEqualTo(DatasetAccess.READ_WRITE);
             assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
             assertCode(() -> m.datasetDirectory().open("tenant-b", "tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
@@ -496,7 +496,8 @@ class MetadataTest {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "owner");
             tenant(m, "reader");
-            m.datasetDirectory().commit(m.reserve("owner", 2 * MIB, 1), "shared", 2 * MIB, 1);
+            m.datasetDirectory().commit(m.reserve("owner", 2 * MIB, 1), "shared", 2 * MIB, 1,
+                    io.remem.protocol.DatasetMode.NONE);
             assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
             assertCode(() -> m.datasetDirectory().grant("owner", "shared", "owner", DatasetAccess.READ),
                     ErrorCode.INVALID_ARGUMENT);
@@ -535,8 +536,8 @@ class MetadataTest {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
-            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1);
-            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1, io.remem.protocol.DatasetMode.NONE);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1, io.remem.protocol.DatasetMode.NONE);
             m.leaseKeeper().open("tenant-a", 8, 8);
             m.datasetDirectory().open("tenant-a", "tenant-a", "busy", 8);
             assertThat(m.datasetDirectory().delete("tenant-a", "busy", true, 0)).hasSize(1);

@@ -9,22 +9,25 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A dataset as the controller describes it: {@code string owner, string name, u64 bytes, u8 replication, u32
- * openBy} (how many runtime sessions have it open now), {@code u16 n, n × (string grantee, u8 access)} (the tenants it
+ * A dataset as the controller describes it: {@code string owner, string name, u64 bytes, u8 replication, u8 mode,
+ * u32 openBy} (how many runtime sessions have it open now), {@code u16 n, n × (string grantee, u8 access)} (the tenants it
  * is granted to, in ascending order of name; shown to its owner and admins only).
  */
-public record DatasetInfo(String owner, String name, long bytes, int replication, int openBy,
+public record DatasetInfo(String owner, String name, long bytes, int replication, DatasetMode mode, int openBy,
                           Map<String, DatasetAccess> grants) {
     private static final int MAX_LIST = 1 << 20;
     /** Tenants one dataset may be granted to. */
     public static final int MAX_GRANTS = 1024;
 
     public DatasetInfo {
+        if (mode == null) {
+            throw new IllegalArgumentException("mode: null");
+        }
         grants = Collections.unmodifiableMap(new TreeMap<>(grants));
     }
 
-    public DatasetInfo(String owner, String name, long bytes, int replication, int openBy) {
-        this(owner, name, bytes, replication, openBy, Map.of());
+    public DatasetInfo(String owner, String name, long bytes, int replication, DatasetMode mode, int openBy) {
+        this(owner, name, bytes, replication, mode, openBy, Map.of());
     }
 
     public void encode(ByteBuf out) {
@@ -32,6 +35,7 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
         Bodies.writeString(out, name);
         out.writeLong(bytes);
         out.writeByte(replication);
+        out.writeByte(mode.ordinal());
         out.writeInt(openBy);
         out.writeShort(grants.size());
         for (Map.Entry<String, DatasetAccess> g : grants.entrySet()) {
@@ -46,6 +50,7 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
             String name = DatasetName.check(Bodies.readString(body, "dataset.name"));
             long bytes = Bodies.readNonNegativeLong(body, "dataset.bytes");
             int replication = Bodies.readUnsignedByte(body, "dataset.replication");
+            DatasetMode mode = DatasetMode.ofCode(Bodies.readUnsignedByte(body, "dataset.mode"), "dataset.mode");
             int openBy = Bodies.readCount(body, Integer.MAX_VALUE, "dataset.openBy");
             int n = Bodies.readUnsignedShort(body, "dataset.grantCount");
             if (n > MAX_GRANTS) {
@@ -64,7 +69,7 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
                 grants.put(grantee, a);
                 previous = grantee;
             }
-            return new DatasetInfo(owner, name, bytes, replication, openBy, grants);
+            return new DatasetInfo(owner, name, bytes, replication, mode, openBy, grants);
         } catch (RememException e) {
             throw e.code() == ErrorCode.MALFORMED_FRAME ? e : RememException.malformed("dataset: " + e.detail());
         }
@@ -80,7 +85,7 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
 
     public static List<DatasetInfo> decodeList(ByteBuf body) {
         int n = Bodies.readCount(body, MAX_LIST, "datasets.count");
-        List<DatasetInfo> out = new ArrayList<>(Math.min(n, body.readableBytes() / 17));
+        List<DatasetInfo> out = new ArrayList<>(Math.min(n, body.readableBytes() / 18));
         for (int i = 0; i < n; i++) {
             out.add(decode(body));
         }

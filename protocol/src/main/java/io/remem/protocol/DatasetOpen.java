@@ -3,7 +3,7 @@ package io.remem.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Body of DATASET_OPEN: {@code string owner, string name, u8 disposition, u64 bytes, u8 replication}. The header's
+ * Body of DATASET_OPEN: {@code string owner, string name, u8 disposition, u64 bytes, u8 replication, u8 mode}. The header's
  * {@code slabId} is the opening runtime's lease: the dataset counts as open by it until it closes the dataset or the
  * lease ends.
  *
@@ -12,8 +12,10 @@ import io.netty.buffer.ByteBuf;
  *
  * @param bytes       the size to create it with (ignored when it exists); 0 with {@link Disposition#OPEN}
  * @param replication copies of each slab when created, 0 for the cluster's default
+ * @param mode        its coherence when created (ignored when it exists, like {@code bytes})
  */
-public record DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication) {
+public record DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication,
+                          DatasetMode mode) {
     /** What to do when the dataset does or does not exist. */
     public enum Disposition {
         /** Open it; NO_SUCH_DATASET if it does not exist. */
@@ -26,7 +28,12 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
 
     /** The asking tenant's own dataset. */
     public DatasetOpen(String name, Disposition disposition, long bytes, int replication) {
-        this("", name, disposition, bytes, replication);
+        this("", name, disposition, bytes, replication, DatasetMode.NONE);
+    }
+
+    /** Without coherence. */
+    public DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication) {
+        this(owner, name, disposition, bytes, replication, DatasetMode.NONE);
     }
 
     public DatasetOpen {
@@ -51,6 +58,9 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "replication " + replication + " is outside 0.."
                     + Limits.MAX_REPLICATION);
         }
+        if (mode == null) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "a mode is required (NONE for no coherence)");
+        }
     }
 
     public void encode(ByteBuf out) {
@@ -59,6 +69,7 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         out.writeByte(disposition.ordinal());
         out.writeLong(bytes);
         out.writeByte(replication);
+        out.writeByte(mode.ordinal());
     }
 
     public static DatasetOpen decode(ByteBuf body) {
@@ -70,9 +81,10 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         }
         long bytes = Bodies.readNonNegativeLong(body, "datasetOpen.bytes");
         int replication = Bodies.readUnsignedByte(body, "datasetOpen.replication");
+        DatasetMode mode = DatasetMode.ofCode(Bodies.readUnsignedByte(body, "datasetOpen.mode"), "datasetOpen.mode");
         Bodies.expectEnd(body, "datasetOpen");
         try {
-            return new DatasetOpen(owner, name, Disposition.values()[d], bytes, replication);
+            return new DatasetOpen(owner, name, Disposition.values()[d], bytes, replication, mode);
         } catch (RememException e) {
             throw RememException.malformed("datasetOpen: " + e.detail());
         }

@@ -168,12 +168,13 @@ public final class FuzzSeeds {
         body(seeds, dir, "tenantQuota", new TenantQuota("orders", 1L << 40)::encode);
         body(seeds, dir, "tenantKeyRevoke", new TenantKeyRevoke("orders", "k0123abcd")::encode);
         body(seeds, dir, "slabDamaged", new SlabDamaged(true, "checksum mismatch at offset 4096")::encode);
-        body(seeds, dir, "datasetOpen", new DatasetOpen("users", DatasetOpen.Disposition.OPEN_OR_CREATE, 1L << 30, 2)::encode);
-        DatasetInfo users = new DatasetInfo("orders", "users", 1L << 30, 2, 3,
+        body(seeds, dir, "datasetOpen", new DatasetOpen("", "users", DatasetOpen.Disposition.OPEN_OR_CREATE, 1L << 30, 2,
+                DatasetMode.MRSW)::encode);
+        DatasetInfo users = new DatasetInfo("orders", "users", 1L << 30, 2, DatasetMode.MRMW, 3,
                 java.util.Map.of("billing", DatasetAccess.READ, "support", DatasetAccess.READ_WRITE));
         body(seeds, dir, "datasetInfo", users::encode);
         body(seeds, dir, "datasetList", out -> DatasetInfo.encodeList(List.of(users,
-                new DatasetInfo("orders", "sessions.v2", 64L << 20, 1, 0)), out));
+                new DatasetInfo("orders", "sessions.v2", 64L << 20, 1, DatasetMode.NONE, 0)), out));
         body(seeds, dir, "datasetOpened", out -> DatasetInfo.encodeOpened(new DatasetInfo.Opened(users,
                 DatasetAccess.READ, new byte[] {2, 0, 9}, new SlabRun(List.of(s1, s2))), out));
         body(seeds, dir, "datasetDelete", new DatasetDelete("orders", "users", false)::encode);

@@ -206,7 +206,8 @@ class MessagesTest {
         for (int i = r.nextInt(3); i > 0; i--) {
             grants.put(tenant(r), r.nextBoolean() ? DatasetAccess.READ : DatasetAccess.READ_WRITE);
         }
-        return new DatasetInfo(tenant(r), tenant(r), nonNegativeLong(r), r.nextInt(256), nonNegativeInt(r), grants);
+        return new DatasetInfo(tenant(r), tenant(r), nonNegativeLong(r), r.nextInt(256),
+                DatasetMode.values()[r.nextInt(DatasetMode.values().length)], nonNegativeInt(r), grants);
     }
 
     static ClusterStatus clusterStatus(SplittableRandom r) {
@@ -268,7 +269,7 @@ class MessagesTest {
                     DatasetOpen.Disposition d = DatasetOpen.Disposition.values()[r.nextInt(3)];
                     String owner = d == DatasetOpen.Disposition.OPEN && r.nextBoolean() ? tenant(r) : "";
                     return new DatasetOpen(owner, tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
-                            r.nextInt(Limits.MAX_REPLICATION + 1));
+                            r.nextInt(Limits.MAX_REPLICATION + 1), DatasetMode.values()[r.nextInt(3)]);
                 }, DatasetOpen::encode, DatasetOpen::decode),
                 new Codec<List<DatasetInfo>>("DatasetList", r -> {
                     List<DatasetInfo> l = new ArrayList<>();

@@ -1,0 +1,408 @@
+package io.remem.client;
+
+import io.remem.protocol.DatasetMode;
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
+
+/**
+ * Hotpot's coherence for one dataset, adapted to remem: data cut into stripes, each with a far lock and a sequence
+ * word at the memory node; a commit is redo-logged to every replica, then applied between an odd and an even step of
+ * its stripes' sequences. Nothing here goes through the local cache ({@link NodeAccess}), so no cached copy can be
+ * stale: a read is fresh, and validated by its stripes' sequences before and after, so it sees whole commits only.
+ *
+ * <ul>
+ *   <li>MRSW: {@link #acquire} locks the stripes (ascending, so writers never deadlock) and reads the ranges;
+ *       {@link #commit} publishes and unlocks.</li>
+ *   <li>MRMW: acquire reads a validated snapshot and remembers its sequences, locking nothing; commit runs three
+ *       phases: prepare (lock the stripes, check their sequences are unchanged, else abort), commit (log, apply),
+ *       release.</li>
+ * </ul>
+ * Commits of one dataset apply one at a time under its log lock; a committer that finds the log holding a commit of
+ * a dead runtime applies that first (roll forward).
+ */
+final class Coherence {
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    /** How long a stripe may stay odd before a reader asks whether its committer is alive. */
+    private static final long PROBE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    final String name;
+    final DatasetMode mode;
+    final CoherenceLayout layout;
+    private final long base;
+    private final NodeAccess far;
+    private final CommitLog log;
+    /** The header as a segment, for far atomics; null when this runtime may only read. */
+    private final FarSegment words;
+    private final FarLock logLock;
+    private final FarLock[] stripeLocks;
+    private final LongPredicate alive;
+    private final long owner;
+    /** A logged commit seen touching stripes being read, and since when: if it stays, its committer may be dead. */
+    private volatile long lingeringLog;
+    private volatile long lingeringSince;
+
+    Coherence(String name, DatasetMode mode, CoherenceLayout layout, long base, NodeAccess far, FarSegment words,
+              FarMemory memory, LongPredicate alive, long owner) {
+        this.name = name;
+        this.mode = mode;
+        this.layout = layout;
+        this.base = base;
+        this.far = far;
+        this.log = new CommitLog(far, base, layout);
+        this.words = words;
+        this.alive = alive;
+        this.owner = owner;
+        if (words != null) {
+            logLock = memory.lock(words, 0);
+            stripeLocks = new FarLock[layout.stripes];
+            for (int i = 0; i < stripeLocks.length; i++) {
+                stripeLocks[i] = memory.lock(words, CoherenceLayout.lockWord(i));
+            }
+        } else {
+            logLock = null;
+            stripeLocks = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ readers
+
+    /** Copies committed bytes {@code [offset, +dst.byteSize())} into {@code dst}: whole commits only, never older. */
+    void read(long offset, MemorySegment dst) {
+        checkRange(offset, dst.byteSize());
+        if (dst.byteSize() == 0) {
+            return;
+        }
+        BitSet stripes = stripesOf(List.of(new FarRange(offset, dst.byteSize())));
+        snapshot(stripes, () -> far.read(base + layout.dataOffset + offset, dst));
+    }
+
+    /**
+     * Runs {@code reads} between two reads of the stripes' sequences until both show the same even values, and
+     * returns those values: the reads then saw no commit in progress and none completed meanwhile.
+     */
+    private long[] snapshot(BitSet stripes, Runnable reads) {
+        long oddSince = 0;
+        for (int attempt = 0; ; attempt++) {
+            Header before = header();
+            if (words != null && before.logTouches(stripes) && lingering(before)) {
+                recover(); // logged, and its committer died before applying it: roll it forward, so it shows
+                continue;
+            }
+            if (before.anyOdd(stripes)) {
+                long now = System.nanoTime();
+                oddSince = oddSince == 0 ? now : oddSince;
+                if (now - oddSince > PROBE_AFTER_NANOS && before.logHolderGone(alive) && words != null) {
+                    recover(); // its committer died mid-apply: finish its commit for it
+                    oddSince = 0;
+                }
+                backOff(attempt);
+                continue;
+            }
+            reads.run();
+            Header after = header();
+            if (after.sameSequences(before, stripes)) {
+                return before.sequences(stripes);
+            }
+            oddSince = 0;
+        }
+    }
+
+    /** Whether the logged commit has stayed in the log for a while and no live runtime holds the log lock. */
+    private boolean lingering(Header h) {
+        long now = System.nanoTime();
+        if (lingeringLog != h.logId) {
+            lingeringLog = h.logId;
+            lingeringSince = now;
+            return false;
+        }
+        return now - lingeringSince > PROBE_AFTER_NANOS && h.logHolderGone(alive);
+    }
+
+    // ------------------------------------------------------------------ writers
+
+    Acquisition acquire(List<FarRange> ranges) {
+        if (words == null) {
+            throw new UnsupportedOperationException("dataset " + name + " was granted to this tenant for reading only");
+        }
+        long logBytes = 0;
+        for (FarRange r : ranges) {
+            checkRange(r.offset(), r.length());
+            logBytes += CommitLog.bytesFor(r.length());
+        }
+        if (ranges.isEmpty() || logBytes > layout.logCapacity()) {
+            throw new IllegalArgumentException("acquire between 1 byte and " + (layout.logCapacity()
+                    - CommitLog.ENTRY_HEADER) + " bytes of dataset " + name + " at once (its commit log's size); asked "
+                    + ranges);
+        }
+        BitSet stripes = stripesOf(ranges);
+        List<MemorySegment> buffers = new ArrayList<>(ranges.size());
+        for (FarRange r : ranges) {
+            buffers.add(NodeAccess.buffer(r.length()));
+        }
+        Runnable readAll = () -> {
+            for (int i = 0; i < ranges.size(); i++) {
+                far.read(base + layout.dataOffset + ranges.get(i).offset(), buffers.get(i));
+            }
+        };
+        if (mode == DatasetMode.MRSW) {
+            lock(stripes);
+            try {
+                Header h = header();
+                if (h.anyOdd(stripes) || h.logTouches(stripes)) {
+                    recover(); // we hold its stripes, so their committer is gone
+                }
+                readAll.run();
+                return new Acquisition(this, ranges, buffers, stripes, null);
+            } catch (RuntimeException | Error e) {
+                unlock(stripes);
+                throw e;
+            }
+        }
+        return new Acquisition(this, ranges, buffers, stripes, snapshot(stripes, readAll));
+    }
+
+    /** Publishes an acquisition's buffers and releases what it holds; the three phases under MRMW. */
+    void commit(Acquisition a) {
+        if (mode == DatasetMode.MRMW) {
+            lock(a.stripes); // prepare
+            try {
+                Header h = header();
+                if (h.anyOdd(a.stripes) || h.logTouches(a.stripes)) {
+                    recover();
+                    h = header();
+                }
+                long[] now = h.sequences(a.stripes);
+                if (!java.util.Arrays.equals(now, a.sequences)) {
+                    throw new CommitConflictException("dataset " + name + ": another runtime committed to the same"
+                            + " stripes since this acquisition read them; acquire again and redo the change");
+                }
+                CommitPhases.reached(CommitPhases.PREPARED);
+                apply(a);
+            } finally {
+                unlock(a.stripes); // release
+            }
+        } else {
+            try {
+                apply(a);
+            } finally {
+                unlock(a.stripes);
+            }
+        }
+    }
+
+    /** Releases an acquisition without publishing anything. */
+    void abandon(Acquisition a) {
+        if (mode == DatasetMode.MRSW) {
+            unlock(a.stripes);
+        }
+    }
+
+    /** Logs the commit on every replica, marks its stripes odd, writes its bytes, marks them even, empties the log. */
+    private void apply(Acquisition a) {
+        List<CommitLog.Entry> entries = new ArrayList<>(a.ranges.size());
+        for (int i = 0; i < a.ranges.size(); i++) {
+            entries.add(new CommitLog.Entry(a.ranges.get(i).offset(), a.buffers.get(i)));
+        }
+        logLock.lock();
+        try {
+            Header h = header();
+            if (h.logId != 0) {
+                recover(h); // a dead committer's, which we hold the log lock over now
+            }
+            long id = ThreadLocalRandom.current().nextLong() | 1;
+            log.write(id, entries, a.stripes);
+            CommitPhases.reached(CommitPhases.LOGGED);
+            step(a.stripes);
+            CommitPhases.reached(CommitPhases.MARKED);
+            writeData(entries);
+            CommitPhases.reached(CommitPhases.APPLIED);
+            step(a.stripes);
+            log.clear();
+            CommitPhases.reached(CommitPhases.CLEARED);
+        } finally {
+            logLock.unlock();
+        }
+    }
+
+    /** Finishes whatever commit the log holds, under the log lock. */
+    private void recover() {
+        logLock.lock();
+        try {
+            recover(header());
+        } finally {
+            logLock.unlock();
+        }
+    }
+
+    /** With the log lock held: applies the commit a dead runtime left in the log, and makes its stripes even. */
+    private void recover(Header h) {
+        BitSet touched = h.logStripes();
+        CommitLog.Pending p = log.read(h.logId, touched);
+        if (p != null) {
+            for (int s = touched.nextSetBit(0); s >= 0; s = touched.nextSetBit(s + 1)) {
+                if ((h.sequence(s) & 1) == 0) {
+                    words.getAndAddAtNode(CoherenceLayout.sequenceWord(s), 1); // readers must not see it half-written
+                }
+            }
+            writeData(p.entries());
+            step(touched);
+        } else {
+            // Torn while being logged: none of it landed. Stripes are odd only after a whole log, so none are here.
+            BitSet odd = new BitSet();
+            for (int s = 0; s < layout.stripes; s++) {
+                if ((h.sequence(s) & 1) != 0) {
+                    odd.set(s);
+                }
+            }
+            step(odd);
+        }
+        if (h.logId != 0) {
+            log.clear();
+        }
+    }
+
+    private void writeData(List<CommitLog.Entry> entries) {
+        NodeAccess.Writes w = far.writes();
+        for (CommitLog.Entry e : entries) {
+            w.add(base + layout.dataOffset + e.offset(), e.bytes());
+        }
+        w.send();
+    }
+
+    /** One step of each stripe's sequence: even to odd before a commit's bytes land, odd to even after. */
+    private void step(BitSet stripes) {
+        for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+            words.getAndAddAtNode(CoherenceLayout.sequenceWord(s), 1);
+        }
+    }
+
+    private void lock(BitSet stripes) {
+        int taken = -1;
+        try {
+            for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+                stripeLocks[s].lock();
+                taken = s;
+            }
+        } catch (RuntimeException | Error e) {
+            for (int s = stripes.nextSetBit(0); s >= 0 && s <= taken; s = stripes.nextSetBit(s + 1)) {
+                stripeLocks[s].unlock();
+            }
+            throw e;
+        }
+    }
+
+    private void unlock(BitSet stripes) {
+        RuntimeException first = null;
+        for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+            try {
+                stripeLocks[s].unlock();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    // ------------------------------------------------------------------ the header
+
+    private Header header() {
+        MemorySegment h = NodeAccess.buffer(CoherenceLayout.lockWord(layout.stripes));
+        far.read(base, h);
+        return new Header(h);
+    }
+
+    /**
+     * The header page as read in one fetch. Each aligned 8-byte word is read whole: a memory node copies slab memory
+     * in units of its alignment, and its atomics write the same words.
+     */
+    private final class Header {
+        private final MemorySegment bytes;
+        final long logId;
+
+        Header(MemorySegment bytes) {
+            this.bytes = bytes;
+            this.logId = bytes.get(LONG, CoherenceLayout.LOG_ID);
+        }
+
+        long sequence(int stripe) {
+            return bytes.get(LONG, CoherenceLayout.sequenceWord(stripe));
+        }
+
+        boolean anyOdd(BitSet stripes) {
+            for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+                if ((sequence(s) & 1) != 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        long[] sequences(BitSet stripes) {
+            return stripes.stream().mapToLong(this::sequence).toArray();
+        }
+
+        boolean sameSequences(Header other, BitSet stripes) {
+            for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+                if (sequence(s) != other.sequence(s)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        BitSet logStripes() {
+            long[] bits = new long[4];
+            for (int i = 0; i < 4; i++) {
+                bits[i] = bytes.get(LONG, CoherenceLayout.LOG_STRIPES + 8L * i);
+            }
+            return BitSet.valueOf(bits);
+        }
+
+        boolean logTouches(BitSet stripes) {
+            return logId != 0 && logStripes().intersects(stripes);
+        }
+
+        /** Whether the log lock is free or held by a runtime whose lease ended, so no one is finishing the commit. */
+        boolean logHolderGone(LongPredicate alive) {
+            long holder = bytes.get(LONG, 0);
+            return holder == 0 || holder != owner && !alive.test(holder);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    BitSet stripesOf(List<FarRange> ranges) {
+        BitSet out = new BitSet(layout.stripes);
+        for (FarRange r : ranges) {
+            out.set(layout.stripeOf(r.offset()), layout.stripeOf(r.end() - 1) + 1);
+        }
+        return out;
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || length > layout.dataBytes - offset) {
+            throw new IndexOutOfBoundsException("range [" + offset + ", +" + length + ") is outside dataset " + name
+                    + " of " + layout.dataBytes + " bytes");
+        }
+    }
+
+    private static void backOff(int attempt) {
+        try {
+            TimeUnit.MICROSECONDS.sleep(Math.min(20_000, 20L << Math.min(attempt, 10)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for a commit to finish", e);
+        }
+    }
+}
