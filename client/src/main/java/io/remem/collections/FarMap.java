@@ -205,6 +205,22 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         this.directory = new Directory(depth, shards);
     }
 
+    /**
+     * Opens the shared map {@code name}, a dataset of this session's tenant, creating it if it is new: any runtime in
+     * any JVM that opens the same name uses the same map, and every single-key operation on it is linearizable across
+     * them ({@link SharedFarMap}). It stays until its dataset is deleted. A map private to this session is {@link
+     * #create}'s, and much faster.
+     */
+    public static <K, V> SharedFarMap<K, V> open(FarMemory memory, String name, Codec<K> keys, Codec<V> values) {
+        return SharedFarMap.open(memory, name, keys, values, SharedFarMap.DEFAULT_BYTES);
+    }
+
+    /** {@link #open(FarMemory, String, Codec, Codec)}, created with {@code bytes} of 4 KiB buckets if it is new. */
+    public static <K, V> SharedFarMap<K, V> open(FarMemory memory, String name, Codec<K> keys, Codec<V> values,
+                                                 long bytes) {
+        return SharedFarMap.open(memory, name, keys, values, bytes);
+    }
+
     /** An empty map in {@code memory}, sized for a few entries; it grows as needed. */
     public static <K, V> FarMap<K, V> create(FarMemory memory, Codec<K> keys, Codec<V> values) {
         return builder(memory, keys, values).build();
