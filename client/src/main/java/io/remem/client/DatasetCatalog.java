@@ -36,6 +36,11 @@ final class DatasetCatalog implements AutoCloseable {
     private final Map<String, SlabRun> open = new ConcurrentHashMap<>();
     /** How many handles of each dataset this session holds. */
     private final Map<String, Integer> handles = new ConcurrentHashMap<>();
+    /**
+     * The coherence of each open coherent dataset, one per session however many handles it has: its far locks hold
+     * the session's lease id, so only a local lock shared by every handle keeps the session's own threads apart.
+     */
+    private final Map<String, Coherence> coherences = new ConcurrentHashMap<>();
     /** The renewal of each open dataset's grant (other tenants' datasets only). */
     private final Map<String, java.util.concurrent.ScheduledFuture<?>> renewals = new ConcurrentHashMap<>();
     /** Renews grants; made with the first foreign dataset. */
@@ -73,14 +78,11 @@ final class DatasetCatalog implements AutoCloseable {
         boolean readOnly = !opened.access().writes();
         FarSegment.Allocation allocation = new FarSegment.Allocation(memory, address, bytes, true, name, readOnly);
         FarSegment segment = new FarSegment(cache, allocation, address, bytes);
-        Coherence coherence = null;
-        if (opened.info().mode().isCoherent()) {
-            CoherenceLayout layout = CoherenceLayout.forTotal(bytes);
-            coherence = new Coherence(key, opened.info().mode(), layout, address,
-                    new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
-                    readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
-                    memory.leaseId());
-        }
+        Coherence coherence = !opened.info().mode().isCoherent() ? null : coherences.computeIfAbsent(key,
+                k -> new Coherence(k, opened.info().mode(), CoherenceLayout.forTotal(bytes), address,
+                        new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
+                        readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
+                        memory.leaseId()));
         return new Dataset(opened.info(), opened.access(), segment, coherence, () -> {
             if (!readOnly) {
                 cache.flush();
@@ -96,6 +98,7 @@ final class DatasetCatalog implements AutoCloseable {
     private void forget(String key, SlabRun run) {
         open.remove(key);
         handles.remove(key);
+        coherences.remove(key);
         java.util.concurrent.ScheduledFuture<?> r = renewals.remove(key);
         if (r != null) {
             r.cancel(false);

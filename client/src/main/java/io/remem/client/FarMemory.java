@@ -114,7 +114,9 @@ public final class FarMemory {
 
     /**
      * A lock whose word is the 8 bytes at {@code offset} of {@code segment}, shared by every session that can write
-     * them (a dataset, typically): see {@link FarLock}. The word must start at 0 (free).
+     * them (a dataset, typically): see {@link FarLock}. The word must start at 0 (free). Make one per word and share
+     * it among the session's threads: the word holds the session's lease id, so two lock objects of one session on
+     * one word do not exclude each other.
      */
     public FarLock lock(FarSegment segment, long offset) {
         return new FarLock(segment, offset, leaseId, leases);

@@ -165,6 +165,36 @@ class CoherenceTest {
     }
 
     @Test
+    void twoHandlesOfOneDatasetInOneSessionStillExcludeEachOther() throws Exception {
+        try (RememSession a = session("mrsw");
+             Dataset first = a.memory().dataset("handles", create(64 << 10, DatasetMode.MRSW));
+             Dataset second = a.memory().dataset("handles", DatasetOptions.open())) {
+            int perThread = 50;
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (Dataset d : List.of(first, second)) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; i < perThread; i++) {
+                            try (Acquisition acq = d.acquire(0, 8)) {
+                                acq.buffer().set(ValueLayout.JAVA_LONG, 0, acq.buffer().get(ValueLayout.JAVA_LONG, 0) + 1);
+                                acq.commit();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(failures).isEmpty();
+            assertThat(first.readLong(0)).isEqualTo(2L * perThread);
+        }
+    }
+
+    @Test
     void anMrmwCommitAfterAnotherToTheSameStripeIsRefusedAndAppliesNothing() {
         try (RememSession a = session("mrmw"); RememSession b = session("mrmw");
              Dataset da = a.memory().dataset("race", create(64 << 10, DatasetMode.MRMW));
