@@ -3,6 +3,7 @@ package io.remem.cli;
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
 import io.remem.bench.Units;
+import io.remem.bench.experiments.CommitExperiment;
 import io.remem.bench.experiments.DirtyTrackingExperiment;
 import io.remem.bench.experiments.FailoverExperiment;
 import io.remem.bench.experiments.OffloadExperiment;
@@ -20,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -46,7 +48,8 @@ import java.util.concurrent.Callable;
                 BenchCommand.VirtualThreads.class,
                 BenchCommand.OffloadCommand.class,
                 BenchCommand.FailoverCommand.class,
-                BenchCommand.SecurityCommand.class
+                BenchCommand.SecurityCommand.class,
+                BenchCommand.CommitCommand.class
         })
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -345,6 +348,98 @@ final class BenchCommand implements Callable<Integer> {
             common.report(spec, "security-miss", tables.get(0));
             common.report(spec, "security-writeback", tables.get(1));
             return 0;
+        }
+    }
+
+    @Command(name = "commit", mixinStandardHelpOptions = true,
+            description = "Commit latency and throughput of coherent datasets (Hotpot's workload: one thread committing"
+                    + " random 4 KiB-aligned areas), MRSW and MRMW, at 1, 2 and 3 copies, 4 KiB and 64 KiB commits,"
+                    + " against a raw socket ping-pong and a replicated write-back of the same bytes in the same run;"
+                    + " and a validated 4 KiB dataset read against a cache miss. Three memory nodes in this JVM.")
+    static final class CommitCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--duration", converter = Converters.Time.class, paramLabel = "TIME",
+                description = "Per cell and repeat (default: 1s, 300ms with --quick).")
+        Duration duration;
+
+        @Option(names = "--warmup", converter = Converters.Time.class, paramLabel = "TIME",
+                description = "Per cell, untimed, once before the first repeat; 0 for none (default: 300ms, 100ms with --quick).")
+        Duration warmup;
+
+        @Option(names = "--repeats", paramLabel = "N", description = "Times every cell is measured, all in turn (default: 3).")
+        Integer repeats;
+
+        @Option(names = "--replicas", split = ",", paramLabel = "N,...",
+                description = "Copies of every slab, 1 to " + CommitExperiment.NODES + " (default: 1,2,3).")
+        List<Integer> replicas;
+
+        @Option(names = "--sizes", split = ",", converter = Converters.Bytes.class, paramLabel = "SIZE,...",
+                description = "Bytes per commit, multiples of 4k up to 1m (default: 4k,64k).")
+        List<Long> sizes;
+
+        @Option(names = "--dataset-size", converter = Converters.Bytes.class, paramLabel = "SIZE",
+                description = "Bytes of each dataset the random areas fall in (default: 64m, 16m with --quick).")
+        Long datasetSize;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            CommitExperiment.Config c = config();
+            System.err.printf("commit: %d cells x %d repeats of %s, about %.0f s%n", c.cellsPerRepeat(), c.repeats(),
+                    Units.nanos(c.cellNanos()), c.estimatedNanos() / 1e9);
+            List<Table> tables = CommitExperiment.run(c, Progress.onConsole(System.err));
+            common.report(spec, "commit-latency", tables.get(0));
+            common.report(spec, "commit-read", tables.get(1));
+            return 0;
+        }
+
+        /** The experiment's settings, every flag checked before anything starts. */
+        CommitExperiment.Config config() {
+            int blockSize = common.blockSize();
+            Duration d = duration != null ? duration : common.quick ? Duration.ofMillis(300) : Duration.ofSeconds(1);
+            if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("--duration: " + Units.nanos(d.toNanos()) + " must be from 10ms to 10m");
+            }
+            Duration w = warmup != null ? warmup : common.quick ? Duration.ofMillis(100) : Duration.ofMillis(300);
+            if (w.isNegative() || w.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("--warmup: " + Units.nanos(w.toNanos()) + " must be from 0 to 10m");
+            }
+            int n = repeats != null ? repeats : 3;
+            if (n < 1 || n > 1000) {
+                throw new IllegalArgumentException("--repeats: " + n + " must be from 1 to 1000");
+            }
+            List<Integer> r = replicas != null ? List.copyOf(replicas) : List.of(1, 2, 3);
+            for (int copies : r) {
+                if (copies < 1 || copies > CommitExperiment.NODES) {
+                    throw new IllegalArgumentException("--replicas: " + copies + " must be from 1 to "
+                            + CommitExperiment.NODES + " (the memory nodes this experiment starts)");
+                }
+            }
+            if (new HashSet<>(r).size() != r.size()) {
+                throw new IllegalArgumentException("--replicas: " + r + " names a factor twice");
+            }
+            List<Long> s = sizes != null ? List.copyOf(sizes) : List.of(4096L, 65536L);
+            for (long size : s) {
+                if (size < 4096 || size > (1L << 20) || size % 4096 != 0) {
+                    throw new IllegalArgumentException("--sizes: " + Units.bytes(size) + " must be a multiple of 4k from"
+                            + " 4k to 1m");
+                }
+            }
+            if (new HashSet<>(s).size() != s.size()) {
+                throw new IllegalArgumentException("--sizes: " + s + " names a size twice");
+            }
+            long bytes = datasetSize != null ? datasetSize : common.quick ? 16L << 20 : 64L << 20;
+            long largest = s.stream().mapToLong(Long::longValue).max().orElseThrow();
+            if (bytes % 4096 != 0 || bytes < Math.max(1L << 20, 16 * largest) || bytes > (4L << 30)) {
+                throw new IllegalArgumentException("--dataset-size: " + Units.bytes(bytes) + " must be a multiple of 4k"
+                        + " from 1m (and 16 times the largest of --sizes, " + Units.bytes(16 * largest) + ") to 4g");
+            }
+            return new CommitExperiment.Config(bytes, r, s.stream().map(Long::intValue).toList(), n, d.toNanos(),
+                    w.toNanos(), blockSize);
         }
     }
 }

@@ -48,6 +48,24 @@ class BenchSuiteCommandTest {
         assertThat(r.err()).contains(named);
     }
 
+    /** Checked before any memory node starts, so each of these returns at once. */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+            "--repeats;0;--repeats",
+            "--replicas;4;--replicas",
+            "--replicas;1,1;--replicas",
+            "--sizes;6k;--sizes",
+            "--sizes;2m;--sizes",
+            "--dataset-size;512k;--dataset-size",
+            "--duration;1ms;--duration",
+            "--warmup;2h;--warmup",
+            "--block-size;3000;--block-size"})
+    void aBadCommitOptionIsNamed(String option, String value, String named) {
+        CommandLineTest.Run r = run("bench", "commit", option, value);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(named);
+    }
+
     @Test
     void optionsBeforeASubcommandAreRefusedNotDropped() {
         CommandLineTest.Run r = run("bench", "--quick", "scan");
@@ -58,7 +76,7 @@ class BenchSuiteCommandTest {
     @Test
     void eachWorkloadFamilyAndExperimentHasHelp() {
         for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads",
-                "offload")) {
+                "offload", "commit")) {
             CommandLineTest.Run r = run("bench", family, "--help");
             assertThat(r.exit()).as(family).isZero();
             assertThat(r.out()).contains("Usage: remem bench " + family);
