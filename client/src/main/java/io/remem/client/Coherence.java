@@ -217,16 +217,19 @@ final class Coherence {
             Header h = header();
             if (h.logId != 0) {
                 recover(h); // a dead committer's, which we hold the log lock over now
+                h = header();
             }
             long id = ThreadLocalRandom.current().nextLong() | 1;
             log.write(id, entries, a.stripes);
             CommitPhases.reached(CommitPhases.LOGGED);
-            step(a.stripes);
+            sequences(far.writes(), a.stripes, h, 1).send();
             CommitPhases.reached(CommitPhases.MARKED);
             writeData(entries);
             CommitPhases.reached(CommitPhases.APPLIED);
-            step(a.stripes);
-            log.clear();
+            // Even again and the log empty, in one round: if only one of the two lands, recovery finishes the other.
+            NodeAccess.Writes done = sequences(far.writes(), a.stripes, h, 2);
+            log.clear(done);
+            done.send();
             CommitPhases.reached(CommitPhases.CLEARED);
         } finally {
             logLock.unlock();
@@ -247,27 +250,27 @@ final class Coherence {
     private void recover(Header h) {
         BitSet touched = h.logStripes();
         CommitLog.Pending p = log.read(h.logId, touched);
+        NodeAccess.Writes finish = far.writes();
         if (p != null) {
-            for (int s = touched.nextSetBit(0); s >= 0; s = touched.nextSetBit(s + 1)) {
-                if ((h.sequence(s) & 1) == 0) {
-                    words.getAndAddAtNode(CoherenceLayout.sequenceWord(s), 1); // readers must not see it half-written
-                }
-            }
+            // Odd first (those the dead committer had not marked yet): readers must not see the replay half-written.
+            sequences(far.writes(), touched, h, 1).send();
             writeData(p.entries());
-            step(touched);
+            sequences(finish, touched, h, 2);
         } else {
-            // Torn while being logged: none of it landed. Stripes are odd only after a whole log, so none are here.
+            // Torn while being logged, or an empty log: none of it landed. Only a whole log marks stripes odd, so an
+            // odd stripe here had its commit applied and lost only its last round.
             BitSet odd = new BitSet();
             for (int s = 0; s < layout.stripes; s++) {
                 if ((h.sequence(s) & 1) != 0) {
                     odd.set(s);
                 }
             }
-            step(odd);
+            sequences(finish, odd, h, 2);
         }
         if (h.logId != 0) {
-            log.clear();
+            log.clear(finish);
         }
+        finish.send();
     }
 
     private void writeData(List<CommitLog.Entry> entries) {
@@ -278,11 +281,19 @@ final class Coherence {
         w.send();
     }
 
-    /** One step of each stripe's sequence: even to odd before a commit's bytes land, odd to even after. */
-    private void step(BitSet stripes) {
+    /**
+     * Adds to {@code w} the stripes' sequence words moved on from the even value at or below what {@code h} showed:
+     * {@code steps} 1 is odd (a commit being applied), 2 even again. Only the log lock's holder writes them, so a
+     * plain write to every replica does, in a round with whatever must land with it: one round trip, where a far
+     * atomic takes two at two or more copies (the primary, then the copies).
+     */
+    private NodeAccess.Writes sequences(NodeAccess.Writes w, BitSet stripes, Header h, int steps) {
         for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
-            words.getAndAddAtNode(CoherenceLayout.sequenceWord(s), 1);
+            MemorySegment word = NodeAccess.buffer(8);
+            word.set(LONG, 0, (h.sequence(s) & ~1L) + steps);
+            w.add(base + CoherenceLayout.sequenceWord(s), word);
         }
+        return w;
     }
 
     private void lock(BitSet stripes) {

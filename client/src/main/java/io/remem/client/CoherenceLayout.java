@@ -10,7 +10,8 @@ package io.remem.client;
  *   [0, 8)        commit-log lock word (far atomics only; line 0 holds nothing else)
  *   [64, 72)      id of the commit in the log, 0 when empty (plain writes, by the log lock's holder)
  *   [72, 104)     bitmap of the stripes that commit touches
- *   [128 + 16 i)  stripe i's lock word, then its sequence word (far atomics only): odd while a commit applies
+ *   [128 + 16 i)  stripe i's lock word (far atomics only), then its sequence word (written by the log lock's
+ *                 holder only): odd while a commit applies
  * commit log, {@link #logBytes}: a redo log of the commit being applied ({@link CommitLog})
  * data, {@link #dataBytes}: what the dataset's users see, cut into {@link #stripes} stripes of {@link #stripeBytes}
  * </pre>

@@ -72,9 +72,9 @@ final class CommitLog {
         far.writes().add(base + layout.logOffset, area).add(base + CoherenceLayout.LOG_ID, headerLine(id, stripes)).send();
     }
 
-    /** Empties the log: its commit is applied. */
-    void clear() {
-        far.writes().add(base + CoherenceLayout.LOG_ID, NodeAccess.buffer(8)).send();
+    /** Adds to {@code w} the write that empties the log: its commit is applied. */
+    void clear(NodeAccess.Writes w) {
+        w.add(base + CoherenceLayout.LOG_ID, NodeAccess.buffer(8));
     }
 
     /**

@@ -33,7 +33,7 @@ class CoherenceLayoutTest {
 
     @Test
     void aSizeNoCoherentDatasetHasIsRefused() {
-        assertThatThrownBy(() -> CoherenceLayout.forTotal(1L << 20)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> CoherenceLayout.forTotal((1L << 20) + 4096)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not laid out for coherence");
         assertThatThrownBy(() -> CoherenceLayout.forTotal(100)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> CoherenceLayout.forData(0)).isInstanceOf(IllegalArgumentException.class);
