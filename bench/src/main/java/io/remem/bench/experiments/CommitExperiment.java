@@ -366,8 +366,8 @@ public final class CommitExperiment {
                         + " were written to the cache or the acquisition's buffer. Per second counts whole cycles: a"
                         + " cached write and force(), or acquire(), the change and commit(). Each step of commit() waits"
                         + " for a round trip: (MRMW only: stripe lock CAS, header read), log lock CAS, header read, log"
-                        + " write to every copy, sequence FAA per stripe, data write to every copy, sequence FAA per"
-                        + " stripe, log clear, log and stripe unlock CAS; at 2+ copies an atomic that changes its word"
+                        + " write to every copy, sequence words odd (a write to every copy), data write to every copy, sequence"
+                        + " words even and log clear (one write to every copy), log and stripe unlock CAS; at 2+ copies an atomic that changes its word"
                         + " takes a second round trip to copy it to the other copies. A force() is one write to every"
                         + " copy.")
                 .note("MRMW conflicts (one thread: none expected): " + conflicts + ". The controller, " + NODES
