@@ -68,7 +68,7 @@ class DatasetIT {
 
             try (RememProcess reader = uses(cluster, "acme", "users", "check", "17")) {
                 reader.await("verified 3072 blocks", ProcessCluster.START);
-                assertThat(cli(cluster, "acme", "list")).containsPattern("acme\\s+users\\s+12.0 MiB\\s+2\\s+1");
+                assertThat(cli(cluster, "acme", "list")).containsPattern("acme\\s+users\\s+12.0 MiB\\s+2\\s+none\\s+1");
                 String refused = cli(cluster, "acme", "delete", "users");
                 assertThat(refused).contains("open in 1 other session");
                 // Another tenant sees nothing of it, and cannot delete it.
@@ -86,7 +86,7 @@ class DatasetIT {
                 reader.closeInput();
                 reader.await("^closed$", ProcessCluster.START);
             }
-            assertThat(cli(cluster, "acme", "info", "users")).containsPattern("users\\s+12.0 MiB\\s+2\\s+0");
+            assertThat(cli(cluster, "acme", "info", "users")).containsPattern("users\\s+12.0 MiB\\s+2\\s+none\\s+0");
             assertThat(cluster.status().tenants().stream().filter(t -> t.name().equals("acme")).findFirst().orElseThrow()
                     .usedBytes()).as("the dataset still holds its memory").isEqualTo(BYTES);
 
