@@ -220,20 +220,50 @@ final class Coherence {
                 h = header();
             }
             long id = ThreadLocalRandom.current().nextLong() | 1;
-            log.write(id, entries, a.stripes);
-            CommitPhases.reached(CommitPhases.LOGGED);
-            sequences(far.writes(), a.stripes, h, 1).send();
-            CommitPhases.reached(CommitPhases.MARKED);
-            writeData(entries);
-            CommitPhases.reached(CommitPhases.APPLIED);
-            // Even again and the log empty, in one round: if only one of the two lands, recovery finishes the other.
-            NodeAccess.Writes done = sequences(far.writes(), a.stripes, h, 2);
-            log.clear(done);
-            done.send();
-            CommitPhases.reached(CommitPhases.CLEARED);
+            try {
+                publish(id, entries, a.stripes, h);
+            } catch (RememException e) {
+                settle(id, e);
+            }
         } finally {
             logLock.unlock();
         }
+    }
+
+    /** The steps of a commit after the log lock's header read. */
+    private void publish(long id, List<CommitLog.Entry> entries, BitSet stripes, Header h) {
+        log.write(id, entries, stripes);
+        CommitPhases.reached(CommitPhases.LOGGED);
+        sequences(far.writes(), stripes, h, 1).send();
+        CommitPhases.reached(CommitPhases.MARKED);
+        writeData(entries);
+        CommitPhases.reached(CommitPhases.APPLIED);
+        // Even again and the log empty, in one round: if only one of the two lands, recovery finishes the other.
+        NodeAccess.Writes done = sequences(far.writes(), stripes, h, 2);
+        log.clear(done);
+        done.send();
+        CommitPhases.reached(CommitPhases.CLEARED);
+    }
+
+    /**
+     * After a commit failed somewhere in {@link #publish}, still holding the log lock: finish it from its log if the
+     * log is whole (then it did commit, and the caller must not retry it), or drop it if not (then nothing of it
+     * landed). A caller must never see a failure for a commit that a later runtime applies anyway.
+     */
+    private void settle(long id, RememException cause) {
+        try {
+            Header now = header();
+            boolean ours = now.logId == id && log.read(id, now.logStripes()) != null;
+            recover(now);
+            if (ours) {
+                return; // finished from its own log: committed
+            }
+        } catch (RememException again) {
+            cause.addSuppressed(again);
+            throw new RememException(cause.code(), "commit to dataset " + name + " failed and its outcome is unknown"
+                    + " (the next writer may still apply it from its log): " + cause.detail(), cause);
+        }
+        throw cause; // its log never became whole: nothing of it was applied
     }
 
     /** Finishes whatever commit the log holds, under the log lock. */
@@ -265,7 +295,11 @@ final class Coherence {
                     odd.set(s);
                 }
             }
-            sequences(finish, odd, h, 2);
+            for (int st = odd.nextSetBit(0); st >= 0; st = odd.nextSetBit(st + 1)) {
+                MemorySegment word = NodeAccess.buffer(8);
+                word.set(LONG, 0, h.sequence(st) + 1); // the even value just above: its commit had landed
+                finish.add(base + CoherenceLayout.sequenceWord(st), word);
+            }
         }
         if (h.logId != 0) {
             log.clear(finish);
@@ -282,21 +316,31 @@ final class Coherence {
     }
 
     /**
-     * Adds to {@code w} the stripes' sequence words moved on from the even value at or below what {@code h} showed:
-     * {@code steps} 1 is odd (a commit being applied), 2 even again. Only the log lock's holder writes them, so a
-     * plain write to every replica does, in a round with whatever must land with it: one round trip, where a far
-     * atomic takes two at two or more copies (the primary, then the copies).
+     * Adds to {@code w} the stripes' sequence words moved past what {@code h} showed: {@code steps} 1 is the next odd
+     * value above it (a commit being applied), 2 the even one after that. Always above, never back to a value seen
+     * before: a header read from a replica that lagged one round behind must not let a word repeat a value a reader
+     * validated against. Only the log lock's holder writes them, so a plain write to every replica does, in a round
+     * with whatever must land with it: one round trip, where a far atomic takes two at two or more copies.
      */
     private NodeAccess.Writes sequences(NodeAccess.Writes w, BitSet stripes, Header h, int steps) {
         for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+            long seen = h.sequence(s);
+            long odd = (seen & 1) == 0 ? seen + 1 : seen + 2;
             MemorySegment word = NodeAccess.buffer(8);
-            word.set(LONG, 0, (h.sequence(s) & ~1L) + steps);
+            word.set(LONG, 0, odd + steps - 1);
             w.add(base + CoherenceLayout.sequenceWord(s), word);
         }
         return w;
     }
 
     private void lock(BitSet stripes) {
+        for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {
+            if (stripeLocks[s].isHeldByCurrentThread()) {
+                // The far word already names this session: a nested acquisition would pass and then release it early.
+                throw new IllegalStateException("this thread already holds stripe " + s + " of dataset " + name
+                        + ": commit or close its acquisition first (no nested acquisitions of one stripe)");
+            }
+        }
         int taken = -1;
         try {
             for (int s = stripes.nextSetBit(0); s >= 0; s = stripes.nextSetBit(s + 1)) {

@@ -123,6 +123,9 @@ public final class FarLock {
         if (!local.isHeldByCurrentThread()) {
             throw new IllegalMonitorStateException("this thread does not hold the far lock");
         }
+        // An interrupt must not leave the word naming this live session, where no waiter would ever take it over:
+        // the release runs with the flag cleared, and the flag is restored after.
+        boolean interrupted = Thread.interrupted();
         try {
             long witness = segment.compareAndExchangeAtNode(offset, owner, 0);
             if (witness != owner && witness != 0) {
@@ -131,7 +134,15 @@ public final class FarLock {
             }
         } finally {
             local.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /** Whether the calling thread holds the lock (as far as this runtime knows). */
+    public boolean isHeldByCurrentThread() {
+        return local.isHeldByCurrentThread();
     }
 
     /** Whether this session holds the lock, as the memory node says now. */

@@ -260,11 +260,12 @@ public final class SharedFarMap<K, V> extends AbstractMap<K, V> implements Concu
             while (pending.isEmpty() && next < buckets) {
                 Bucket b = read(next++);
                 for (int i = 0, at = HEADER; i < b.count(); i++) {
+                    int end = b.next(at);
                     int kl = b.keyLength(at);
                     K key = keys.decode(b.bytes, at + ENTRY_HEADER, kl);
                     V value = values.decode(b.bytes, at + ENTRY_HEADER + kl, b.valueLength(at));
                     pending.add(new WriteThrough(key, value));
-                    at = b.next(at);
+                    at = end;
                 }
             }
             return !pending.isEmpty();
@@ -284,7 +285,7 @@ public final class SharedFarMap<K, V> extends AbstractMap<K, V> implements Concu
             if (last == null) {
                 throw new IllegalStateException();
             }
-            SharedFarMap.this.remove(last.getKey(), last.getValue());
+            SharedFarMap.this.remove(last.getKey()); // the key goes, whatever its value now, as ConcurrentHashMap's does
             last = null;
         }
     }
@@ -355,21 +356,24 @@ public final class SharedFarMap<K, V> extends AbstractMap<K, V> implements Concu
         }
 
         int next(int at) {
-            int n = valueAt(at) + valueLength(at);
-            if (n > BUCKET || n <= at) {
+            int kl = keyLength(at);
+            int vl = valueLength(at);
+            long n = (long) at + ENTRY_HEADER + kl + vl;
+            if (kl < 0 || vl < 0 || n > HEADER + seg.get(INT, 4)) {
                 throw new IllegalStateException("shared map " + dataset.name() + ": a bucket's entries are damaged");
             }
-            return n;
+            return (int) n;
         }
 
         /** The offset of {@code key}'s entry, or -1. */
         int find(byte[] key) {
             for (int i = 0, at = HEADER; i < count(); i++) {
+                int end = next(at); // checks the entry lies within the bucket before anything reads it
                 int kl = keyLength(at);
                 if (kl == key.length && Arrays.equals(bytes, at + ENTRY_HEADER, at + ENTRY_HEADER + kl, key, 0, kl)) {
                     return at;
                 }
-                at = next(at);
+                at = end;
             }
             return -1;
         }

@@ -259,6 +259,8 @@ class CoherenceTest {
                     .isInstanceOf(WrongThreadException.class));
             other.start();
             assertThat(joined(other)).isTrue();
+            assertThatThrownBy(() -> coherent.acquire(0, 8)).as("nested in the same stripe")
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("no nested acquisitions");
             acq.close();
             assertThatThrownBy(acq::commit).isInstanceOf(IllegalStateException.class);
         }
