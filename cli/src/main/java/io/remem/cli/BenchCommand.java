@@ -49,7 +49,8 @@ import java.util.concurrent.Callable;
                 BenchCommand.OffloadCommand.class,
                 BenchCommand.FailoverCommand.class,
                 BenchCommand.SecurityCommand.class,
-                BenchCommand.CommitCommand.class
+                BenchCommand.CommitCommand.class,
+                SharedYcsbCommand.class
         })
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -125,21 +126,26 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         void report(CommandLine.Model.CommandSpec spec, String name, Table table) {
-            PrintWriter out = spec.commandLine().getOut();
-            out.println();
-            out.println(table.markdown());
-            out.flush();
-            if (this.out != null) {
-                try {
-                    Files.createDirectories(this.out);
-                    Files.writeString(this.out.resolve(name + ".md"), table.markdown());
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write to " + this.out, e);
-                }
-                table.writeCsv(this.out.resolve(name + ".csv"));
-                out.println("saved " + this.out.resolve(name + ".md") + " and .csv");
-                out.flush();
+            BenchCommand.report(spec, out, name, table);
+        }
+    }
+
+    /** Prints {@code table} as markdown and, with a directory, also saves it there as {@code name}.md and .csv. */
+    static void report(CommandLine.Model.CommandSpec spec, Path dir, String name, Table table) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println();
+        out.println(table.markdown());
+        out.flush();
+        if (dir != null) {
+            try {
+                Files.createDirectories(dir);
+                Files.writeString(dir.resolve(name + ".md"), table.markdown());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write to " + dir, e);
             }
+            table.writeCsv(dir.resolve(name + ".csv"));
+            out.println("saved " + dir.resolve(name + ".md") + " and .csv");
+            out.flush();
         }
     }
 

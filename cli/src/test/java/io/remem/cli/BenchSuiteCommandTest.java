@@ -66,6 +66,33 @@ class BenchSuiteCommandTest {
         assertThat(r.err()).contains(named);
     }
 
+    /** Checked before any server or client JVM starts, so each of these returns at once. */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+            "--clients;0;--clients",
+            "--clients;2,2;--clients",
+            "--clients;17;--clients",
+            "--workloads;D;--workloads",
+            "--workloads;A,a;--workloads",
+            "--systems;memcached;--systems",
+            "--systems;redis,redis;--systems",
+            "--records;5;--records",
+            "--records;1000000;--records",
+            "--repeats;0;--repeats",
+            "--threads;0;--threads",
+            "--duration;1ms;--duration",
+            "--warmup;2h;--warmup",
+            "--map-bytes;4k;--map-bytes",
+            "--field-length;5000;--field-length",
+            "--field-count;0;--field-count",
+            "--redis-port;70000;--redis-port",
+            "--hazelcast-port;-1;--hazelcast-port"})
+    void aBadSharedYcsbOptionIsNamed(String option, String value, String named) {
+        CommandLineTest.Run r = run("bench", "shared-ycsb", option, value);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(named);
+    }
+
     @Test
     void optionsBeforeASubcommandAreRefusedNotDropped() {
         CommandLineTest.Run r = run("bench", "--quick", "scan");
@@ -76,7 +103,7 @@ class BenchSuiteCommandTest {
     @Test
     void eachWorkloadFamilyAndExperimentHasHelp() {
         for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads",
-                "offload", "commit")) {
+                "offload", "commit", "shared-ycsb")) {
             CommandLineTest.Run r = run("bench", family, "--help");
             assertThat(r.exit()).as(family).isZero();
             assertThat(r.out()).contains("Usage: remem bench " + family);

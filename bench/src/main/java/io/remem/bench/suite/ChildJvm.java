@@ -3,14 +3,17 @@ package io.remem.bench.suite;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -18,18 +21,26 @@ import java.util.concurrent.TimeoutException;
  * A server in its own JVM, started from this JVM's own class path: a remem cluster or a Hazelcast member. The
  * child's main prints {@value #READY} and what the client needs (an address) on one line once it serves; the
  * rest of its output goes to a log file. Closing it kills the process.
+ *
+ * <p>A child that takes orders (a benchmark client) reads them as lines on its stdin ({@link #send}) and answers
+ * with lines on its stdout after the ready line ({@link #await}).
  */
 public final class ChildJvm implements AutoCloseable {
     public static final String READY = "READY ";
 
+    /** What {@link #await} finds in the queue once the child's stdout has ended; compared by identity, so no line the child prints can pass for it. */
+    private static final String END = new String("end of output");
+
     private final Process process;
     private final String readyLine;
     private final Path log;
+    private final BlockingQueue<String> lines;
 
-    private ChildJvm(Process process, String readyLine, Path log) {
+    private ChildJvm(Process process, String readyLine, Path log, BlockingQueue<String> lines) {
         this.process = process;
         this.readyLine = readyLine;
         this.log = log;
+        this.lines = lines;
     }
 
     /** What the child printed after {@value #READY}. */
@@ -61,10 +72,13 @@ public final class ChildJvm implements AutoCloseable {
             throw new PeerUnavailableException(name + ": cannot start a JVM: " + e.getMessage(), e);
         }
         CompletableFuture<String> ready = new CompletableFuture<>();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread.ofPlatform().daemon().name(name + "-stdout").start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
-                    if (line.startsWith(READY)) {
+                    if (ready.isDone()) {
+                        lines.add(line); // an answer to an order; servers print nothing after READY
+                    } else if (line.startsWith(READY)) {
                         ready.complete(line.substring(READY.length()).strip());
                     }
                 }
@@ -72,13 +86,14 @@ public final class ChildJvm implements AutoCloseable {
                 // the process is gone; the wait below reports it
             }
             ready.complete(null);
+            lines.add(END);
         });
         try {
             String info = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (info == null) {
                 throw new PeerUnavailableException(name + " exited before it was ready" + tail(log));
             }
-            return new ChildJvm(p, info, log);
+            return new ChildJvm(p, info, log, lines);
         } catch (TimeoutException e) {
             p.destroyForcibly();
             throw new PeerUnavailableException(name + " was not ready within " + timeout.toSeconds() + " s" + tail(log));
@@ -90,6 +105,49 @@ public final class ChildJvm implements AutoCloseable {
             p.destroyForcibly();
             throw new PeerUnavailableException(name + ": " + e.getCause(), e.getCause());
         }
+    }
+
+    /** Sends one line to the child's stdin. */
+    public void send(String line) {
+        try {
+            OutputStream in = process.getOutputStream();
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        } catch (IOException e) {
+            throw new IllegalStateException("pid " + pid() + " no longer takes orders (" + e.getMessage() + ")" + tail(log), e);
+        }
+    }
+
+    /**
+     * The next line the child printed after its ready line that starts with {@code prefix}, other lines skipped.
+     * Fails, with the end of the child's log, if the child exits or stays silent for {@code timeout}.
+     */
+    public String await(String prefix, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (true) {
+                String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    throw new IllegalStateException("pid " + pid() + " did not answer within " + timeout.toSeconds()
+                            + " s" + tail(log));
+                }
+                if (line == END) {
+                    lines.add(END); // every later wait fails the same way
+                    throw new IllegalStateException("pid " + pid() + " exited" + tail(log));
+                }
+                if (line.startsWith(prefix)) {
+                    return line.substring(prefix.length());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for pid " + pid(), e);
+        }
+    }
+
+    /** The child's log (its stderr), deleted when it is closed. */
+    public Path log() {
+        return log;
     }
 
     private static String tail(Path log) {

@@ -19,9 +19,18 @@ final class Driver {
 
     record Timed(long ops, long nanos, Histogram latency) {}
 
+    /** Told when the measured period starts ({@code true}) and ends, as {@link Target#measuring} is. */
+    interface Measuring {
+        void measuring(boolean on);
+    }
+
     private Driver() {}
 
     static Timed timed(RunSettings s, Target target, IntFunction<Op> perThread) throws WorkloadCheckException {
+        return timed(s, (Measuring) target::measuring, perThread);
+    }
+
+    static Timed timed(RunSettings s, Measuring target, IntFunction<Op> perThread) throws WorkloadCheckException {
         int n = s.threads();
         Histogram[] hist = Latencies.perThread(n);
         long[] ops = new long[n];

@@ -63,6 +63,11 @@ public final class HazelcastPeer implements AutoCloseable {
         }
     }
 
+    /** {@code 127.0.0.1:<port>} of the member, for clients in other JVMs. */
+    String address() {
+        return address;
+    }
+
     /** The member's version, as it reports it to a client. */
     public String version() {
         return version;

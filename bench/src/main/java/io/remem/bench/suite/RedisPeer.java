@@ -116,6 +116,14 @@ public final class RedisPeer implements AutoCloseable {
         return target;
     }
 
+    /**
+     * Records keyed {@code r<storeId>:<key>} over this peer's connection, for stores that several clients (other
+     * JVMs) share by agreeing on the id. Closing such a store deletes every client's records: leave that to one.
+     */
+    RecordStore records(RecordShape shape, long storeId) {
+        return new RedisRecordStore(target.redis, target.timeoutNanos, storeId, shape);
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

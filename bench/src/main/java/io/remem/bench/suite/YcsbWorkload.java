@@ -121,13 +121,7 @@ public final class YcsbWorkload implements Workload {
     @Override
     public RunResult run(Target target, RunSettings s) throws WorkloadCheckException {
         Properties p = properties();
-        Measurements.setProperties(p);
-        CoreWorkload workload = new CoreWorkload();
-        try {
-            workload.init(p);
-        } catch (WorkloadException e) {
-            throw new IllegalArgumentException("YCSB rejected workload " + letter + ": " + e.getMessage(), e);
-        }
+        CoreWorkload workload = coreWorkload(p);
         int threads = s.threads();
         ConcurrentSkipListSet<String> keys = new ConcurrentSkipListSet<>();
         LongAdder errors = new LongAdder();
@@ -150,24 +144,45 @@ public final class YcsbWorkload implements Workload {
                 Object state = threadState(workload, p, t, threads);
                 return () -> inserted.get() < room && workload.doTransaction(db, state);
             });
-            Map<String, Long> verified = verifyCounts();
-            long ok = verified.getOrDefault("Return=OK", 0L) - verifiedBefore.getOrDefault("Return=OK", 0L);
-            long bad = 0;
-            for (Map.Entry<String, Long> e : verified.entrySet()) {
-                if (!e.getKey().equals("Return=OK") && e.getKey().startsWith("Return=")) {
-                    bad += e.getValue() - verifiedBefore.getOrDefault(e.getKey(), 0L);
-                }
-            }
-            if (errors.sum() > 0 || bad > 0) {
-                throw new WorkloadCheckException(String.format(Locale.ROOT, "%s: %d operations failed in the binding,"
-                        + " %d records failed YCSB's verification", name(), errors.sum(), bad));
-            }
+            long ok = checkVerified(name(), verifiedBefore, errors.sum());
             return new RunResult(timed.ops(), timed.nanos(), timed.latency(),
                     "YCSB verified " + Units.count(ok) + " reads; no failed operation");
         }
     }
 
-    private static Object threadState(CoreWorkload w, Properties p, int thread, int threads) {
+    /** YCSB's workload for {@code p} (from {@link #properties}), its measurements set up for it in this JVM. */
+    CoreWorkload coreWorkload(Properties p) {
+        Measurements.setProperties(p);
+        CoreWorkload workload = new CoreWorkload();
+        try {
+            workload.init(p);
+        } catch (WorkloadException e) {
+            throw new IllegalArgumentException("YCSB rejected workload " + letter + ": " + e.getMessage(), e);
+        }
+        return workload;
+    }
+
+    /**
+     * The reads YCSB verified since {@code before} (from {@link #verifyCounts}); fails the run if any failed its
+     * verification or {@code bindingErrors} operations could not complete.
+     */
+    static long checkVerified(String run, Map<String, Long> before, long bindingErrors) throws WorkloadCheckException {
+        Map<String, Long> verified = verifyCounts();
+        long ok = verified.getOrDefault("Return=OK", 0L) - before.getOrDefault("Return=OK", 0L);
+        long bad = 0;
+        for (Map.Entry<String, Long> e : verified.entrySet()) {
+            if (!e.getKey().equals("Return=OK") && e.getKey().startsWith("Return=")) {
+                bad += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            }
+        }
+        if (bindingErrors > 0 || bad > 0) {
+            throw new WorkloadCheckException(String.format(Locale.ROOT, "%s: %d operations failed in the binding,"
+                    + " %d records failed YCSB's verification", run, bindingErrors, bad));
+        }
+        return ok;
+    }
+
+    static Object threadState(CoreWorkload w, Properties p, int thread, int threads) {
         try {
             return w.initThread(p, thread, threads);
         } catch (WorkloadException e) {
@@ -176,7 +191,7 @@ public final class YcsbWorkload implements Workload {
     }
 
     /** YCSB's counts of its own read verifications so far in this JVM, by outcome ("Return=OK", ...). */
-    private static Map<String, Long> verifyCounts() {
+    static Map<String, Long> verifyCounts() {
         Map<String, Long> counts = new HashMap<>();
         try {
             Measurements.getMeasurements().exportMeasurements(new MeasurementsExporter() {
