@@ -149,11 +149,11 @@ class CoherenceIT {
             try (RememProcess c = committer(cluster, "chaos", "mrsw", 0, 1, null)) {
                 c.await("committed 50$", ProcessCluster.START);
                 cluster.nodes().get(0).kill();
-                c.await("committed 150$", ProcessCluster.START);
+                c.await("committed 120$", ProcessCluster.START);
                 cluster.controller().kill();
-                c.await("committed 250$", ProcessCluster.START);
+                c.await("committed 190$", ProcessCluster.START);
                 cluster.startController();
-                c.await("committed 350$", ProcessCluster.START);
+                c.await("committed 260$", ProcessCluster.START);
                 c.closeInput();
                 c.await("^done$", ProcessCluster.START);
                 long acknowledged = lastCommitted(c.output());
