@@ -26,10 +26,11 @@ import java.util.concurrent.Callable;
 
 /** {@code remem dataset}: named far memory that outlives the runtimes that use it. */
 @Command(name = "dataset", mixinStandardHelpOptions = true,
-        description = "Manage named datasets: list, create, show, delete, grant and revoke them. As a tenant (--tenant,"
+        description = "Manage named datasets: list, create, grow, show, delete, grant and revoke them. As a tenant (--tenant,"
                 + " secret in REMEM_SECRET) for its own datasets and those granted to it, or as the admin"
                 + " (--admin-secret-file) for every tenant's.",
-        subcommands = {DatasetCommand.List.class, DatasetCommand.Create.class, DatasetCommand.Info.class,
+        subcommands = {DatasetCommand.List.class, DatasetCommand.Create.class, DatasetCommand.Grow.class,
+                DatasetCommand.Info.class,
                 DatasetCommand.Delete.class, DatasetCommand.Grant.class, DatasetCommand.Revoke.class})
 final class DatasetCommand implements Runnable {
     @Spec
@@ -206,6 +207,9 @@ final class DatasetCommand implements Runnable {
                 description = "Coherence between runtimes: none (cached, no coherence), mrsw (acquire/commit, one writer"
                         + " per stripe), mrmw (optimistic writers, conflicting commits refused). Default: ${DEFAULT-VALUE}.")
         String mode;
+        @Option(names = "--growable", description = "Reserve whole slabs, so that 'remem dataset grow' can grow it past"
+                + " its last slab (mode none only).")
+        boolean growable;
 
         @Override
         public Integer call() {
@@ -227,7 +231,12 @@ final class DatasetCommand implements Runnable {
                 case "mrmw" -> io.remem.protocol.DatasetMode.MRMW;
                 default -> throw new IllegalArgumentException("--mode: " + mode + " is not none, mrsw or mrmw");
             };
+            if (growable && m != io.remem.protocol.DatasetMode.NONE) {
+                throw new IllegalArgumentException("--growable: a " + mode + " dataset keeps the size it is created"
+                        + " with; only --mode none can grow");
+            }
             DatasetOptions options = DatasetOptions.create(size).exclusive().mode(m);
+            options = growable ? options.growable() : options;
             DatasetOptions o = replication > 0 ? options.replication(replication) : options;
             String made = caller.tenant().inSession(s -> {
                 try (Dataset d = s.memory().dataset(n, o)) {
@@ -236,6 +245,47 @@ final class DatasetCommand implements Runnable {
             });
             PrintWriter out = spec.commandLine().getOut();
             out.println("created " + made);
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "grow", mixinStandardHelpOptions = true,
+            description = "Grow one of the tenant's datasets to SIZE bytes (--tenant only); its bytes stay where they are,"
+                    + " and runtimes that have it open see the new size when they refresh or open it again.")
+    static final class Grow implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        Caller caller;
+        @Parameters(index = "0", paramLabel = "NAME", description = "The dataset.")
+        String name;
+        @Parameters(index = "1", paramLabel = "SIZE", converter = Converters.Bytes.class,
+                description = "Its new size, e.g. 2g; no smaller than it is.")
+        long size;
+
+        @Override
+        public Integer call() {
+            if (caller.admin()) {
+                throw new IllegalArgumentException("--admin-secret-file: only the tenant that owns a dataset grows it;"
+                        + " use --tenant");
+            }
+            String n = datasetName(name);
+            if (size <= 0) {
+                throw new IllegalArgumentException("SIZE: must be positive");
+            }
+            String grown = caller.tenant().inSession(s -> {
+                try (Dataset d = s.memory().dataset(n, DatasetOptions.open())) {
+                    if (size < d.byteSize()) {
+                        throw new IllegalArgumentException("SIZE: dataset " + n + " holds " + d.byteSize()
+                                + " bytes; a dataset never shrinks");
+                    }
+                    d.grow(size);
+                    return d.toString();
+                }
+            });
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("grew " + grown);
             out.flush();
             return 0;
         }

@@ -5,6 +5,7 @@ import io.remem.protocol.ClusterInfo;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.DatasetDelete;
 import io.remem.protocol.DatasetGrantChange;
+import io.remem.protocol.DatasetGrow;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
@@ -185,6 +186,11 @@ final class ControllerClient implements AutoCloseable, SessionLease.Keeper {
     /** Opens (or creates) a dataset for lease {@code leaseId}. */
     DatasetInfo.Opened openDataset(DatasetOpen open, long leaseId) {
         return call(Opcode.DATASET_OPEN, leaseId, 0, 64, open::encode, (h, body) -> DatasetInfo.decodeOpened(body));
+    }
+
+    /** Grows a dataset, or says how big it is now ({@link DatasetGrow}); the answer is as an open's. */
+    DatasetInfo.Opened growDataset(DatasetGrow grow) {
+        return call(Opcode.DATASET_GROW, 0, 0, 64, grow::encode, (h, body) -> DatasetInfo.decodeOpened(body));
     }
 
     /** Lease {@code leaseId} closes {@code owner}'s dataset (empty: its own tenant's). */

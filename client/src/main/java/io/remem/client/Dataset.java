@@ -24,25 +24,34 @@ import java.util.List;
  * Close the dataset to say this session no longer uses it; it stays until deleted.
  */
 public final class Dataset implements AutoCloseable {
-    private final DatasetInfo info;
+    /** What the dataset is now, and a segment over all of it. */
+    record View(DatasetInfo info, FarSegment segment) {}
+
+    /** Asks the controller to grow the dataset to at least the given bytes (0: only to say how big it is now). */
+    @FunctionalInterface
+    interface Resize {
+        View grow(long bytes);
+    }
+
+    private volatile View view;
     private final DatasetAccess access;
-    private final FarSegment segment;
     /** The coherence protocol of an MRSW or MRMW dataset; null without coherence. */
     private final Coherence coherence;
+    private final Resize resize;
     private final Runnable onClose;
     private boolean closed;
 
-    Dataset(DatasetInfo info, DatasetAccess access, FarSegment segment, Coherence coherence, Runnable onClose) {
-        this.info = info;
+    Dataset(View view, DatasetAccess access, Coherence coherence, Resize resize, Runnable onClose) {
+        this.view = view;
         this.access = access;
-        this.segment = segment;
         this.coherence = coherence;
+        this.resize = resize;
         this.onClose = onClose;
     }
 
     /** How runtimes that share it see each other's writes. */
     public DatasetMode mode() {
-        return info.mode();
+        return view.info().mode();
     }
 
     /** What this session may do with it: everything with its own tenant's, as granted with another's. */
@@ -52,40 +61,79 @@ public final class Dataset implements AutoCloseable {
 
     /** The tenants it is granted to, and how; shown to its owner only. */
     public java.util.Map<String, DatasetAccess> grants() {
-        return info.grants();
+        return view.info().grants();
     }
 
     /** The tenant that owns it. */
     public String owner() {
-        return info.owner();
+        return view.info().owner();
     }
 
     public String name() {
-        return info.name();
+        return view.info().name();
     }
 
-    /** Its size in bytes: as created, or rounded up to 4 KiB for a coherent one. */
+    /**
+     * Its size in bytes, as this handle last learned it (when opened, or at its last {@link #grow} or
+     * {@link #refresh}): as created or grown, or rounded up to 4 KiB for a coherent one.
+     */
     public long byteSize() {
-        return coherence == null ? info.bytes() : coherence.layout.dataBytes;
+        return coherence == null ? view.info().bytes() : coherence.layout.dataBytes;
     }
 
     /** Copies of each of its slabs. */
     public int replication() {
-        return info.replication();
+        return view.info().replication();
     }
 
     /**
-     * Its bytes, through this session's cache. The segment cannot be freed: a dataset's memory goes when the dataset
-     * is deleted. It is read-only ({@link FarSegment#isReadOnly}) when another tenant granted it for reading only.
+     * Its bytes, through this session's cache, as big as {@link #byteSize}. The segment cannot be freed: a dataset's
+     * memory goes when the dataset is deleted. It is read-only ({@link FarSegment#isReadOnly}) when another tenant
+     * granted it for reading only. A segment keeps the size it had when it was taken, like a {@code MemorySegment}:
+     * after {@link #grow} or {@link #refresh}, take it again to reach the new bytes.
      *
      * @throws UnsupportedOperationException for a coherent dataset: use {@link #read} and {@link #acquire}
      */
     public FarSegment segment() {
         if (coherence != null) {
-            throw new UnsupportedOperationException("dataset " + info.name() + " is " + info.mode()
+            throw new UnsupportedOperationException("dataset " + name() + " is " + mode()
                     + ": read it with read() and write it with acquire() and commit()");
         }
-        return segment;
+        return view.segment();
+    }
+
+    /**
+     * Grows the dataset to at least {@code newByteSize} bytes of zeros past its end, and returns its size; a size it
+     * has already changes nothing. Only its owner may grow it. Every runtime that has it open keeps its old size until
+     * it {@link #refresh}es or opens it again; what it already has is unchanged. The dataset must have been created
+     * {@link DatasetOptions#growable()} to grow past its last slab; its addresses never move.
+     *
+     * @throws UnsupportedOperationException for a coherent dataset, whose layout is fixed by its size
+     * @throws io.remem.protocol.RememException ACCESS_DENIED for another tenant's dataset, QUOTA_EXCEEDED or
+     *                                          CLUSTER_OUT_OF_CAPACITY if the memory is not there, INVALID_ARGUMENT
+     *                                          if it was not created growable
+     */
+    public synchronized long grow(long newByteSize) {
+        if (newByteSize <= 0) {
+            throw new IllegalArgumentException("newByteSize: " + newByteSize + " must be positive");
+        }
+        if (coherence != null) {
+            throw new UnsupportedOperationException("dataset " + name() + " is " + mode() + ": a coherent dataset keeps"
+                    + " the size it was created with");
+        }
+        return update(resize.grow(newByteSize));
+    }
+
+    /** Learns the dataset's size now (another runtime may have grown it), and returns it. */
+    public synchronized long refresh() {
+        return update(resize.grow(0));
+    }
+
+    private long update(View grown) {
+        if (grown.info().bytes() > view.info().bytes()) {
+            view = grown;
+        }
+        return byteSize();
     }
 
     /**
@@ -124,7 +172,7 @@ public final class Dataset implements AutoCloseable {
 
     private Coherence coherent() {
         if (coherence == null) {
-            throw new UnsupportedOperationException("dataset " + info.name() + " has no coherence (mode NONE): use"
+            throw new UnsupportedOperationException("dataset " + name() + " has no coherence (mode NONE): use"
                     + " segment(); create it with DatasetOptions.create(bytes).mode(DatasetMode.MRSW) for acquire/commit");
         }
         return coherence;
@@ -141,7 +189,7 @@ public final class Dataset implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Dataset[" + info.owner() + "/" + info.name() + ", " + byteSize() + " bytes, " + info.replication()
-                + " copies, " + info.mode() + "]";
+        return "Dataset[" + owner() + "/" + name() + ", " + byteSize() + " bytes, " + replication()
+                + " copies, " + mode() + "]";
     }
 }

@@ -1,6 +1,7 @@
 package io.remem.client;
 
 import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetGrow;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetName;
 import io.remem.protocol.SlabRun;
@@ -76,14 +77,14 @@ final class DatasetCatalog implements AutoCloseable {
         long address = table.farAddress(run.firstSlabId(), 0);
         long bytes = opened.info().bytes();
         boolean readOnly = !opened.access().writes();
-        FarSegment.Allocation allocation = new FarSegment.Allocation(memory, address, bytes, true, name, readOnly);
-        FarSegment segment = new FarSegment(cache, allocation, address, bytes);
+        FarSegment segment = segment(memory, opened.info(), address, readOnly);
         Coherence coherence = !opened.info().mode().isCoherent() ? null : coherences.computeIfAbsent(key,
                 k -> new Coherence(k, opened.info().mode(), CoherenceLayout.forTotal(bytes), address,
                         new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
                         readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
                         memory.leaseId()));
-        return new Dataset(opened.info(), opened.access(), segment, coherence, () -> {
+        return new Dataset(new Dataset.View(opened.info(), segment), opened.access(), coherence,
+                grow -> grown(memory, own, name, key, grow, address, readOnly), () -> {
             if (!readOnly) {
                 cache.flush();
             }
@@ -92,6 +93,35 @@ final class DatasetCatalog implements AutoCloseable {
             }
             controller.closeDataset(own, name, leaseId);
         });
+    }
+
+    private FarSegment segment(FarMemory memory, DatasetInfo info, long address, boolean readOnly) {
+        FarSegment.Allocation allocation = new FarSegment.Allocation(memory, address, info.bytes(), true, info.name(),
+                readOnly);
+        return new FarSegment(cache, allocation, address, info.bytes());
+    }
+
+    /**
+     * Grows the dataset to at least {@code bytes} (0: none), and takes in the slabs it has now that this session does
+     * not know yet, and, for another tenant's, the grant that covers them.
+     */
+    private Dataset.View grown(FarMemory memory, String owner, String name, String key, long bytes, long address,
+                               boolean readOnly) {
+        DatasetInfo.Opened o = controller.growDataset(new DatasetGrow(owner, name, bytes));
+        java.util.List<io.remem.protocol.SlabDescriptor> added = new java.util.ArrayList<>();
+        for (io.remem.protocol.SlabDescriptor d : o.run().slabs()) {
+            if (table.findSlab(d.slabId()) == null) {
+                added.add(d);
+            }
+        }
+        if (!added.isEmpty()) {
+            table.add(new SlabRun(added), false); // not fresh: another runtime may have grown it and written there
+        }
+        open.computeIfPresent(key, (k, run) -> o.run());
+        if (o.grant().length > 0) {
+            links.present(o.grant());
+        }
+        return new Dataset.View(o.info(), segment(memory, o.info(), address, readOnly));
     }
 
     /** This session no longer has the dataset open: no renewal, no grant presented. Its cache lines stay valid. */

@@ -6,19 +6,22 @@ import io.remem.protocol.Limits;
 
 /**
  * How {@link FarMemory#dataset} opens a named dataset: open one that exists, or create it with a size first.
- * Immutable: {@link #replication(int)}, {@link #mode(DatasetMode)} and {@link #exclusive()} return new options.
+ * Immutable: {@link #replication(int)}, {@link #mode(DatasetMode)}, {@link #growable()} and {@link #exclusive()}
+ * return new options.
  */
 public final class DatasetOptions {
     private final long bytes;
     private final int replication;
     private final boolean exclusive;
     private final DatasetMode mode;
+    private final boolean growable;
 
-    private DatasetOptions(long bytes, int replication, boolean exclusive, DatasetMode mode) {
+    private DatasetOptions(long bytes, int replication, boolean exclusive, DatasetMode mode, boolean growable) {
         this.bytes = bytes;
         this.replication = replication;
         this.exclusive = exclusive;
         this.mode = java.util.Objects.requireNonNull(mode, "mode");
+        this.growable = growable;
         if (bytes < 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must not be negative");
         }
@@ -28,11 +31,15 @@ public final class DatasetOptions {
         if (exclusive && bytes == 0) {
             throw new IllegalArgumentException("an exclusive create needs a size: use create(bytes).exclusive()");
         }
+        if (growable && mode.isCoherent()) {
+            throw new IllegalArgumentException("a " + mode + " dataset keeps the size it is created with; only a NONE"
+                    + " dataset can be growable");
+        }
     }
 
     /** Opens a dataset that exists; NO_SUCH_DATASET if it does not. */
     public static DatasetOptions open() {
-        return new DatasetOptions(0, 0, false, DatasetMode.NONE);
+        return new DatasetOptions(0, 0, false, DatasetMode.NONE, false);
     }
 
     /** Opens the dataset, creating it with {@code bytes} of zeros first if it does not exist. */
@@ -40,7 +47,7 @@ public final class DatasetOptions {
         if (bytes <= 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
         }
-        return new DatasetOptions(bytes, 0, false, DatasetMode.NONE);
+        return new DatasetOptions(bytes, 0, false, DatasetMode.NONE, false);
     }
 
     /** The same, with {@code copies} copies of each slab if it is created. */
@@ -48,12 +55,12 @@ public final class DatasetOptions {
         if (copies < 1) {
             throw new IllegalArgumentException("replication: " + copies + " must be at least 1");
         }
-        return new DatasetOptions(bytes, copies, exclusive, mode);
+        return new DatasetOptions(bytes, copies, exclusive, mode, growable);
     }
 
     /** The same, but fails with DATASET_EXISTS rather than open a dataset that exists. */
     public DatasetOptions exclusive() {
-        return new DatasetOptions(bytes, replication, true, mode);
+        return new DatasetOptions(bytes, replication, true, mode, growable);
     }
 
     /**
@@ -64,7 +71,25 @@ public final class DatasetOptions {
         if (mode != DatasetMode.NONE && bytes == 0) {
             throw new IllegalArgumentException("a mode applies to a dataset being created: use create(bytes).mode(...)");
         }
-        return new DatasetOptions(bytes, replication, exclusive, mode);
+        return new DatasetOptions(bytes, replication, exclusive, mode, growable);
+    }
+
+    /**
+     * The same, creating the dataset so that it can {@link Dataset#grow} (ignored when it exists): its memory is
+     * reserved, and charged to the tenant's quota, in whole slabs, the last one too (a dataset of 1 MiB holds one slab,
+     * 64 MiB by default). Without it a dataset can grow only within its last slab's bytes. Not for a coherent dataset,
+     * which keeps its size.
+     */
+    public DatasetOptions growable() {
+        if (bytes == 0) {
+            throw new IllegalArgumentException("growable applies to a dataset being created: use create(bytes).growable()");
+        }
+        return new DatasetOptions(bytes, replication, exclusive, mode, true);
+    }
+
+    /** Whether the dataset is created so that it can grow. */
+    public boolean isGrowable() {
+        return growable;
     }
 
     /** The coherence to create the dataset with. */
@@ -90,7 +115,7 @@ public final class DatasetOptions {
     @Override
     public String toString() {
         return "DatasetOptions[bytes=" + bytes + ", replication=" + replication + ", exclusive=" + exclusive + ", mode="
-                + mode + "]";
+                + mode + ", growable=" + growable + "]";
     }
 
     DatasetOpen request(String name, int sessionReplication) {
@@ -102,6 +127,7 @@ public final class DatasetOptions {
         DatasetOpen.Disposition d = bytes == 0 ? DatasetOpen.Disposition.OPEN
                 : exclusive ? DatasetOpen.Disposition.CREATE : DatasetOpen.Disposition.OPEN_OR_CREATE;
         long total = mode.isCoherent() ? CoherenceLayout.forData(bytes).totalBytes() : bytes;
-        return new DatasetOpen(owner, name, d, total, replication != 0 ? replication : sessionReplication, mode);
+        return new DatasetOpen(owner, name, d, total, replication != 0 ? replication : sessionReplication, mode,
+                growable);
     }
 }

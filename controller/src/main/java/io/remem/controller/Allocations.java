@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 final class Allocations {
     private final Metadata metadata;
     private final Duration nodeTimeout;
+    /** One dataset growth at a time: a second grower waits, then finds the dataset grown (or grows it further). */
+    private final java.util.concurrent.locks.ReentrantLock growth = new java.util.concurrent.locks.ReentrantLock();
 
     Allocations(Metadata metadata, Duration nodeTimeout) {
         this.metadata = metadata;
@@ -41,7 +43,8 @@ final class Allocations {
                     + tenant + " is not known here: it expired, or was never opened");
         }
         int replication = alloc.replication() == 0 ? defaultReplication() : alloc.replication();
-        List<SlabRecord> run = create(tenant, alloc.bytes(), replication, r -> metadata.commit(r, leaseId));
+        List<SlabRecord> run = create(tenant, alloc.bytes(), replication, RunShape.ALLOCATION,
+                r -> metadata.commit(r, leaseId));
         return metadata.describe(run);
     }
 
@@ -56,8 +59,27 @@ final class Allocations {
                     + slabs + " slabs; at most " + Journal.Lease.MAX_SLABS + " of " + slabSize + " bytes");
         }
         int replication = open.replication() == 0 ? defaultReplication() : open.replication();
-        create(tenant, open.bytes(), replication, r -> metadata.datasetDirectory().commit(r, open.name(), open.bytes(), replication,
-                open.mode()));
+        create(tenant, open.bytes(), replication, RunShape.dataset(open.growable()),
+                r -> metadata.datasetDirectory().commit(r, open.name(), open.bytes(), replication, open.mode()));
+    }
+
+    /**
+     * Grows {@code owner}'s dataset to at least {@code bytes}: within its slabs, or by creating whole slabs and
+     * appending them to its run. {@code asker} must be its owner unless {@code bytes} is no more than its size.
+     * Returns whether it grew.
+     */
+    boolean growDataset(String asker, String owner, String name, long bytes, long slabSize) {
+        growth.lock();
+        try {
+            DatasetDirectory.Growth g = metadata.datasetDirectory().planGrowth(asker, owner, name, bytes, slabSize);
+            if (g != null && g.bytes() > 0) {
+                create(owner, g.bytes(), g.replication(), RunShape.growth(g.window(), g.firstId()),
+                        r -> metadata.datasetDirectory().commitGrowth(r, owner, name, bytes));
+            }
+            return g != null;
+        } finally {
+            growth.unlock();
+        }
     }
 
     /** Deletes a dataset and its slabs on their nodes. */
@@ -70,8 +92,9 @@ final class Allocations {
      * node fails, or the commit refuses, the slabs already created are deleted and the reservation returned: a failed
      * allocation charges nothing.
      */
-    private List<SlabRecord> create(String tenant, long bytes, int replication, Consumer<List<SlabRecord>> commit) {
-        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, bytes, replication);
+    private List<SlabRecord> create(String tenant, long bytes, int replication, RunShape shape,
+                                    Consumer<List<SlabRecord>> commit) {
+        List<SlabRecord> run = reserveWaitingForReturningNodes(tenant, bytes, replication, shape);
         List<CompletableFuture<Void>> creates = new ArrayList<>();
         List<long[]> created = new ArrayList<>(); // {slabId, nodeId} pairs that succeeded
         RememException failure = null;
@@ -107,7 +130,8 @@ final class Allocations {
             }
         }
         metadata.abort(run);
-        if (failure.code() == ErrorCode.LEASE_EXPIRED || failure.code() == ErrorCode.DATASET_EXISTS) {
+        if (failure.code() == ErrorCode.LEASE_EXPIRED || failure.code() == ErrorCode.DATASET_EXISTS
+                || failure.code() == ErrorCode.NO_SUCH_DATASET) {
             throw failure;
         }
         throw new RememException(failure.code(), "creating slabs failed: " + failure.detail(), failure);
@@ -117,11 +141,12 @@ final class Allocations {
      * Places a run; if that fails for lack of nodes while some live node is between connections (just after a
      * controller restart, or a node reconnecting), waits for it up to the node timeout rather than fail at once.
      */
-    private List<SlabRecord> reserveWaitingForReturningNodes(String tenant, long bytes, int replication) {
+    private List<SlabRecord> reserveWaitingForReturningNodes(String tenant, long bytes, int replication,
+                                                             RunShape shape) {
         long deadline = System.nanoTime() + nodeTimeout.toNanos();
         while (true) {
             try {
-                return metadata.reserve(tenant, bytes, replication);
+                return metadata.reserve(tenant, bytes, replication, shape);
             } catch (RememException e) {
                 boolean someoneReturning = metadata.allNodes().stream().anyMatch(n -> n.alive && !n.placeable() && !n.draining);
                 if (e.code() != ErrorCode.CLUSTER_OUT_OF_CAPACITY || !someoneReturning || System.nanoTime() - deadline > 0) {

@@ -156,7 +156,7 @@ final class ClientRequests {
                     return null;
                 }));
             }
-            case DATASET_OPEN, DATASET_CLOSE, DATASET_DELETE, DATASET_LIST, DATASET_GRANT ->
+            case DATASET_OPEN, DATASET_CLOSE, DATASET_DELETE, DATASET_LIST, DATASET_GRANT, DATASET_GROW ->
                     datasets.serve(peer, h, body, tenant);
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not served to tenants by the controller");
         }

@@ -114,6 +114,93 @@ final class DatasetDirectory {
         });
     }
 
+    /**
+     * What growing a dataset to {@code bytes} takes: more slabs, whole ones, appended to its run.
+     *
+     * @param firstId     the id of the first new slab
+     * @param bytes       how many bytes of new slabs; 0 if it grew within the slabs it had
+     * @param window      the dataset's first slab id, where its id window begins
+     */
+    record Growth(long firstId, long bytes, long window, int replication) {}
+
+    /**
+     * Grows {@code owner}'s dataset to {@code bytes} as far as its slabs hold them (journaled here), and says what more
+     * slabs it needs beyond those; null if it is that big already. Only the owner may grow it; to anyone else it may read, asking for no
+     * more than its size changes nothing.
+     */
+    Growth planGrowth(String asker, String owner, String name, long bytes, long slabSize) {
+        return ledger.locked(() -> {
+            Datasets.Dataset d = datasets.get(owner, name);
+            if (d == null || !datasets.access(owner, name, asker).reads()) {
+                throw noSuch(owner, name);
+            }
+            if (bytes <= d.bytes()) {
+                return null;
+            }
+            if (!asker.equals(owner)) {
+                throw new RememException(ErrorCode.ACCESS_DENIED, "only tenant " + owner + " may grow its dataset "
+                        + name);
+            }
+            if (d.mode().isCoherent()) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "dataset " + name + " is " + d.mode()
+                        + "; a coherent dataset keeps the size it was created with");
+            }
+            long held = 0;
+            for (long id : d.slabs()) {
+                held += ledger.slabRecord(id).size();
+            }
+            if (bytes <= held) {
+                Journal.Dataset grown = new Journal.Dataset(owner, name, bytes, d.replication(), d.mode(), d.slabs());
+                ledger.journal(List.of(grown));
+                datasets.apply(grown);
+                return new Growth(0, 0, d.slabs()[0], d.replication());
+            }
+            long last = d.slabs()[d.slabs().length - 1];
+            if (ledger.slabRecord(last).size() < slabSize) {
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "dataset " + name + " was not created growable (its"
+                        + " last slab holds " + ledger.slabRecord(last).size() + " of " + slabSize + " bytes); it can grow"
+                        + " to " + held + " bytes. Create it growable to grow it further");
+            }
+            long more = bytes - held;
+            long slabs = d.slabs().length + (more + slabSize - 1) / slabSize;
+            if (slabs > Datasets.WINDOW) {
+                throw new RememException(ErrorCode.TOO_LARGE, "dataset " + name + " of " + bytes + " bytes needs "
+                        + slabs + " slabs; at most " + Datasets.WINDOW + " of " + slabSize + " bytes");
+            }
+            return new Growth(last + 1, more, d.slabs()[0], d.replication());
+        });
+    }
+
+    /**
+     * Appends a reserved run of whole slabs to {@code owner}'s dataset, which then holds {@code bytes}, in one journal
+     * append.
+     *
+     * @throws RememException NO_SUCH_DATASET if it was deleted meanwhile; the run stays reserved, for the caller to abort
+     */
+    void commitGrowth(List<SlabRecord> run, String owner, String name, long bytes) {
+        ledger.locked(() -> {
+            Datasets.Dataset d = datasets.get(owner, name);
+            if (d == null || d.slabs()[d.slabs().length - 1] + 1 != run.getFirst().id()) {
+                throw new RememException(ErrorCode.NO_SUCH_DATASET, "dataset " + name + " of tenant " + owner
+                        + " was deleted while it grew");
+            }
+            long[] slabs = java.util.Arrays.copyOf(d.slabs(), d.slabs().length + run.size());
+            for (int i = 0; i < run.size(); i++) {
+                slabs[d.slabs().length + i] = run.get(i).id();
+            }
+            Journal.Dataset grown = new Journal.Dataset(owner, name, bytes, d.replication(), d.mode(), slabs);
+            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
+            for (SlabRecord s : run) {
+                entries.add(Journal.Slab.of(s));
+            }
+            entries.add(grown);
+            ledger.journal(entries);
+            run.forEach(ledger::adopt);
+            datasets.apply(grown);
+            return null;
+        });
+    }
+
     /** Claims the creation of dataset {@code name}; false if it exists or is being created by another request. */
     boolean claimCreation(String tenant, String name) {
         return ledger.locked(() -> datasets.claimCreation(tenant, name));

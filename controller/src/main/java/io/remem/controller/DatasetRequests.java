@@ -5,6 +5,7 @@ import io.remem.protocol.Bodies;
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetDelete;
 import io.remem.protocol.DatasetGrantChange;
+import io.remem.protocol.DatasetGrow;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetName;
 import io.remem.protocol.DatasetOpen;
@@ -92,6 +93,19 @@ final class DatasetRequests {
                             g.name(), g.access() == DatasetAccess.NONE ? "from " + g.grantee() : g.access() + " to "
                                     + g.grantee());
                     return SlowReplies.Answer.EMPTY;
+                });
+            }
+            case DATASET_GROW -> {
+                DatasetGrow grow = DatasetGrow.decode(body);
+                String owner = ownerOrSelf(grow.owner(), tenant);
+                later(peer, h, () -> {
+                    boolean grew = allocations.growDataset(tenant, owner, grow.name(), grow.bytes(), 1L << slabShift);
+                    DatasetInfo.Opened opened = withGrant(tenant, directory.open(tenant, owner, grow.name(), 0));
+                    if (grew) {
+                        log.info("tenant {} grew dataset {} to {} bytes", tenant, grow.name(), opened.info().bytes());
+                    }
+                    return new SlowReplies.Answer(96 + opened.grant().length + 64 * opened.run().slabs().size(),
+                            out -> DatasetInfo.encodeOpened(opened, out));
                 });
             }
             default -> throw new RememException(ErrorCode.WRONG_ROLE, h.opcode() + " is not a dataset request");

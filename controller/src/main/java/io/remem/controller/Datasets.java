@@ -32,8 +32,16 @@ final class Datasets {
         }
     }
 
+    /**
+     * Slab ids kept for each dataset from its first slab on, so it can grow by appending slabs and stay one range of far
+     * addresses: no other run is placed in them. Also the most slabs a dataset has (one journal entry holds them).
+     */
+    static final int WINDOW = Journal.Lease.MAX_SLABS;
+
     private final Map<Key, Dataset> datasets = new HashMap<>();
     private final Map<Long, Key> bySlab = new HashMap<>();
+    /** Datasets by their first slab id: where their id windows begin. */
+    private final java.util.NavigableMap<Long, Key> byFirstSlab = new TreeMap<>();
     /** Names being created now: a second creator waits for the first rather than reserve the memory twice. */
     private final Set<Key> creating = new HashSet<>();
     /** The runtime sessions that have each dataset open, and how many times each. */
@@ -47,6 +55,7 @@ final class Datasets {
         for (long slab : e.slabs()) {
             bySlab.put(slab, k);
         }
+        byFirstSlab.put(e.slabs()[0], k);
     }
 
     void apply(Journal.DatasetDeleted e) {
@@ -56,6 +65,7 @@ final class Datasets {
             for (long slab : d.slabs()) {
                 bySlab.remove(slab);
             }
+            byFirstSlab.remove(d.slabs()[0]);
         }
         openBy.remove(k);
         grants.remove(k);
@@ -116,6 +126,20 @@ final class Datasets {
 
     Dataset get(String tenant, String name) {
         return datasets.get(new Key(tenant, name));
+    }
+
+    /**
+     * Whether a dataset's id window other than the one starting at {@code ownWindow} holds an id of
+     * {@code [first, first + n)}.
+     */
+    boolean windowOverlaps(long first, long n, long ownWindow) {
+        // Window [k, k + WINDOW) meets [first, first + n) iff first - WINDOW < k < first + n.
+        for (long k : byFirstSlab.subMap(Math.max(0, first - WINDOW + 1), true, first + n - 1, true).keySet()) {
+            if (k != ownWindow) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The dataset slab {@code slabId} belongs to, or null if it belongs to none. */

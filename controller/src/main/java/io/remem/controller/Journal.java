@@ -102,7 +102,10 @@ final class Journal implements AutoCloseable {
     /** A lease that was closed by its runtime or expired; its slabs were freed (each has its own SlabFreed). */
     record LeaseEnded(String tenant, long id) implements Entry {}
 
-    /** A named dataset of {@code tenant} and the run of slabs that holds it, in order. */
+    /**
+     * A named dataset of {@code tenant} and the run of slabs that holds it, in order; for a dataset that exists, its
+     * new size and slabs (it grew).
+     */
     record Dataset(String tenant, String name, long bytes, int replication, io.remem.protocol.DatasetMode mode,
                    long[] slabs) implements Entry {
         Dataset {

@@ -58,6 +58,8 @@ final class Metadata implements AutoCloseable, SlabLedger {
      * ids, and a tenant with an allocation in progress is not removed under it.
      */
     private final Map<Long, String> reserved = new HashMap<>();
+    /** The id windows of datasets being created (first id to end, exclusive), until their runs commit or abort. */
+    private final Map<Long, Long> pendingWindows = new HashMap<>();
     /** Kept only for the journal's watermark entry: slab ids are random now ({@link SlabIds}). */
     private long nextSlabId = 1;
     private long nextNodeId = 1;
@@ -520,6 +522,11 @@ final class Metadata implements AutoCloseable, SlabLedger {
      * again (SLAB_CREATE replaces) or when it registers (reconcile).
      */
     List<SlabRecord> reserve(String tenant, long bytes, int replication) {
+        return reserve(tenant, bytes, replication, RunShape.ALLOCATION);
+    }
+
+    /** As above, with the ids and the last slab's size as {@code shape} says. */
+    List<SlabRecord> reserve(String tenant, long bytes, int replication, RunShape shape) {
         long slabSize = 1L << slabShift;
         long count = (bytes + slabSize - 1) >>> slabShift;
         if (count > SlabRun.MAX_SLABS) {
@@ -530,14 +537,21 @@ final class Metadata implements AutoCloseable, SlabLedger {
         try {
             long quota = tenants.registered(tenant).quota;
             long held = tenants.usedBy(tenant);
-            long total = (count - 1) * slabSize + Limits.roundToGranule(bytes - (count - 1) * slabSize);
+            long total = shape.wholeSlabs() ? count * slabSize
+                    : (count - 1) * slabSize + Limits.roundToGranule(bytes - (count - 1) * slabSize);
             if (held + total > quota) {
                 throw new RememException(ErrorCode.QUOTA_EXCEEDED, "tenant " + tenant + " holds " + held
                         + " bytes; " + total + " more would exceed its quota of " + quota + " bytes");
             }
             List<NodeRecord> all = new ArrayList<>(nodes.values());
             List<SlabRecord> run = new ArrayList<>((int) count);
-            long id = slabIds.pick((int) count, reserved::containsKey, slabs::containsKey);
+            long id = shape.firstId();
+            if (id == 0) {
+                id = slabIds.pick(Math.max(count, shape.span()), (first, n) -> idsFree(first, n, 0));
+            } else if (!idsFree(id, count, shape.window())) {
+                throw new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "slab ids " + id + ".." + (id + count - 1)
+                        + " are taken; the run cannot grow there");
+            }
             for (long i = 0; i < count; i++) {
                 long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
                 List<NodeRecord> chosen = placement.choose(all, size, replication);
@@ -555,6 +569,9 @@ final class Metadata implements AutoCloseable, SlabLedger {
             for (SlabRecord r : run) {
                 reserved.put(r.id(), tenant);
             }
+            if (shape.span() > count) {
+                pendingWindows.put(id, id + shape.span());
+            }
             return run;
         } finally {
             lock.unlock();
@@ -568,6 +585,37 @@ final class Metadata implements AutoCloseable, SlabLedger {
         return new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "cannot place a slab of " + size + " bytes on "
                 + replication + " memory node(s): " + live + " live node(s), " + totalFree
                 + " bytes free in all, at most " + largest + " on one node");
+    }
+
+    /**
+     * Whether no slab, reservation or dataset window (but {@code ownWindow}'s, a dataset growing into its own) holds
+     * an id of {@code [first, first + n)}. Per id for a short range, per slab for a long one.
+     */
+    private boolean idsFree(long first, long n, long ownWindow) {
+        if (datasets.windowOverlaps(first, n, ownWindow)) {
+            return false;
+        }
+        for (Map.Entry<Long, Long> w : pendingWindows.entrySet()) {
+            if (w.getKey() < first + n && w.getValue() > first) {
+                return false;
+            }
+        }
+        if (n <= slabs.size() + reserved.size()) {
+            for (long id = first; id < first + n; id++) {
+                if (slabs.containsKey(id) || reserved.containsKey(id)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (Map<Long, ?> m : List.of(slabs, reserved)) {
+            for (long id : m.keySet()) {
+                if (id >= first && id < first + n) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Makes a reserved run permanent, owned by no lease. */
@@ -606,6 +654,9 @@ final class Metadata implements AutoCloseable, SlabLedger {
                 slabs.put(s.id(), s);
                 reserved.remove(s.id());
             }
+            if (!run.isEmpty()) {
+                pendingWindows.remove(run.getFirst().id());
+            }
             owner.forEach(leases::apply);
         } finally {
             lock.unlock();
@@ -619,6 +670,9 @@ final class Metadata implements AutoCloseable, SlabLedger {
             for (SlabRecord s : run) {
                 charge(s, -1);
                 reserved.remove(s.id());
+            }
+            if (!run.isEmpty()) {
+                pendingWindows.remove(run.getFirst().id());
             }
         } finally {
             lock.unlock();
@@ -937,6 +991,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
     public void adopt(SlabRecord s) {
         slabs.put(s.id(), s);
         reserved.remove(s.id());
+        pendingWindows.remove(s.id()); // a new dataset's window is its own from now on (Datasets)
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 
-import java.util.function.LongPredicate;
 import java.util.random.RandomGenerator;
 
 /**
@@ -23,30 +22,28 @@ final class SlabIds {
         this.random = random;
     }
 
+    /** Whether ids {@code [first, first + count)} are all unused. */
+    @FunctionalInterface
+    interface Range {
+        boolean free(long first, long count);
+    }
+
     /**
-     * The first id of {@code count} consecutive ids none of which is {@code taken} by a slab or {@code reserved} by an
-     * allocation in progress. Id 0 is never handed out, so a far address of 0 is never valid.
+     * The first id of {@code span} consecutive ids that are all {@code free}; a run of fewer slabs than that keeps
+     * the rest of its span for growing into (a dataset). Id 0 is never handed out, so a far address of 0 is never
+     * valid.
      */
-    long pick(int count, LongPredicate reserved, LongPredicate taken) {
-        if (count >= limit - 1) {
-            throw new RememException(ErrorCode.TOO_LARGE, count + " slabs do not fit in the id space of " + limit);
+    long pick(long span, Range free) {
+        if (span >= limit - 1) {
+            throw new RememException(ErrorCode.TOO_LARGE, span + " slabs do not fit in the id space of " + limit);
         }
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            long first = 1 + random.nextLong(limit - count);
-            if (free(first, count, reserved, taken)) {
+            long first = 1 + random.nextLong(limit - span);
+            if (free.free(first, span)) {
                 return first;
             }
         }
-        throw new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "found no free range of " + count
+        throw new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "found no free range of " + span
                 + " slab ids in " + ATTEMPTS + " tries; the id space of " + limit + " is nearly full");
-    }
-
-    private static boolean free(long first, int count, LongPredicate reserved, LongPredicate taken) {
-        for (long id = first; id < first + count; id++) {
-            if (reserved.test(id) || taken.test(id)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -490,6 +490,89 @@ class MetadataTest {
         }
     }
 
+    /** Slab ids from {@code draws} in turn (each the draw plus one), then at random. */
+    private static RandomGenerator scriptedIds(long... draws) {
+        return new RandomGenerator() {
+            private final SplittableRandom rest = new SplittableRandom(3);
+            private int next;
+
+            @Override
+            public long nextLong() {
+                return rest.nextLong();
+            }
+
+            @Override
+            public long nextLong(long bound) {
+                return next < draws.length ? draws[next++] : rest.nextLong(bound);
+            }
+        };
+    }
+
+    @Test
+    void aGrowableDatasetGrowsIntoItsIdWindowWhichNoOtherRunTakesAndTheGrowthSurvivesRestarts() {
+        long first = 1000;
+        // The dataset draws 999 (ids from 1000); then an allocation draws 1005 (inside the dataset's window: refused)
+        // and 999 + WINDOW (just past it: taken).
+        RandomGenerator ids = scriptedIds(first - 1, first + 4, first - 1 + Datasets.WINDOW);
+        try (Metadata m = Metadata.recover(config(SHIFT), new SplittableRandom(7), ids)) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            tenant(m, "tenant-b");
+            List<SlabRecord> run = m.reserve("tenant-a", MIB + 5, 1, RunShape.dataset(true));
+            assertThat(run).extracting(SlabRecord::size).containsExactly(MIB, MIB); // whole slabs, the last one too
+            m.datasetDirectory().commit(run, "logs", MIB + 5, 1, io.remem.protocol.DatasetMode.NONE);
+            assertThat(ids(m.reserve("tenant-b", MIB, 1))).containsExactly(first + Datasets.WINDOW);
+
+            // Within its slabs it grows with no new slab; past them, by whole slabs from the next id on.
+            assertThat(m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "logs", 2 * MIB, MIB).bytes()).isZero();
+            DatasetDirectory.Growth g = m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "logs", 3 * MIB + 1, MIB);
+            assertThat(g.firstId()).isEqualTo(first + 2);
+            assertThat(g.bytes()).isEqualTo(MIB + 1);
+            List<SlabRecord> more = m.reserve("tenant-a", g.bytes(), 1, RunShape.growth(g.window(), g.firstId()));
+            assertThat(more).extracting(SlabRecord::size).containsExactly(MIB, MIB);
+            m.datasetDirectory().commitGrowth(more, "tenant-a", "logs", 3 * MIB + 1);
+            // Asking for no more than it has changes nothing; only its owner may ask for more.
+            assertThat(m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "logs", MIB, MIB)).isNull();
+            assertCode(() -> m.datasetDirectory().planGrowth("tenant-b", "tenant-a", "logs", 4 * MIB, MIB),
+                    ErrorCode.NO_SUCH_DATASET);
+        }
+        try (Metadata m = recover()) {
+            DatasetInfo.Opened o = m.datasetDirectory().open("tenant-a", "tenant-a", "logs", 0);
+            assertThat(o.info().bytes()).isEqualTo(3 * MIB + 1);
+            assertThat(o.run().slabs()).extracting(SlabDescriptor::slabId)
+                    .containsExactly(first, first + 1, first + 2, first + 3);
+            assertThat(m.usedBy("tenant-a")).isEqualTo(4 * MIB);
+            // The window is rebuilt from the journal: the id right after the dataset is still kept for it.
+            assertCode(() -> m.reserve("tenant-b", MIB, 1, new RunShape(first + 4, 0, false, 0)),
+                    ErrorCode.CLUSTER_OUT_OF_CAPACITY);
+            m.datasetDirectory().grant("tenant-a", "logs", "tenant-b", DatasetAccess.READ);
+            assertThat(m.datasetDirectory().planGrowth("tenant-b", "tenant-a", "logs", MIB, MIB)).isNull();
+            assertCode(() -> m.datasetDirectory().planGrowth("tenant-b", "tenant-a", "logs", 8 * MIB, MIB),
+                    ErrorCode.ACCESS_DENIED);
+        }
+    }
+
+    @Test
+    void aDatasetNotCreatedGrowableGrowsOnlyWithinItsLastSlabAndACoherentOneNotAtAll() {
+        try (Metadata m = recover()) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB + 5, 1, RunShape.dataset(false)), "tight", MIB + 5,
+                    1, io.remem.protocol.DatasetMode.NONE);
+            long granule = io.remem.protocol.Limits.SLAB_GRANULE;
+            assertThat(m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "tight", MIB + granule, MIB).bytes())
+                    .isZero();
+            assertThatThrownBy(() -> m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "tight", 2 * MIB, MIB))
+                    .isInstanceOfSatisfying(RememException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining("not created growable").hasMessageContaining("to " + (MIB + granule));
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1, RunShape.dataset(false)), "coherent", MIB, 1,
+                    io.remem.protocol.DatasetMode.MRSW);
+            assertThatThrownBy(() -> m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "coherent", 2 * MIB, MIB))
+                    .hasMessageContaining("keeps the size it was created with");
+        }
+    }
+
     @Test
     void aGrantLetsAnotherTenantOpenADatasetUntilRevokedAndSurvivesRestarts() {
         try (Metadata m = recover()) {

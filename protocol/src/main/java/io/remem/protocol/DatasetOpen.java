@@ -3,7 +3,7 @@ package io.remem.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Body of DATASET_OPEN: {@code string owner, string name, u8 disposition, u64 bytes, u8 replication, u8 mode}. The header's
+ * Body of DATASET_OPEN: {@code string owner, string name, u8 disposition, u64 bytes, u8 replication, u8 mode, u8 flags}. The header's
  * {@code slabId} is the opening runtime's lease: the dataset counts as open by it until it closes the dataset or the
  * lease ends.
  *
@@ -13,9 +13,13 @@ import io.netty.buffer.ByteBuf;
  * @param bytes       the size to create it with (ignored when it exists); 0 with {@link Disposition#OPEN}
  * @param replication copies of each slab when created, 0 for the cluster's default
  * @param mode        its coherence when created (ignored when it exists, like {@code bytes})
+ * @param growable    create it in whole slabs, so it can grow ({@link DatasetGrow}); flag bit 0. Coherent datasets
+ *                    have a fixed size
  */
 public record DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication,
-                          DatasetMode mode) {
+                          DatasetMode mode, boolean growable) {
+    private static final int GROWABLE = 1;
+
     /** What to do when the dataset does or does not exist. */
     public enum Disposition {
         /** Open it; NO_SUCH_DATASET if it does not exist. */
@@ -28,12 +32,12 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
 
     /** The asking tenant's own dataset. */
     public DatasetOpen(String name, Disposition disposition, long bytes, int replication) {
-        this("", name, disposition, bytes, replication, DatasetMode.NONE);
+        this("", name, disposition, bytes, replication, DatasetMode.NONE, false);
     }
 
     /** Without coherence. */
     public DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication) {
-        this(owner, name, disposition, bytes, replication, DatasetMode.NONE);
+        this(owner, name, disposition, bytes, replication, DatasetMode.NONE, false);
     }
 
     public DatasetOpen {
@@ -61,6 +65,10 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         if (mode == null) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "a mode is required (NONE for no coherence)");
         }
+        if (growable && mode.isCoherent()) {
+            throw new RememException(ErrorCode.INVALID_ARGUMENT, "a " + mode + " dataset has a fixed size; only a NONE"
+                    + " dataset can be growable");
+        }
     }
 
     public void encode(ByteBuf out) {
@@ -70,6 +78,7 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         out.writeLong(bytes);
         out.writeByte(replication);
         out.writeByte(mode.ordinal());
+        out.writeByte(growable ? GROWABLE : 0);
     }
 
     public static DatasetOpen decode(ByteBuf body) {
@@ -82,9 +91,13 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         long bytes = Bodies.readNonNegativeLong(body, "datasetOpen.bytes");
         int replication = Bodies.readUnsignedByte(body, "datasetOpen.replication");
         DatasetMode mode = DatasetMode.ofCode(Bodies.readUnsignedByte(body, "datasetOpen.mode"), "datasetOpen.mode");
+        int flags = Bodies.readUnsignedByte(body, "datasetOpen.flags");
+        if ((flags & ~GROWABLE) != 0) {
+            throw RememException.malformed("datasetOpen.flags: " + flags + " sets bits other than 0 (growable)");
+        }
         Bodies.expectEnd(body, "datasetOpen");
         try {
-            return new DatasetOpen(owner, name, Disposition.values()[d], bytes, replication, mode);
+            return new DatasetOpen(owner, name, Disposition.values()[d], bytes, replication, mode, flags != 0);
         } catch (RememException e) {
             throw RememException.malformed("datasetOpen: " + e.detail());
         }

@@ -119,6 +119,11 @@ public enum Opcode {
     DATASET_LIST(0x73, Audience.CONTROLLER),
     /** Client to controller: the owner of a dataset grants or revokes another tenant's access ({@link DatasetGrantChange}). */
     DATASET_GRANT(0x74, Audience.CONTROLLER),
+    /**
+     * Client to controller: grow a dataset, or just learn its current size and slabs ({@link DatasetGrow}); the answer
+     * is as DATASET_OPEN's.
+     */
+    DATASET_GROW(0x75, Audience.CONTROLLER),
 
     /**
      * Offload: scan-filter-aggregate (Clio-DF) over {@code length} elements at {@code offset} of {@code slabId}; the

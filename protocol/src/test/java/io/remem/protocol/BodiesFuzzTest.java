@@ -51,7 +51,8 @@ class BodiesFuzzTest {
             new Decoder<>("datasetList", DatasetInfo::decodeList, DatasetInfo::encodeList, true),
             new Decoder<>("datasetOpened", DatasetInfo::decodeOpened, DatasetInfo::encodeOpened, true),
             new Decoder<>("datasetDelete", DatasetDelete::decode, DatasetDelete::encode, true),
-            new Decoder<>("datasetGrant", DatasetGrantChange::decode, DatasetGrantChange::encode, true));
+            new Decoder<>("datasetGrant", DatasetGrantChange::decode, DatasetGrantChange::encode, true),
+            new Decoder<>("datasetGrow", DatasetGrow::decode, DatasetGrow::encode, true));
 
     static int index(String name) {
         for (int i = 0; i < DECODERS.size(); i++) {

@@ -169,7 +169,8 @@ public final class FuzzSeeds {
         body(seeds, dir, "tenantKeyRevoke", new TenantKeyRevoke("orders", "k0123abcd")::encode);
         body(seeds, dir, "slabDamaged", new SlabDamaged(true, "checksum mismatch at offset 4096")::encode);
         body(seeds, dir, "datasetOpen", new DatasetOpen("", "users", DatasetOpen.Disposition.OPEN_OR_CREATE, 1L << 30, 2,
-                DatasetMode.MRSW)::encode);
+                DatasetMode.MRSW, false)::encode);
+        body(seeds, dir, "datasetGrow", new DatasetGrow("orders", "users", 3L << 30)::encode);
         DatasetInfo users = new DatasetInfo("orders", "users", 1L << 30, 2, DatasetMode.MRMW, 3,
                 java.util.Map.of("billing", DatasetAccess.READ, "support", DatasetAccess.READ_WRITE));
         body(seeds, dir, "datasetInfo", users::encode);

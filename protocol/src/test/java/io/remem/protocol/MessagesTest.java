@@ -268,9 +268,12 @@ class MessagesTest {
                 new Codec<DatasetOpen>("DatasetOpen", r -> {
                     DatasetOpen.Disposition d = DatasetOpen.Disposition.values()[r.nextInt(3)];
                     String owner = d == DatasetOpen.Disposition.OPEN && r.nextBoolean() ? tenant(r) : "";
+                    DatasetMode mode = DatasetMode.values()[r.nextInt(3)];
                     return new DatasetOpen(owner, tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
-                            r.nextInt(Limits.MAX_REPLICATION + 1), DatasetMode.values()[r.nextInt(3)]);
+                            r.nextInt(Limits.MAX_REPLICATION + 1), mode, !mode.isCoherent() && r.nextBoolean());
                 }, DatasetOpen::encode, DatasetOpen::decode),
+                new Codec<DatasetGrow>("DatasetGrow", r -> new DatasetGrow(r.nextBoolean() ? tenant(r) : "", tenant(r),
+                        nonNegativeLong(r)), DatasetGrow::encode, DatasetGrow::decode),
                 new Codec<List<DatasetInfo>>("DatasetList", r -> {
                     List<DatasetInfo> l = new ArrayList<>();
                     for (int i = r.nextInt(4); i > 0; i--) {

@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Named datasets across real JVMs: one client writes a dataset and exits, others open it by name, after a controller
- * restart and after the writer was SIGKILLed, and see its bytes; the CLI lists and deletes it, refusing while a
- * client has it open; and nothing of it is reclaimed with its clients' leases.
+ * restart and after the writer was SIGKILLed, and see its bytes; the CLI lists, grows and deletes them, refusing while
+ * a client has one open; a growth survives the restart; and nothing of them is reclaimed with their clients' leases.
  */
 class DatasetIT {
     private static final long BYTES = 12L << 20; // three 4 MiB slabs
@@ -62,9 +62,20 @@ class DatasetIT {
             }
             cluster.awaitStatus(s -> s.leases().isEmpty(), "the killed writer's lease to expire");
 
+            // A growable dataset grows in whole slabs; it never shrinks, and a coherent one cannot be made growable.
+            assertThat(cli(cluster, "logbook", "create", "logs", "6m", "--growable")).contains("created Dataset[logbook/logs");
+            assertThat(cli(cluster, "logbook", "grow", "logs", "10m")).contains("grew Dataset[logbook/logs, 10485760 bytes");
+            assertThat(cli(cluster, "logbook", "grow", "logs", "8m")).contains("a dataset never shrinks");
+            assertThat(cli(cluster, "logbook", "create", "locked", "1m", "--growable", "--mode", "mrsw"))
+                    .contains("--growable: a mrsw dataset keeps the size");
+
             cluster.controller().kill();
             cluster.startController();
             cluster.awaitLiveNodes(2);
+            assertThat(cli(cluster, "logbook", "info", "logs")).containsPattern("logs\\s+10.0 MiB");
+            assertThat(cluster.status().tenants().stream().filter(t -> t.name().equals("logbook")).findFirst()
+                    .orElseThrow().usedBytes()).as("three whole 4 MiB slabs, two copies each counted once")
+                    .isEqualTo(12L << 20);
 
             try (RememProcess reader = uses(cluster, "acme", "users", "check", "17")) {
                 reader.await("verified 3072 blocks", ProcessCluster.START);

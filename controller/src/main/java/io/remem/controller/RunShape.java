@@ -1,0 +1,25 @@
+package io.remem.controller;
+
+/**
+ * Where a new run's slab ids go and how its last slab is sized.
+ *
+ * @param firstId    its first id; 0 to pick one at random ({@link SlabIds})
+ * @param span       with a random first id: how many ids from it must be free, the run's own and those it may grow into
+ * @param wholeSlabs every slab full size, the last one too, so the run can grow by appending slabs
+ * @param window     the first id of the dataset whose id window the run grows into (its own window does not count as
+ *                   taken); 0 for none
+ */
+record RunShape(long firstId, long span, boolean wholeSlabs, long window) {
+    /** An allocation: random ids, its last slab as small as its bytes allow. */
+    static final RunShape ALLOCATION = new RunShape(0, 0, false, 0);
+
+    /** A new dataset: random ids with a window of {@link Datasets#WINDOW} ids kept free for it to grow into. */
+    static RunShape dataset(boolean growable) {
+        return new RunShape(0, Datasets.WINDOW, growable, 0);
+    }
+
+    /** More whole slabs for the dataset whose first slab is {@code window}, from id {@code firstId} on. */
+    static RunShape growth(long window, long firstId) {
+        return new RunShape(firstId, 0, true, window);
+    }
+}
