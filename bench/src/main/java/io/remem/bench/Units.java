@@ -95,6 +95,11 @@ public final class Units {
         return String.format(Locale.ROOT, "%,.0f", n);
     }
 
+    /** A ratio to a baseline, as "1.23x". */
+    public static String ratio(double r) {
+        return String.format(Locale.ROOT, "%.2fx", r);
+    }
+
     public static String percent(double fraction) {
         return String.format(Locale.ROOT, "%.1f%%", fraction * 100);
     }

@@ -26,6 +26,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import static io.remem.bench.Repeats.median;
+import static io.remem.bench.Repeats.spread;
+import static io.remem.bench.Units.ratio;
+
 /**
  * What a commit to a coherent dataset costs (Hotpot's Figure 2.13 workload: one thread committing random 4 KiB-aligned
  * areas), MRSW and MRMW, at each replication factor and commit size, against two baselines measured in the same run: a
@@ -334,14 +338,15 @@ public final class CommitExperiment {
                 "acquire p50");
         double floor = pingPong.p50();
         t.row("-", Units.bytes(READ_BYTES), "raw socket ping-pong (the floor)", Units.nanos(floor),
-                Units.nanos(pingPong.latency.getValueAtPercentile(99)), spread(pingPong.medians, true), "1.00x", "-",
-                "-", rate(median(pingPong.rates)), spread(pingPong.rates, false), "-", "-");
+                Units.nanos(pingPong.latency.getValueAtPercentile(99)), spread(pingPong.medians, Units::nanos), "1.00x",
+                "-", "-", Units.count(median(pingPong.rates)), spread(pingPong.rates, Units::count), "-", "-");
         long conflicts = 0;
         for (int i = 0; i < c.replicas().size(); i++) {
             Cell a = atomics[i];
             t.row(c.replicas().get(i), "8 B", "far atomic (FAA at the node)", Units.nanos(a.p50()),
-                    Units.nanos(a.latency.getValueAtPercentile(99)), spread(a.medians, true), ratio(a.p50() / floor),
-                    "-", "-", rate(median(a.rates)), spread(a.rates, false), "-", "-");
+                    Units.nanos(a.latency.getValueAtPercentile(99)), spread(a.medians, Units::nanos),
+                    ratio(a.p50() / floor), "-", "-", Units.count(median(a.rates)), spread(a.rates, Units::count), "-",
+                    "-");
             for (int j = 0; j < c.commitSizes().size(); j++) {
                 Cell wb = writeBack[i][j];
                 List<Cell> cells = new ArrayList<>();
@@ -353,9 +358,10 @@ public final class CommitExperiment {
                     double p99 = x.latency.getValueAtPercentile(99);
                     t.row(c.replicas().get(i), Units.bytes(c.commitSizes().get(j)),
                             k == 0 ? "write-back (cached write + force)" : MODES.get(k - 1) + " commit",
-                            Units.nanos(x.p50()), Units.nanos(p99), spread(x.medians, true), ratio(x.p50() / floor),
-                            ratio(x.p50() / wb.p50()), ratio(p99 / wb.latency.getValueAtPercentile(99)),
-                            rate(median(x.rates)), spread(x.rates, false), ratio(median(x.rates) / median(wb.rates)),
+                            Units.nanos(x.p50()), Units.nanos(p99), spread(x.medians, Units::nanos),
+                            ratio(x.p50() / floor), ratio(x.p50() / wb.p50()),
+                            ratio(p99 / wb.latency.getValueAtPercentile(99)), Units.count(median(x.rates)),
+                            spread(x.rates, Units::count), ratio(median(x.rates) / median(wb.rates)),
                             k == 0 ? "-" : Units.nanos(x.acquire.getValueAtPercentile(50)));
                 }
             }
@@ -388,30 +394,10 @@ public final class CommitExperiment {
                 String what = k == 0 ? "cache miss (FarSegment, " + Units.bytes(c.blockSize()) + " blocks)"
                         : "validated read (Dataset.read, MRSW)";
                 t.row(c.replicas().get(i), what, Units.nanos(x.p50()), Units.nanos(x.latency.getValueAtPercentile(99)),
-                        spread(x.medians, true), ratio(x.p50() / floor), ratio(x.p50() / miss.p50()));
+                        spread(x.medians, Units::nanos), ratio(x.p50() / floor), ratio(x.p50() / miss.p50()));
             }
         }
         return t.note("A validated read reads the stripes' sequence words, the bytes, and the sequence words again, all"
                 + " from one copy and past the cache: three round trips where a miss takes one.");
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String spread(double[] v, boolean nanos) {
-        double min = Arrays.stream(v).min().orElse(0);
-        double max = Arrays.stream(v).max().orElse(0);
-        return nanos ? Units.nanos(min) + " - " + Units.nanos(max) : rate(min) + " - " + rate(max);
-    }
-
-    private static String rate(double perSecond) {
-        return Units.count(perSecond);
-    }
-
-    private static String ratio(double r) {
-        return String.format(Locale.ROOT, "%.2fx", r);
     }
 }

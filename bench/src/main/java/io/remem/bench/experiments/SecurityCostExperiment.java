@@ -22,6 +22,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+import static io.remem.bench.Repeats.median;
+import static io.remem.bench.Repeats.spread;
+import static io.remem.bench.Units.ratio;
+
 /**
  * What security costs on the data path: TLS, and CRC32C checksums of data in flight, on the miss path and on write-back
  * throughput, against plain TCP without checksums and against a raw socket ping-pong, all in one run. The four setups
@@ -143,7 +147,7 @@ public final class SecurityCostExperiment {
             Histogram h = misses[i];
             double p50 = h.getValueAtPercentile(50);
             t.row(i == n ? "raw socket ping-pong (the floor)" : SETUPS.get(i).name(), Units.nanos(p50),
-                    Units.nanos(h.getValueAtPercentile(99)), Units.nanos(h.getMean()), spread(medians[i], true),
+                    Units.nanos(h.getValueAtPercentile(99)), Units.nanos(h.getMean()), spread(medians[i], Units::nanos),
                     ratio(p50 / floor), i == n ? "-" : ratio(p50 / plain));
         }
         return t.note("Checksums add a CRC32C of the block on the memory node and another on the client; TLS adds a"
@@ -155,28 +159,12 @@ public final class SecurityCostExperiment {
                 + " per round, one copy; %d rounds per setup, taken in turn", Units.bytes(c.writeBackBytes()), c.rounds()),
                 "setup", "median MB/s", "spread over rounds", "vs plain TCP");
         double plain = median(mbps[0]);
+        java.util.function.DoubleFunction<String> whole = v -> String.format(Locale.ROOT, "%.0f", v);
         for (int i = 0; i < SETUPS.size(); i++) {
             double m = median(mbps[i]);
-            t.row(SETUPS.get(i).name(), String.format(Locale.ROOT, "%.0f", m), spread(mbps[i], false), ratio(m / plain));
+            t.row(SETUPS.get(i).name(), whole.apply(m), spread(mbps[i], whole), ratio(m / plain));
         }
         return t.note("A write-back run carries the CRC32C of its bytes, computed once by the client for every replica"
                 + " and checked by the memory node before anything is applied.");
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String spread(double[] v, boolean nanos) {
-        double min = Arrays.stream(v).min().orElse(0);
-        double max = Arrays.stream(v).max().orElse(0);
-        return nanos ? Units.nanos(min) + " - " + Units.nanos(max)
-                : String.format(Locale.ROOT, "%.0f - %.0f", min, max);
-    }
-
-    private static String ratio(double r) {
-        return String.format(Locale.ROOT, "%.2fx", r);
     }
 }
