@@ -208,7 +208,7 @@ final class DatasetCommand implements Runnable {
                         + " per stripe), mrmw (optimistic writers, conflicting commits refused). Default: ${DEFAULT-VALUE}.")
         String mode;
         @Option(names = "--growable", description = "Reserve whole slabs, so that 'remem dataset grow' can grow it past"
-                + " its last slab (mode none only).")
+                + " its last slab.")
         boolean growable;
 
         @Override
@@ -231,10 +231,6 @@ final class DatasetCommand implements Runnable {
                 case "mrmw" -> io.remem.protocol.DatasetMode.MRMW;
                 default -> throw new IllegalArgumentException("--mode: " + mode + " is not none, mrsw or mrmw");
             };
-            if (growable && m != io.remem.protocol.DatasetMode.NONE) {
-                throw new IllegalArgumentException("--growable: a " + mode + " dataset keeps the size it is created"
-                        + " with; only --mode none can grow");
-            }
             DatasetOptions options = DatasetOptions.create(size).exclusive().mode(m);
             options = growable ? options.growable() : options;
             DatasetOptions o = replication > 0 ? options.replication(replication) : options;

@@ -36,7 +36,8 @@ final class Coherence {
 
     final String name;
     final DatasetMode mode;
-    final CoherenceLayout layout;
+    /** Grows when the dataset does ({@link #learnTotal}); its header, log and stripes never move. */
+    volatile CoherenceLayout layout;
     private final long base;
     private final NodeAccess far;
     private final CommitLog log;
@@ -46,21 +47,28 @@ final class Coherence {
     private final FarLock[] stripeLocks;
     private final LongPredicate alive;
     private final long owner;
+    /** Learns the dataset's size now from the controller (it may have grown), calling {@link #learnTotal}. */
+    private final Runnable refresh;
     /** A logged commit seen touching stripes being read, and since when: if it stays, its committer may be dead. */
     private volatile long lingeringLog;
     private volatile long lingeringSince;
 
-    Coherence(String name, DatasetMode mode, CoherenceLayout layout, long base, NodeAccess far, FarSegment words,
-              FarMemory memory, LongPredicate alive, long owner) {
+    /**
+     * @param totalBytes the dataset's size in all, as the controller reported it
+     * @param words      its header, for far atomics; null if this runtime may only read it
+     */
+    Coherence(String name, DatasetMode mode, long totalBytes, long base, NodeAccess far, FarSegment words,
+              FarMemory memory, LongPredicate alive, long owner, Runnable refresh) {
         this.name = name;
         this.mode = mode;
-        this.layout = layout;
         this.base = base;
         this.far = far;
+        this.layout = layoutOf(name, totalBytes, base, far, words);
         this.log = new CommitLog(far, base, layout);
         this.words = words;
         this.alive = alive;
         this.owner = owner;
+        this.refresh = refresh;
         if (words != null) {
             logLock = memory.lock(words, 0);
             stripeLocks = new FarLock[layout.stripes];
@@ -71,6 +79,40 @@ final class Coherence {
             logLock = null;
             stripeLocks = null;
         }
+    }
+
+    /**
+     * The layout from the data size the dataset was created with, as its header keeps it. The first runtime that can
+     * write sets it (a far compare-and-set, so all agree) from the size a dataset that never grew has; one that grows
+     * it sets it first, so while the word is 0 the size now is the size it was created with.
+     */
+    private static CoherenceLayout layoutOf(String name, long totalBytes, long base, NodeAccess far, FarSegment words) {
+        long guess;
+        try {
+            guess = CoherenceLayout.forTotal(totalBytes).createdBytes;
+        } catch (IllegalArgumentException e) {
+            guess = 0; // it grew: the header says from what
+        }
+        long created;
+        if (words != null) {
+            long witness = guess == 0 ? words.getAtNode(CoherenceLayout.CREATED_BYTES)
+                    : words.compareAndExchangeAtNode(CoherenceLayout.CREATED_BYTES, 0, guess);
+            created = witness != 0 ? witness : guess;
+        } else {
+            MemorySegment w = NodeAccess.buffer(8);
+            far.read(base + CoherenceLayout.CREATED_BYTES, w);
+            created = w.get(LONG, 0) != 0 ? w.get(LONG, 0) : guess;
+        }
+        if (created == 0) {
+            throw new IllegalArgumentException("dataset " + name + " of " + totalBytes + " bytes is not laid out for"
+                    + " coherence");
+        }
+        return CoherenceLayout.of(created, totalBytes);
+    }
+
+    /** The dataset now holds {@code totalBytes} in all (it grew, here or in another runtime). */
+    synchronized void learnTotal(long totalBytes) {
+        layout = layout.withTotal(totalBytes);
     }
 
     // ------------------------------------------------------------------ readers
@@ -253,7 +295,7 @@ final class Coherence {
     private void settle(long id, RememException cause) {
         try {
             Header now = header();
-            boolean ours = now.logId == id && log.read(id, now.logStripes()) != null;
+            boolean ours = now.logId == id && log.read(id, now.logStripes(), layout.dataBytes) != null;
             recover(now);
             if (ours) {
                 return; // finished from its own log: committed
@@ -279,7 +321,13 @@ final class Coherence {
     /** With the log lock held: applies the commit a dead runtime left in the log, and makes its stripes even. */
     private void recover(Header h) {
         BitSet touched = h.logStripes();
-        CommitLog.Pending p = log.read(h.logId, touched);
+        CommitLog.Pending p;
+        try {
+            p = log.read(h.logId, touched, layout.dataBytes);
+        } catch (CommitLog.BeyondSizeException e) {
+            refresh.run(); // logged by a runtime that knew the dataset grown: learn its size and slabs, then apply it
+            p = log.read(h.logId, touched, layout.dataBytes);
+        }
         NodeAccess.Writes finish = far.writes();
         if (p != null) {
             // Odd first (those the dead committer had not marked yet): readers must not see the replay half-written.
@@ -438,17 +486,19 @@ final class Coherence {
     // ------------------------------------------------------------------ helpers
 
     BitSet stripesOf(List<FarRange> ranges) {
-        BitSet out = new BitSet(layout.stripes);
+        CoherenceLayout l = layout;
+        BitSet out = new BitSet(l.stripes);
         for (FarRange r : ranges) {
-            out.set(layout.stripeOf(r.offset()), layout.stripeOf(r.end() - 1) + 1);
+            l.stripesOf(r.offset(), r.end(), out);
         }
         return out;
     }
 
     private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || length > layout.dataBytes - offset) {
+        long bytes = layout.dataBytes;
+        if (offset < 0 || length < 0 || length > bytes - offset) {
             throw new IndexOutOfBoundsException("range [" + offset + ", +" + length + ") is outside dataset " + name
-                    + " of " + layout.dataBytes + " bytes");
+                    + " of " + bytes + " bytes");
         }
     }
 

@@ -32,8 +32,16 @@ final class CommitLog {
     /** A commit found in the log: its id, ranges and stripes. */
     record Pending(long id, List<Entry> entries, BitSet stripes) {}
 
+    /** A whole logged commit writes past the data size the reader knows: the dataset grew since it last looked. */
+    static final class BeyondSizeException extends RuntimeException {
+        BeyondSizeException(long end, long known) {
+            super("a logged commit writes up to byte " + end + " of a dataset known to hold " + known, null, false, false);
+        }
+    }
+
     private final NodeAccess far;
     private final long base;
+    /** Where the log is: fixed however the dataset grows. */
     private final CoherenceLayout layout;
 
     /** @param base far address of the dataset's byte 0 */
@@ -80,8 +88,11 @@ final class CommitLog {
     /**
      * The commit in the log, given the header's id and bitmap as just read; null if the log is empty or was torn
      * before it was complete.
+     *
+     * @param dataBytes the data size the caller knows
+     * @throws BeyondSizeException if the commit is whole but writes past {@code dataBytes}
      */
-    Pending read(long headerId, BitSet stripes) {
+    Pending read(long headerId, BitSet stripes, long dataBytes) {
         if (headerId == 0) {
             return null;
         }
@@ -101,17 +112,22 @@ final class CommitLog {
         }
         List<Entry> entries = new ArrayList<>(count);
         long at = 0;
+        long end = 0;
         for (int i = 0; i < count; i++) {
             if (at + ENTRY_HEADER > size) {
                 return null;
             }
             long offset = body.get(LONG, at);
             long length = Integer.toUnsignedLong(body.get(INT, at + 8));
-            if (offset < 0 || length > layout.dataBytes - offset || at + bytesFor(length) > size) {
+            if (offset < 0 || length > Long.MAX_VALUE - offset || at + bytesFor(length) > size) {
                 return null;
             }
             entries.add(new Entry(offset, body.asSlice(at + ENTRY_HEADER, length)));
+            end = Math.max(end, offset + length);
             at += bytesFor(length);
+        }
+        if (end > dataBytes) {
+            throw new BeyondSizeException(end, dataBytes);
         }
         return new Pending(id, entries, stripes);
     }

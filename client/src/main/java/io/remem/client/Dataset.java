@@ -103,12 +103,16 @@ public final class Dataset implements AutoCloseable {
     }
 
     /**
-     * Grows the dataset to at least {@code newByteSize} bytes of zeros past its end, and returns its size; a size it
-     * has already changes nothing. Only its owner may grow it. Every runtime that has it open keeps its old size until
-     * it {@link #refresh}es or opens it again; what it already has is unchanged. The dataset must have been created
-     * {@link DatasetOptions#growable()} to grow past its last slab; its addresses never move.
+     * Grows the dataset to at least {@code newByteSize} bytes (of zeros past its end; a coherent one's rounded up to
+     * 4 KiB), and returns its size; a size it has already changes nothing. Only its owner may grow it. Every runtime
+     * that has it open keeps its old size until it {@link #refresh}es or opens it again; what it already has is
+     * unchanged. The dataset must have been created {@link DatasetOptions#growable()} to grow past its last slab; its
+     * addresses never move.
      *
-     * @throws UnsupportedOperationException for a coherent dataset, whose layout is fixed by its size
+     * <p>A coherent dataset keeps the stripes and the commit log it was created with: the bytes it grows by share the
+     * stripes of the bytes before them, so more data means more writers contending for each stripe, and a commit
+     * still holds at most what the log held ({@link #createdByteSize}).
+     *
      * @throws io.remem.protocol.RememException ACCESS_DENIED for another tenant's dataset, QUOTA_EXCEEDED or
      *                                          CLUSTER_OUT_OF_CAPACITY if the memory is not there, INVALID_ARGUMENT
      *                                          if it was not created growable
@@ -117,11 +121,22 @@ public final class Dataset implements AutoCloseable {
         if (newByteSize <= 0) {
             throw new IllegalArgumentException("newByteSize: " + newByteSize + " must be positive");
         }
-        if (coherence != null) {
-            throw new UnsupportedOperationException("dataset " + name() + " is " + mode() + ": a coherent dataset keeps"
-                    + " the size it was created with");
+        if (newByteSize <= byteSize()) {
+            return refresh();
         }
-        return update(resize.grow(newByteSize));
+        long total = coherence == null ? newByteSize
+                : coherence.layout.dataOffset + CoherenceLayout.roundUp(newByteSize, CoherenceLayout.PAGE);
+        return update(resize.grow(total));
+    }
+
+    /**
+     * The data size a coherent dataset was created with, which its stripes and commit log are laid out for however
+     * it grows: a structure that hashes over the dataset (the shared map) uses it, so that growing it never moves a key.
+     *
+     * @throws UnsupportedOperationException without coherence
+     */
+    public long createdByteSize() {
+        return coherent().layout.createdBytes;
     }
 
     /** Learns the dataset's size now (another runtime may have grown it), and returns it. */

@@ -78,13 +78,16 @@ final class DatasetCatalog implements AutoCloseable {
         long bytes = opened.info().bytes();
         boolean readOnly = !opened.access().writes();
         FarSegment segment = segment(memory, opened.info(), address, readOnly);
+        Dataset.Resize resize = grow -> grown(memory, own, name, key, grow, address, readOnly);
         Coherence coherence = !opened.info().mode().isCoherent() ? null : coherences.computeIfAbsent(key,
-                k -> new Coherence(k, opened.info().mode(), CoherenceLayout.forTotal(bytes), address,
+                k -> new Coherence(k, opened.info().mode(), bytes, address,
                         new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
                         readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
-                        memory.leaseId()));
-        return new Dataset(new Dataset.View(opened.info(), segment), opened.access(), coherence,
-                grow -> grown(memory, own, name, key, grow, address, readOnly), () -> {
+                        memory.leaseId(), () -> resize.grow(0)));
+        if (coherence != null) {
+            coherence.learnTotal(bytes); // a second handle may know it bigger than the first did
+        }
+        return new Dataset(new Dataset.View(opened.info(), segment), opened.access(), coherence, resize, () -> {
             if (!readOnly) {
                 cache.flush();
             }
@@ -120,6 +123,10 @@ final class DatasetCatalog implements AutoCloseable {
         open.computeIfPresent(key, (k, run) -> o.run());
         if (o.grant().length > 0) {
             links.present(o.grant());
+        }
+        Coherence c = coherences.get(key);
+        if (c != null) {
+            c.learnTotal(o.info().bytes());
         }
         return new Dataset.View(o.info(), segment(memory, o.info(), address, readOnly));
     }

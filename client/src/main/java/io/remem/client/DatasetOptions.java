@@ -31,10 +31,6 @@ public final class DatasetOptions {
         if (exclusive && bytes == 0) {
             throw new IllegalArgumentException("an exclusive create needs a size: use create(bytes).exclusive()");
         }
-        if (growable && mode.isCoherent()) {
-            throw new IllegalArgumentException("a " + mode + " dataset keeps the size it is created with; only a NONE"
-                    + " dataset can be growable");
-        }
     }
 
     /** Opens a dataset that exists; NO_SUCH_DATASET if it does not. */
@@ -77,8 +73,7 @@ public final class DatasetOptions {
     /**
      * The same, creating the dataset so that it can {@link Dataset#grow} (ignored when it exists): its memory is
      * reserved, and charged to the tenant's quota, in whole slabs, the last one too (a dataset of 1 MiB holds one slab,
-     * 64 MiB by default). Without it a dataset can grow only within its last slab's bytes. Not for a coherent dataset,
-     * which keeps its size.
+     * 64 MiB by default). Without it a dataset can grow only within its last slab's bytes.
      */
     public DatasetOptions growable() {
         if (bytes == 0) {

@@ -60,7 +60,7 @@ public final class SharedFarMap<K, V> extends AbstractMap<K, V> implements Concu
         this.dataset = dataset;
         this.keys = Objects.requireNonNull(keys, "keys");
         this.values = Objects.requireNonNull(values, "values");
-        this.buckets = dataset.byteSize() / BUCKET;
+        this.buckets = dataset.createdByteSize() / BUCKET; // not byteSize(): growing the dataset must move no key
     }
 
     /** Opens the shared map {@code name}, creating it at {@code bytes} (rounded up to 4 KiB buckets) if it is new. */

@@ -38,4 +38,43 @@ class CoherenceLayoutTest {
         assertThatThrownBy(() -> CoherenceLayout.forTotal(100)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> CoherenceLayout.forData(0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aGrownLayoutKeepsItsHeaderLogAndStripesAndItsNewBytesShareTheStripes() {
+        for (long created : new long[] {4096, 64 << 10, 1 << 20, 4L << 20, 1L << 30}) {
+            CoherenceLayout before = CoherenceLayout.forData(created);
+            CoherenceLayout after = CoherenceLayout.of(created, before.totalBytes() + 5 * created + 100);
+            assertThat(after.dataBytes).as("a ragged tail is not data").isEqualTo(6 * created);
+            assertThat(after.dataOffset).isEqualTo(before.dataOffset);
+            assertThat(after.logBytes).isEqualTo(before.logBytes);
+            assertThat(after.stripes).isEqualTo(before.stripes);
+            assertThat(after.stripeBytes).isEqualTo(before.stripeBytes);
+            assertThat(after.createdBytes).isEqualTo(created);
+            for (long offset = 0; offset < before.dataBytes; offset += 4096) {
+                assertThat(after.stripeOf(offset)).isEqualTo(before.stripeOf(offset));
+            }
+            long unit = after.stripeBytes;
+            assertThat(after.stripeOf((long) after.stripes * unit + 5)).as("the stripes repeat").isZero();
+            assertThat(after.stripeOf(after.dataBytes - 1)).isLessThan(after.stripes);
+            assertThat(CoherenceLayout.of(created, before.totalBytes()).dataBytes).isEqualTo(created);
+            assertThat(before.withTotal(before.totalBytes() - 4096)).as("never shrinks").isSameAs(before);
+        }
+        assertThatThrownBy(() -> CoherenceLayout.of(1 << 20, CoherenceLayout.forData(1 << 20).totalBytes() - 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theStripesOfARangeAreItsUnitsModuloTheStripesAndAllOfThemForALongRange() {
+        CoherenceLayout l = CoherenceLayout.of(64 << 10, CoherenceLayout.forData(64 << 10).totalBytes() + (1 << 20));
+        assertThat(l.stripes).isEqualTo(16);
+        java.util.BitSet s = new java.util.BitSet();
+        l.stripesOf(15 * 4096 + 100, 17 * 4096 + 1, s); // units 15, 16 and 17: stripes 15, 0 and 1
+        assertThat(s.stream().toArray()).containsExactly(0, 1, 15);
+        s.clear();
+        l.stripesOf(4096, 4096 + 16 * 4096, s); // 16 units: every stripe once
+        assertThat(s.cardinality()).isEqualTo(16);
+        s.clear();
+        l.stripesOf(70 * 4096, 70 * 4096 + 1, s);
+        assertThat(s.stream().toArray()).containsExactly(70 % 16);
+    }
 }

@@ -141,10 +141,6 @@ final class DatasetDirectory {
                 throw new RememException(ErrorCode.ACCESS_DENIED, "only tenant " + owner + " may grow its dataset "
                         + name);
             }
-            if (d.mode().isCoherent()) {
-                throw new RememException(ErrorCode.INVALID_ARGUMENT, "dataset " + name + " is " + d.mode()
-                        + "; a coherent dataset keeps the size it was created with");
-            }
             long held = 0;
             for (long id : d.slabs()) {
                 held += ledger.slabRecord(id).size();

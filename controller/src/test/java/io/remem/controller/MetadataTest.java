@@ -553,7 +553,7 @@ class MetadataTest {
     }
 
     @Test
-    void aDatasetNotCreatedGrowableGrowsOnlyWithinItsLastSlabAndACoherentOneNotAtAll() {
+    void aDatasetNotCreatedGrowableGrowsOnlyWithinItsLastSlab() {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
@@ -566,10 +566,6 @@ class MetadataTest {
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                     .hasMessageContaining("not created growable").hasMessageContaining("to " + (MIB + granule));
-            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1, RunShape.dataset(false)), "coherent", MIB, 1,
-                    io.remem.protocol.DatasetMode.MRSW);
-            assertThatThrownBy(() -> m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "coherent", 2 * MIB, MIB))
-                    .hasMessageContaining("keeps the size it was created with");
         }
     }
 

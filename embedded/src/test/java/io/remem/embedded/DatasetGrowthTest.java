@@ -1,7 +1,10 @@
 package io.remem.embedded;
 
+import io.remem.client.Acquisition;
+import io.remem.client.CommitConflictException;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
+import io.remem.client.FarRange;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
@@ -14,7 +17,10 @@ import io.remem.protocol.RememException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
 
@@ -23,8 +29,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Datasets that grow, over real TCP with two copies of every slab: bytes stay where they were, the new ones are zeros,
- * every runtime reaches them once it refreshes or opens the dataset again, and growth is refused where it cannot be
- * had (not created growable, coherent, another tenant's, over quota).
+ * every runtime reaches them once it refreshes or opens the dataset again, coherent datasets keep their guarantees
+ * across it, and growth is refused where it cannot be had (not created growable, another tenant's, over quota).
  */
 class DatasetGrowthTest {
     private static final long MIB = 1 << 20;
@@ -103,10 +109,9 @@ class DatasetGrowthTest {
     }
 
     @Test
-    void withoutGrowableADatasetGrowsOnlyWithinItsLastSlabAndACoherentOneNotAtAll() {
+    void withoutGrowableADatasetGrowsOnlyWithinItsLastSlab() {
         try (RememSession a = session("fixed-g");
-             Dataset d = a.memory().dataset("tight", DatasetOptions.create(MIB + 100));
-             Dataset coherent = a.memory().dataset("coherent", DatasetOptions.create(64 << 10).mode(DatasetMode.MRSW))) {
+             Dataset d = a.memory().dataset("tight", DatasetOptions.create(MIB + 100))) {
             long granule = Limits.SLAB_GRANULE;
             assertThat(d.grow(MIB + granule)).isEqualTo(MIB + granule);
             writeWords(d.segment(), MIB, MIB + granule);
@@ -114,10 +119,60 @@ class DatasetGrowthTest {
                     e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT)).hasMessageContaining("growable");
             assertThat(d.refresh()).isEqualTo(MIB + granule);
             checkWords(d.segment(), MIB, MIB + granule);
-            assertThatThrownBy(() -> coherent.grow(MIB)).isInstanceOf(UnsupportedOperationException.class)
-                    .hasMessageContaining("keeps the size");
-            assertThatThrownBy(() -> DatasetOptions.create(MIB).mode(DatasetMode.MRMW).growable())
-                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /**
+     * A coherent dataset grows with its stripes and log where they were: commits past the old end are whole to
+     * readers, a runtime that still knows the old size keeps committing within it, and learns the rest on refresh.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DatasetMode.class, names = {"MRSW", "MRMW"})
+    void aCoherentDatasetGrowsUnderItsUsersAndCommitsPastTheOldEndAreWhole(DatasetMode mode) {
+        long before = 64 << 10;
+        long after = 3 * MIB;
+        String name = "ledger-" + mode;
+        try (RememSession a = session("coherent-g"); RememSession b = session("coherent-g");
+             Dataset da = a.memory().dataset(name, DatasetOptions.create(before).growable().mode(mode));
+             Dataset db = b.memory().dataset(name, DatasetOptions.open())) {
+            commitLong(da, 8, 7);
+            assertThat(da.grow(after)).isEqualTo(after);
+            assertThat(da.createdByteSize()).isEqualTo(before);
+            // Past the old end, two ranges at once: one right after it, one at the new end (other stripes, or the same
+            // ones again, as the stripes repeat).
+            for (long v = 1; v <= 5; v++) {
+                try (Acquisition acq = da.acquire(new FarRange(before, 4096), new FarRange(after - 4096, 4096))) {
+                    acq.buffer(0).fill((byte) v);
+                    acq.buffer(1).fill((byte) v);
+                    acq.commit();
+                } catch (CommitConflictException e) {
+                    v--; // MRMW: b's commit below raced it; redo
+                }
+                commitLong(db, 16, v); // b still knows the old size, and commits within it
+            }
+            assertThatThrownBy(() -> db.readLong(before)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(db.refresh()).isEqualTo(after);
+            MemorySegment both = MemorySegment.ofArray(new byte[8192]);
+            db.read(before, both.asSlice(0, 4096));
+            db.read(after - 4096, both.asSlice(4096, 4096));
+            for (long off = 0; off < 8192; off++) {
+                assertThat(both.get(ValueLayout.JAVA_BYTE, off)).as("byte %d", off).isEqualTo((byte) 5);
+            }
+            assertThat(db.readLong(8)).isEqualTo(7);
+            assertThat(da.readLong(16)).isEqualTo(5);
+            a.memory().deleteDataset(name, true);
+        }
+    }
+
+    private static void commitLong(Dataset d, long offset, long value) {
+        while (true) {
+            try (Acquisition acq = d.acquire(offset, 8)) {
+                acq.buffer().set(ValueLayout.JAVA_LONG, 0, value);
+                acq.commit();
+                return;
+            } catch (CommitConflictException e) {
+                // MRMW: another writer first; redo
+            }
         }
     }
 

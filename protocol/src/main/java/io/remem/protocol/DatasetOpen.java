@@ -13,8 +13,7 @@ import io.netty.buffer.ByteBuf;
  * @param bytes       the size to create it with (ignored when it exists); 0 with {@link Disposition#OPEN}
  * @param replication copies of each slab when created, 0 for the cluster's default
  * @param mode        its coherence when created (ignored when it exists, like {@code bytes})
- * @param growable    create it in whole slabs, so it can grow ({@link DatasetGrow}); flag bit 0. Coherent datasets
- *                    have a fixed size
+ * @param growable    create it in whole slabs, so it can grow past its last slab ({@link DatasetGrow}); flag bit 0
  */
 public record DatasetOpen(String owner, String name, Disposition disposition, long bytes, int replication,
                           DatasetMode mode, boolean growable) {
@@ -64,10 +63,6 @@ public record DatasetOpen(String owner, String name, Disposition disposition, lo
         }
         if (mode == null) {
             throw new RememException(ErrorCode.INVALID_ARGUMENT, "a mode is required (NONE for no coherence)");
-        }
-        if (growable && mode.isCoherent()) {
-            throw new RememException(ErrorCode.INVALID_ARGUMENT, "a " + mode + " dataset has a fixed size; only a NONE"
-                    + " dataset can be growable");
         }
     }
 

@@ -270,7 +270,7 @@ class MessagesTest {
                     String owner = d == DatasetOpen.Disposition.OPEN && r.nextBoolean() ? tenant(r) : "";
                     DatasetMode mode = DatasetMode.values()[r.nextInt(3)];
                     return new DatasetOpen(owner, tenant(r), d, d == DatasetOpen.Disposition.OPEN ? 0 : positiveLong(r),
-                            r.nextInt(Limits.MAX_REPLICATION + 1), mode, !mode.isCoherent() && r.nextBoolean());
+                            r.nextInt(Limits.MAX_REPLICATION + 1), mode, r.nextBoolean());
                 }, DatasetOpen::encode, DatasetOpen::decode),
                 new Codec<DatasetGrow>("DatasetGrow", r -> new DatasetGrow(r.nextBoolean() ? tenant(r) : "", tenant(r),
                         nonNegativeLong(r)), DatasetGrow::encode, DatasetGrow::decode),

@@ -3,12 +3,15 @@ package io.remem.cli.it;
 import io.remem.client.Acquisition;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
+import io.remem.client.FarRange;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.protocol.DatasetMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,15 +41,17 @@ class CoherenceIT {
     }
 
     private RememProcess committer(ProcessCluster cluster, String dataset, String mode, long count, long first,
-                                   String pauseAt) throws Exception {
+                                   String pauseAt, String... more) throws Exception {
         Map<String, String> env = new java.util.HashMap<>(Map.of("REMEM_SECRET",
                 new String(cluster.secretOf("coherent").reveal())));
         if (pauseAt != null) {
             env.put("JAVA_TOOL_OPTIONS", "-Dremem.test.commitPause=" + pauseAt);
         }
+        List<String> args = new java.util.ArrayList<>(List.of(cluster.controllerAddress(), "coherent", dataset, mode,
+                Long.toString(count), Long.toString(first)));
+        args.addAll(List.of(more));
         return RememProcess.start("commits-" + dataset + "-" + System.nanoTime(), dir.resolve("logs"),
-                Commits.class.getName(), env, cluster.controllerAddress(), "coherent", dataset, mode,
-                Long.toString(count), Long.toString(first));
+                Commits.class.getName(), env, args.toArray(new String[0]));
     }
 
     private static RememSession session(ProcessCluster cluster) {
@@ -116,6 +121,38 @@ class CoherenceIT {
                     assertThat(Commits.readWhole(d)).isEqualTo(3);
                 }
             }
+        }
+    }
+
+    /**
+     * Row "MRSW CN commit (logged)" after a growth: a committer grows the dataset and is SIGKILLed with a commit past
+     * the old end in the log. This runtime opened the dataset before it grew, and knows only the old size; its next
+     * commit takes the log over, learns the new size and slabs from the controller, and finishes the dead commit.
+     */
+    @Test
+    void aCommitLoggedPastTheEndAnotherRuntimeKnowsIsFinishedByItOnceItLearnsTheGrowth() throws Exception {
+        long grown = 2 * Commits.BYTES;
+        try (ProcessCluster cluster = cluster(2); RememSession s = session(cluster);
+             Dataset d = s.memory().dataset("grows", DatasetOptions.create(Commits.BYTES).growable()
+                     .mode(DatasetMode.MRSW))) {
+            commit(d, 1);
+            try (RememProcess c = committer(cluster, "grows", "mrsw", 1, 2, "logged", Long.toString(grown))) {
+                c.await("grew to " + grown, ProcessCluster.START);
+                c.await("COMMIT-PHASE logged", ProcessCluster.START);
+                c.kill();
+            }
+            assertThat(d.byteSize()).as("this runtime has not looked since").isEqualTo(Commits.BYTES);
+            commit(d, 3); // waits for the dead committer's log lock, then rolls its commit forward first
+            assertThat(d.byteSize()).as("learned while recovering").isEqualTo(grown);
+            for (FarRange r : Commits.grownRanges(grown)) {
+                MemorySegment bytes = MemorySegment.ofArray(new long[(int) (r.length() / 8)]);
+                d.read(r.offset(), bytes);
+                for (long off = 0; off < bytes.byteSize(); off += 8) {
+                    assertThat(bytes.get(ValueLayout.JAVA_LONG, off)).as("the dead commit, at %d", r.offset() + off)
+                            .isEqualTo(2);
+                }
+            }
+            assertThat(Commits.readWhole(d)).isEqualTo(3);
         }
     }
 

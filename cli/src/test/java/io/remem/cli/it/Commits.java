@@ -17,12 +17,19 @@ import java.lang.foreign.ValueLayout;
  * at {@link #BYTES} if need be) as tenant {@code args[1]} at controller {@code args[0]}: {@code args[4]} commits (0:
  * until its standard input closes), the n-th writing value {@code args[5] + n} to every word of both {@link #RANGES},
  * which straddle a slab boundary at 1 MiB slabs. Prints {@code committed V} once each commit returned, and {@code done}.
+ * With {@code args[6]}, it first grows the dataset to that many bytes and commits to {@link #grownRanges} instead,
+ * past the dataset's first end.
  */
 public final class Commits {
     static final long BYTES = 4L << 20;
     static final FarRange[] RANGES = {new FarRange((1 << 20) - 8192, 8192), new FarRange(1 << 20, 8192)};
 
     private Commits() {}
+
+    /** Two ranges past {@link #BYTES} of a dataset grown to {@code bytes}: right after the old end, and at the new end. */
+    static FarRange[] grownRanges(long bytes) {
+        return new FarRange[] {new FarRange(BYTES + 4096, 8192), new FarRange(bytes - 8192, 8192)};
+    }
 
     public static void main(String[] args) throws Exception {
         long count = Long.parseLong(args[4]);
@@ -38,12 +45,18 @@ public final class Commits {
         });
         try (RememSession s = Remem.connect(args[0], RememOptions.builder().tenant(args[1])
                 .secret(System.getenv("REMEM_SECRET").toCharArray()).cacheBytes(1 << 20).build());
-             Dataset d = s.memory().dataset(args[2], DatasetOptions.create(BYTES)
+             Dataset d = s.memory().dataset(args[2], DatasetOptions.create(BYTES).growable()
                      .mode(DatasetMode.valueOf(args[3].toUpperCase(java.util.Locale.ROOT))))) {
+            FarRange[] ranges = RANGES;
+            if (args.length > 6) {
+                long grown = Long.parseLong(args[6]);
+                System.out.println("grew to " + d.grow(grown));
+                ranges = grownRanges(grown);
+            }
             for (long n = 0; count == 0 ? watcher.isAlive() : n < count; n++) {
                 long v = first + n;
                 while (true) {
-                    try (Acquisition a = d.acquire(RANGES)) {
+                    try (Acquisition a = d.acquire(ranges)) {
                         fill(a.buffer(0), v);
                         fill(a.buffer(1), v);
                         a.commit();
