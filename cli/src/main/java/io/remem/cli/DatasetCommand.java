@@ -86,6 +86,18 @@ final class DatasetCommand implements Runnable {
         }
     }
 
+    /** The checked NAME of a dataset the calling tenant is to {@code verb} with SIZE bytes; never the admin's. */
+    static String ownDataset(Caller caller, String name, long size, String verb) {
+        if (caller.admin()) {
+            throw new IllegalArgumentException("--admin-secret-file: a dataset belongs to a tenant, and only that tenant"
+                    + " may " + verb + " it; use --tenant");
+        }
+        if (size <= 0) {
+            throw new IllegalArgumentException("SIZE: must be positive");
+        }
+        return datasetName(name);
+    }
+
     static String datasetName(String name) {
         try {
             return DatasetName.check(name);
@@ -213,14 +225,7 @@ final class DatasetCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (caller.admin()) {
-                throw new IllegalArgumentException("--admin-secret-file: a dataset belongs to a tenant; create it with"
-                        + " --tenant");
-            }
-            String n = datasetName(name);
-            if (size <= 0) {
-                throw new IllegalArgumentException("SIZE: must be positive");
-            }
+            String n = ownDataset(caller, name, size, "create");
             if (replication < 0 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
                 throw new IllegalArgumentException("--replication: " + replication + " is outside 0.."
                         + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
@@ -262,14 +267,7 @@ final class DatasetCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (caller.admin()) {
-                throw new IllegalArgumentException("--admin-secret-file: only the tenant that owns a dataset grows it;"
-                        + " use --tenant");
-            }
-            String n = datasetName(name);
-            if (size <= 0) {
-                throw new IllegalArgumentException("SIZE: must be positive");
-            }
+            String n = ownDataset(caller, name, size, "grow");
             String grown = caller.tenant().inSession(s -> {
                 try (Dataset d = s.memory().dataset(n, DatasetOptions.open())) {
                     if (size < d.byteSize()) {

@@ -100,16 +100,8 @@ final class DatasetDirectory {
             if (datasets.get(tenant, name) != null) {
                 throw new RememException(ErrorCode.DATASET_EXISTS, "tenant " + tenant + " has a dataset " + name);
             }
-            Journal.Dataset entry = new Journal.Dataset(tenant, name, bytes, replication, mode,
-                    run.stream().mapToLong(SlabRecord::id).toArray());
-            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
-            for (SlabRecord s : run) {
-                entries.add(Journal.Slab.of(s));
-            }
-            entries.add(entry);
-            ledger.journal(entries);
-            run.forEach(ledger::adopt);
-            datasets.apply(entry);
+            adopt(run, new Journal.Dataset(tenant, name, bytes, replication, mode,
+                    run.stream().mapToLong(SlabRecord::id).toArray()));
             return null;
         });
     }
@@ -184,17 +176,21 @@ final class DatasetDirectory {
             for (int i = 0; i < run.size(); i++) {
                 slabs[d.slabs().length + i] = run.get(i).id();
             }
-            Journal.Dataset grown = new Journal.Dataset(owner, name, bytes, d.replication(), d.mode(), slabs);
-            List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
-            for (SlabRecord s : run) {
-                entries.add(Journal.Slab.of(s));
-            }
-            entries.add(grown);
-            ledger.journal(entries);
-            run.forEach(ledger::adopt);
-            datasets.apply(grown);
+            adopt(run, new Journal.Dataset(owner, name, bytes, d.replication(), d.mode(), slabs));
             return null;
         });
+    }
+
+    /** Journals a reserved run's slabs and the dataset entry that takes them in, as one change, and applies both. */
+    private void adopt(List<SlabRecord> run, Journal.Dataset entry) {
+        List<Journal.Entry> entries = new ArrayList<>(run.size() + 1);
+        for (SlabRecord s : run) {
+            entries.add(Journal.Slab.of(s));
+        }
+        entries.add(entry);
+        ledger.journal(entries);
+        run.forEach(ledger::adopt);
+        datasets.apply(entry);
     }
 
     /** Claims the creation of dataset {@code name}; false if it exists or is being created by another request. */
