@@ -15,7 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Asynchronous reads and writes with Clio's ordering rules (DESIGN.md section 3):
+ * Asynchronous reads and writes with Clio's ordering rules (docs/design.md, "Asynchronous calls"):
  *
  * <ul>
  *   <li>A call returns a {@link CompletableFuture} at once. One that touches only cached blocks, and waits for no

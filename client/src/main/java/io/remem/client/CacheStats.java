@@ -1,7 +1,7 @@
 package io.remem.client;
 
 /**
- * What the local cache has done since the session opened: the figures DESIGN.md section 3 promises
+ * What the local cache has done since the session opened: the figures docs/design.md ("Statistics") describes
  * researchers. Take two snapshots and {@link #minus} them for an interval.
  *
  * @param hits              accesses served from the cache

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Hands out far memory on the compute side (DESIGN.md section 2): the controller hands out slabs, this hands
+ * Hands out far memory on the compute side (docs/design.md, "Addresses and allocation"): the controller hands out slabs, this hands
  * out bytes. Small objects come from size-class spans carved out of small-object slabs, so most allocations
  * need no round trip; anything larger than {@link SizeClasses#MAX_SMALL} gets its own run of slabs.
  *

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The compute node's cache of far memory (DESIGN.md section 3): a fixed off-heap arena of frames, each
+ * The compute node's cache of far memory (docs/design.md, "The runtime and its local cache"): a fixed off-heap arena of frames, each
  * holding one block, with per-frame metadata in primitive arrays.
  *
  * <h2>The state word</h2>
@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  *   bit  0       LOCK         a writer (or the write-back snapshot) has the frame exclusively
  *   bits 1-2     phase        FREE, FILLING, VALID or EVICTING
- *   bits 3-22    pins         write-backs in flight (later: pinned views); a pinned frame is never evicted
+ *   bits 3-22    pins         write-backs in flight and pinned views; a pinned frame is never evicted
  *   bit  23      QUEUED       the frame's last dirty lines sit in a write-back round not yet handed to the network
  *   bits 32-63   incarnation  bumped each time the frame starts holding another block
  * </pre>

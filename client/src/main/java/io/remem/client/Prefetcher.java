@@ -3,7 +3,7 @@ package io.remem.client;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Fetches blocks before they are asked for (DESIGN.md section 3), two ways:
+ * Fetches blocks before they are asked for (docs/design.md, "Prefetching"), two ways:
  *
  * <ul>
  *   <li><b>Trends</b>, after Leap: each thread's misses (and its first uses of prefetched blocks) feed its own

@@ -13,7 +13,7 @@ public final class Limits {
     public static final int MIN_SLAB_SHIFT = 20;
     /** Largest slab window: 4 GiB. */
     public static final int MAX_SLAB_SHIFT = 32;
-    /** Default slab window: 64 MiB, as in DESIGN.md section 2. */
+    /** Default slab window: 64 MiB, docs/design.md, "Addresses and allocation". */
     public static final int DEFAULT_SLAB_SHIFT = 26;
     /** Far addresses are non-negative longs, so slab id and offset share 63 bits. */
     public static final int FAR_ADDRESS_BITS = 63;
