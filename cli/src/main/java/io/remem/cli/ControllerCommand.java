@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -118,7 +119,7 @@ final class ControllerCommand implements Callable<Integer> {
             controller.close();
             stopped.countDown();
         }, "remem-shutdown"));
-        java.io.PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = spec.commandLine().getOut();
         out.println("remem controller listening on " + controller.address() + (config.tls() == null ? " (plain TCP)" : " (TLS)")
                 + ", metadata in " + dataDir.toAbsolutePath());
         out.println("admin secret: " + config.adminSecretFile().toAbsolutePath() + "; memory nodes need"

@@ -6,7 +6,9 @@ import io.remem.client.DatasetOptions;
 import io.remem.client.RememAdmin;
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.DatasetName;
+import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 import io.remem.protocol.TenantName;
 import io.remem.transport.HostPort;
@@ -23,6 +25,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /** {@code remem dataset}: named far memory that outlives the runtimes that use it. */
 @Command(name = "dataset", mixinStandardHelpOptions = true,
@@ -70,7 +74,7 @@ final class DatasetCommand implements Runnable {
             return new TenantConnection(controller, TenantCommand.name(tenant), tls);
         }
 
-        <T> T asAdmin(java.util.function.Function<RememAdmin, T> work) {
+        <T> T asAdmin(Function<RememAdmin, T> work) {
             if (!Files.isReadable(adminSecretFile)) {
                 throw new IllegalArgumentException("--admin-secret-file: cannot read " + adminSecretFile);
             }
@@ -116,7 +120,7 @@ final class DatasetCommand implements Runnable {
         for (DatasetInfo d : list) {
             String grants = d.grants().entrySet().stream()
                     .map(g -> g.getKey() + (g.getValue() == DatasetAccess.READ ? " (read)" : " (read-write)"))
-                    .collect(java.util.stream.Collectors.joining(", "));
+                    .collect(Collectors.joining(", "));
             out.printf(Locale.ROOT, "%-24s %-32s %12s %7d %5s %7d  %s%n", d.owner(), d.name(), Units.bytes(d.bytes()),
                     d.replication(), d.mode().name().toLowerCase(Locale.ROOT), d.openBy(), grants.isEmpty() ? "-" : grants);
         }
@@ -226,14 +230,14 @@ final class DatasetCommand implements Runnable {
         @Override
         public Integer call() {
             String n = ownDataset(caller, name, size, "create");
-            if (replication < 0 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
+            if (replication < 0 || replication > Limits.MAX_REPLICATION) {
                 throw new IllegalArgumentException("--replication: " + replication + " is outside 0.."
-                        + io.remem.protocol.Limits.MAX_REPLICATION + " (0: the cluster's default)");
+                        + Limits.MAX_REPLICATION + " (0: the cluster's default)");
             }
-            io.remem.protocol.DatasetMode m = switch (mode.toLowerCase(Locale.ROOT)) {
-                case "none" -> io.remem.protocol.DatasetMode.NONE;
-                case "mrsw" -> io.remem.protocol.DatasetMode.MRSW;
-                case "mrmw" -> io.remem.protocol.DatasetMode.MRMW;
+            DatasetMode m = switch (mode.toLowerCase(Locale.ROOT)) {
+                case "none" -> DatasetMode.NONE;
+                case "mrsw" -> DatasetMode.MRSW;
+                case "mrmw" -> DatasetMode.MRMW;
                 default -> throw new IllegalArgumentException("--mode: " + mode + " is not none, mrsw or mrmw");
             };
             DatasetOptions options = DatasetOptions.create(size).exclusive().mode(m);

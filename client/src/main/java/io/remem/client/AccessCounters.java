@@ -3,6 +3,7 @@ package io.remem.client;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -96,7 +97,7 @@ final class AccessCounters {
             Thread owner = (Thread) OWNERS.getVolatile(owners, i);
             if (owner != null && owner == ignored) {
                 if (!owner.isAlive()) {
-                    java.util.Arrays.fill(slots, i * STRIDE, i * STRIDE + FIELDS, 0);
+                    Arrays.fill(slots, i * STRIDE, i * STRIDE + FIELDS, 0);
                     OWNERS.setVolatile(owners, i, null);
                 }
             } else if (owner != null) {

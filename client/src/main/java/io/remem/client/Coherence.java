@@ -7,6 +7,7 @@ import io.remem.protocol.RememException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -223,7 +224,7 @@ final class Coherence {
                     h = header();
                 }
                 long[] now = h.sequences(a.stripes);
-                if (!java.util.Arrays.equals(now, a.sequences)) {
+                if (!Arrays.equals(now, a.sequences)) {
                     throw new CommitConflictException("dataset " + name + ": another runtime committed to the same"
                             + " stripes since this acquisition read them; acquire again and redo the change");
                 }

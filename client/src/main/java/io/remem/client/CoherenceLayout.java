@@ -1,5 +1,7 @@
 package io.remem.client;
 
+import java.util.BitSet;
+
 /**
  * Where a coherent dataset (MRSW or MRMW) keeps its coherence state: a pure function of the data size it was created
  * with ({@link #createdBytes}, kept in its header) and of its size now, so every runtime that opens it by name agrees.
@@ -106,7 +108,7 @@ final class CoherenceLayout {
     }
 
     /** Adds to {@code out} the stripes holding data bytes {@code [offset, end)}. */
-    void stripesOf(long offset, long end, java.util.BitSet out) {
+    void stripesOf(long offset, long end, BitSet out) {
         long first = offset / stripeBytes;
         long last = (end - 1) / stripeBytes;
         if (last - first + 1 >= stripes) {

@@ -5,7 +5,9 @@ import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetMode;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A named dataset, open in this session: far memory that belongs to its tenant rather than to a session, so it
@@ -60,7 +62,7 @@ public final class Dataset implements AutoCloseable {
     }
 
     /** The tenants it is granted to, and how; shown to its owner only. */
-    public java.util.Map<String, DatasetAccess> grants() {
+    public Map<String, DatasetAccess> grants() {
         return view.info().grants();
     }
 
@@ -166,7 +168,7 @@ public final class Dataset implements AutoCloseable {
     public long readLong(long offset) {
         MemorySegment w = MemorySegment.ofArray(new long[1]);
         coherent().read(offset, w);
-        return w.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        return w.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
     /**

@@ -1,9 +1,12 @@
 package io.remem.client;
 
+import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetDelete;
+import io.remem.protocol.DatasetGrantChange;
 import io.remem.protocol.DatasetGrow;
 import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.DatasetName;
+import io.remem.protocol.SlabDescriptor;
 import io.remem.protocol.SlabRun;
 import io.remem.protocol.TenantName;
 import io.remem.protocol.auth.TokenKeys;
@@ -11,11 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,7 +48,7 @@ final class DatasetCatalog implements AutoCloseable {
      */
     private final Map<String, Coherence> coherences = new ConcurrentHashMap<>();
     /** The renewal of each open dataset's grant (other tenants' datasets only). */
-    private final Map<String, java.util.concurrent.ScheduledFuture<?>> renewals = new ConcurrentHashMap<>();
+    private final Map<String, ScheduledFuture<?>> renewals = new ConcurrentHashMap<>();
     /** Renews grants; made with the first foreign dataset. */
     private volatile ScheduledExecutorService renewer;
 
@@ -111,8 +116,8 @@ final class DatasetCatalog implements AutoCloseable {
     private Dataset.View grown(FarMemory memory, String owner, String name, String key, long bytes, long address,
                                boolean readOnly) {
         DatasetInfo.Opened o = controller.growDataset(new DatasetGrow(owner, name, bytes));
-        java.util.List<io.remem.protocol.SlabDescriptor> added = new java.util.ArrayList<>();
-        for (io.remem.protocol.SlabDescriptor d : o.run().slabs()) {
+        List<SlabDescriptor> added = new ArrayList<>();
+        for (SlabDescriptor d : o.run().slabs()) {
             if (table.findSlab(d.slabId()) == null) {
                 added.add(d);
             }
@@ -136,7 +141,7 @@ final class DatasetCatalog implements AutoCloseable {
         open.remove(key);
         handles.remove(key);
         coherences.remove(key);
-        java.util.concurrent.ScheduledFuture<?> r = renewals.remove(key);
+        ScheduledFuture<?> r = renewals.remove(key);
         if (r != null) {
             r.cancel(false);
             links.withdraw(run.firstSlabId());
@@ -183,8 +188,8 @@ final class DatasetCatalog implements AutoCloseable {
         }
     }
 
-    void grant(String name, String grantee, io.remem.protocol.DatasetAccess access) {
-        controller.grantDataset(new io.remem.protocol.DatasetGrantChange(name, grantee, access));
+    void grant(String name, String grantee, DatasetAccess access) {
+        controller.grantDataset(new DatasetGrantChange(name, grantee, access));
     }
 
     List<DatasetInfo> list() {

@@ -4,6 +4,8 @@ import io.remem.protocol.DatasetMode;
 import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.Limits;
 
+import java.util.Objects;
+
 /**
  * How {@link FarMemory#dataset} opens a named dataset: open one that exists, or create it with a size first.
  * Immutable: {@link #replication(int)}, {@link #mode(DatasetMode)}, {@link #growable()} and {@link #exclusive()}
@@ -20,7 +22,7 @@ public final class DatasetOptions {
         this.bytes = bytes;
         this.replication = replication;
         this.exclusive = exclusive;
-        this.mode = java.util.Objects.requireNonNull(mode, "mode");
+        this.mode = Objects.requireNonNull(mode, "mode");
         this.growable = growable;
         if (bytes < 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must not be negative");

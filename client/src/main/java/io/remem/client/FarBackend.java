@@ -1,6 +1,9 @@
 package io.remem.client;
 
+import io.remem.protocol.Opcode;
+
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,7 +27,7 @@ interface FarBackend {
      * Starts the reads without waiting, sent together (one write per memory node); for prefetches, which must not
      * delay demand fetches. Each run lies in one slab ({@link #sameSlab}). Returns one future per run, in order.
      */
-    java.util.List<CompletableFuture<Void>> fetchAsync(java.util.List<FetchRun> runs);
+    List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs);
 
     /** Whether two far addresses lie in the same slab, so one request can cover both. */
     boolean sameSlab(long a, long b);
@@ -57,7 +60,7 @@ interface FarBackend {
      * Runs an 8-byte atomic ({@code FAA} with {@code a} the delta, or {@code CAS} with {@code a} expected and {@code b}
      * desired) at the memory node, exactly once, and returns the old value or the witness.
      */
-    default long atomic(io.remem.protocol.Opcode op, long farAddress, long a, long b) {
+    default long atomic(Opcode op, long farAddress, long a, long b) {
         throw new UnsupportedOperationException("this backend has no far atomics");
     }
 

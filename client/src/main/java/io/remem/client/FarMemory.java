@@ -1,7 +1,13 @@
 package io.remem.client;
 
+import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.DatasetInfo;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
+
+import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * A session's far memory: allocation, the local cache in front of it, and its statistics.
@@ -13,11 +19,11 @@ public final class FarMemory {
     private final Offload offload;
     private final DatasetCatalog datasets;
     private final long leaseId;
-    private final java.util.function.LongPredicate leases;
+    private final LongPredicate leases;
 
     /** @param leases whether a lease (of a far lock's holder) is alive */
     FarMemory(LocalCache cache, FarAllocator allocator, Offload offload, DatasetCatalog datasets, long leaseId,
-              java.util.function.LongPredicate leases) {
+              LongPredicate leases) {
         this.cache = cache;
         this.allocator = allocator;
         this.offload = offload;
@@ -61,9 +67,9 @@ public final class FarMemory {
         if (bytes <= 0) {
             throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
         }
-        if (replication < 1 || replication > io.remem.protocol.Limits.MAX_REPLICATION) {
+        if (replication < 1 || replication > Limits.MAX_REPLICATION) {
             throw new IllegalArgumentException("replication: " + replication + " is outside 1.."
-                    + io.remem.protocol.Limits.MAX_REPLICATION);
+                    + Limits.MAX_REPLICATION);
         }
         long address = allocator.allocateRun(bytes, replication);
         return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, true), address, bytes);
@@ -95,12 +101,12 @@ public final class FarMemory {
      * revokes it (NONE). A revoke refuses new opens at once; sessions that have it open keep their access until their
      * grant expires (the controller's --token-ttl, 15 minutes by default).
      */
-    public void grantDataset(String name, String grantee, io.remem.protocol.DatasetAccess access) {
+    public void grantDataset(String name, String grantee, DatasetAccess access) {
         datasets.grant(name, grantee, access);
     }
 
     /** The datasets this session's tenant owns, with their sizes and how many sessions have each open. */
-    public java.util.List<io.remem.protocol.DatasetInfo> datasets() {
+    public List<DatasetInfo> datasets() {
         return datasets.list();
     }
 
@@ -132,7 +138,7 @@ public final class FarMemory {
     }
 
     /** Whether a session's lease is alive, as the controller says; for takeovers from dead holders. */
-    java.util.function.LongPredicate leaseProbe() {
+    LongPredicate leaseProbe() {
         return leases;
     }
 

@@ -1,5 +1,7 @@
 package io.remem.client;
 
+import io.remem.protocol.Opcode;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -432,7 +434,7 @@ public final class FarSegment {
      */
     public long getAndAddAtNode(long offset, long delta) {
         writeAddress(offset, 8);
-        return cache.backend.atomic(io.remem.protocol.Opcode.FAA, atomicAddress(offset), delta, 0);
+        return cache.backend.atomic(Opcode.FAA, atomicAddress(offset), delta, 0);
     }
 
     /**
@@ -442,7 +444,7 @@ public final class FarSegment {
      */
     public long compareAndExchangeAtNode(long offset, long expected, long desired) {
         writeAddress(offset, 8);
-        return cache.backend.atomic(io.remem.protocol.Opcode.CAS, atomicAddress(offset), expected, desired);
+        return cache.backend.atomic(Opcode.CAS, atomicAddress(offset), expected, desired);
     }
 
     /** The word at {@code offset} as the memory node has it; for words used with the atomics above. */

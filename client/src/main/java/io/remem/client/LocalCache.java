@@ -5,12 +5,17 @@ import io.remem.protocol.RememException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -122,13 +127,18 @@ final class LocalCache implements AutoCloseable {
     final LongAdder writeBacks = new LongAdder();
     final LongAdder writeBackFailures = new LongAdder();
     /** Frame-to-frame moves begun and ended: a flush rescans if one overlapped it ({@link #force}). */
-    private final java.util.concurrent.atomic.AtomicLong movesStarted = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong movesFinished = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong movesStarted = new AtomicLong();
+    private final AtomicLong movesFinished = new AtomicLong();
     final LongAdder evictions = new LongAdder();
     final LongAdder stalls = new LongAdder();
     final LongAdder stallNanos = new LongAdder();
     /** Write-back rounds holding lines and not yet acknowledged, sent or not; pinned frames belong to them. */
-    final java.util.Set<WriteBack> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final Set<WriteBack> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Test seam: when set, runs just before a write-back round registers in {@link #inFlight}, so a test can hold a
+     * round there and open the window a flush must not slip through. Null (nothing runs) outside tests.
+     */
+    volatile java.util.function.Consumer<WriteBack> beforeRoundRegisters;
     private static final int MAX_FLUSH_ROUNDS_IN_FLIGHT = 8;
     final LongAdder piggybacks = new LongAdder();
     final long fetchTimeoutNanos;
@@ -1153,7 +1163,7 @@ final class LocalCache implements AutoCloseable {
         try {
             sent = backend.fetchAsync(fetches);
         } catch (RuntimeException e) {
-            sent = java.util.Collections.nCopies(runs.size(), CompletableFuture.failedFuture(e));
+            sent = Collections.nCopies(runs.size(), CompletableFuture.failedFuture(e));
         }
         for (int i = 0; i < runs.size(); i++) {
             PrefetchRun r = runs.get(i);
@@ -1705,7 +1715,7 @@ final class LocalCache implements AutoCloseable {
                 if (stamp == NO_STAMP) {
                     return -1; // evicted meanwhile
                 }
-                sink += frames.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
+                sink += frames.get(ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
                 if (!endRead(stamp)) {
                     sink++;
                 }

@@ -3,6 +3,7 @@ package io.remem.client;
 import io.remem.protocol.RememException;
 import io.remem.transport.Peer;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ final class NodeAccess {
 
     /** Zeroed, 8-byte aligned memory the network can read into: native, freed by the garbage collector. */
     static MemorySegment buffer(long bytes) {
-        return java.lang.foreign.Arena.ofAuto().allocate(Math.max(bytes, 1), 8).asSlice(0, bytes);
+        return Arena.ofAuto().allocate(Math.max(bytes, 1), 8).asSlice(0, bytes);
     }
 
     /** Starts a set of writes sent together. */

@@ -1,6 +1,7 @@
 package io.remem.client;
 
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
@@ -9,10 +10,13 @@ import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.ClientTls;
 import io.remem.transport.DirectLink;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,7 +42,7 @@ final class NodeLinks implements AutoCloseable {
     private final Pool demand = new Pool();
     private final Pool prefetch = new Pool();
     /** Grants to other tenants' datasets, presented on every link, open or opened later. */
-    private final java.util.List<byte[]> grants = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<byte[]> grants = new CopyOnWriteArrayList<>();
     /** Nodes the controller declared dead, since when; cleared when it says they are back. */
     private final Map<Long, Long> down = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -125,8 +129,8 @@ final class NodeLinks implements AutoCloseable {
     }
 
     private static void presentOn(DirectLink link, byte[] grant, long withinNanos) {
-        java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate(2 + grant.length).putShort((short) grant.length).put(grant).flip();
-        link.call(io.remem.protocol.Opcode.SLAB_GRANT, 0, 0, 0, body, null, (h, b) -> null, withinNanos);
+        ByteBuffer body = ByteBuffer.allocate(2 + grant.length).putShort((short) grant.length).put(grant).flip();
+        link.call(Opcode.SLAB_GRANT, 0, 0, 0, body, null, (h, b) -> null, withinNanos);
     }
 
     /** The controller declared {@code nodeId} dead: refuse it from now on and fail what is in flight to it. */

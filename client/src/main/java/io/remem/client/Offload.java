@@ -13,6 +13,7 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Filter;
 import io.remem.protocol.MapGetRequest;
 import io.remem.protocol.MapGetResult;
+import io.remem.protocol.MapLayout;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.transport.Peer;
@@ -429,15 +430,15 @@ public final class Offload {
      */
     public MapGetResult mapGet(FarSegment region, int capacity, long hash, byte[] key) {
         Objects.requireNonNull(key, "key");
-        if (capacity <= 0 || capacity > io.remem.protocol.MapLayout.MAX_CAPACITY || Integer.bitCount(capacity) != 1) {
+        if (capacity <= 0 || capacity > MapLayout.MAX_CAPACITY || Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("capacity: " + capacity + " is not a power of two up to "
-                    + io.remem.protocol.MapLayout.MAX_CAPACITY);
+                    + MapLayout.MAX_CAPACITY);
         }
-        if (key.length > io.remem.protocol.MapLayout.MAX_KEY_BYTES) {
+        if (key.length > MapLayout.MAX_KEY_BYTES) {
             throw new IllegalArgumentException("key: " + key.length + " bytes exceeds the "
-                    + io.remem.protocol.MapLayout.MAX_KEY_BYTES + " a near get carries; such keys are never inline");
+                    + MapLayout.MAX_KEY_BYTES + " a near get carries; such keys are never inline");
         }
-        long addr = region.addressOf(0, (long) capacity * io.remem.protocol.MapLayout.SLOT_BYTES);
+        long addr = region.addressOf(0, (long) capacity * MapLayout.SLOT_BYTES);
         ByteBuf body = Unpooled.buffer(MapGetRequest.HEADER_BYTES + key.length);
         new MapGetRequest(hash, capacity, table.slabShift()).encode(body, key, 0, key.length);
         return reads.callOrElse(addr, "map get", (link, e, within) -> link.call(Opcode.OFFLOAD_MAP_GET, e.slabId(),

@@ -1,5 +1,7 @@
 package io.remem.client;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.remem.protocol.Checksums;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Features;
@@ -7,14 +9,23 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Replica;
 import io.remem.protocol.SlabDescriptor;
+import io.remem.protocol.Wire;
 import io.remem.transport.DirectLink;
+import io.remem.transport.Peer;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
 /**
@@ -33,8 +44,8 @@ final class RemoteBackend implements FarBackend {
      * Operation ids for writes and atomics: a random prefix per runtime, so ids of two runtimes of one tenant do not
      * meet in a memory node's window, and a counter.
      */
-    private final java.util.concurrent.atomic.AtomicLong opIds =
-            new java.util.concurrent.atomic.AtomicLong(new java.security.SecureRandom().nextLong() & 0xFF_FFFFL << 40);
+    private final AtomicLong opIds =
+            new AtomicLong(new SecureRandom().nextLong() & 0xFF_FFFFL << 40);
 
     RemoteBackend(SlabTable table, NodeLinks links, Failover failover, ReplicaReads reads) {
         this.table = table;
@@ -71,12 +82,12 @@ final class RemoteBackend implements FarBackend {
      * Same-word atomics of this runtime are serialized, so replicas apply their results in the primary's order. Atomics
      * are rare next to cached accesses; a stripe lock is cheap at that rate and keeps the replicas identical.
      */
-    private final java.util.concurrent.locks.ReentrantLock[] atomicStripes = stripes(64);
+    private final ReentrantLock[] atomicStripes = stripes(64);
 
-    private static java.util.concurrent.locks.ReentrantLock[] stripes(int n) {
-        java.util.concurrent.locks.ReentrantLock[] out = new java.util.concurrent.locks.ReentrantLock[n];
+    private static ReentrantLock[] stripes(int n) {
+        ReentrantLock[] out = new ReentrantLock[n];
         for (int i = 0; i < n; i++) {
-            out[i] = new java.util.concurrent.locks.ReentrantLock();
+            out[i] = new ReentrantLock();
         }
         return out;
     }
@@ -91,7 +102,7 @@ final class RemoteBackend implements FarBackend {
         SlabEntry e = table.get(farAddress);
         long offset = table.offset(farAddress);
         long opId = nextOpId();
-        java.util.concurrent.locks.ReentrantLock stripe = atomicStripes[(int) ((farAddress >>> 3) * 0x9E3779B97F4A7C15L >>> 58)];
+        ReentrantLock stripe = atomicStripes[(int) ((farAddress >>> 3) * 0x9E3779B97F4A7C15L >>> 58)];
         stripe.lock();
         try {
             long deadline = failover.deadline();
@@ -99,13 +110,13 @@ final class RemoteBackend implements FarBackend {
             for (int attempt = 0; ; attempt++) {
                 SlabDescriptor d = e.descriptor();
                 Replica primary = readReplica(e);
-                io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer(24).writeLong(opId).writeLong(a);
+                ByteBuf body = Unpooled.buffer(24).writeLong(opId).writeLong(a);
                 if (op == Opcode.CAS) {
                     body.writeLong(b);
                 }
                 try {
-                    long old = io.remem.transport.Peer.await(links.link(primary).callAsync(op,
-                            retry ? io.remem.protocol.Wire.FLAG_RETRY : 0, e.slabId(), offset, 8, body.nioBuffer(),
+                    long old = Peer.await(links.link(primary).callAsync(op,
+                            retry ? Wire.FLAG_RETRY : 0, e.slabId(), offset, 8, body.nioBuffer(),
                             (h, resp) -> resp.readLong()));
                     boolean changed = op == Opcode.FAA ? a != 0 : old == a && a != b;
                     if (changed && d.replicas().size() > 1) {
@@ -150,8 +161,8 @@ final class RemoteBackend implements FarBackend {
      * value of the word can be in flight.
      */
     private void copyToOtherReplicas(SlabEntry e, Replica ran, long offset, long value) {
-        java.lang.foreign.MemorySegment word = java.lang.foreign.Arena.ofAuto().allocate(8);
-        word.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, value);
+        MemorySegment word = Arena.ofAuto().allocate(8);
+        word.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, value);
         long deadline = failover.deadline();
         for (int attempt = 0; ; attempt++) {
             List<ReplicatedWrite.Part> parts = new ArrayList<>();
@@ -163,7 +174,7 @@ final class RemoteBackend implements FarBackend {
                 }
             }
             try {
-                io.remem.transport.Peer.await(new ReplicatedWrite(links, failover, this::nextOpId).send(parts));
+                Peer.await(new ReplicatedWrite(links, failover, this::nextOpId).send(parts));
                 return;
             } catch (RememException ex) {
                 if (!Failover.retryable(ex) || System.nanoTime() - deadline > 0) {
@@ -190,7 +201,7 @@ final class RemoteBackend implements FarBackend {
 
     @Override
     public List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs) {
-        List<CompletableFuture<Void>> out = new ArrayList<>(java.util.Collections.nCopies(runs.size(), null));
+        List<CompletableFuture<Void>> out = new ArrayList<>(Collections.nCopies(runs.size(), null));
         Map<Long, List<Integer>> byNode = new HashMap<>();
         Map<Long, Replica> nodes = new HashMap<>();
         for (int i = 0; i < runs.size(); i++) {

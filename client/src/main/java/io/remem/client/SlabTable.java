@@ -5,6 +5,7 @@ import io.remem.protocol.RememException;
 import io.remem.protocol.SlabDescriptor;
 import io.remem.protocol.SlabRun;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -45,8 +46,8 @@ final class SlabTable {
     }
 
     /** The ids of every slab in the table now. */
-    java.util.List<Long> slabIds() {
-        return java.util.List.copyOf(slabs.keySet());
+    List<Long> slabIds() {
+        return List.copyOf(slabs.keySet());
     }
 
     void remove(long firstSlabId, int count) {

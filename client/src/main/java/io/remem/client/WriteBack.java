@@ -2,9 +2,12 @@ package io.remem.client;
 
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
+import io.remem.protocol.Wire;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * One round of write-back: the dirty lines of some frames, packed into a {@link FarBackend.WriteBatch}, and the
@@ -15,7 +18,7 @@ final class WriteBack {
     /** Payload bytes after which a round is sent rather than grown. */
     static final long MAX_BYTES = 4 << 20;
     /** Runs per node after which a round is sent: the wire limit, less one 64 KiB block's worth of runs. */
-    static final int MAX_RUNS = io.remem.protocol.Wire.MAX_WRITE_RUNS - 1024;
+    static final int MAX_RUNS = Wire.MAX_WRITE_RUNS - 1024;
 
     private final LocalCache cache;
     private final FarBackend.WriteBatch batch;
@@ -41,6 +44,10 @@ final class WriteBack {
     /** Records a frame whose lines were added to the batch; it is pinned until this round completes. */
     void track(int frame, long incarnation, long[] lineBits) {
         if (count == 0) {
+            java.util.function.Consumer<WriteBack> hook = cache.beforeRoundRegisters;
+            if (hook != null) {
+                hook.accept(this);
+            }
             cache.inFlight.add(this); // from now on a flush must wait for this round
         }
         if (count == frames.length) {
@@ -101,7 +108,7 @@ final class WriteBack {
      * request when the backend can (same memory node), and returns when the fetch is done. A failed fetch throws; the
      * round's own outcome arrives through {@link #done()} as usual.
      */
-    void sendWithFetch(long farAddress, java.lang.foreign.MemorySegment dst) {
+    void sendWithFetch(long farAddress, MemorySegment dst) {
         if (sent || count == 0) {
             send();
             cache.backend.fetch(farAddress, dst);
@@ -148,7 +155,7 @@ final class WriteBack {
 
     /** The failure a future completed with, unwrapped and typed. */
     static RememException asRememException(Throwable err) {
-        Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         return t instanceof RememException re ? re : new RememException(ErrorCode.INTERNAL, String.valueOf(t), t);
     }
 }

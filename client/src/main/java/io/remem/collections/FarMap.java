@@ -25,6 +25,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 import static io.remem.protocol.MapLayout.OUT_OF_LINE;
 import static io.remem.protocol.MapLayout.SLOT_BYTES;
@@ -599,7 +601,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     // near read first would cost a second round trip.
 
     @Override
-    public V computeIfAbsent(K key, java.util.function.Function<? super K, ? extends V> mappingFunction) {
+    public V computeIfAbsent(K key, Function<? super K, ? extends V> mappingFunction) {
         Objects.requireNonNull(mappingFunction, "mappingFunction");
         V old = get(key, OffloadMode.PULL);
         if (old != null) {
@@ -614,7 +616,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     @Override
-    public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
+    public V computeIfPresent(K key, BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
         Objects.requireNonNull(remappingFunction, "remappingFunction");
         V old;
         while ((old = get(key, OffloadMode.PULL)) != null) {
@@ -627,7 +629,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     @Override
-    public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
+    public V compute(K key, BiFunction<? super K, ? super V, ? extends V> remappingFunction) {
         Objects.requireNonNull(remappingFunction, "remappingFunction");
         while (true) {
             V old = get(key, OffloadMode.PULL);
@@ -643,7 +645,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     @Override
-    public V merge(K key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> remappingFunction) {
+    public V merge(K key, V value, BiFunction<? super V, ? super V, ? extends V> remappingFunction) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(remappingFunction, "remappingFunction");
         while (true) {

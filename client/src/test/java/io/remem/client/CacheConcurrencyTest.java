@@ -3,6 +3,7 @@ package io.remem.client;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ class CacheConcurrencyTest {
             assertThat(problems).isEmpty();
             backend.failBatches(0);
             CacheModelTest.flushUntilClean(cache);
-            java.lang.foreign.MemorySegment far = java.lang.foreign.MemorySegment.ofArray(backend.snapshot(0, (int) FAR));
+            MemorySegment far = MemorySegment.ofArray(backend.snapshot(0, (int) FAR));
             for (int t = 0; t < THREADS; t++) {
                 for (int local = 0; local < models[t].length; local++) {
                     long off = ((long) local * THREADS + t) * 8;

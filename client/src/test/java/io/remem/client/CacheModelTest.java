@@ -1,5 +1,8 @@
 package io.remem.client;
 
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -8,6 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -34,7 +40,7 @@ class CacheModelTest {
             try {
                 cache.flush();
                 return;
-            } catch (io.remem.protocol.RememException e) {
+            } catch (RememException e) {
                 assertThat(attempt).as("flush keeps failing: %s", e.getMessage()).isLessThan(3);
             }
         }
@@ -42,7 +48,7 @@ class CacheModelTest {
 
     /** One async or pinned operation, applied to the model in program order. */
     private static void asyncAndPinned(int op, SplittableRandom random, FarSegment seg, LocalCache cache, byte[] model,
-                                       int blockSize, java.util.List<Runnable> checks, int step) {
+                                       int blockSize, List<Runnable> checks, int step) {
         int len = 1 + random.nextInt(2 * blockSize);
         long off = random.nextLong(FAR - len);
         if (op < 3) {
@@ -52,7 +58,7 @@ class CacheModelTest {
             System.arraycopy(data, 0, model, (int) off, len);
         } else if (op < 6) {
             byte[] out = new byte[len];
-            byte[] expected = java.util.Arrays.copyOfRange(model, (int) off, (int) off + len);
+            byte[] expected = Arrays.copyOfRange(model, (int) off, (int) off + len);
             var done = seg.readAsync(off, out, 0, len);
             checks.add(() -> {
                 assertThat(done).isDone();
@@ -64,7 +70,7 @@ class CacheModelTest {
             try (PinnedView view = writable ? seg.pin(off, len) : seg.pinReadOnly(off, len)) {
                 MemorySegment v = view.segment();
                 assertThat(v.toArray(ValueLayout.JAVA_BYTE)).as("step %d: pinned %d bytes at %d", step, len, off)
-                        .isEqualTo(java.util.Arrays.copyOfRange(model, (int) off, (int) off + len));
+                        .isEqualTo(Arrays.copyOfRange(model, (int) off, (int) off + len));
                 if (writable) {
                     for (int i = 0; i < 4; i++) {
                         int at = random.nextInt(len);
@@ -73,9 +79,9 @@ class CacheModelTest {
                         model[(int) off + at] = b;
                     }
                 }
-            } catch (io.remem.protocol.RememException e) {
+            } catch (RememException e) {
                 assertThat(e.code()).as("only a pin too large for this tiny cache may fail")
-                        .isEqualTo(io.remem.protocol.ErrorCode.TOO_LARGE);
+                        .isEqualTo(ErrorCode.TOO_LARGE);
             }
         }
     }
@@ -101,10 +107,10 @@ class CacheModelTest {
         return seed % 4 == 0 ? 0 : 1 + seed % 8;
     }
 
-    private static void releaseAndCheck(LocalCache cache, java.util.List<Runnable> checks) {
+    private static void releaseAndCheck(LocalCache cache, List<Runnable> checks) {
         try {
             cache.async.release();
-        } catch (io.remem.protocol.RememException e) {
+        } catch (RememException e) {
             throw new AssertionError("an async call failed", e);
         }
         checks.forEach(Runnable::run);
@@ -122,7 +128,7 @@ class CacheModelTest {
             backend.failBatches(failureRate);
             FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
             MemorySegment view = MemorySegment.ofArray(model);
-            java.util.List<Runnable> asyncChecks = new java.util.ArrayList<>();
+            List<Runnable> asyncChecks = new ArrayList<>();
             for (int step = 0; step < 4000; step++) {
                 int op = random.nextInt(120);
                 if (op >= 110) {
@@ -162,11 +168,11 @@ class CacheModelTest {
                     long off = random.nextLong(FAR - len);
                     byte v = (byte) random.nextInt();
                     seg.asSlice(off, len).fill(v);
-                    java.util.Arrays.fill(model, (int) off, (int) off + len, v);
+                    Arrays.fill(model, (int) off, (int) off + len, v);
                 } else if (op < 50) {
                     try {
                         cache.flush();
-                    } catch (io.remem.protocol.RememException e) {
+                    } catch (RememException e) {
                         assertThat(failureRate).as("a flush may fail only when failures are injected").isPositive();
                     }
                 } else if (op < 70) {
@@ -184,7 +190,7 @@ class CacheModelTest {
                     byte[] out = new byte[len];
                     FarSegment.copy(seg, off, out, 0, len);
                     assertThat(out).as("step %d: %d bytes at %d", step, len, off)
-                            .isEqualTo(java.util.Arrays.copyOfRange(model, (int) off, (int) off + len));
+                            .isEqualTo(Arrays.copyOfRange(model, (int) off, (int) off + len));
                 }
             }
             releaseAndCheck(cache, asyncChecks);
@@ -192,8 +198,8 @@ class CacheModelTest {
             backend.failBatches(0);
             flushUntilClean(cache);
             byte[] farNow = backend.snapshot(0, (int) FAR);
-            if (!java.util.Arrays.equals(farNow, model)) {
-                int first = java.util.Arrays.mismatch(farNow, model);
+            if (!Arrays.equals(farNow, model)) {
+                int first = Arrays.mismatch(farNow, model);
                 int last = first;
                 for (int i = first; i < FAR; i++) {
                     if (farNow[i] != model[i]) {
@@ -204,9 +210,9 @@ class CacheModelTest {
                 FarSegment.copy(seg, first, viaCache, 0, 8);
                 throw new AssertionError("far memory differs from the model in [" + first + ", " + last + "] (block "
                         + first / blockSize + ".." + last / blockSize + "); the cache reads "
-                        + java.util.Arrays.toString(viaCache) + " there, the model has "
-                        + java.util.Arrays.toString(java.util.Arrays.copyOfRange(model, first, first + 8))
-                        + ", far has " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(farNow, first, first + 8)));
+                        + Arrays.toString(viaCache) + " there, the model has "
+                        + Arrays.toString(Arrays.copyOfRange(model, first, first + 8))
+                        + ", far has " + Arrays.toString(Arrays.copyOfRange(farNow, first, first + 8)));
             }
             CacheStats stats = cache.stats();
             assertThat(stats.evictions()).as("a tiny cache must evict").isPositive();

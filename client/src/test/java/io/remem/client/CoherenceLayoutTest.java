@@ -2,6 +2,8 @@ package io.remem.client;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.BitSet;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -67,7 +69,7 @@ class CoherenceLayoutTest {
     void theStripesOfARangeAreItsUnitsModuloTheStripesAndAllOfThemForALongRange() {
         CoherenceLayout l = CoherenceLayout.of(64 << 10, CoherenceLayout.forData(64 << 10).totalBytes() + (1 << 20));
         assertThat(l.stripes).isEqualTo(16);
-        java.util.BitSet s = new java.util.BitSet();
+        BitSet s = new BitSet();
         l.stripesOf(15 * 4096 + 100, 17 * 4096 + 1, s); // units 15, 16 and 17: stripes 15, 0 and 1
         assertThat(s.stream().toArray()).containsExactly(0, 1, 15);
         s.clear();

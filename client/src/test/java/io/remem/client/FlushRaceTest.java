@@ -3,11 +3,11 @@ package io.remem.client;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link LocalCache#flush()} returns only when every write that completed before it was called is on the memory
@@ -41,7 +40,7 @@ class FlushRaceTest {
         synchronized (backend) { // write-backs are applied under this lock
             bytes = backend.snapshot(addr, Long.BYTES);
         }
-        return java.lang.foreign.MemorySegment.ofArray(bytes).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        return MemorySegment.ofArray(bytes).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
     /** The frame holding the block of {@code addr}, which must be cached. */
@@ -66,20 +65,17 @@ class FlushRaceTest {
             seg.set(ValueLayout.JAVA_LONG, 0, 42); // a completed write
             int frame = frameOf(cache, 0);
 
-            assumeTrue(cache.inFlight instanceof ConcurrentHashMap.KeySetView,
-                    "inFlight is no longer a ConcurrentHashMap key set");
             WriteBack round = new WriteBack(cache, false); // as another flush or the reclaimer would
             try (StalledRegistration stall = new StalledRegistration(cache, round)) {
                 CompletableFuture<Boolean> snapshot = new CompletableFuture<>();
-                Thread taker = Thread.ofPlatform().daemon().start(() -> {
+                Thread.ofPlatform().daemon().start(() -> {
                     try {
                         snapshot.complete(cache.snapshotDirty(frame, round));
                     } catch (Throwable e) {
                         snapshot.completeExceptionally(e);
                     }
                 });
-                assumeTrue(stall.holds(taker, Duration.ofSeconds(2)),
-                        "could not hold up the round's registration in inFlight (ConcurrentHashMap changed?)");
+                assertThat(stall.holds(Duration.ofSeconds(5))).as("the round reached its registration").isTrue();
 
                 // The node's copy of the word at the moment flush() returned.
                 CompletableFuture<Long> flushed = new CompletableFuture<>();
@@ -197,58 +193,29 @@ class FlushRaceTest {
         assertThat(flushes).isPositive();
     }
 
-    /**
-     * Holds up the moment a given write-back round registers itself in {@link LocalCache#inFlight}, which is where a
-     * flush looks for rounds to wait for. {@code inFlight} is a {@link ConcurrentHashMap} key set; a
-     * {@code computeIfAbsent} of a key with the round's hash code holds that key's bin while its function runs, and
-     * "some attempted update operations on this map by other threads may be blocked while computation is in
-     * progress" (its documentation): adding the round waits until {@link #release}. The stalled key is never added.
-     */
+    /** Holds one round just before it registers in {@code inFlight}, through the cache's test seam. */
     private static final class StalledRegistration implements AutoCloseable {
-        private final CountDownLatch computing = new CountDownLatch(1);
+        private final CountDownLatch reached = new CountDownLatch(1);
         private final CountDownLatch released = new CountDownLatch(1);
-        private final Thread holder;
+        private final LocalCache cache;
 
-        StalledRegistration(LocalCache cache, WriteBack round) throws InterruptedException {
-            @SuppressWarnings("unchecked")
-            ConcurrentHashMap<Object, Boolean> map = (ConcurrentHashMap<Object, Boolean>)
-                    (ConcurrentHashMap<?, ?>) ((ConcurrentHashMap.KeySetView<?, ?>) cache.inFlight).getMap();
-            int hash = round.hashCode();
-            Object sameBin = new Object() {
-                @Override
-                public int hashCode() {
-                    return hash;
-                }
-            };
-            holder = Thread.ofPlatform().daemon().start(() -> map.computeIfAbsent(sameBin, k -> {
-                computing.countDown();
-                boolean done = false;
-                while (!done) {
+        StalledRegistration(LocalCache cache, WriteBack round) {
+            this.cache = cache;
+            cache.beforeRoundRegisters = r -> {
+                if (r == round) {
+                    reached.countDown();
                     try {
-                        done = released.await(10, TimeUnit.SECONDS);
+                        released.await(10, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
-                        done = true;
+                        Thread.currentThread().interrupt();
                     }
                 }
-                return null; // nothing is added
-            }));
-            assertThat(computing.await(5, TimeUnit.SECONDS)).as("the stalling computation started").isTrue();
+            };
         }
 
-        /** Whether {@code t} gets blocked on the held bin, adding to the map, within {@code within}. */
-        boolean holds(Thread t, Duration within) throws InterruptedException {
-            long deadline = System.nanoTime() + within.toNanos();
-            while (System.nanoTime() < deadline) {
-                if (t.getState() == Thread.State.BLOCKED && java.util.Arrays.stream(t.getStackTrace())
-                        .anyMatch(e -> e.getClassName().equals(ConcurrentHashMap.class.getName()))) {
-                    return true;
-                }
-                if (!t.isAlive()) {
-                    return false;
-                }
-                Thread.sleep(1);
-            }
-            return false;
+        /** Whether the round got to its registration, and is held there, within {@code within}. */
+        boolean holds(Duration within) throws InterruptedException {
+            return reached.await(within.toMillis(), TimeUnit.MILLISECONDS);
         }
 
         void release() {
@@ -257,12 +224,8 @@ class FlushRaceTest {
 
         @Override
         public void close() {
-            release();
-            try {
-                holder.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            released.countDown();
+            cache.beforeRoundRegisters = null;
         }
     }
 }

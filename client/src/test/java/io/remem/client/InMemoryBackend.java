@@ -5,6 +5,7 @@ import io.remem.protocol.RememException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -58,7 +59,7 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
 
     /** The far bytes as memory nodes would hold them: only what was written back. */
     byte[] snapshot(long addr, int length) {
-        return far.asSlice(addr, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return far.asSlice(addr, length).toArray(ValueLayout.JAVA_BYTE);
     }
 
     @Override
@@ -134,7 +135,7 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
 
             @Override
             public void add(long farAddress, MemorySegment src, long srcOffset, int length) {
-                byte[] copy = src.asSlice(srcOffset, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] copy = src.asSlice(srcOffset, length).toArray(ValueLayout.JAVA_BYTE);
                 runs.add(new long[] {farAddress, data.size(), length});
                 data.add(copy);
                 bytes += length;

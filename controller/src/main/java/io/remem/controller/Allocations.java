@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +25,7 @@ final class Allocations {
     private final Metadata metadata;
     private final Duration nodeTimeout;
     /** One dataset growth at a time: a second grower waits, then finds the dataset grown (or grows it further). */
-    private final java.util.concurrent.locks.ReentrantLock growth = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock growth = new ReentrantLock();
 
     Allocations(Metadata metadata, Duration nodeTimeout) {
         this.metadata = metadata;

@@ -2,12 +2,14 @@ package io.remem.controller;
 
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.SlabDescriptor;
 import io.remem.protocol.SlabRun;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -94,7 +96,7 @@ final class DatasetDirectory {
      * @throws RememException DATASET_EXISTS if another creator won the name meanwhile; the run stays reserved, for the
      *                        caller to abort
      */
-    void commit(List<SlabRecord> run, String name, long bytes, int replication, io.remem.protocol.DatasetMode mode) {
+    void commit(List<SlabRecord> run, String name, long bytes, int replication, DatasetMode mode) {
         ledger.locked(() -> {
             String tenant = run.getFirst().tenant();
             if (datasets.get(tenant, name) != null) {
@@ -172,7 +174,7 @@ final class DatasetDirectory {
                 throw new RememException(ErrorCode.NO_SUCH_DATASET, "dataset " + name + " of tenant " + owner
                         + " was deleted while it grew");
             }
-            long[] slabs = java.util.Arrays.copyOf(d.slabs(), d.slabs().length + run.size());
+            long[] slabs = Arrays.copyOf(d.slabs(), d.slabs().length + run.size());
             for (int i = 0; i < run.size(); i++) {
                 slabs[d.slabs().length + i] = run.get(i).id();
             }

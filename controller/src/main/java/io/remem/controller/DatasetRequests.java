@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * What a tenant's runtime may ask of named datasets: open or create one (its own, or another tenant's it was granted),
@@ -112,7 +113,7 @@ final class DatasetRequests {
         }
     }
 
-    private void later(Peer peer, FrameHeader h, java.util.function.Supplier<SlowReplies.Answer> work) {
+    private void later(Peer peer, FrameHeader h, Supplier<SlowReplies.Answer> work) {
         Reply reply = peer.replyLater(h);
         slowPath.execute(() -> SlowReplies.respond(reply, work));
     }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -41,7 +42,7 @@ final class Datasets {
     private final Map<Key, Dataset> datasets = new HashMap<>();
     private final Map<Long, Key> bySlab = new HashMap<>();
     /** Datasets by their first slab id: where their id windows begin. */
-    private final java.util.NavigableMap<Long, Key> byFirstSlab = new TreeMap<>();
+    private final NavigableMap<Long, Key> byFirstSlab = new TreeMap<>();
     /** Names being created now: a second creator waits for the first rather than reserve the memory twice. */
     private final Set<Key> creating = new HashSet<>();
     /** The runtime sessions that have each dataset open, and how many times each. */

@@ -1,11 +1,15 @@
 package io.remem.controller;
 
+import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.auth.Scram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -14,11 +18,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -33,7 +39,7 @@ import java.util.zip.CRC32C;
 final class Journal implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
     static final String FILE_NAME = "controller.journal";
-    private static final byte[] MAGIC = "REMEMJ1\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "REMEMJ1\n".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_ENTRY_BYTES = 1 << 20;
     /** Type of the header that makes the entries after it one change ({@link #append}). */
     private static final byte BATCH = 15;
@@ -106,7 +112,7 @@ final class Journal implements AutoCloseable {
      * A named dataset of {@code tenant} and the run of slabs that holds it, in order; for a dataset that exists, its
      * new size and slabs (it grew).
      */
-    record Dataset(String tenant, String name, long bytes, int replication, io.remem.protocol.DatasetMode mode,
+    record Dataset(String tenant, String name, long bytes, int replication, DatasetMode mode,
                    long[] slabs) implements Entry {
         Dataset {
             if (slabs.length > Lease.MAX_SLABS) {
@@ -129,7 +135,7 @@ final class Journal implements AutoCloseable {
     record DatasetClosed(String tenant, String name, String leaseTenant, long lease) implements Entry {}
 
     /** {@code tenant} granted {@code grantee} access to its dataset (NONE: revoked). */
-    record DatasetGrant(String tenant, String name, String grantee, io.remem.protocol.DatasetAccess access)
+    record DatasetGrant(String tenant, String name, String grantee, DatasetAccess access)
             implements Entry {}
 
     private final Path file;
@@ -158,12 +164,12 @@ final class Journal implements AutoCloseable {
         if (!Files.exists(file)) {
             return entries;
         }
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
             byte[] magic = in.readNBytes(MAGIC.length);
             if (magic.length == 0) {
                 return entries; // created and never written: the magic and all entries come in one atomic rename
             }
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
+            if (!Arrays.equals(magic, MAGIC)) {
                 throw new RememException(ErrorCode.INVALID_ARGUMENT, file + " is not a remem controller journal");
             }
             List<Entry> batch = null; // entries of an append that are not yet all read
@@ -412,7 +418,7 @@ final class Journal implements AutoCloseable {
     }
 
     private static Entry decode(byte[] payload) throws IOException {
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
         int type = in.readUnsignedByte();
         return switch (type) {
             case 1 -> new Layout(in.readUnsignedByte());
@@ -461,10 +467,10 @@ final class Journal implements AutoCloseable {
                 long bytes = in.readLong();
                 int replication = in.readUnsignedByte();
                 int mode = type == 12 ? 0 : in.readUnsignedByte();
-                if (mode >= io.remem.protocol.DatasetMode.values().length) {
+                if (mode >= DatasetMode.values().length) {
                     throw new IOException("dataset with mode " + mode);
                 }
-                yield new Dataset(tenant, name, bytes, replication, io.remem.protocol.DatasetMode.values()[mode],
+                yield new Dataset(tenant, name, bytes, replication, DatasetMode.values()[mode],
                         readIds(in));
             }
             case 13 -> new DatasetDeleted(in.readUTF(), in.readUTF());
@@ -475,10 +481,10 @@ final class Journal implements AutoCloseable {
                 String name = in.readUTF();
                 String grantee = in.readUTF();
                 int access = in.readUnsignedByte();
-                if (access >= io.remem.protocol.DatasetAccess.values().length) {
+                if (access >= DatasetAccess.values().length) {
                     throw new IOException("dataset grant with access " + access);
                 }
-                yield new DatasetGrant(tenant, name, grantee, io.remem.protocol.DatasetAccess.values()[access]);
+                yield new DatasetGrant(tenant, name, grantee, DatasetAccess.values()[access]);
             }
             default -> throw new IOException("unknown journal entry type " + type);
         };

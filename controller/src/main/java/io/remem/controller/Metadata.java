@@ -847,7 +847,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
         changeTenant(() -> tenants.planKeyRevoke(tenant, keyId));
     }
 
-    private void changeTenant(java.util.function.Supplier<Journal.Tenant> plan) {
+    private void changeTenant(Supplier<Journal.Tenant> plan) {
         lock.lock();
         try {
             Journal.Tenant next = plan.get();

@@ -1,6 +1,7 @@
 package io.remem.controller;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.auth.AuthenticationFailure;
@@ -54,7 +55,7 @@ class JournalTest {
             case Journal.Node(long id, String host, int port, long capacity, byte[] publicKey, boolean draining) ->
                     List.of("Node", id, host, port, capacity, HEX.formatHex(publicKey), draining);
             case Journal.Dataset(String tenant, String name, long bytes, int replication,
-                                 io.remem.protocol.DatasetMode mode, long[] slabs) ->
+                                 DatasetMode mode, long[] slabs) ->
                     List.of("Dataset", tenant, name, bytes, replication, mode, Arrays.stream(slabs).boxed().toList());
             case Journal.Tenant(String name, long quota, List<Scram.Verifier> keys) ->
                     List.of("Tenant", name, quota, keys.stream().map(JournalTest::view).toList());
@@ -441,7 +442,7 @@ class JournalTest {
     @Test
     void aDatasetKeepsItsModeAndAnOldType12DatasetReplaysWithoutCoherence() throws IOException {
         Journal.Dataset mrmw = new Journal.Dataset("tenant-a", "users", 3L << 20, 2,
-                io.remem.protocol.DatasetMode.MRMW, new long[] {11, 12, 13});
+                DatasetMode.MRMW, new long[] {11, 12, 13});
         try (Journal j = Journal.open(dir)) {
             j.rewrite(List.of(new Journal.Layout(20)));
             j.append(List.of(mrmw));
@@ -459,7 +460,7 @@ class JournalTest {
         out.writeLong(21);
         writeRawJournal(layout(20), bytes.toByteArray());
         assertSameEntries(replayFresh(), List.of(new Journal.Layout(20), new Journal.Dataset("tenant-b", "old", 1 << 20,
-                1, io.remem.protocol.DatasetMode.NONE, new long[] {21})));
+                1, DatasetMode.NONE, new long[] {21})));
     }
 
     @Test

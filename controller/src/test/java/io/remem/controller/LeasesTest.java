@@ -3,6 +3,7 @@ package io.remem.controller;
 import io.remem.protocol.ClusterStatus;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,8 +61,8 @@ class LeasesTest {
         for (int i = 0; i < many.length; i++) {
             many[i] = 100 + i;
         }
-        open("a", 1, java.util.Arrays.copyOfRange(many, 0, Journal.Lease.MAX_SLABS));
-        open("a", 1, java.util.Arrays.copyOfRange(many, Journal.Lease.MAX_SLABS, many.length));
+        open("a", 1, Arrays.copyOfRange(many, 0, Journal.Lease.MAX_SLABS));
+        open("a", 1, Arrays.copyOfRange(many, Journal.Lease.MAX_SLABS, many.length));
         List<Journal.Entry> snapshot = leases.snapshot();
         assertThat(snapshot).hasSize(2);
         Leases replayed = new Leases(now::get, TIMEOUT);

@@ -3,7 +3,9 @@ package io.remem.controller;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetMode;
 import io.remem.protocol.ErrorCode;
+import io.remem.protocol.Limits;
 import io.remem.protocol.NodeHeartbeat;
 import io.remem.protocol.NodeRegister;
 import io.remem.protocol.NodeRegistered;
@@ -453,17 +455,17 @@ class MetadataTest {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
             List<SlabRecord> run = m.reserve("tenant-a", 3 * MIB, 1);
-            m.datasetDirectory().commit(run, "users", 3 * MIB - 5, 1, io.remem.protocol.DatasetMode.MRSW);
+            m.datasetDirectory().commit(run, "users", 3 * MIB - 5, 1, DatasetMode.MRSW);
             ids = ids(run);
             List<SlabRecord> again = m.reserve("tenant-a", MIB, 1);
-            assertCode(() -> m.datasetDirectory().commit(again, "users", MIB, 1, io.remem.protocol.DatasetMode.NONE), ErrorCode.DATASET_EXISTS);
+            assertCode(() -> m.datasetDirectory().commit(again, "users", MIB, 1, DatasetMode.NONE), ErrorCode.DATASET_EXISTS);
             m.abort(again);
             assertCode(() -> m.free("tenant-a", ids[0], 1), ErrorCode.INVALID_ARGUMENT);
         }
         try (Metadata m = recover()) {
             m.leaseKeeper().open("tenant-a", 5, 8);
             DatasetInfo.Opened opened = m.datasetDirectory().open("tenant-a", "tenant-a", "users", 5);
-            assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, io.remem.protocol.DatasetMode.MRSW, 1));
+            assertThat(opened.info()).isEqualTo(new DatasetInfo("tenant-a", "users", 3 * MIB - 5, 1, DatasetMode.MRSW, 1));
             assertThat(opened.access()).isEqualTo(DatasetAccess.READ_WRITE);
             assertThat(opened.run().slabs()).extracting(SlabDescriptor::slabId).containsExactly(ids[0], ids[1], ids[2]);
             assertCode(() -> m.datasetDirectory().open("tenant-b", "tenant-b", "users", 0), ErrorCode.NO_SUCH_DATASET);
@@ -520,7 +522,7 @@ class MetadataTest {
             tenant(m, "tenant-b");
             List<SlabRecord> run = m.reserve("tenant-a", MIB + 5, 1, RunShape.dataset(true));
             assertThat(run).extracting(SlabRecord::size).containsExactly(MIB, MIB); // whole slabs, the last one too
-            m.datasetDirectory().commit(run, "logs", MIB + 5, 1, io.remem.protocol.DatasetMode.NONE);
+            m.datasetDirectory().commit(run, "logs", MIB + 5, 1, DatasetMode.NONE);
             assertThat(ids(m.reserve("tenant-b", MIB, 1))).containsExactly(first + Datasets.WINDOW);
 
             // Within its slabs it grows with no new slab; past them, by whole slabs from the next id on.
@@ -558,8 +560,8 @@ class MetadataTest {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
             m.datasetDirectory().commit(m.reserve("tenant-a", MIB + 5, 1, RunShape.dataset(false)), "tight", MIB + 5,
-                    1, io.remem.protocol.DatasetMode.NONE);
-            long granule = io.remem.protocol.Limits.SLAB_GRANULE;
+                    1, DatasetMode.NONE);
+            long granule = Limits.SLAB_GRANULE;
             assertThat(m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "tight", MIB + granule, MIB).bytes())
                     .isZero();
             assertThatThrownBy(() -> m.datasetDirectory().planGrowth("tenant-a", "tenant-a", "tight", 2 * MIB, MIB))
@@ -576,7 +578,7 @@ class MetadataTest {
             tenant(m, "owner");
             tenant(m, "reader");
             m.datasetDirectory().commit(m.reserve("owner", 2 * MIB, 1), "shared", 2 * MIB, 1,
-                    io.remem.protocol.DatasetMode.NONE);
+                    DatasetMode.NONE);
             assertCode(() -> m.datasetDirectory().open("reader", "owner", "shared", 0), ErrorCode.NO_SUCH_DATASET);
             assertCode(() -> m.datasetDirectory().grant("owner", "shared", "owner", DatasetAccess.READ),
                     ErrorCode.INVALID_ARGUMENT);
@@ -615,8 +617,8 @@ class MetadataTest {
         try (Metadata m = recover()) {
             fresh(m, "mem-1", 7001, 64 * MIB, links.open());
             tenant(m, "tenant-a");
-            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1, io.remem.protocol.DatasetMode.NONE);
-            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1, io.remem.protocol.DatasetMode.NONE);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "kept", MIB, 1, DatasetMode.NONE);
+            m.datasetDirectory().commit(m.reserve("tenant-a", MIB, 1), "busy", MIB, 1, DatasetMode.NONE);
             m.leaseKeeper().open("tenant-a", 8, 8);
             m.datasetDirectory().open("tenant-a", "tenant-a", "busy", 8);
             assertThat(m.datasetDirectory().delete("tenant-a", "busy", true, 0)).hasSize(1);

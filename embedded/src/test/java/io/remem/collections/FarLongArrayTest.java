@@ -1,20 +1,25 @@
 package io.remem.collections;
 
 import io.remem.client.CacheStats;
+import io.remem.client.Dataset;
+import io.remem.client.DatasetOptions;
+import io.remem.client.OffloadMode;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
+import io.remem.protocol.Filter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.Spliterator;
+import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -104,7 +109,7 @@ class FarLongArrayTest {
             assertThat(a.stream().allMatch(v -> v == -1L)).isTrue();
             a.fill(0x0102030405060708L);
             assertThat(a.get(999)).isEqualTo(0x0102030405060708L);
-            assertThat(a.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 999 * 8)).as("little-endian")
+            assertThat(a.segment().get(ValueLayout.JAVA_BYTE, 999 * 8)).as("little-endian")
                     .isEqualTo((byte) 0x08);
             assertThat(empty.length()).isZero();
             assertThat(empty.segment().byteSize()).isZero();
@@ -231,8 +236,8 @@ class FarLongArrayTest {
     @Test
     void aDatasetOpenedAsAnArrayIsSharedWithAnotherSessionAndOutlivesTheArray() {
         int n = 100_000; // 800 KiB, far more than either cache
-        try (io.remem.client.Dataset d = session.memory().dataset("longs",
-                io.remem.client.DatasetOptions.create((long) n * 8).exclusive());
+        try (Dataset d = session.memory().dataset("longs",
+                DatasetOptions.create((long) n * 8).exclusive());
              FarLongArray a = FarLongArray.open(session.memory(), d)) {
             assertThat(a.length()).isEqualTo(n);
             for (int i = 0; i < n; i++) {
@@ -240,16 +245,16 @@ class FarLongArrayTest {
             }
         } // closing the array frees nothing; closing the dataset writes it back
         try (RememSession other = cluster.connect(RememOptions.builder().tenant("far-longs").cacheBytes(128 << 10).build());
-             io.remem.client.Dataset d = other.memory().dataset("longs", io.remem.client.DatasetOptions.open());
+             Dataset d = other.memory().dataset("longs", DatasetOptions.open());
              FarLongArray a = FarLongArray.open(other.memory(), d)) {
             for (int i = 0; i < n; i += 997) {
                 assertThat(a.get(i)).isEqualTo((long) i * i);
             }
             long expected = LongStream.range(0, n).map(i -> i * i).sum();
-            assertThat(a.aggregate(0, n, io.remem.protocol.Filter.all(), io.remem.client.OffloadMode.NEAR).longSum())
+            assertThat(a.aggregate(0, n, Filter.all(), OffloadMode.NEAR).longSum())
                     .as("scanned at the memory nodes").isEqualTo(expected);
             a.close();
-            assertThat(d.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG, 8)).as("the dataset outlives its view")
+            assertThat(d.segment().get(ValueLayout.JAVA_LONG, 8)).as("the dataset outlives its view")
                     .isEqualTo(1);
             other.memory().deleteDataset("longs", false);
         }

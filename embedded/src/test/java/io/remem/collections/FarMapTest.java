@@ -13,12 +13,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -73,7 +75,7 @@ class FarMapTest {
                 assertThatThrownBy(calls.get(i)::run).as("call %d", i).isInstanceOf(NullPointerException.class);
             }
             assertThat(map.remove("k", null)).as("as ConcurrentHashMap: no null value is there").isFalse();
-            assertThat(map.entrySet().contains(new java.util.AbstractMap.SimpleEntry<>("k", null))).isFalse();
+            assertThat(map.entrySet().contains(new AbstractMap.SimpleEntry<>("k", null))).isFalse();
             assertThat(map).containsExactly(Map.entry("k", "v"));
         }
     }
@@ -286,7 +288,7 @@ class FarMapTest {
             for (String k : keys) {
                 grown.remove(k + "-gone");
             }
-            Collections.shuffle(keys, new java.util.Random(5));
+            Collections.shuffle(keys, new Random(5));
             for (String k : keys) {
                 presized.put(k, k);
             }

@@ -21,12 +21,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -159,7 +163,7 @@ class OffloadTest {
                 int to = round == 0 ? elements : from + random.nextInt(elements - from + 1);
                 Filter f = randomFilter(random, type);
                 Aggregate expected = reference(words, from, to, type, f);
-                long[] selected = java.util.stream.IntStream.range(from, to).filter(i -> passes(f, type, words[i]))
+                long[] selected = IntStream.range(from, to).filter(i -> passes(f, type, words[i]))
                         .mapToLong(i -> i - from).toArray();
                 for (OffloadMode mode : OffloadMode.values()) {
                     assertThat(offload.aggregate(seg, 8L * from, to - from, type, f, mode))
@@ -269,7 +273,7 @@ class OffloadTest {
         boolean isList = shape.equals("list");
         Structure s = isList ? list(keys) : tree(keys);
         NodeLayout layout = isList ? NodeLayout.list(0, 8, NODE_BYTES) : NodeLayout.tree(0, 8, 16, NODE_BYTES);
-        java.util.Set<Long> present = new java.util.HashSet<>();
+        Set<Long> present = new HashSet<>();
         for (long k : keys) {
             present.add(k);
         }
@@ -280,7 +284,7 @@ class OffloadTest {
                     Chased c = session.memory().offload().chase(s.head(), layout, key, mode);
                     assertThat(c.found()).as("%s key %d %s", shape, key, mode).isEqualTo(present.contains(key));
                     if (c.found()) {
-                        java.nio.ByteBuffer node = java.nio.ByteBuffer.wrap(c.node()).order(ByteOrder.LITTLE_ENDIAN);
+                        ByteBuffer node = ByteBuffer.wrap(c.node()).order(ByteOrder.LITTLE_ENDIAN);
                         assertThat(node.getLong(0)).isEqualTo(key);
                         assertThat(node.getLong(24)).isEqualTo(~key);
                     }

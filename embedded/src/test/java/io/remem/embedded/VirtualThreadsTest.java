@@ -13,7 +13,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -61,7 +63,7 @@ class VirtualThreadsTest {
             recording.stop();
             Path file = dir.resolve("pinning.jfr");
             recording.dump(file);
-            java.util.Set<Long> workers = new java.util.HashSet<>();
+            Set<Long> workers = new HashSet<>();
             threads.forEach(t -> workers.add(t.threadId()));
             List<String> pinned = new ArrayList<>();
             for (RecordedEvent e : RecordingFile.readAllEvents(file)) {

@@ -1,6 +1,9 @@
 package io.remem.memnode;
 
+import io.remem.protocol.ErrorCode;
+import io.remem.protocol.RememException;
 import io.remem.protocol.auth.Grant;
+import io.remem.protocol.auth.TokenKeys;
 
 import java.time.Clock;
 import java.util.Arrays;
@@ -53,7 +56,7 @@ final class ClientSession implements SlabAccess {
                 .filter(x -> x.grant().expiresAtMillis() > now && x.grant().firstSlab() != g.firstSlab())
                 .toArray(Held[]::new);
         if (kept.length >= MAX_GRANTS) {
-            throw new io.remem.protocol.RememException(io.remem.protocol.ErrorCode.OVERLOADED, "a connection may hold "
+            throw new RememException(ErrorCode.OVERLOADED, "a connection may hold "
                     + MAX_GRANTS + " grants");
         }
         Held[] next = Arrays.copyOf(kept, kept.length + 1);
@@ -83,7 +86,7 @@ final class ClientSession implements SlabAccess {
                 if (now < 0) {
                     now = clock.millis();
                 }
-                if (g.expiresAtMillis() + io.remem.protocol.auth.TokenKeys.CLOCK_SKEW_MILLIS >= now) {
+                if (g.expiresAtMillis() + TokenKeys.CLOCK_SKEW_MILLIS >= now) {
                     return true;
                 }
             }

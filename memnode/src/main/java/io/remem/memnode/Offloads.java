@@ -18,6 +18,8 @@ import io.remem.transport.Peer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The operations a memory node runs on a tenant's data for it (Clio's extend path, AIFM's remote agent): a
@@ -28,7 +30,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class Offloads {
     private static final ValueLayout.OfLong LE_LONG =
-            ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final SlabStore store;
 
@@ -55,7 +57,7 @@ final class Offloads {
         if (r.select()) {
             int[] positions = aggregator.positions();
             int n = positions.length;
-            java.nio.ByteBuffer packed = java.nio.ByteBuffer.allocate(4 * n);
+            ByteBuffer packed = ByteBuffer.allocate(4 * n);
             packed.asIntBuffer().put(positions); // one bulk copy instead of a bounds-checked write per match
             peer.reply(h, h.slabId(), h.offset(), n, 4 + 4 * n, out -> out.writeInt(n).writeBytes(packed));
         } else {

@@ -10,9 +10,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -223,14 +229,14 @@ class SlabTest {
         assertThat(s.getAndAdd(72, 1)).isZero();
         assertThat(s.backedBytes()).isEqualTo(CHUNK);
         // Words are stored in native order; a read returns the same 8 bytes a Java long has there.
-        long v = java.nio.ByteBuffer.wrap(read(s, 64, 8)).order(java.nio.ByteOrder.nativeOrder()).getLong();
+        long v = ByteBuffer.wrap(read(s, 64, 8)).order(ByteOrder.nativeOrder()).getLong();
         assertThat(v).isEqualTo(-5);
     }
 
     @Test
     void atomicsSeeWrittenData() {
         Slab s = slab(SIZE);
-        byte[] word = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder()).putLong(1234).array();
+        byte[] word = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(1234).array();
         write(s, 128, word);
         assertThat(s.getAndAdd(128, 1)).isEqualTo(1234);
         assertThat(s.compareAndExchange(128, 1235, 7)).isEqualTo(1235);
@@ -371,7 +377,7 @@ class SlabTest {
         int threads = 8;
         int adds = 20_000;
         List<Thread> ts = new ArrayList<>();
-        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch start = new CountDownLatch(1);
         for (int t = 0; t < threads; t++) {
             ts.add(Thread.ofPlatform().start(() -> {
                 try {
@@ -397,7 +403,7 @@ class SlabTest {
 
     /** The copy's side of {@link Slab#copyPiece}: {@code data} for {@code [offset, +data.length)}. */
     private static void copy(Slab s, long offset, byte[] data) {
-        s.copyPiece(offset, java.lang.foreign.MemorySegment.ofArray(data));
+        s.copyPiece(offset, MemorySegment.ofArray(data));
     }
 
     /** What a slab holds after a copy of {@code source} and the client writes in {@code writes}, in order. */
@@ -463,9 +469,9 @@ class SlabTest {
         assertThat(read(s, 0, (int) CHUNK)).isEqualTo(expected);
         // Spelled out for the partial line: the client's 8 bytes, the copy's 56 around them.
         assertThat(read(s, 8192 + 16, 8)).isEqualTo(pattern(8, 2));
-        assertThat(read(s, 8192, 16)).isEqualTo(java.util.Arrays.copyOfRange(source, 8192, 8192 + 16));
-        assertThat(read(s, 8192 + 24, 40)).isEqualTo(java.util.Arrays.copyOfRange(source, 8192 + 24, 8192 + 64));
-        assertThat(read(s, 16_384 + 8, 48)).isEqualTo(java.util.Arrays.copyOfRange(source, 16_384 + 8, 16_384 + 56));
+        assertThat(read(s, 8192, 16)).isEqualTo(Arrays.copyOfRange(source, 8192, 8192 + 16));
+        assertThat(read(s, 8192 + 24, 40)).isEqualTo(Arrays.copyOfRange(source, 8192 + 24, 8192 + 64));
+        assertThat(read(s, 16_384 + 8, 48)).isEqualTo(Arrays.copyOfRange(source, 16_384 + 8, 16_384 + 56));
     }
 
     @Test
@@ -475,8 +481,8 @@ class SlabTest {
         long straddling = 2 * CHUNK - 20;
         write(s, straddling, pattern(40, 1));
         byte[] source = pattern((int) (2 * CHUNK), 5);
-        copy(s, CHUNK, java.util.Arrays.copyOfRange(source, 0, (int) CHUNK));
-        copy(s, 2 * CHUNK, java.util.Arrays.copyOfRange(source, (int) CHUNK, (int) (2 * CHUNK)));
+        copy(s, CHUNK, Arrays.copyOfRange(source, 0, (int) CHUNK));
+        copy(s, 2 * CHUNK, Arrays.copyOfRange(source, (int) CHUNK, (int) (2 * CHUNK)));
         s.markReady();
         byte[] expected = overlay(source, new long[] {CHUNK - 20}, new byte[][] {pattern(40, 1)});
         assertThat(read(s, CHUNK, (int) (2 * CHUNK))).isEqualTo(expected);
@@ -492,7 +498,7 @@ class SlabTest {
         assertThat(read(s, 64, 8)).isEqualTo(pattern(8, 2));
         // The slab is no longer being copied: a late piece is refused instead of being applied around old writes.
         assertCode(() -> copy(s, 0, pattern(64, 3)), ErrorCode.INVALID_ARGUMENT);
-        assertThat(read(s, 0, 8)).isEqualTo(java.util.Arrays.copyOfRange(pattern((int) CHUNK, 1), 0, 8));
+        assertThat(read(s, 0, 8)).isEqualTo(Arrays.copyOfRange(pattern((int) CHUNK, 1), 0, 8));
     }
 
     @Test
@@ -535,7 +541,7 @@ class SlabTest {
             }
         });
         for (long at = 0; at < SIZE; at += 4096) {
-            copy(s, at, java.util.Arrays.copyOfRange(source, (int) at, (int) at + 4096));
+            copy(s, at, Arrays.copyOfRange(source, (int) at, (int) at + 4096));
         }
         client.join();
         s.markReady();
@@ -587,8 +593,8 @@ class SlabTest {
     void aDeclarationRacingAFenceNeverAdmitsASessionOfTheOldEpoch() throws Exception {
         Slab s = slab(SIZE);
         int stop = Integer.MAX_VALUE;
-        java.util.concurrent.atomic.AtomicInteger go = new java.util.concurrent.atomic.AtomicInteger(-1);
-        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger(-1);
+        AtomicInteger go = new AtomicInteger(-1);
+        AtomicInteger done = new AtomicInteger(-1);
         Thread declarer = Thread.ofPlatform().daemon().start(() -> {
             for (int seen = -1; ; ) {
                 int r;

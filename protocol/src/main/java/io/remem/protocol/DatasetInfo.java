@@ -1,8 +1,10 @@
 package io.remem.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.remem.protocol.auth.Grant;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -116,12 +118,12 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
         @Override
         public boolean equals(Object o) {
             return o instanceof Opened x && info.equals(x.info) && access == x.access
-                    && java.util.Arrays.equals(grant, x.grant) && run.equals(x.run);
+                    && Arrays.equals(grant, x.grant) && run.equals(x.run);
         }
 
         @Override
         public int hashCode() {
-            return info.hashCode() * 31 + java.util.Arrays.hashCode(grant);
+            return info.hashCode() * 31 + Arrays.hashCode(grant);
         }
     }
 
@@ -131,7 +133,7 @@ public record DatasetInfo(String owner, String name, long bytes, int replication
         if (access == DatasetAccess.NONE) {
             throw RememException.malformed("opened.access: an opened dataset allows at least reading");
         }
-        byte[] grant = Bodies.readBytes(body, io.remem.protocol.auth.Grant.MAX_BYTES, "opened.grant");
+        byte[] grant = Bodies.readBytes(body, Grant.MAX_BYTES, "opened.grant");
         return new Opened(info, access, grant, SlabRun.decode(body));
     }
 }

@@ -1,5 +1,7 @@
 package io.remem.protocol;
 
+import io.netty.buffer.ByteBuf;
+
 /**
  * A predicate from a fixed set, applied to each element by an offloaded scan: memory nodes run only operations
  * built into remem, never code a client sends. Operands are the elements' raw 8-byte bits: a long, or a double's
@@ -101,13 +103,13 @@ public record Filter(Comparison comparison, long a, long b) {
         };
     }
 
-    public void encode(io.netty.buffer.ByteBuf out) {
+    public void encode(ByteBuf out) {
         out.writeByte(comparison.code());
         out.writeLong(a);
         out.writeLong(b);
     }
 
-    public static Filter decode(io.netty.buffer.ByteBuf body, String field) {
+    public static Filter decode(ByteBuf body, String field) {
         int code = Bodies.readUnsignedByte(body, field + ".comparison");
         long a = Bodies.readLong(body, field + ".a");
         long b = Bodies.readLong(body, field + ".b");

@@ -2,6 +2,9 @@ package io.remem.protocol;
 
 import io.netty.buffer.ByteBuf;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /**
  * A reusable view of one frame's header (a flyweight: one instance per connection, refilled per frame).
  * {@link #read} takes the raw fields first, so that even a frame that fails {@link #validate()} can be
@@ -47,8 +50,8 @@ public final class FrameHeader {
      * Reads the header from {@code header}, which holds exactly the {@link Wire#HEADER_BYTES} after the length
      * prefix (for transports that read into NIO buffers).
      */
-    public FrameHeader read(java.nio.ByteBuffer header) {
-        if (header.order() != java.nio.ByteOrder.BIG_ENDIAN) {
+    public FrameHeader read(ByteBuffer header) {
+        if (header.order() != ByteOrder.BIG_ENDIAN) {
             throw new IllegalArgumentException("frame headers are big-endian; the buffer is " + header.order());
         }
         if (header.remaining() < Wire.HEADER_BYTES) {

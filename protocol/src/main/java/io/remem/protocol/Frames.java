@@ -2,6 +2,8 @@ package io.remem.protocol;
 
 import io.netty.buffer.ByteBuf;
 
+import java.nio.ByteBuffer;
+
 /**
  * Writes frame headers. A frame is written as {@code begin...}, then its body, then {@link #finish}, which
  * fills in the length prefix, so bodies can be written straight into the outgoing buffer without sizing them
@@ -44,13 +46,13 @@ public final class Frames {
     }
 
     /** Writes a complete request header, length prefix included, into an NIO buffer (big-endian). */
-    public static void writeRequestHeader(java.nio.ByteBuffer out, Opcode op, long requestId, int session,
+    public static void writeRequestHeader(ByteBuffer out, Opcode op, long requestId, int session,
                                           long slabId, long offset, int length, int bodyBytes) {
         writeRequestHeader(out, op, 0, requestId, session, slabId, offset, length, bodyBytes);
     }
 
     /** As above, with request {@code flags} such as {@link Wire#FLAG_RETRY}. */
-    public static void writeRequestHeader(java.nio.ByteBuffer out, Opcode op, int flags, long requestId, int session,
+    public static void writeRequestHeader(ByteBuffer out, Opcode op, int flags, long requestId, int session,
                                           long slabId, long offset, int length, int bodyBytes) {
         out.putInt(Wire.HEADER_BYTES + bodyBytes);
         out.put((byte) Wire.VERSION);

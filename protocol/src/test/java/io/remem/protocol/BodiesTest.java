@@ -1,6 +1,7 @@
 package io.remem.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class BodiesTest {
         ByteBuf b = Unpooled.buffer();
         Bodies.writeString(b, "é€");
         // é = C3 A9, € = E2 82 AC
-        assertThat(io.netty.buffer.ByteBufUtil.hexDump(b)).isEqualTo("0005c3a9e282ac");
+        assertThat(ByteBufUtil.hexDump(b)).isEqualTo("0005c3a9e282ac");
     }
 
     @Test

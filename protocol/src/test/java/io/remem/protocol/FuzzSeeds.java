@@ -7,10 +7,13 @@ import io.remem.protocol.auth.Token;
 import io.remem.protocol.auth.TokenFuzzTest;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -66,7 +69,7 @@ public final class FuzzSeeds {
         seeds.add(new Seed(dir + "read-request", headerOnly(out ->
                 Frames.beginRequest(out, Opcode.READ, 42, 7, 3, 4096, 65536))));
         seeds.add(new Seed(dir + "writev-retry", headerOnly(out -> {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
+            ByteBuffer b = ByteBuffer.allocate(Wire.FRAME_OVERHEAD);
             Frames.writeRequestHeader(b, Opcode.WRITEV, Wire.FLAG_RETRY, 43, 7, 0, 0, 2, 100);
             out.writeBytes(b.array());
         })));
@@ -106,7 +109,7 @@ public final class FuzzSeeds {
 
     private static void writeRuns(List<Seed> seeds) {
         String dir = PKG + "WriteRunsFuzzTestInputs/writeRuns/";
-        byte[] a = "hello, far memory".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] a = "hello, far memory".getBytes(StandardCharsets.UTF_8);
         byte[] b = new byte[40];
         for (int i = 0; i < b.length; i++) {
             b[i] = (byte) (255 - i);
@@ -172,7 +175,7 @@ public final class FuzzSeeds {
                 DatasetMode.MRSW, false)::encode);
         body(seeds, dir, "datasetGrow", new DatasetGrow("orders", "users", 3L << 30)::encode);
         DatasetInfo users = new DatasetInfo("orders", "users", 1L << 30, 2, DatasetMode.MRMW, 3,
-                java.util.Map.of("billing", DatasetAccess.READ, "support", DatasetAccess.READ_WRITE));
+                Map.of("billing", DatasetAccess.READ, "support", DatasetAccess.READ_WRITE));
         body(seeds, dir, "datasetInfo", users::encode);
         body(seeds, dir, "datasetList", out -> DatasetInfo.encodeList(List.of(users,
                 new DatasetInfo("orders", "sessions.v2", 64L << 20, 1, DatasetMode.NONE, 0)), out));
@@ -194,7 +197,7 @@ public final class FuzzSeeds {
                 new AggregateRequest(ElementType.I64, Filter.ofLong(Filter.Comparison.GT, 7), true, 0).encode(out))));
         seeds.add(new Seed(dir + "chase", with(selector(OffloadBodiesFuzzTest.CHASE), out ->
                 new ChaseRequest(ChaseRequest.Shape.TREE, 26, 0, 8, 16, 32, 12345).encode(out))));
-        byte[] key = "user:42".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] key = "user:42".getBytes(StandardCharsets.UTF_8);
         seeds.add(new Seed(dir + "mapGet", with(bytes(out -> {
             out.writeByte(OffloadBodiesFuzzTest.MAP_GET);
             out.writeInt(key.length);
@@ -212,7 +215,7 @@ public final class FuzzSeeds {
             out.writeByte(MapGetResult.Outcome.FOUND.ordinal());
             out.writeLong(0x4000_0100L);
             out.writeInt(5);
-            out.writeBytes("value".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.writeBytes("value".getBytes(StandardCharsets.UTF_8));
         })));
     }
 

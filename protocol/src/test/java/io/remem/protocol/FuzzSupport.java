@@ -1,5 +1,7 @@
 package io.remem.protocol;
 
+import com.sun.management.ThreadMXBean;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -26,8 +28,8 @@ import java.util.function.Function;
 public final class FuzzSupport {
     private FuzzSupport() {}
 
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private static final ThreadMXBean THREADS =
+            (ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /**
      * Allocation every decode may make whatever its input: an exception with its stack trace and message, a UTF-8

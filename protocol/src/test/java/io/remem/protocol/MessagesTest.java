@@ -9,8 +9,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -202,7 +205,7 @@ class MessagesTest {
     }
 
     static DatasetInfo datasetInfo(SplittableRandom r) {
-        java.util.Map<String, DatasetAccess> grants = new java.util.TreeMap<>();
+        Map<String, DatasetAccess> grants = new TreeMap<>();
         for (int i = r.nextInt(3); i > 0; i--) {
             grants.put(tenant(r), r.nextBoolean() ? DatasetAccess.READ : DatasetAccess.READ_WRITE);
         }
@@ -714,7 +717,7 @@ class MessagesTest {
                 slab(id).encode(b);
             }
             assertThatThrownBy(() -> SlabRun.decode(b))
-                    .as("ids %s", java.util.Arrays.toString(ids))
+                    .as("ids %s", Arrays.toString(ids))
                     .isInstanceOfSatisfying(RememException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME));
         }

@@ -4,8 +4,12 @@ import io.remem.testkit.Linearizability.Op;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,8 +60,8 @@ class LinearizabilityTest {
     /** A real register driven by threads records a history the checker accepts; making one read stale breaks it. */
     @Test
     void aRecordedHistoryPassesAndTheSameHistoryWithOneReadMadeStaleFails() throws Exception {
-        java.util.concurrent.atomic.AtomicReference<Long> register = new java.util.concurrent.atomic.AtomicReference<>();
-        List<Op> history = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Long> register = new AtomicReference<>();
+        List<Op> history = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             String name = "t" + t;
@@ -87,17 +91,17 @@ class LinearizabilityTest {
         assertThat(Linearizability.check(history, null).linearizable()).isTrue();
         // Make the last read that followed a completed write of another value return the value before it.
         List<Op> stale = new ArrayList<>(history);
-        stale.sort(java.util.Comparator.comparingLong(Op::invoke));
+        stale.sort(Comparator.comparingLong(Op::invoke));
         Long previous = null;
         Long current = null;
         for (int i = 0; i < stale.size(); i++) {
             Op o = stale.get(i);
             boolean quiet = stale.stream().noneMatch(x -> x != o && x.invoke() < o.complete() && x.complete() > o.invoke());
-            if (o.kind() == Linearizability.Kind.WRITE && quiet && !java.util.Objects.equals(o.arg(), current)) {
+            if (o.kind() == Linearizability.Kind.WRITE && quiet && !Objects.equals(o.arg(), current)) {
                 previous = current;
                 current = o.arg();
             } else if (o.kind() == Linearizability.Kind.READ && quiet && previous != null
-                    && java.util.Objects.equals(o.result(), current) && !java.util.Objects.equals(previous, current)) {
+                    && Objects.equals(o.result(), current) && !Objects.equals(previous, current)) {
                 stale.set(i, Op.read(o.process(), previous, o.invoke(), o.complete()));
                 assertThat(Linearizability.check(stale, null).linearizable()).as("a stale read at %d", i).isFalse();
                 return;

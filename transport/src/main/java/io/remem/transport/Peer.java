@@ -31,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -210,7 +211,7 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for a response", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RememException re) {
                 throw new RememException(re.code(), re.detail(), re);

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -26,7 +27,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -127,7 +130,7 @@ class DirectLinkTest {
 
     static void assertPattern(long slabId, long offset, MemorySegment seg) {
         for (long i = 0; i < seg.byteSize(); i++) {
-            byte got = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
+            byte got = seg.get(ValueLayout.JAVA_BYTE, i);
             if (got != pattern(slabId, offset + i)) {
                 throw new AssertionError("slab " + slabId + " offset " + offset + ": byte " + i + " is " + got
                         + ", expected " + pattern(slabId, offset + i));
@@ -325,9 +328,9 @@ class DirectLinkTest {
         RememException failure(DirectLink l, Duration within) throws InterruptedException {
             try {
                 return outcome.get(within.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new AssertionError("read failed with " + e.getCause(), e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 StringBuilder stack = new StringBuilder();
                 for (StackTraceElement f : thread.getStackTrace()) {
                     stack.append("\n\tat ").append(f);
@@ -537,8 +540,8 @@ class DirectLinkTest {
             assertThat(r.body()).isEmpty();
             node.send(ScriptedNode.response(r, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
             Await.result(read, WAIT);
-            assertThat(a.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(1, 2, 3);
-            assertThat(b.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(4, 5, 6, 7, 8);
+            assertThat(a.toArray(ValueLayout.JAVA_BYTE)).containsExactly(1, 2, 3);
+            assertThat(b.toArray(ValueLayout.JAVA_BYTE)).containsExactly(4, 5, 6, 7, 8);
 
             // The overload without an opcode still reads with READ.
             MemorySegment c = MemorySegment.ofArray(new byte[2]);
@@ -548,7 +551,7 @@ class DirectLinkTest {
             assertThat(p.header().length()).isEqualTo(2);
             node.send(ScriptedNode.response(p, new byte[] {9, 9}));
             Await.result(plain, WAIT);
-            assertThat(c.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsExactly(9, 9);
+            assertThat(c.toArray(ValueLayout.JAVA_BYTE)).containsExactly(9, 9);
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 import static io.remem.bench.Repeats.median;
 import static io.remem.bench.Repeats.spread;
@@ -367,7 +368,7 @@ public final class CommitExperiment {
             }
         }
         String byRepeat = Arrays.stream(pingPong.medians).mapToObj(Units::nanos)
-                .collect(java.util.stream.Collectors.joining(", "));
+                .collect(Collectors.joining(", "));
         return t.note("Latency is force() alone for a write-back and commit() alone for a commit, after the bytes"
                         + " were written to the cache or the acquisition's buffer. Per second counts whole cycles: a"
                         + " cached write and force(), or acquire(), the change and commit(). Each step of commit() waits"

@@ -6,6 +6,7 @@ import io.remem.bench.Units;
 import io.remem.bench.suite.PeerUnavailableException;
 import io.remem.bench.suite.RememCluster;
 import io.remem.client.Aggregate;
+import io.remem.client.CacheStats;
 import io.remem.client.Chased;
 import io.remem.client.FarSegment;
 import io.remem.client.NodeLayout;
@@ -17,6 +18,7 @@ import io.remem.client.RememSession;
 import io.remem.collections.Codec;
 import io.remem.collections.FarMap;
 import io.remem.protocol.AggregateRequest;
+import io.remem.protocol.AggregateResult;
 import io.remem.protocol.Aggregator;
 import io.remem.protocol.ElementType;
 import io.remem.protocol.Filter;
@@ -27,6 +29,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -111,7 +114,7 @@ public final class OffloadExperiment {
                             modes[m++] = time(c.repetitions(), () -> {
                                 if (select) {
                                     long[] got = offload.select(far, 0, n, ElementType.I64, f, mode);
-                                    check(java.util.Arrays.equals(got, expectedSelect), "select", mode);
+                                    check(Arrays.equals(got, expectedSelect), "select", mode);
                                     return got.length;
                                 }
                                 Aggregate got = offload.aggregate(far, 0, n, ElementType.I64, f, mode);
@@ -170,7 +173,7 @@ public final class OffloadExperiment {
     }
 
     private static Aggregate localAggregate(MemorySegment local, long n, Filter f) {
-        List<io.remem.protocol.AggregateResult> parts = new ArrayList<>();
+        List<AggregateResult> parts = new ArrayList<>();
         long count = 0;
         long min = 0;
         long max = 0;
@@ -201,12 +204,12 @@ public final class OffloadExperiment {
         for (long i = 0; i < n; i++) {
             if (f.test(ElementType.I64, local.get(LE_LONG, 8 * i))) {
                 if (k == out.length) {
-                    out = java.util.Arrays.copyOf(out, out.length * 2);
+                    out = Arrays.copyOf(out, out.length * 2);
                 }
                 out[k++] = i;
             }
         }
-        return java.util.Arrays.copyOf(out, k);
+        return Arrays.copyOf(out, k);
     }
 
     // ============================================================================== pointer chase
@@ -315,7 +318,7 @@ public final class OffloadExperiment {
                     map.get(random.nextLong(entries), mode);
                 }
                 Histogram h = new Histogram(3_600_000_000_000L, 3);
-                io.remem.client.CacheStats before = s.memory().stats();
+                CacheStats before = s.memory().stats();
                 for (int i = 0; i < gets; i++) {
                     long k = random.nextLong(entries);
                     long t0 = System.nanoTime();
@@ -323,7 +326,7 @@ public final class OffloadExperiment {
                     h.recordValue(System.nanoTime() - t0);
                     check(v != null && v.length == VALUE && v[0] == (byte) k && v[VALUE - 1] == (byte) (k >>> 8), "map get", mode);
                 }
-                io.remem.client.CacheStats st = s.memory().stats().minus(before);
+                CacheStats st = s.memory().stats().minus(before);
                 t.row(mode.name().toLowerCase(Locale.ROOT), us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(99)),
                         String.format(Locale.ROOT, "%.2f", (double) st.misses() / gets),
                         Units.bytes((double) st.bytesFetched() / gets));
@@ -339,7 +342,7 @@ public final class OffloadExperiment {
 
     private static byte[] value(long k) {
         byte[] v = new byte[VALUE];
-        java.util.Arrays.fill(v, (byte) 0x5A);
+        Arrays.fill(v, (byte) 0x5A);
         v[0] = (byte) k;
         v[VALUE - 1] = (byte) (k >>> 8);
         return v;

@@ -3,6 +3,7 @@ package io.remem.bench.experiments;
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
 import io.remem.bench.Units;
+import io.remem.bench.ZipfGenerator;
 import io.remem.client.CacheStats;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
@@ -216,7 +217,7 @@ public final class PrefetchExperiment {
         for (long i = 0; i < bytes; i += 8) {
             long z = buf.get(ValueLayout.JAVA_LONG, i);
             for (int r = 0; r < 16; r++) {
-                z = io.remem.bench.ZipfGenerator.mix(z + r);
+                z = ZipfGenerator.mix(z + r);
             }
             s += z;
         }

@@ -10,6 +10,7 @@ import io.remem.client.RememSession;
 import org.HdrHistogram.Histogram;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -50,7 +51,7 @@ public final class ReserveExperiment {
                         long off = r.nextLong(c.footprint() / 64) * 64;
                         long a = System.nanoTime();
                         FarSegment.copy(seg, off, buf, 0, 64);
-                        buf.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) ops);
+                        buf.set(ValueLayout.JAVA_BYTE, 0, (byte) ops);
                         FarSegment.copy(buf, 0, seg, off, 64);
                         latency.recordValue(System.nanoTime() - a);
                         ops++;

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleFunction;
 
 import static io.remem.bench.Repeats.median;
 import static io.remem.bench.Repeats.spread;
@@ -159,7 +160,7 @@ public final class SecurityCostExperiment {
                 + " per round, one copy; %d rounds per setup, taken in turn", Units.bytes(c.writeBackBytes()), c.rounds()),
                 "setup", "median MB/s", "spread over rounds", "vs plain TCP");
         double plain = median(mbps[0]);
-        java.util.function.DoubleFunction<String> whole = v -> String.format(Locale.ROOT, "%.0f", v);
+        DoubleFunction<String> whole = v -> String.format(Locale.ROOT, "%.0f", v);
         for (int i = 0; i < SETUPS.size(); i++) {
             double m = median(mbps[i]);
             t.row(SETUPS.get(i).name(), whole.apply(m), spread(mbps[i], whole), ratio(m / plain));

@@ -3,6 +3,7 @@ package io.remem.bench.suite;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
@@ -77,7 +78,7 @@ final class Driver {
             elapsed = Math.max(elapsed, e - measureFrom);
         }
         Histogram all = Latencies.merged(hist);
-        long total = java.util.Arrays.stream(ops).sum();
+        long total = Arrays.stream(ops).sum();
         if (total == 0 || elapsed <= 0) {
             throw new IllegalStateException("no operation completed in the measured period (after a warm-up of "
                     + s.warmup().toMillis() + " ms): the workload ran out of work; make it larger or the warm-up shorter");

@@ -5,7 +5,9 @@ import org.HdrHistogram.Histogram;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.TreeMap;
 
 /**
  * PageRank, pull style, over an R-MAT graph held in CSR form in the store: in-edge offsets, in-edge sources,
@@ -26,7 +28,7 @@ public final class PageRankWorkload implements Workload {
     private final int iterations;
     private final long seed;
     private RmatGraph graph;
-    private final java.util.TreeMap<Integer, double[]> references = new java.util.TreeMap<>();
+    private final TreeMap<Integer, double[]> references = new TreeMap<>();
 
     public PageRankWorkload(int scale, int edgeFactor, int iterations, long seed) {
         if (iterations < 1 || iterations > 1000) {
@@ -140,7 +142,7 @@ public final class PageRankWorkload implements Workload {
         writeAll(store, l.edges(), MemorySegment.ofArray(g.sources()));
         writeAll(store, l.outDegree(), MemorySegment.ofArray(g.outDegree()));
         double[] rank = new double[g.vertices()];
-        java.util.Arrays.fill(rank, 1.0 / g.vertices());
+        Arrays.fill(rank, 1.0 / g.vertices());
         writeAll(store, l.rank(), MemorySegment.ofArray(rank));
         store.flush();
     }

@@ -1,5 +1,6 @@
 package io.remem.bench.suite;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -78,7 +79,7 @@ record RmatGraph(int vertices, long[] inOffsets, int[] sources, long[] outDegree
         double[] rank = start != null ? start : new double[vertices];
         double[] contrib = new double[vertices];
         if (start == null) {
-            java.util.Arrays.fill(rank, 1.0 / vertices);
+            Arrays.fill(rank, 1.0 / vertices);
         }
         double base = (1 - damping) / vertices;
         for (int it = 0; it < iterations; it++) {

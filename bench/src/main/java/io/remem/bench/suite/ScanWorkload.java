@@ -5,6 +5,8 @@ import org.HdrHistogram.Histogram;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -74,7 +76,7 @@ public final class ScanWorkload implements Workload {
         AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
         AtomicLong lastEnd = new AtomicLong();
         // Every thread finishes its warm-up pass before any is measured; the last to arrive starts the count.
-        java.util.concurrent.Phaser warmedUp = new java.util.concurrent.Phaser(threads) {
+        Phaser warmedUp = new Phaser(threads) {
             @Override
             protected boolean onAdvance(int phase, int parties) {
                 target.measuring(true);
@@ -110,7 +112,7 @@ public final class ScanWorkload implements Workload {
                 lastEnd.accumulateAndGet(System.nanoTime(), Math::max);
             });
             target.measuring(false);
-            return new RunResult(java.util.Arrays.stream(ops).sum(), lastEnd.get() - firstStart.get(),
+            return new RunResult(Arrays.stream(ops).sum(), lastEnd.get() - firstStart.get(),
                     Latencies.merged(hist), "every pass's sum exact");
         }
     }

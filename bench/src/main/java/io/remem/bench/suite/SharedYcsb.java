@@ -14,11 +14,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleFunction;
+import java.util.function.Function;
 
 /**
  * YCSB from several client JVMs at once against one shared store, remem's shared map ({@link SharedFarMapRecordStore})
@@ -82,7 +87,7 @@ public final class SharedYcsb {
 
         Cell(int repeats) {
             rates = new double[repeats];
-            java.util.Arrays.fill(rates, Double.NaN);
+            Arrays.fill(rates, Double.NaN);
         }
     }
 
@@ -95,7 +100,7 @@ public final class SharedYcsb {
     private final List<String> live = new ArrayList<>();
     private final List<ChildJvm> clients = new ArrayList<>();
     /** First lines of the failures whose stack traces the log has shown. */
-    private final java.util.Set<String> logged = new java.util.HashSet<>();
+    private final Set<String> logged = new HashSet<>();
 
     private SharedYcsb(Config config, PrintStream log) {
         this.config = config;
@@ -465,13 +470,13 @@ public final class SharedYcsb {
         return t;
     }
 
-    private static <V> String describe(Map<String, V> bySystem, java.util.function.Function<V, String> format) {
+    private static <V> String describe(Map<String, V> bySystem, Function<V, String> format) {
         List<String> parts = new ArrayList<>();
         bySystem.forEach((system, v) -> parts.add(system + ": " + format.apply(v)));
         return parts.isEmpty() ? "none" : String.join("; ", parts);
     }
 
-    private static String overRepeats(double[] values, java.util.function.DoubleFunction<String> format) {
+    private static String overRepeats(double[] values, DoubleFunction<String> format) {
         double sum = 0;
         double min = Double.MAX_VALUE;
         double max = -Double.MAX_VALUE;

@@ -10,6 +10,8 @@ import org.HdrHistogram.Recorder;
 import site.ycsb.workloads.CoreWorkload;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -69,7 +71,7 @@ public final class SharedYcsbClient {
 
     public static void main(String[] args) throws Exception {
         // Only answers go to stdout: anything a library prints there (YCSB, a client's banner) goes to the log.
-        PrintStream answers = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+        PrintStream answers = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
                 StandardCharsets.UTF_8);
         System.setOut(System.err);
         HazelcastMember.quietLogging();

@@ -9,6 +9,7 @@ import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -116,7 +117,7 @@ public final class Suite {
                 return f;
             }
         }
-        double[] more = java.util.Arrays.copyOf(f, f.length + 1);
+        double[] more = Arrays.copyOf(f, f.length + 1);
         more[f.length] = config.peerFraction();
         return more;
     }

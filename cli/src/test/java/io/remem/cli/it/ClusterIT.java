@@ -5,7 +5,6 @@ import io.remem.client.DatasetOptions;
 import io.remem.client.FarSegment;
 import io.remem.client.Remem;
 import io.remem.client.RememOptions;
-import io.remem.protocol.auth.Credentials;
 import io.remem.client.RememSession;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.DatasetAccess;
@@ -14,8 +13,10 @@ import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
+import io.remem.protocol.Replica;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.protocol.auth.Credentials;
 import io.remem.transport.DirectLink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -277,7 +279,7 @@ class ClusterIT {
             byte[] forged = grant.clone();
             forged[forged.length - 1] ^= 1;
             byte[] token = tokenOf("bob-ds");
-            io.remem.protocol.Replica home = opened.run().slabs().getFirst().replicas().getFirst();
+            Replica home = opened.run().slabs().getFirst().replicas().getFirst();
             try (DirectLink raw = DirectLink.connect(home.host(), home.port(), Duration.ofSeconds(3), Duration.ofSeconds(10));
                  Arena arena = Arena.ofConfined()) {
                 raw.hello(Role.CLIENT, Credentials.ofToken("bob-ds", () -> token), 0, 0);
@@ -403,7 +405,7 @@ class ClusterIT {
                     in.readNBytes(r.getInt(0) - Wire.HEADER_BYTES);
                 }
                 assertThat(in.read()).as("the server closed the connection").isEqualTo(-1);
-            } catch (java.net.SocketException reset) {
+            } catch (SocketException reset) {
                 // Closing with our unread garbage still queued makes the server's kernel reset the connection:
                 // closed all the same.
                 assertThat(reset.getMessage()).containsIgnoringCase("reset");

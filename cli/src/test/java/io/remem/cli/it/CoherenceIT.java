@@ -1,6 +1,7 @@
 package io.remem.cli.it;
 
 import io.remem.client.Acquisition;
+import io.remem.client.CommitConflictException;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
 import io.remem.client.FarRange;
@@ -15,7 +16,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,12 +45,12 @@ class CoherenceIT {
 
     private RememProcess committer(ProcessCluster cluster, String dataset, String mode, long count, long first,
                                    String pauseAt, String... more) throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(Map.of("REMEM_SECRET",
+        Map<String, String> env = new HashMap<>(Map.of("REMEM_SECRET",
                 new String(cluster.secretOf("coherent").reveal())));
         if (pauseAt != null) {
             env.put("JAVA_TOOL_OPTIONS", "-Dremem.test.commitPause=" + pauseAt);
         }
-        List<String> args = new java.util.ArrayList<>(List.of(cluster.controllerAddress(), "coherent", dataset, mode,
+        List<String> args = new ArrayList<>(List.of(cluster.controllerAddress(), "coherent", dataset, mode,
                 Long.toString(count), Long.toString(first)));
         args.addAll(List.of(more));
         return RememProcess.start("commits-" + dataset + "-" + System.nanoTime(), dir.resolve("logs"),
@@ -89,7 +92,7 @@ class CoherenceIT {
             for (Row row : rows) {
                 String name = "crash-" + row.mode() + "-" + row.phase();
                 try (Dataset d = s.memory().dataset(name, DatasetOptions.create(Commits.BYTES)
-                        .mode(DatasetMode.valueOf(row.mode().toUpperCase(java.util.Locale.ROOT))))) {
+                        .mode(DatasetMode.valueOf(row.mode().toUpperCase(Locale.ROOT))))) {
                     commit(d, 1);
                     try (RememProcess c = committer(cluster, name, row.mode(), 1, 2, row.phase())) {
                         c.await("COMMIT-PHASE " + row.phase(), ProcessCluster.START);
@@ -103,14 +106,14 @@ class CoherenceIT {
                     int conflicts = 0;
                     while (true) {
                         try (Acquisition a = d.acquire(Commits.RANGES)) {
-                            seen = a.buffer(0).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
-                            assertThat(a.buffer(1).get(java.lang.foreign.ValueLayout.JAVA_LONG, 8184)).isEqualTo(seen);
+                            seen = a.buffer(0).get(ValueLayout.JAVA_LONG, 0);
+                            assertThat(a.buffer(1).get(ValueLayout.JAVA_LONG, 8184)).isEqualTo(seen);
                             assertThat(seen).isBetween(1L, 2L);
                             Commits.fill(a.buffer(0), 3);
                             Commits.fill(a.buffer(1), 3);
                             a.commit();
                             break;
-                        } catch (io.remem.client.CommitConflictException e) {
+                        } catch (CommitConflictException e) {
                             assertThat(++conflicts).as(row.table22() + ": conflicts").isLessThanOrEqualTo(1);
                         }
                     }

@@ -1,6 +1,7 @@
 package io.remem.cli.it;
 
 import io.remem.client.Acquisition;
+import io.remem.client.CommitConflictException;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
 import io.remem.client.FarRange;
@@ -9,8 +10,10 @@ import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.protocol.DatasetMode;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
 
 /**
  * An application in a JVM of its own that commits to coherent dataset {@code args[2]} (mode {@code args[3]}, created
@@ -39,14 +42,14 @@ public final class Commits {
                 while (System.in.read() >= 0) {
                     // keep reading until the test closes our input
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // treat as closed
             }
         });
         try (RememSession s = Remem.connect(args[0], RememOptions.builder().tenant(args[1])
                 .secret(System.getenv("REMEM_SECRET").toCharArray()).cacheBytes(1 << 20).build());
              Dataset d = s.memory().dataset(args[2], DatasetOptions.create(BYTES).growable()
-                     .mode(DatasetMode.valueOf(args[3].toUpperCase(java.util.Locale.ROOT))))) {
+                     .mode(DatasetMode.valueOf(args[3].toUpperCase(Locale.ROOT))))) {
             FarRange[] ranges = RANGES;
             if (args.length > 6) {
                 long grown = Long.parseLong(args[6]);
@@ -61,7 +64,7 @@ public final class Commits {
                         fill(a.buffer(1), v);
                         a.commit();
                         break;
-                    } catch (io.remem.client.CommitConflictException e) {
+                    } catch (CommitConflictException e) {
                         // another writer first: redo
                     }
                 }

@@ -1,6 +1,8 @@
 package io.remem.cli.it;
 
 import io.remem.protocol.ClusterStatus;
+import io.remem.protocol.DatasetInfo;
+import io.remem.protocol.DatasetOpen;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
@@ -53,9 +55,9 @@ final class ControllerProbe implements AutoCloseable {
     }
 
     /** Opens a dataset as a runtime would (lease 0: a tool), getting its slabs and, for another tenant's, the grant. */
-    io.remem.protocol.DatasetInfo.Opened open(io.remem.protocol.DatasetOpen open) {
+    DatasetInfo.Opened open(DatasetOpen open) {
         return Peer.await(peer.call(Opcode.DATASET_OPEN, 0, 0, 0, 64, open::encode,
-                (h, b) -> io.remem.protocol.DatasetInfo.decodeOpened(b)));
+                (h, b) -> DatasetInfo.decodeOpened(b)));
     }
 
     /** What the controller shows this tenant. */

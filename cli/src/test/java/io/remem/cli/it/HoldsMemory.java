@@ -5,6 +5,8 @@ import io.remem.client.Remem;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -28,7 +30,7 @@ public final class HoldsMemory {
             s.memory().flush();
             System.out.println("holding " + bytes + " bytes");
             System.out.flush();
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.equals("allocate")) { // again: after a lease expired, new memory must work as ever
                     FarSegment more = s.memory().allocate(bytes);

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * A controller and memory nodes, each in its own JVM, on loopback. The controller listens on a fixed port so it
@@ -183,7 +184,7 @@ final class ProcessCluster implements AutoCloseable {
                 n + " live memory nodes");
     }
 
-    ClusterStatus awaitStatus(java.util.function.Predicate<ClusterStatus> condition, String what) throws InterruptedException {
+    ClusterStatus awaitStatus(Predicate<ClusterStatus> condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + START.toNanos();
         RuntimeException last = null;
         ClusterStatus s = null;

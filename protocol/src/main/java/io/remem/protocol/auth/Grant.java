@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.remem.protocol.Bodies;
 import io.remem.protocol.DatasetAccess;
+import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.TenantName;
 
@@ -89,7 +90,7 @@ public record Grant(String keyId, String grantee, String owner, long firstSlab, 
             return new Signed(new Grant(keyId, grantee, owner, first, count, access, issued, expires, serial),
                     signature);
         } catch (RememException e) {
-            throw e.code() == io.remem.protocol.ErrorCode.MALFORMED_FRAME ? e : RememException.malformed("grant: " + e.detail());
+            throw e.code() == ErrorCode.MALFORMED_FRAME ? e : RememException.malformed("grant: " + e.detail());
         }
     }
 
