@@ -18,6 +18,8 @@ import io.remem.protocol.WriteRunReader;
 import io.remem.protocol.auth.AuthenticationFailure;
 import io.remem.protocol.auth.Credentials;
 import io.remem.protocol.auth.Secret;
+import io.remem.testkit.Await;
+import io.remem.testkit.RawClient;
 import io.remem.transport.DirectLink;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
@@ -347,7 +349,7 @@ class MemNodeAuthTest {
 
         // Once the session is open, larger frames are fine: an 8 KiB WRITEV.
         RawClient open = raw(node);
-        int session = open.openClient(clusterSecret, "alice", 0, 1);
+        int session = open.hello(Role.CLIENT, "alice", 0, Tokens.session(clusterSecret, "alice"), 1).session();
         byte[] data = pattern(8192, 4);
         ByteBuf body = Unpooled.buffer();
         WriteRunReader.writeRunHeader(body, ALICE_SLAB, 100_000, data.length);

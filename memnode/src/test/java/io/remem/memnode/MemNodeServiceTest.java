@@ -28,6 +28,8 @@ import io.remem.protocol.auth.Credentials;
 import io.remem.protocol.auth.NodeKey;
 import io.remem.protocol.auth.Scram;
 import io.remem.protocol.auth.Secret;
+import io.remem.testkit.Await;
+import io.remem.testkit.RawClient;
 import io.remem.transport.BodyWriter;
 import io.remem.transport.Connections;
 import io.remem.transport.DirectLink;
@@ -708,7 +710,7 @@ class MemNodeServiceTest {
             assertThat(pong.body()).containsExactly(7, 7);
 
             // The same connection can still open a session and read.
-            int session = raw.openClient(clusterSecret, "alice", 0, 43);
+            int session = raw.hello(Role.CLIENT, "alice", 0, Tokens.session(clusterSecret, "alice"), 43).session();
             raw.send(RawClient.request(Opcode.READ, 44, session, ALICE_SLAB, 0, 16, new byte[0]));
             RawClient.Frame data = raw.readFrame();
             assertThat(data).isNotNull();

@@ -6,6 +6,7 @@ import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.WriteRunReader;
+import io.remem.testkit.Await;
 import io.remem.transport.DirectLink;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 

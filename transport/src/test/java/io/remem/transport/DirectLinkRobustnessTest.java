@@ -3,6 +3,7 @@ package io.remem.transport;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
+import io.remem.testkit.Await;
 import io.remem.transport.ScriptedNode.Request;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

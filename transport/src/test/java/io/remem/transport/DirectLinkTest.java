@@ -8,6 +8,7 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.testkit.Await;
 import io.remem.transport.ScriptedNode.Request;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

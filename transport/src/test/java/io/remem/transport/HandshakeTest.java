@@ -16,6 +16,8 @@ import io.remem.protocol.auth.AuthenticationFailure;
 import io.remem.protocol.auth.Credentials;
 import io.remem.protocol.auth.Scram;
 import io.remem.protocol.auth.Secret;
+import io.remem.testkit.Await;
+import io.remem.testkit.RawClient;
 import io.remem.transport.ScriptedNode.Request;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

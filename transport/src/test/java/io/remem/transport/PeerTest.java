@@ -11,6 +11,8 @@ import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
 import io.remem.protocol.auth.Credentials;
+import io.remem.testkit.Await;
+import io.remem.testkit.RawClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -315,7 +317,7 @@ class PeerTest {
     @Test
     void frameNamingAnotherSessionIsRefusedWithSessionMismatch() throws Exception {
         try (RawClient raw = RawClient.connect(server.port())) {
-            int session = raw.hello(Role.CLIENT, "t1", 1);
+            int session = raw.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
             assertThat(session).isNotZero();
 
             raw.send(RawClient.request(Opcode.READ, 2, session + 1, 5, 6, 0, new byte[] {42}));
@@ -469,7 +471,7 @@ class PeerTest {
     @Test
     void aRetriedRequestReachesTheHandlerMarkedAsARetry() throws Exception {
         try (RawClient raw = RawClient.connect(server.port())) {
-            int session = raw.hello(Role.CLIENT, "t1", 1);
+            int session = raw.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
             ByteBuf retried = RawClient.request(Opcode.READ, 2, session, 5, 6, 0, new byte[] {42});
             retried.setShort(Wire.LENGTH_FIELD_BYTES + 2, Wire.FLAG_RETRY); // flags
             raw.send(retried);
@@ -492,7 +494,7 @@ class PeerTest {
     @Test
     void requestWithAnUnknownFlagIsMalformedAndClosesTheConnection() throws Exception {
         try (RawClient raw = RawClient.connect(server.port())) {
-            int session = raw.hello(Role.CLIENT, "t1", 1);
+            int session = raw.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
             ByteBuf frame = RawClient.request(Opcode.READ, 4, session, 5, 6, 0, new byte[] {1});
             frame.setShort(Wire.LENGTH_FIELD_BYTES + 2, Wire.FLAG_RETRY | 4); // bit 2 means nothing yet
             raw.send(frame);

@@ -11,6 +11,7 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
 import io.remem.protocol.auth.Credentials;
+import io.remem.testkit.Await;
 
 import java.io.DataInputStream;
 import java.io.IOException;

@@ -9,6 +9,8 @@ import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 import io.remem.protocol.Role;
 import io.remem.protocol.Wire;
+import io.remem.testkit.Await;
+import io.remem.testkit.RawClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,7 +160,7 @@ class ServerLimitsTest {
         assertThat(f.body()).hasSize(1024 - Wire.HEADER_BYTES);
 
         // Once the session is open the limit is the protocol's, not the pre-auth one.
-        int session = c.hello(Role.CLIENT, "t1", 2);
+        int session = c.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 2).session();
         byte[] big = new byte[64 << 10];
         big[big.length - 1] = 42;
         c.send(RawClient.request(Opcode.READ, 3, session, 1, 0, 1, big));
@@ -180,7 +182,7 @@ class ServerLimitsTest {
 
         // A connection that opens its session in time is not closed when the timeout passes.
         RawClient prompt = raw(l);
-        int session = prompt.hello(Role.CLIENT, "t1", 1);
+        int session = prompt.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
         Thread.sleep(600);
         assertSessionServed(prompt, session, 2);
     }
@@ -189,7 +191,7 @@ class ServerLimitsTest {
     void aFrameBegunAndNotFinishedWithinTheFrameTimeoutClosesTheConnection() throws Exception {
         Connections.Listener l = listen(ServerLimits.DEFAULTS.withFrameTimeout(Duration.ofMillis(300)));
         RawClient c = raw(l);
-        int session = c.hello(Role.CLIENT, "t1", 1);
+        int session = c.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
 
         // A frame that arrives in pieces, but within the timeout, is fine.
         byte[] frame = bytes(RawClient.request(Opcode.READ, 2, session, 1, 0, 1, new byte[100]));
@@ -214,9 +216,9 @@ class ServerLimitsTest {
     void oneConnectionOverTheLimitIsOverloadedWhileTheOthersKeepWorking() throws Exception {
         Connections.Listener l = listen(ServerLimits.DEFAULTS.withMaxConnections(2));
         RawClient first = raw(l);
-        int s1 = first.hello(Role.CLIENT, "t1", 1);
+        int s1 = first.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
         RawClient second = raw(l);
-        int s2 = second.hello(Role.CLIENT, "t2", 1);
+        int s2 = second.hello(Role.CLIENT, "t2", 0, ScriptedNode.TOKEN, 1).session();
 
         try (RawClient third = RawClient.connect(l.port())) {
             third.sendHello(Wire.VERSION, Role.CLIENT, "t3", ScriptedNode.TOKEN, 1);
@@ -263,7 +265,7 @@ class ServerLimitsTest {
         // A small receive window, so the client's kernel holds little of the answers it leaves unread.
         RawClient c = RawClient.connect(l.port(), 64 << 10);
         resources.add(c);
-        int session = c.hello(Role.CLIENT, "t1", 1);
+        int session = c.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
 
         int requests = 40;
         int bodyBytes = 1 << 20;
@@ -319,7 +321,7 @@ class ServerLimitsTest {
         Connections.Listener l = listen(ServerLimits.DEFAULTS.withMaxPendingBytes(maxPending));
         RawClient c = RawClient.connect(l.port(), 64 << 10);
         resources.add(c);
-        int session = c.hello(Role.CLIENT, "t1", 1);
+        int session = c.hello(Role.CLIENT, "t1", 0, ScriptedNode.TOKEN, 1).session();
 
         int requests = 100;
         int answerBytes = 1 << 20;

@@ -1,5 +1,6 @@
 package io.remem.transport;
 
+import io.remem.testkit.Await;
 import io.remem.testkit.TestPki;
 
 import io.netty.buffer.ByteBuf;

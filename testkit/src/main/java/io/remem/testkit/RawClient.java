@@ -1,4 +1,4 @@
-package io.remem.transport;
+package io.remem.testkit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,25 +14,27 @@ import io.remem.protocol.Wire;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
+import java.security.SecureRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.time.Duration;
 
 /**
  * A hand-driven remem client over a plain, non-blocking {@link SocketChannel}: sends exactly the bytes a test
  * crafts and reads responses with a deadline, so a misbehaving server fails the test instead of hanging it.
  */
-final class RawClient implements AutoCloseable {
-    static final Duration WAIT = Duration.ofSeconds(5);
+public final class RawClient implements AutoCloseable {
+    public static final Duration WAIT = Duration.ofSeconds(5);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One frame as read off the wire. */
-    record Frame(FrameHeader header, byte[] body) {
-        String errorMessage() {
+    public record Frame(FrameHeader header, byte[] body) {
+        public String errorMessage() {
             return Bodies.readString(Unpooled.wrappedBuffer(body), "error.message");
         }
     }
@@ -45,7 +47,7 @@ final class RawClient implements AutoCloseable {
         this.selector = selector;
     }
 
-    static RawClient connect(int port) throws IOException {
+    public static RawClient connect(int port) throws IOException {
         return connect(port, 0);
     }
 
@@ -54,7 +56,7 @@ final class RawClient implements AutoCloseable {
      * so that the window it advertises stays small: a client that does not read then holds little of the server's
      * output in its own kernel.
      */
-    static RawClient connect(int port, int receiveBufferBytes) throws IOException {
+    public static RawClient connect(int port, int receiveBufferBytes) throws IOException {
         SocketChannel ch = SocketChannel.open();
         if (receiveBufferBytes > 0) {
             ch.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferBytes);
@@ -67,11 +69,11 @@ final class RawClient implements AutoCloseable {
         return new RawClient(ch, selector);
     }
 
-    void send(byte[] bytes) throws IOException {
+    public void send(byte[] bytes) throws IOException {
         send(ByteBuffer.wrap(bytes));
     }
 
-    void send(ByteBuf frame) throws IOException {
+    public void send(ByteBuf frame) throws IOException {
         try {
             send(frame.nioBuffer());
         } finally {
@@ -79,7 +81,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    void send(ByteBuffer buf) throws IOException {
+    public void send(ByteBuffer buf) throws IOException {
         send(buf, WAIT);
     }
 
@@ -87,7 +89,7 @@ final class RawClient implements AutoCloseable {
      * Sends all of {@code buf}, waiting up to {@code within} for the server to take it: longer than {@link #WAIT} for a
      * test whose server is meant to stop reading for a while. Safe on another thread than the one reading.
      */
-    void send(ByteBuffer buf, Duration within) throws IOException {
+    public void send(ByteBuffer buf, Duration within) throws IOException {
         long deadline = System.nanoTime() + within.toNanos();
         while (buf.hasRemaining()) {
             if (channel.write(buf) == 0) {
@@ -100,7 +102,8 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A complete request frame with an arbitrary body. */
-    static ByteBuf request(Opcode op, long requestId, int session, long slabId, long offset, int length, byte[] body) {
+    public static ByteBuf request(Opcode op, long requestId, int session, long slabId, long offset, int length,
+                                  byte[] body) {
         ByteBuf out = Unpooled.buffer();
         int start = Frames.beginRequest(out, op, requestId, session, slabId, offset, length);
         out.writeBytes(body);
@@ -109,9 +112,10 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Sends HELLO presenting {@code credential} (a token; the test servers do not check it) and nothing else. */
-    void sendHello(int version, Role role, String principal, byte[] credential, long requestId) throws IOException {
+    public void sendHello(int version, Role role, String principal, byte[] credential, long requestId)
+            throws IOException {
         byte[] nonce = new byte[Hello.NONCE_BYTES];
-        ThreadLocalRandom.current().nextBytes(nonce);
+        RANDOM.nextBytes(nonce);
         ByteBuf body = Unpooled.buffer();
         new Hello(version, role, principal, "", 0, 0, nonce, credential).encode(body);
         byte[] bytes = new byte[body.readableBytes()];
@@ -119,24 +123,65 @@ final class RawClient implements AutoCloseable {
         send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, bytes));
     }
 
-    /** Sends HELLO with a token and returns the session the server assigned. */
-    int hello(Role role, String tenant, long requestId) throws IOException {
-        sendHello(Wire.VERSION, role, tenant, ScriptedNode.TOKEN, requestId);
+    /**
+     * A v3 HELLO body with a fresh nonce. {@code keyId} names a secret to prove (empty when presenting a token);
+     * {@code credential} is the token (empty for none).
+     */
+    public static byte[] helloBody(Role role, String principal, String keyId, int supersedes, int features,
+                                   byte[] credential) {
+        byte[] nonce = new byte[Hello.NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        ByteBuf body = Unpooled.buffer();
+        new Hello(Wire.VERSION, role, principal, keyId, supersedes, features, nonce, credential).encode(body);
+        byte[] bytes = new byte[body.readableBytes()];
+        body.readBytes(bytes);
+        return bytes;
+    }
+
+    /** Sends HELLO and returns the server's answer as it came, error or not. */
+    public Frame sendHello(Role role, String principal, String keyId, int features, byte[] credential, long requestId)
+            throws IOException {
+        send(request(Opcode.HELLO, requestId, 0, 0, 0, 0, helloBody(role, principal, keyId, 0, features, credential)));
         Frame f = readFrame();
         if (f == null) {
             throw new AssertionError("server closed the connection instead of answering HELLO");
         }
+        return f;
+    }
+
+    /** Sends HELLO presenting {@code credential}, a token, and returns the server's answer as it came. */
+    public Frame sendHello(Role role, String principal, int features, byte[] credential, long requestId)
+            throws IOException {
+        return sendHello(role, principal, "", features, credential, requestId);
+    }
+
+    /** Sends HELLO with {@code credential}, which must be accepted at once; returns the acceptance. */
+    public HelloReply.Accepted hello(Role role, String principal, int features, byte[] credential, long requestId)
+            throws IOException {
+        Frame f = sendHello(role, principal, features, credential, requestId);
         if (f.header().status() != 0) {
             throw new AssertionError("HELLO refused: " + f.header() + " " + f.errorMessage());
         }
-        if (!(HelloReply.decode(Unpooled.wrappedBuffer(f.body())) instanceof HelloReply.Accepted a)) {
-            throw new AssertionError("HELLO with a token was answered with a challenge");
+        HelloReply reply = HelloReply.decode(Unpooled.wrappedBuffer(f.body()));
+        if (!(reply instanceof HelloReply.Accepted accepted)) {
+            throw new AssertionError("a token HELLO was answered with " + reply + " instead of an acceptance");
         }
-        return a.session();
+        return accepted;
+    }
+
+    /** Sends one request and reads the answer, which must come before the server closes the connection. */
+    public Frame roundTrip(Opcode op, long requestId, int session, long slabId, long offset, int length, byte[] body)
+            throws IOException {
+        send(request(op, requestId, session, slabId, offset, length, body));
+        Frame f = readFrame();
+        if (f == null) {
+            throw new AssertionError("server closed the connection instead of answering " + op);
+        }
+        return f;
     }
 
     /** Reads the next frame, or returns null if the server closed the connection cleanly first. */
-    Frame readFrame() throws IOException {
+    public Frame readFrame() throws IOException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         ByteBuffer len = ByteBuffer.allocate(Wire.LENGTH_FIELD_BYTES);
         if (!readFully(len, deadline, true)) {
@@ -156,11 +201,16 @@ final class RawClient implements AutoCloseable {
     }
 
     /** True if the server closes the connection (a read returns -1) before the deadline and without more data. */
-    boolean awaitEndOfStream() throws IOException {
+    public boolean awaitEndOfStream() throws IOException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         ByteBuffer one = ByteBuffer.allocate(1);
         while (true) {
-            int n = channel.read(one);
+            int n;
+            try {
+                n = channel.read(one);
+            } catch (SocketException reset) {
+                return true; // closed with our bytes still unread on its side: a reset instead of a FIN, but closed
+            }
             if (n < 0) {
                 return true;
             }

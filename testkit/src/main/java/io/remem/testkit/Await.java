@@ -1,4 +1,4 @@
-package io.remem.transport;
+package io.remem.testkit;
 
 import io.remem.protocol.RememException;
 
@@ -10,10 +10,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /** Waiting with deadlines, so a broken implementation fails a test instead of hanging the build. */
-final class Await {
+public final class Await {
     private Await() {}
 
-    static <T> T result(CompletableFuture<T> f, Duration within) throws InterruptedException {
+    public static <T> T result(CompletableFuture<T> f, Duration within) throws InterruptedException {
         try {
             return f.get(within.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -24,7 +24,7 @@ final class Await {
     }
 
     /** The RememException {@code f} fails with; fails the test if it succeeds or does not complete in time. */
-    static RememException failure(CompletableFuture<?> f, Duration within) throws InterruptedException {
+    public static RememException failure(CompletableFuture<?> f, Duration within) throws InterruptedException {
         Object value;
         try {
             value = f.get(within.toMillis(), TimeUnit.MILLISECONDS);
@@ -39,7 +39,7 @@ final class Await {
         throw new AssertionError("expected the call to fail but it returned " + value);
     }
 
-    static void until(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
+    public static void until(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
