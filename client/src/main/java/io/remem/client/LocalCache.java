@@ -51,7 +51,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       that round is on the wire; rounds to one node share one ordered connection.</li>
  * </ul>
  */
-final class LocalCache implements AutoCloseable {
+final class LocalCache implements AutoCloseable, Victims.Frames {
     static final long LOCK = 1L;
     static final long PHASE_MASK = 3L << 1;
     static final long FREE = 0;
@@ -181,7 +181,7 @@ final class LocalCache implements AutoCloseable {
         this.fetchTimeoutNanos = config.stallTimeout().toNanos();
         this.backgroundReclaim = config.backgroundReclaim();
         this.inlineReserve = Math.max(1, Math.min(4, frameCount / 8));
-        this.victims = new Victims(this, config.policy());
+        this.victims = Victims.of(config.policy(), this);
         this.prefetcher = new Prefetcher(this, config.prefetchWindow(),
                 backgroundReclaim ? Math.max(1, config.lowWatermark() / 2) : inlineReserve);
         this.reclaimer = new Reclaimer(this, config.lowWatermark(), config.highWatermark(), backgroundReclaim);
@@ -395,8 +395,13 @@ final class LocalCache implements AutoCloseable {
         }
     }
 
-    /** FIFO or LRU stamp of a frame: smaller is older. */
-    long stamp(int f) {
+    @Override
+    public int frameCount() {
+        return frameCount;
+    }
+
+    @Override
+    public long stamp(int f) {
         return stamps[f];
     }
 
@@ -1283,8 +1288,8 @@ final class LocalCache implements AutoCloseable {
         return freeCount; // a racy read is fine for watermark checks
     }
 
-    /** The CLOCK reference bit: read and clear. Returns whether it was set. */
-    boolean clearReferenced(int f) {
+    @Override
+    public boolean clearReferenced(int f) {
         byte r = referenced[f];
         if (r == REF_USED) {
             referenced[f] = REF_NONE;
@@ -1302,8 +1307,8 @@ final class LocalCache implements AutoCloseable {
         return r == REF_PREFETCHED || r == REF_PREFETCHED_SPARED || r == REF_PREFETCHING;
     }
 
-    /** Whether the frame holds a block and is not pinned or locked right now. */
-    boolean evictable(int f) {
+    @Override
+    public boolean evictable(int f) {
         long s = (long) STATE.getVolatile(state, f);
         return (s & PHASE_MASK) == VALID && (s & BUSY) == 0;
     }
