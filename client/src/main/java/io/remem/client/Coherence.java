@@ -327,7 +327,13 @@ final class Coherence {
             p = log.read(h.logId, touched, layout.dataBytes);
         } catch (CommitLog.BeyondSizeException e) {
             refresh.run(); // logged by a runtime that knew the dataset grown: learn its size and slabs, then apply it
-            p = log.read(h.logId, touched, layout.dataBytes);
+            try {
+                p = log.read(h.logId, touched, layout.dataBytes);
+            } catch (CommitLog.BeyondSizeException still) {
+                // Past what the controller says the dataset holds: no runtime could have known such a size, so a
+                // writer wrote it to jam the dataset. Dropped like a torn log, so it cannot block every later commit.
+                p = null;
+            }
         }
         NodeAccess.Writes finish = far.writes();
         if (p != null) {

@@ -77,7 +77,9 @@ public final class Dataset implements AutoCloseable {
 
     /**
      * Its size in bytes, as this handle last learned it (when opened, or at its last {@link #grow} or
-     * {@link #refresh}): as created or grown, or rounded up to 4 KiB for a coherent one.
+     * {@link #refresh}): as created or grown, or rounded up to 4 KiB for a coherent one. The handles of one session
+     * share a coherent dataset's size: any of them growing or refreshing it (or a recovery learning of a growth)
+     * changes it for all.
      */
     public long byteSize() {
         return coherence == null ? view.info().bytes() : coherence.layout.dataBytes;
@@ -117,9 +119,12 @@ public final class Dataset implements AutoCloseable {
      *
      * @throws io.remem.protocol.RememException ACCESS_DENIED for another tenant's dataset, QUOTA_EXCEEDED or
      *                                          CLUSTER_OUT_OF_CAPACITY if the memory is not there, INVALID_ARGUMENT
-     *                                          if it was not created growable
+     *                                          past its last slab if it was not created growable, TOO_LARGE past
+     *                                          16,384 slabs
+     * @throws IllegalStateException if this handle is closed
      */
     public synchronized long grow(long newByteSize) {
+        checkOpen();
         if (newByteSize <= 0) {
             throw new IllegalArgumentException("newByteSize: " + newByteSize + " must be positive");
         }
@@ -143,7 +148,14 @@ public final class Dataset implements AutoCloseable {
 
     /** Learns the dataset's size now (another runtime may have grown it), and returns it. */
     public synchronized long refresh() {
+        checkOpen();
         return update(resize.grow(0));
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("dataset " + name() + " is closed");
+        }
     }
 
     private long update(View grown) {

@@ -116,6 +116,10 @@ final class DatasetCatalog implements AutoCloseable {
     private Dataset.View grown(FarMemory memory, String owner, String name, String key, long bytes, long address,
                                boolean readOnly) {
         DatasetInfo.Opened o = controller.growDataset(new DatasetGrow(owner, name, bytes));
+        if (!open.containsKey(key)) {
+            // Closed here meanwhile: take in nothing, so no grant is presented that nobody renews or withdraws.
+            throw new IllegalStateException("dataset " + key + " is closed in this session");
+        }
         List<SlabDescriptor> added = new ArrayList<>();
         for (SlabDescriptor d : o.run().slabs()) {
             if (table.findSlab(d.slabId()) == null) {

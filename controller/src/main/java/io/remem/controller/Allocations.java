@@ -24,12 +24,18 @@ import java.util.function.Consumer;
 final class Allocations {
     private final Metadata metadata;
     private final Duration nodeTimeout;
-    /** One dataset growth at a time: a second grower waits, then finds the dataset grown (or grows it further). */
-    private final ReentrantLock growth = new ReentrantLock();
+    /**
+     * One growth of a dataset at a time (a second grower waits, then finds it grown, or grows it further); datasets
+     * by hash over a fixed set of locks, so growths of different datasets rarely wait for each other.
+     */
+    private final ReentrantLock[] growth = new ReentrantLock[64];
 
     Allocations(Metadata metadata, Duration nodeTimeout) {
         this.metadata = metadata;
         this.nodeTimeout = nodeTimeout;
+        for (int i = 0; i < growth.length; i++) {
+            growth[i] = new ReentrantLock();
+        }
     }
 
     /** Two copies where there are two memory nodes to hold them, else one. */
@@ -70,7 +76,8 @@ final class Allocations {
      * Returns whether it grew.
      */
     boolean growDataset(String asker, String owner, String name, long bytes, long slabSize) {
-        growth.lock();
+        ReentrantLock lock = growth[Math.floorMod((owner + "/" + name).hashCode(), growth.length)];
+        lock.lock();
         try {
             DatasetDirectory.Growth g = metadata.datasetDirectory().planGrowth(asker, owner, name, bytes, slabSize);
             if (g != null && g.bytes() > 0) {
@@ -79,7 +86,7 @@ final class Allocations {
             }
             return g != null;
         } finally {
-            growth.unlock();
+            lock.unlock();
         }
     }
 
@@ -123,6 +130,9 @@ final class Allocations {
                 return run;
             } catch (RememException e) {
                 failure = e; // the lease expired, or a dataset of that name appeared, while the slabs were created
+            } catch (RuntimeException e) {
+                // The journal could not be written: nothing of the run is recorded, so nothing of it may stay.
+                failure = new RememException(ErrorCode.INTERNAL, "recording the allocation failed: " + e, e);
             }
         }
         synchronized (created) {

@@ -152,7 +152,7 @@ final class DatasetDirectory {
                         + " to " + held + " bytes. Create it growable to grow it further");
             }
             long more = bytes - held;
-            long slabs = d.slabs().length + (more + slabSize - 1) / slabSize;
+            long slabs = d.slabs().length + Math.ceilDiv(more, slabSize);
             if (slabs > Datasets.WINDOW) {
                 throw new RememException(ErrorCode.TOO_LARGE, "dataset " + name + " of " + bytes + " bytes needs "
                         + slabs + " slabs; at most " + Datasets.WINDOW + " of " + slabSize + " bytes");

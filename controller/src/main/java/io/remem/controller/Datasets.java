@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongPredicate;
 
 /**
  * Named datasets: far memory with a name, owned by a tenant rather than by a runtime session, so it outlives its
@@ -34,8 +35,9 @@ final class Datasets {
     }
 
     /**
-     * Slab ids kept for each dataset from its first slab on, so it can grow by appending slabs and stay one range of far
-     * addresses: no other run is placed in them. Also the most slabs a dataset has (one journal entry holds them).
+     * Slab ids kept for each growable dataset (whole slabs) from its first slab on, so it can grow by appending slabs
+     * and stay one range of far addresses: no other run is placed in them. Also the most slabs a dataset has (one
+     * journal entry holds them).
      */
     static final int WINDOW = Journal.Lease.MAX_SLABS;
 
@@ -130,13 +132,15 @@ final class Datasets {
     }
 
     /**
-     * Whether a dataset's id window other than the one starting at {@code ownWindow} holds an id of
-     * {@code [first, first + n)}.
+     * Whether the id window of a dataset that can grow (its last slab is {@code whole}), other than the one starting
+     * at {@code ownWindow}, holds an id of {@code [first, first + n)}. A dataset that cannot grow keeps no window.
      */
-    boolean windowOverlaps(long first, long n, long ownWindow) {
+    boolean windowOverlaps(long first, long n, long ownWindow, LongPredicate whole) {
         // Window [k, k + WINDOW) meets [first, first + n) iff first - WINDOW < k < first + n.
-        for (long k : byFirstSlab.subMap(Math.max(0, first - WINDOW + 1), true, first + n - 1, true).keySet()) {
-            if (k != ownWindow) {
+        for (Map.Entry<Long, Key> e : byFirstSlab.subMap(Math.max(0, first - WINDOW + 1), true, first + n - 1, true)
+                .entrySet()) {
+            long[] slabs = datasets.get(e.getValue()).slabs();
+            if (e.getKey() != ownWindow && whole.test(slabs[slabs.length - 1])) {
                 return true;
             }
         }

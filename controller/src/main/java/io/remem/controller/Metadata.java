@@ -548,9 +548,11 @@ final class Metadata implements AutoCloseable, SlabLedger {
             long id = shape.firstId();
             if (id == 0) {
                 id = slabIds.pick(Math.max(count, shape.span()), (first, n) -> idsFree(first, n, 0));
-            } else if (!idsFree(id, count, shape.window())) {
-                throw new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "slab ids " + id + ".." + (id + count - 1)
-                        + " are taken; the run cannot grow there");
+            } else if (id + count > 1L << (Limits.FAR_ADDRESS_BITS - slabShift) || !idsFree(id, count, shape.window())) {
+                // Not CLUSTER_OUT_OF_CAPACITY: no node coming back frees these ids, so nobody should wait for it.
+                throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab ids " + id + ".." + (id + count - 1)
+                        + " are taken or past the id space; the run cannot grow there (a dataset created before"
+                        + " growth existed may have neighbours)");
             }
             for (long i = 0; i < count; i++) {
                 long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
@@ -592,7 +594,8 @@ final class Metadata implements AutoCloseable, SlabLedger {
      * an id of {@code [first, first + n)}. Per id for a short range, per slab for a long one.
      */
     private boolean idsFree(long first, long n, long ownWindow) {
-        if (datasets.windowOverlaps(first, n, ownWindow)) {
+        long slabSize = 1L << slabShift;
+        if (datasets.windowOverlaps(first, n, ownWindow, id -> slabs.get(id).size() == slabSize)) {
             return false;
         }
         for (Map.Entry<Long, Long> w : pendingWindows.entrySet()) {

@@ -13,9 +13,13 @@ record RunShape(long firstId, long span, boolean wholeSlabs, long window) {
     /** An allocation: random ids, its last slab as small as its bytes allow. */
     static final RunShape ALLOCATION = new RunShape(0, 0, false, 0);
 
-    /** A new dataset: random ids with a window of {@link Datasets#WINDOW} ids kept free for it to grow into. */
+    /**
+     * A new dataset: random ids; a growable one has whole slabs and a window of {@link Datasets#WINDOW} ids kept free
+     * for it to grow into, which its whole slabs pay for (a window costs nothing in quota, so tiny datasets must not
+     * get one).
+     */
     static RunShape dataset(boolean growable) {
-        return new RunShape(0, Datasets.WINDOW, growable, 0);
+        return growable ? new RunShape(0, Datasets.WINDOW, true, 0) : ALLOCATION;
     }
 
     /** More whole slabs for the dataset whose first slab is {@code window}, from id {@code firstId} on. */

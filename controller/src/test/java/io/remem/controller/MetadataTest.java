@@ -546,11 +546,25 @@ class MetadataTest {
             assertThat(m.usedBy("tenant-a")).isEqualTo(4 * MIB);
             // The window is rebuilt from the journal: the id right after the dataset is still kept for it.
             assertCode(() -> m.reserve("tenant-b", MIB, 1, new RunShape(first + 4, 0, false, 0)),
-                    ErrorCode.CLUSTER_OUT_OF_CAPACITY);
+                    ErrorCode.INVALID_ARGUMENT);
             m.datasetDirectory().grant("tenant-a", "logs", "tenant-b", DatasetAccess.READ);
             assertThat(m.datasetDirectory().planGrowth("tenant-b", "tenant-a", "logs", MIB, MIB)).isNull();
             assertCode(() -> m.datasetDirectory().planGrowth("tenant-b", "tenant-a", "logs", 8 * MIB, MIB),
                     ErrorCode.ACCESS_DENIED);
+        }
+    }
+
+    @Test
+    void aDatasetNotCreatedGrowableKeepsNoIdWindow() {
+        long first = 5000;
+        // The dataset draws 4999 (ids 5000 and 5001, its last slab partial); the allocation after it draws 5001 and
+        // gets 5002, right behind it: a window costs no quota, so only a growable dataset's whole slabs buy one.
+        try (Metadata m = Metadata.recover(config(SHIFT), new SplittableRandom(7), scriptedIds(first - 1, first + 1))) {
+            fresh(m, "mem-1", 7001, 64 * MIB, links.open());
+            tenant(m, "tenant-a");
+            List<SlabRecord> run = m.reserve("tenant-a", MIB + 5, 1, RunShape.dataset(false));
+            m.datasetDirectory().commit(run, "small", MIB + 5, 1, DatasetMode.NONE);
+            assertThat(ids(m.reserve("tenant-a", MIB, 1))).containsExactly(first + 2);
         }
     }
 

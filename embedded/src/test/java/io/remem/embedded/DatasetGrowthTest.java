@@ -122,6 +122,20 @@ class DatasetGrowthTest {
         }
     }
 
+    @Test
+    void aClosedHandleNeitherGrowsNorRefreshes() {
+        try (RememSession a = session("closed-g")) {
+            Dataset d = a.memory().dataset("gone", DatasetOptions.create(MIB).growable());
+            d.close();
+            assertThatThrownBy(() -> d.grow(2 * MIB)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+            assertThatThrownBy(d::refresh).isInstanceOf(IllegalStateException.class);
+            try (Dataset again = a.memory().dataset("gone", DatasetOptions.open())) {
+                assertThat(again.byteSize()).isEqualTo(MIB);
+            }
+        }
+    }
+
     /**
      * A coherent dataset grows with its stripes and log where they were: commits past the old end are whole to
      * readers, a runtime that still knows the old size keeps committing within it, and learns the rest on refresh.
