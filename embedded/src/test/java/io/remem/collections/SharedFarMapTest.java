@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,17 +17,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A shared map between sessions: atomic read-modify-writes across them, and its limits stated as errors. */
 class SharedFarMapTest {
-    static EmbeddedCluster cluster;
-
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20));
 
     private static RememSession session() {
         return cluster.connect(RememOptions.builder().tenant("shared-map").cacheBytes(256 << 10).build());

@@ -9,9 +9,8 @@ import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.protocol.DatasetAccess;
 import io.remem.protocol.DatasetMode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,17 +29,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class CoherenceTest {
     private static final long MIB = 1 << 20;
-    static EmbeddedCluster cluster;
-
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(96L << 20).slabShift(20).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(96L << 20).slabShift(20));
 
     private static RememSession session(String tenant) {
         return cluster.connect(RememOptions.builder().tenant(tenant).cacheBytes(256 << 10).replication(2).build());

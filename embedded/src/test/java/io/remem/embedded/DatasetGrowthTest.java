@@ -14,9 +14,8 @@ import io.remem.protocol.DatasetMode;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,18 +33,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class DatasetGrowthTest {
     private static final long MIB = 1 << 20;
-    static EmbeddedCluster cluster;
-
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(64L << 20).slabShift(20)
-                .quotas(Long.MAX_VALUE / 4, Map.of("small-g", 4 * MIB)).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(64L << 20).slabShift(20)
+                .quotas(Long.MAX_VALUE / 4, Map.of("small-g", 4 * MIB)));
 
     private static RememSession session(String tenant) {
         return cluster.connect(RememOptions.builder().tenant(tenant).cacheBytes(512 << 10).replication(2).build());

@@ -6,9 +6,8 @@ import io.remem.client.FarLock;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -26,17 +25,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class FarLockTest {
     private static final long LOCK = 0;
     private static final long COUNTER = 64; // a line of its own
-    static EmbeddedCluster cluster;
-
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(64L << 20).slabShift(20).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(64L << 20).slabShift(20));
 
     private static RememSession session() {
         return cluster.connect(RememOptions.builder().tenant("locks").cacheBytes(256 << 10).build());

@@ -5,8 +5,7 @@ import io.remem.client.EvictionPolicy;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,17 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * checked against a plain {@code byte[]} per segment. Freed memory that comes back must read as zeros.
  */
 class RuntimeModelTest {
-    static EmbeddedCluster cluster;
-
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(512L << 20).slabShift(20).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(3).nodeCapacity(512L << 20).slabShift(20));
 
     private record Live(FarSegment segment, byte[] model) {}
 
