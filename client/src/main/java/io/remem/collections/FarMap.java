@@ -115,17 +115,8 @@ import static io.remem.protocol.MapLayout.SLOT_BYTES;
  * @param <V> the type of values
  */
 public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, AutoCloseable {
-    static final int MIN_REGION_BYTES = 4 << 10;
+    static final int MIN_REGION_BYTES = ShardPlanner.MIN_REGION_BYTES;
     static final int MAX_REGION_BYTES = 256 << 10;
-    static final int MIN_CAPACITY = 8;
-    /** Entry size assumed for sizing regions before there are entries to measure. */
-    static final int ASSUMED_ENTRY_BYTES = 64;
-    /** A rebuild keeps one shard if its entries fill at most this much of it; otherwise it splits. */
-    static final double KEEP_FILL = 0.5;
-    /** Halves of a split fill their regions to at most this much, or split again. */
-    static final double SPLIT_FILL = 0.75;
-    /** Deepest directory: 2^24 entries. Only keys whose hashes share 24 top bits could need more. */
-    static final int MAX_DEPTH = 24;
     /** Deepest directory {@link Builder#expectedSize} makes up front. */
     static final int MAX_INITIAL_DEPTH = 16;
 
@@ -143,13 +134,10 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     /** The directory: {@code 2^depth} shards, indexed by the top {@code depth} bits of a hash. */
     private record Directory(int depth, Shard[] shards) {}
 
-    /** A shard a rebuild will make: where it sits, its region's geometry, and which live entries go into it. */
-    private record Plan(int depth, long prefix, int regionBytes, int capacity, int[] entries) {}
-
     private final FarMemory memory;
     private final Codec<K> keys;
     private final Codec<V> values;
-    private final int maxRegionBytes;
+    private final ShardPlanner planner;
     /** Entries bigger than this go out of line. */
     private final int inlineLimit;
     private final int blockSize;
@@ -171,7 +159,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         this.memory = b.memory;
         this.keys = b.keys;
         this.values = b.values;
-        this.maxRegionBytes = b.regionBytes;
+        this.planner = new ShardPlanner(b.regionBytes);
         this.inlineLimit = b.regionBytes / 8;
         this.blockSize = memory.blockSize();
         this.gets = b.gets;
@@ -181,14 +169,14 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         int[] geometry = null;
         for (; depth <= MAX_INITIAL_DEPTH; depth++) {
             long n = (expected + (1L << depth) - 1) >>> depth;
-            geometry = geometry(n, n * Shard.pad(ASSUMED_ENTRY_BYTES), SPLIT_FILL);
+            geometry = planner.geometry(n, n * Shard.pad(ShardPlanner.ASSUMED_ENTRY_BYTES), ShardPlanner.SPLIT_FILL);
             if (geometry != null) {
                 break;
             }
         }
         if (geometry == null) {
             depth = MAX_INITIAL_DEPTH;
-            geometry = new int[] {maxRegionBytes, capacityFor(maxRegionBytes, 1, ASSUMED_ENTRY_BYTES)};
+            geometry = new int[] {b.regionBytes, ShardPlanner.capacityFor(b.regionBytes, 1, ShardPlanner.ASSUMED_ENTRY_BYTES)};
         }
         Shard[] shards = new Shard[1 << depth];
         try {
@@ -876,13 +864,10 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         ensureOpen();
         byte[] image = shard.image();
         Shard.Live live = shard.live(image);
-        int[] all = new int[live.n()];
-        Arrays.setAll(all, i -> i);
-        List<Plan> plans = new ArrayList<>(2);
-        plan(live, all, shard.depth, shard.prefix, pendingHash, pendingHeap, KEEP_FILL, plans);
+        List<ShardPlanner.Plan> plans = planner.plan(live, shard.depth, shard.prefix, pendingHash, pendingHeap);
         List<Shard> built = new ArrayList<>(plans.size());
         try {
-            for (Plan p : plans) {
+            for (ShardPlanner.Plan p : plans) {
                 built.add(build(p, image, live, shard));
             }
             install(built);
@@ -903,87 +888,8 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    /**
-     * Plans the shards for {@code entries} (indexes into {@code live}) at {@code depth} and {@code prefix}: one shard
-     * if they fill some region to at most {@code fill}, else the plans of their two halves by the next hash bit.
-     */
-    private void plan(Shard.Live live, int[] entries, int depth, long prefix, long pendingHash, int pendingHeap,
-                      double fill, List<Plan> out) {
-        boolean pendingHere = depth == 0 || (pendingHash >>> (64 - depth)) == prefix;
-        long count = entries.length + (pendingHere ? 1 : 0);
-        long heap = pendingHere ? pendingHeap : 0;
-        for (int i : entries) {
-            if (live.ref()[i] > 0) {
-                heap += Shard.pad(live.bytes()[i]);
-            }
-        }
-        int[] g = geometry(count, heap, fill);
-        if (g == null && depth == MAX_DEPTH) {
-            g = geometry(count, heap, 1.0);
-            if (g == null) {
-                throw new IllegalStateException("FarMap: more keys share the top " + MAX_DEPTH
-                        + " bits of their hash than one region holds");
-            }
-        }
-        if (g != null) {
-            out.add(new Plan(depth, prefix, g[0], g[1], entries));
-            return;
-        }
-        int bit = 63 - depth;
-        int ones = 0;
-        for (int i : entries) {
-            ones += (int) (live.hash()[i] >>> bit) & 1;
-        }
-        int[] zero = new int[entries.length - ones];
-        int[] one = new int[ones];
-        int z = 0;
-        int o = 0;
-        for (int i : entries) {
-            if (((live.hash()[i] >>> bit) & 1) == 0) {
-                zero[z++] = i;
-            } else {
-                one[o++] = i;
-            }
-        }
-        plan(live, zero, depth + 1, prefix << 1, pendingHash, pendingHeap, SPLIT_FILL, out);
-        plan(live, one, depth + 1, (prefix << 1) | 1, pendingHash, pendingHeap, SPLIT_FILL, out);
-    }
-
-    /**
-     * The smallest region (and its capacity) that {@code count} entries of {@code heap} inline bytes fill to at most
-     * {@code fill}, by slots (against the 3/4 load limit) and by heap; null if even the largest region is too small.
-     */
-    private int[] geometry(long count, long heap, double fill) {
-        for (int r = MIN_REGION_BYTES; r <= maxRegionBytes; r <<= 1) {
-            int c = capacityFor(r, count, heap);
-            if (count <= fill * (c / 4 * 3) && heap <= fill * (r - (long) c * SLOT_BYTES)) {
-                return new int[] {r, c};
-            }
-        }
-        return null;
-    }
-
-    /**
-     * The capacity that lets a region of {@code regionBytes} hold the most entries of the average size of these
-     * ({@link #ASSUMED_ENTRY_BYTES} if there are none): slots and heap then run out at about the same time.
-     */
-    private static int capacityFor(int regionBytes, long count, long heap) {
-        double perEntry = Math.max(1.0, count == 0 ? ASSUMED_ENTRY_BYTES : (double) heap / count);
-        int best = MIN_CAPACITY;
-        double most = -1;
-        for (int c = MIN_CAPACITY; (long) c * SLOT_BYTES <= regionBytes * 3L / 4 && c <= MapLayout.MAX_CAPACITY;
-             c <<= 1) {
-            double entries = Math.min(c / 4 * 3, (regionBytes - (double) c * SLOT_BYTES) / perEntry);
-            if (entries > most) {
-                best = c;
-                most = entries;
-            }
-        }
-        return best;
-    }
-
     /** Writes the shard {@code p} plans, from a local image of the old shard's region, into a fresh region. */
-    private Shard build(Plan p, byte[] image, Shard.Live live, Shard old) {
+    private Shard build(ShardPlanner.Plan p, byte[] image, Shard.Live live, Shard old) {
         int c = p.capacity();
         int mask = c - 1;
         int top = c * SLOT_BYTES;
