@@ -9,17 +9,13 @@ import io.remem.protocol.MapLayout;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.AbstractCollection;
 import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
@@ -151,9 +147,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     final LongAdder splits = new LongAdder();
     private volatile Directory directory;
     private volatile boolean closed;
-    private Set<K> keySet;
-    private Collection<V> valuesView;
-    private Set<Map.Entry<K, V>> entrySet;
+    private final FarMapViews<K, V> views = new FarMapViews<>(this);
 
     private FarMap(Builder<K, V> b) {
         this.memory = b.memory;
@@ -346,7 +340,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         return directory.depth;
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("FarMap is closed");
         }
@@ -457,19 +451,19 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     @SuppressWarnings("unchecked")
-    private byte[] encodeKey(Object key) {
+    byte[] encodeKey(Object key) {
         Objects.requireNonNull(key, "key");
         ensureOpen();
         return Objects.requireNonNull(keys.encode((K) key), "the key codec returned null");
     }
 
     @SuppressWarnings("unchecked")
-    private byte[] encodeValue(Object value) {
+    byte[] encodeValue(Object value) {
         Objects.requireNonNull(value, "value");
         return Objects.requireNonNull(values.encode((V) value), "the value codec returned null");
     }
 
-    private V decodeValue(byte[] bytes) {
+    V decodeValue(byte[] bytes) {
         return bytes == null ? null : values.decode(bytes, 0, bytes.length);
     }
 
@@ -497,7 +491,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     public boolean containsValue(Object value) {
         byte[] v = encodeValue(value);
         ensureOpen();
-        Scan scan = new Scan(true);
+        FarMapScan scan = new FarMapScan(this, true);
         while (scan.advance()) {
             if (Arrays.equals(scan.value, v)) {
                 return true;
@@ -972,292 +966,41 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    // ================================================================================================ iteration
-
-    /**
-     * A walk over the map in hash order, one shard's worth of entries at a time (see the class comment); yields the
-     * encoded key and, if asked, value of each entry.
-     */
-    private final class Scan {
-        private final boolean withValues;
-        private long cursor;
-        private boolean exhausted;
-        private Shard.Batch batch = Shard.Batch.EMPTY;
-        private Integer[] order = new Integer[0];
-        private int pos;
-        long hash;
-        byte[] key;
-        byte[] value;
-
-        Scan(boolean withValues) {
-            this.withValues = withValues;
-        }
-
-        /** Moves to the next entry; false at the end. */
-        boolean advance() {
-            while (true) {
-                while (pos < order.length) {
-                    int i = order[pos++];
-                    byte[] v = null;
-                    if (withValues) {
-                        v = batch.values()[i];
-                        if (v == null) { // out of line: read now, if it is still there
-                            v = valueBytes(batch.keys()[i], batch.hash()[i], OffloadMode.PULL);
-                            if (v == null) {
-                                continue;
-                            }
-                        }
-                    }
-                    hash = batch.hash()[i];
-                    key = batch.keys()[i];
-                    value = v;
-                    return true;
-                }
-                if (exhausted) {
-                    key = null;
-                    value = null;
-                    return false;
-                }
-                fetch();
-            }
-        }
-
-        private void fetch() {
-            while (true) {
-                ensureOpen();
-                Shard shard = shardFor(cursor);
-                long end;
-                Shard.Batch b;
-                long stamp = shard.lock.readLock();
-                try {
-                    if (shard.retired) {
-                        continue;
-                    }
-                    b = shard.collect(cursor, withValues);
-                    end = shard.rangeEnd();
-                } finally {
-                    shard.lock.unlockRead(stamp);
-                }
-                Integer[] o = new Integer[b.n()];
-                Arrays.setAll(o, i -> i);
-                Arrays.sort(o, (x, y) -> compare(b.hash()[x], b.keys()[x], b.hash()[y], b.keys()[y]));
-                batch = b;
-                order = o;
-                pos = 0;
-                cursor = end;
-                exhausted = end == 0;
-                return;
-            }
-        }
-    }
-
-    /** The typed iterators: a {@link Scan}, with remove writing through. */
-    private abstract class ScanIterator<T> implements Iterator<T> {
-        private final Scan scan;
-        private boolean ready;
-        private byte[] lastKey;
-        private long lastHash;
-
-        ScanIterator(boolean withValues) {
-            this.scan = new Scan(withValues);
-        }
-
-        abstract T make(byte[] key, byte[] value);
-
-        @Override
-        public boolean hasNext() {
-            if (!ready) {
-                ready = scan.advance();
-            }
-            return ready;
-        }
-
-        @Override
-        public T next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            ready = false;
-            lastKey = scan.key;
-            lastHash = scan.hash;
-            return make(scan.key, scan.value);
-        }
-
-        @Override
-        public void remove() {
-            if (lastKey == null) {
-                throw new IllegalStateException("next() first, and remove() once per next()");
-            }
-            ensureOpen();
-            write(Op.REMOVE, lastKey, lastHash, null, null, false);
-            lastKey = null;
-        }
-    }
-
-    /** An entry an iterator returned: a snapshot whose {@link #setValue} also puts into the map. */
-    private final class MapEntry extends AbstractMap.SimpleEntry<K, V> {
-        MapEntry(K key, V value) {
-            super(key, value);
-        }
-
-        @Override
-        public V setValue(V value) {
-            Objects.requireNonNull(value, "value");
-            V old = super.setValue(value);
-            FarMap.this.set(getKey(), value);
-            return old;
-        }
-    }
+    // ================================================================================================ views
 
     @Override
     public Set<K> keySet() {
-        Set<K> s = keySet;
-        return s != null ? s : (keySet = new KeySet());
+        return views.keySet();
     }
 
     @Override
     public Collection<V> values() {
-        Collection<V> c = valuesView;
-        return c != null ? c : (valuesView = new Values());
+        return views.values();
     }
 
     @Override
     public Set<Map.Entry<K, V>> entrySet() {
-        Set<Map.Entry<K, V>> s = entrySet;
-        return s != null ? s : (entrySet = new EntrySet());
+        return views.entrySet();
     }
 
-    private final class KeySet extends AbstractSet<K> {
-        @Override
-        public Iterator<K> iterator() {
-            ensureOpen();
-            return new ScanIterator<>(false) {
-                @Override
-                K make(byte[] key, byte[] value) {
-                    return keys.decode(key, 0, key.length);
-                }
-            };
-        }
-
-        @Override
-        public int size() {
-            return FarMap.this.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return FarMap.this.isEmpty();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return containsKey(o);
-        }
-
-        @Override
-        public boolean remove(Object o) {
-            return delete(o);
-        }
-
-        @Override
-        public void clear() {
-            FarMap.this.clear();
-        }
+    /** Removes the entry of an encoded key, as an iterator's remove does. */
+    void removeEncoded(byte[] key, long hash) {
+        ensureOpen();
+        write(Op.REMOVE, key, hash, null, null, false);
     }
 
-    private final class Values extends AbstractCollection<V> {
-        @Override
-        public Iterator<V> iterator() {
-            ensureOpen();
-            return new ScanIterator<>(true) {
-                @Override
-                V make(byte[] key, byte[] value) {
-                    return values.decode(value, 0, value.length);
-                }
-            };
-        }
-
-        @Override
-        public int size() {
-            return FarMap.this.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return FarMap.this.isEmpty();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return containsValue(o);
-        }
-
-        /** Removes one entry whose value has the same encoding as {@code o}, if there is one. */
-        @Override
-        public boolean remove(Object o) {
-            if (o == null) {
-                return false;
-            }
-            byte[] v = encodeValue(o);
-            ensureOpen();
-            Scan scan = new Scan(true);
-            while (scan.advance()) {
-                if (Arrays.equals(scan.value, v)
-                        && write(Op.REMOVE_IF_EQUAL, scan.key, scan.hash, null, v, false) == PRESENT) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public void clear() {
-            FarMap.this.clear();
-        }
+    /** Removes the entry of an encoded key if its value has encoding {@code value}; whether it did. */
+    boolean removeEncodedIfEqual(byte[] key, long hash, byte[] value) {
+        return write(Op.REMOVE_IF_EQUAL, key, hash, null, value, false) == PRESENT;
     }
 
-    private final class EntrySet extends AbstractSet<Map.Entry<K, V>> {
-        @Override
-        public Iterator<Map.Entry<K, V>> iterator() {
-            ensureOpen();
-            return new ScanIterator<>(true) {
-                @Override
-                Map.Entry<K, V> make(byte[] key, byte[] value) {
-                    return new MapEntry(keys.decode(key, 0, key.length), values.decode(value, 0, value.length));
-                }
-            };
-        }
+    /** The encoded value of an encoded key, read as this map reads by default; null if absent. */
+    byte[] valueBytes(byte[] key) {
+        return valueBytes(key, hash(key), gets);
+    }
 
-        @Override
-        public int size() {
-            return FarMap.this.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return FarMap.this.isEmpty();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) {
-                return false;
-            }
-            byte[] k = encodeKey(e.getKey());
-            byte[] v = valueBytes(k, hash(k), gets);
-            return v != null && Arrays.equals(v, encodeValue(e.getValue()));
-        }
-
-        @Override
-        public boolean remove(Object o) {
-            return o instanceof Map.Entry<?, ?> e && e.getKey() != null && e.getValue() != null
-                    && FarMap.this.remove(e.getKey(), e.getValue());
-        }
-
-        @Override
-        public void clear() {
-            FarMap.this.clear();
-        }
+    K decodeKey(byte[] bytes) {
+        return keys.decode(bytes, 0, bytes.length);
     }
 
     @Override
