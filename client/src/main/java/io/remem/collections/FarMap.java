@@ -7,8 +7,6 @@ import io.remem.client.OffloadMode;
 import io.remem.protocol.MapGetResult;
 import io.remem.protocol.MapLayout;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +18,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -119,16 +116,11 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     static final long FNV_OFFSET = 0xCBF29CE484222325L;
     static final long FNV_PRIME = 0x100000001B3L;
 
-    private static final VarHandle SHARDS = MethodHandles.arrayElementVarHandle(Shard[].class);
-
     /** Write results that are not previous values. */
     private static final byte[] PRESENT = new byte[0];
     private static final byte[] MISMATCH = new byte[0];
 
     private enum Op { PUT, PUT_IF_ABSENT, REPLACE, REPLACE_IF_EQUAL, REMOVE, REMOVE_IF_EQUAL }
-
-    /** The directory: {@code 2^depth} shards, indexed by the top {@code depth} bits of a hash. */
-    private record Directory(int depth, Shard[] shards) {}
 
     private final FarMemory memory;
     private final Codec<K> keys;
@@ -139,13 +131,11 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     private final int blockSize;
     private final OffloadMode gets;
     private final Offload offload;
-    /** Taken by rebuilds to install their shards, and by close. */
-    private final ReentrantLock structureLock = new ReentrantLock();
     private final LongAdder entries = new LongAdder();
     final LongAdder compactions = new LongAdder();
     final LongAdder growths = new LongAdder();
     final LongAdder splits = new LongAdder();
-    private volatile Directory directory;
+    private final ShardDirectory directory;
     private volatile boolean closed;
     private final FarMapViews<K, V> views = new FarMapViews<>(this);
 
@@ -186,7 +176,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             }
             throw e;
         }
-        this.directory = new Directory(depth, shards);
+        this.directory = new ShardDirectory(depth, shards);
     }
 
     /**
@@ -316,28 +306,17 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
 
     /** The shard the directory names for {@code hash}; it may turn out retired once locked. */
     Shard shardFor(long hash) {
-        Directory d = directory;
-        int i = d.depth == 0 ? 0 : (int) (hash >>> (64 - d.depth));
-        return (Shard) SHARDS.getAcquire(d.shards, i);
+        return directory.shardFor(hash);
     }
 
     /** Distinct live shards now. */
     int shardCount() {
-        Shard[] shards = directory.shards;
-        int n = 0;
-        Shard prev = null;
-        for (Shard s : shards) {
-            if (s != prev) {
-                n++;
-                prev = s;
-            }
-        }
-        return n;
+        return directory.shardCount();
     }
 
     /** The directory's depth now. */
     int depth() {
-        return directory.depth;
+        return directory.depth();
     }
 
     void ensureOpen() {
@@ -814,23 +793,12 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
      */
     @Override
     public void close() {
-        Directory d;
-        structureLock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            d = directory; // no rebuild installs shards after this
-        } finally {
-            structureLock.unlock();
+        closed = true;
+        List<Shard> shards = directory.close(); // no rebuild installs shards after this
+        if (shards == null) {
+            return;
         }
-        Shard prev = null;
-        for (Shard shard : d.shards) {
-            if (shard == prev) {
-                continue; // a shard's directory entries are contiguous
-            }
-            prev = shard;
+        for (Shard shard : shards) {
             List<FarSegment> free = null;
             long stamp = shard.lock.writeLock();
             try {
@@ -864,7 +832,7 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             for (ShardPlanner.Plan p : plans) {
                 built.add(build(p, image, live, shard));
             }
-            install(built);
+            directory.install(built);
         } catch (RuntimeException | Error e) {
             for (Shard b : built) {
                 b.region.free();
@@ -929,41 +897,6 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             throw e;
         }
         return new Shard(p.depth(), p.prefix(), region, c, top, p.entries().length, outOfLine);
-    }
-
-    /** Points the directory's entries for each of {@code built} at it, deepening the directory as needed. */
-    private void install(List<Shard> built) {
-        structureLock.lock();
-        try {
-            ensureOpen();
-            Directory d = directory;
-            int depth = d.depth;
-            for (Shard s : built) {
-                depth = Math.max(depth, s.depth);
-            }
-            Shard[] shards = d.shards;
-            if (depth > d.depth) {
-                Shard[] deeper = new Shard[1 << depth];
-                int shift = depth - d.depth;
-                for (int i = 0; i < deeper.length; i++) {
-                    deeper[i] = shards[i >>> shift];
-                }
-                shards = deeper;
-            }
-            for (Shard s : built) {
-                int shift = depth - s.depth;
-                int from = (int) (s.prefix << shift);
-                int to = (int) ((s.prefix + 1) << shift);
-                for (int i = from; i < to; i++) {
-                    SHARDS.setRelease(shards, i, s);
-                }
-            }
-            if (shards != d.shards) {
-                directory = new Directory(depth, shards);
-            }
-        } finally {
-            structureLock.unlock();
-        }
     }
 
     // ================================================================================================ views
