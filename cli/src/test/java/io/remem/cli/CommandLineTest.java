@@ -172,7 +172,14 @@ class CommandLineTest {
         Run adminCreate = run("dataset", "create", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(),
                 "users", "1g");
         assertThat(adminCreate.exit()).isEqualTo(1);
-        assertThat(adminCreate.err()).contains("create it with --tenant");
+        assertThat(adminCreate.err()).contains("only that tenant may create it; use --tenant");
+        Run adminGrow = run("dataset", "grow", "--controller", "127.0.0.1:1", "--admin-secret-file", secret.toString(),
+                "users", "2g");
+        assertThat(adminGrow.exit()).isEqualTo(1);
+        assertThat(adminGrow.err()).contains("only that tenant may grow it; use --tenant");
+        Run zeroGrow = run("dataset", "grow", "--controller", "127.0.0.1:1", "--tenant", "acme", "users", "0");
+        assertThat(zeroGrow.exit()).isEqualTo(1);
+        assertThat(zeroGrow.err()).contains("SIZE: must be positive");
     }
 
     @Test
