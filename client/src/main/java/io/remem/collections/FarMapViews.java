@@ -97,10 +97,25 @@ final class FarMapViews<K, V> {
         }
     }
 
+    /** A set view: as big as the map, and cleared with it. */
+    private abstract class MapSet<T> extends AbstractSet<T> {
+        @Override
+        public int size() {
+            return map.size();
+        }
 
+        @Override
+        public boolean isEmpty() {
+            return map.isEmpty();
+        }
 
+        @Override
+        public void clear() {
+            map.clear();
+        }
+    }
 
-    private final class KeySet extends AbstractSet<K> {
+    private final class KeySet extends MapSet<K> {
         @Override
         public Iterator<K> iterator() {
             map.ensureOpen();
@@ -113,6 +128,18 @@ final class FarMapViews<K, V> {
         }
 
         @Override
+        public boolean contains(Object o) {
+            return map.containsKey(o);
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            return map.delete(o);
+        }
+    }
+
+    private final class Values extends AbstractCollection<V> {
+        @Override
         public int size() {
             return map.size();
         }
@@ -123,22 +150,10 @@ final class FarMapViews<K, V> {
         }
 
         @Override
-        public boolean contains(Object o) {
-            return map.containsKey(o);
-        }
-
-        @Override
-        public boolean remove(Object o) {
-            return map.delete(o);
-        }
-
-        @Override
         public void clear() {
             map.clear();
         }
-    }
 
-    private final class Values extends AbstractCollection<V> {
         @Override
         public Iterator<V> iterator() {
             map.ensureOpen();
@@ -148,16 +163,6 @@ final class FarMapViews<K, V> {
                     return map.decodeValue(value);
                 }
             };
-        }
-
-        @Override
-        public int size() {
-            return map.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return map.isEmpty();
         }
 
         @Override
@@ -181,14 +186,9 @@ final class FarMapViews<K, V> {
             }
             return false;
         }
-
-        @Override
-        public void clear() {
-            map.clear();
-        }
     }
 
-    private final class EntrySet extends AbstractSet<Map.Entry<K, V>> {
+    private final class EntrySet extends MapSet<Map.Entry<K, V>> {
         @Override
         public Iterator<Map.Entry<K, V>> iterator() {
             map.ensureOpen();
@@ -198,16 +198,6 @@ final class FarMapViews<K, V> {
                     return new MapEntry(map.decodeKey(key), map.decodeValue(value));
                 }
             };
-        }
-
-        @Override
-        public int size() {
-            return map.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return map.isEmpty();
         }
 
         @Override
@@ -224,11 +214,6 @@ final class FarMapViews<K, V> {
         public boolean remove(Object o) {
             return o instanceof Map.Entry<?, ?> e && e.getKey() != null && e.getValue() != null
                     && map.remove(e.getKey(), e.getValue());
-        }
-
-        @Override
-        public void clear() {
-            map.clear();
         }
     }
 }
