@@ -49,7 +49,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
     private final Journal journal;
     private final int slabShift;
     private final Placement placement;
-    private final SlabIds slabIds;
+    private final IdSpace idSpace;
     /** Slabs whose copy on a node failed its checksums while it was the only one: slab id to node id. Not journaled:
      * the node reports it again when it registers. */
     private final Map<Long, Long> quarantined = new HashMap<>();
@@ -58,8 +58,6 @@ final class Metadata implements AutoCloseable, SlabLedger {
      * ids, and a tenant with an allocation in progress is not removed under it.
      */
     private final Map<Long, String> reserved = new HashMap<>();
-    /** The id windows of datasets being created (first id to end, exclusive), until their runs commit or abort. */
-    private final Map<Long, Long> pendingWindows = new HashMap<>();
     /** Kept only for the journal's watermark entry: slab ids are random now ({@link SlabIds}). */
     private long nextSlabId = 1;
     private long nextNodeId = 1;
@@ -75,7 +73,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
         this.slabShift = slabShift;
         this.placement = new Placement(random);
         this.tenants = new Tenants(defaultQuota);
-        this.slabIds = new SlabIds(slabShift, ids);
+        this.idSpace = new IdSpace(slabShift, ids, slabs, reserved, datasets);
     }
 
     /** Recovers the metadata persisted in the config's data directory, or starts empty. */
@@ -545,15 +543,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
             }
             List<NodeRecord> all = new ArrayList<>(nodes.values());
             List<SlabRecord> run = new ArrayList<>((int) count);
-            long id = shape.firstId();
-            if (id == 0) {
-                id = slabIds.pick(Math.max(count, shape.span()), (first, n) -> idsFree(first, n, 0));
-            } else if (id + count > 1L << (Limits.FAR_ADDRESS_BITS - slabShift) || !idsFree(id, count, shape.window())) {
-                // Not CLUSTER_OUT_OF_CAPACITY: no node coming back frees these ids, so nobody should wait for it.
-                throw new RememException(ErrorCode.INVALID_ARGUMENT, "slab ids " + id + ".." + (id + count - 1)
-                        + " are taken or past the id space; the run cannot grow there (a dataset created before"
-                        + " growth existed may have neighbours)");
-            }
+            long id = idSpace.place(count, shape);
             for (long i = 0; i < count; i++) {
                 long size = i < count - 1 ? slabSize : total - (count - 1) * slabSize;
                 List<NodeRecord> chosen = placement.choose(all, size, replication);
@@ -571,9 +561,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
             for (SlabRecord r : run) {
                 reserved.put(r.id(), tenant);
             }
-            if (shape.span() > count) {
-                pendingWindows.put(id, id + shape.span());
-            }
+            idSpace.hold(id, count, shape);
             return run;
         } finally {
             lock.unlock();
@@ -587,38 +575,6 @@ final class Metadata implements AutoCloseable, SlabLedger {
         return new RememException(ErrorCode.CLUSTER_OUT_OF_CAPACITY, "cannot place a slab of " + size + " bytes on "
                 + replication + " memory node(s): " + live + " live node(s), " + totalFree
                 + " bytes free in all, at most " + largest + " on one node");
-    }
-
-    /**
-     * Whether no slab, reservation or dataset window (but {@code ownWindow}'s, a dataset growing into its own) holds
-     * an id of {@code [first, first + n)}. Per id for a short range, per slab for a long one.
-     */
-    private boolean idsFree(long first, long n, long ownWindow) {
-        long slabSize = 1L << slabShift;
-        if (datasets.windowOverlaps(first, n, ownWindow, id -> slabs.get(id).size() == slabSize)) {
-            return false;
-        }
-        for (Map.Entry<Long, Long> w : pendingWindows.entrySet()) {
-            if (w.getKey() < first + n && w.getValue() > first) {
-                return false;
-            }
-        }
-        if (n <= slabs.size() + reserved.size()) {
-            for (long id = first; id < first + n; id++) {
-                if (slabs.containsKey(id) || reserved.containsKey(id)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        for (Map<Long, ?> m : List.of(slabs, reserved)) {
-            for (long id : m.keySet()) {
-                if (id >= first && id < first + n) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /** Makes a reserved run permanent, owned by no lease. */
@@ -658,7 +614,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
                 reserved.remove(s.id());
             }
             if (!run.isEmpty()) {
-                pendingWindows.remove(run.getFirst().id());
+                idSpace.settled(run.getFirst().id());
             }
             owner.forEach(leases::apply);
         } finally {
@@ -675,7 +631,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
                 reserved.remove(s.id());
             }
             if (!run.isEmpty()) {
-                pendingWindows.remove(run.getFirst().id());
+                idSpace.settled(run.getFirst().id());
             }
         } finally {
             lock.unlock();
@@ -994,7 +950,7 @@ final class Metadata implements AutoCloseable, SlabLedger {
     public void adopt(SlabRecord s) {
         slabs.put(s.id(), s);
         reserved.remove(s.id());
-        pendingWindows.remove(s.id()); // a new dataset's window is its own from now on (Datasets)
+        idSpace.settled(s.id()); // a new dataset's window is its own from now on (Datasets)
     }
 
     @Override
