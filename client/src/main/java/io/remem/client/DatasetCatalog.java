@@ -35,7 +35,7 @@ final class DatasetCatalog implements AutoCloseable {
     private final LocalCache cache;
     private final NodeLinks links;
     private final String tenant;
-    private final long leaseId;
+    private final SessionLease lease;
     private final int replication;
     private final Clock clock;
     /** The datasets this session has open, by "owner/name": where their slabs are. */
@@ -54,13 +54,13 @@ final class DatasetCatalog implements AutoCloseable {
 
     /** @param replication the session's default copies for datasets it creates (0: the cluster's) */
     DatasetCatalog(ControllerClient controller, SlabTable table, LocalCache cache, NodeLinks links, String tenant,
-                   long leaseId, int replication, Clock clock) {
+                   SessionLease lease, int replication, Clock clock) {
         this.controller = controller;
         this.table = table;
         this.cache = cache;
         this.links = links;
         this.tenant = tenant;
-        this.leaseId = leaseId;
+        this.lease = lease;
         this.replication = replication;
         this.clock = clock;
     }
@@ -68,7 +68,7 @@ final class DatasetCatalog implements AutoCloseable {
     Dataset open(FarMemory memory, String owner, String name, DatasetOptions options) {
         DatasetName.check(name);
         String own = owner.isEmpty() || owner.equals(tenant) ? "" : TenantName.check(owner);
-        DatasetInfo.Opened opened = controller.openDataset(options.request(own, name, replication), leaseId);
+        DatasetInfo.Opened opened = lease.call(id -> controller.openDataset(options.request(own, name, replication), id));
         SlabRun run = opened.run();
         String key = key(opened.info().owner(), name);
         if (opened.grant().length > 0) {
@@ -99,7 +99,7 @@ final class DatasetCatalog implements AutoCloseable {
             if (handles.merge(key, -1, (a, b) -> a + b <= 0 ? null : a + b) == null) {
                 forget(key, run);
             }
-            controller.closeDataset(own, name, leaseId);
+            controller.closeDataset(own, name, lease.id());
         });
     }
 
@@ -179,8 +179,8 @@ final class DatasetCatalog implements AutoCloseable {
             return; // closed or deleted meanwhile
         }
         try {
-            DatasetInfo.Opened o = controller.openDataset(DatasetOptions.open().request(owner, name, replication), leaseId);
-            controller.closeDataset(owner, name, leaseId); // the renewal's own open: this session counts once
+            DatasetInfo.Opened o = controller.openDataset(DatasetOptions.open().request(owner, name, replication), lease.id());
+            controller.closeDataset(owner, name, lease.id()); // the renewal's own open: this session counts once
             links.present(o.grant());
             scheduleRenewal(owner, name, o.grant());
         } catch (RuntimeException e) {
@@ -202,7 +202,7 @@ final class DatasetCatalog implements AutoCloseable {
 
     /** Deletes one of this tenant's datasets; if this session has it open, its cached lines and slab entries go too. */
     void delete(String name, boolean force) {
-        controller.deleteDataset(new DatasetDelete(tenant, name, force), leaseId);
+        controller.deleteDataset(new DatasetDelete(tenant, name, force), lease.id());
         SlabRun run = open.get(key(tenant, name));
         if (run != null) {
             forget(key(tenant, name), run);
@@ -228,7 +228,7 @@ final class DatasetCatalog implements AutoCloseable {
             String name = k.substring(k.indexOf('/') + 1);
             try {
                 controller.openDataset(DatasetOptions.open().request(owner.equals(tenant) ? "" : owner, name,
-                        replication), leaseId);
+                        replication), lease.id());
             } catch (RuntimeException e) {
                 log.warn("reopening dataset {} failed: {}", k, e.toString());
             }

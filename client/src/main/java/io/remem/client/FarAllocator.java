@@ -19,7 +19,7 @@ final class FarAllocator {
     static final long SMALL_SLAB = 8 << 20;
 
     private final ControllerClient controller;
-    private final long leaseId;
+    private final SessionLease lease;
     private final SlabTable table;
     private final LocalCache cache;
     private final int replication;
@@ -31,10 +31,10 @@ final class FarAllocator {
     private long slabNext;
     private long slabEnd;
 
-    /** @param leaseId the session's lease, which every slab allocated here joins */
-    FarAllocator(ControllerClient controller, SlabTable table, LocalCache cache, int replication, long leaseId) {
+    /** @param lease the session's lease, which every slab allocated here joins */
+    FarAllocator(ControllerClient controller, SlabTable table, LocalCache cache, int replication, SessionLease lease) {
         this.controller = controller;
-        this.leaseId = leaseId;
+        this.lease = lease;
         this.table = table;
         this.cache = cache;
         this.replication = replication;
@@ -42,7 +42,7 @@ final class FarAllocator {
 
     /** Far address of {@code bytes} fresh bytes, all zero, in slabs of their own with {@code replication} copies. */
     long allocateRun(long bytes, int replication) {
-        SlabRun run = controller.allocate(bytes, replication, leaseId);
+        SlabRun run = lease.call(id -> controller.allocate(bytes, replication, id));
         table.add(run, true);
         return table.farAddress(run.firstSlabId(), 0);
     }
@@ -50,24 +50,35 @@ final class FarAllocator {
     /** Far address of {@code bytes} fresh bytes, all zero. */
     long allocate(long bytes) {
         if (bytes > SizeClasses.MAX_SMALL) {
-            SlabRun run = controller.allocate(bytes, replication, leaseId);
+            SlabRun run = lease.call(id -> controller.allocate(bytes, replication, id));
             table.add(run, true);
             return table.farAddress(run.firstSlabId(), 0);
         }
         int cls = SizeClasses.classOf(Math.max(1, bytes));
-        long addr;
         boolean reused;
+        long addr = 0;
         lock.lock();
         try {
             reused = freeCounts[cls] > 0;
-            addr = reused ? freeLists[cls][--freeCounts[cls]] : carve(cls);
+            if (reused) {
+                addr = freeLists[cls][--freeCounts[cls]];
+            }
         } finally {
             lock.unlock();
         }
         if (reused) {
             cache.fill(addr, SizeClasses.size(cls), (byte) 0);
+            return addr;
         }
-        return addr;
+        // The lease is called outside the lock: recovering an expired one forgets this allocator's slabs, under it.
+        return lease.call(id -> {
+            lock.lock();
+            try {
+                return carve(cls, id);
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     /** Gives back what {@link #allocate} returned for {@code bytes}. */
@@ -112,7 +123,7 @@ final class FarAllocator {
         }
     }
 
-    private long carve(int cls) {
+    private long carve(int cls, long leaseId) {
         int size = SizeClasses.size(cls);
         if (spanNext[cls] + size > spanEnd[cls]) {
             if (slabNext + SPAN > slabEnd) {

@@ -59,8 +59,8 @@ public final class RememSession implements AutoCloseable {
             ReplicaReads reads = new ReplicaReads(table, nodeLinks, failover, options.readFailoverAfter().toNanos());
             RemoteBackend backend = new RemoteBackend(table, nodeLinks, failover, reads);
             this.cache = new LocalCache(cc, backend);
-            FarAllocator allocator = new FarAllocator(ctl, table, cache, options.replication(), held.id());
-            DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, nodeLinks, options.tenant(), held.id(),
+            FarAllocator allocator = new FarAllocator(ctl, table, cache, options.replication(), held);
+            DatasetCatalog datasets = new DatasetCatalog(ctl, table, cache, nodeLinks, options.tenant(), held,
                     options.replication(), Clock.systemUTC());
             this.datasets = datasets;
             this.memory = new FarMemory(cache, allocator, new Offload(cache, table, nodeLinks, backend, reads), datasets,

@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.util.function.LongFunction;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,6 +34,8 @@ final class SessionLease implements AutoCloseable {
     private final long id;
     private final ScheduledExecutorService timer;
     private volatile Runnable onExpired = () -> {};
+    /** How many times the lease was found expired and reopened; written under this object's monitor. */
+    private volatile long recoveries;
     /** Renew this often: a third of the lease length the controller last gave. */
     private volatile long periodMillis;
 
@@ -63,15 +66,33 @@ final class SessionLease implements AutoCloseable {
         periodMillis = Math.max(50, leaseMillis / 3);
     }
 
+    /**
+     * Runs {@code request} with this lease's id. If the controller answers that the lease expired, first recovers it
+     * (reopens it and forgets the memory it held, once however many threads found out), then tries again once, so a
+     * request never fails just because the renewal thread had not noticed the expiry yet.
+     *
+     * <p>Call it holding no lock that {@link #onExpired}'s action takes: recovery runs that action.
+     */
+    <T> T call(LongFunction<T> request) {
+        long seen = recoveries;
+        try {
+            return request.apply(id);
+        } catch (RememException e) {
+            if (e.code() != ErrorCode.LEASE_EXPIRED) {
+                throw e;
+            }
+            recover(seen);
+            return request.apply(id);
+        }
+    }
+
     private void renew() {
+        long seen = recoveries;
         try {
             learn(keeper.renewLease(id, false));
         } catch (RememException e) {
             if (e.code() == ErrorCode.LEASE_EXPIRED) {
-                log.error("this runtime's lease {} expired (the controller did not hear from it for the lease timeout)"
-                        + " and the far memory it held was freed; new allocations get a fresh lease", Long.toHexString(id));
-                reopen();
-                onExpired.run();
+                recover(seen);
             } else {
                 log.warn("renewing lease {} failed: {}; trying again", Long.toHexString(id), e.detail());
             }
@@ -86,12 +107,19 @@ final class SessionLease implements AutoCloseable {
         }
     }
 
-    private void reopen() {
-        try {
-            learn(keeper.renewLease(id, true));
-        } catch (RuntimeException e) {
-            log.warn("reopening lease {} failed: {}", Long.toHexString(id), e.toString());
+    /**
+     * Reopens the lease and forgets what it held, unless another thread did so since {@code seen} was read. The
+     * memory is forgotten before anyone can allocate under the reopened lease, or new slabs would be forgotten too.
+     */
+    private synchronized void recover(long seen) {
+        if (recoveries != seen) {
+            return;
         }
+        learn(keeper.renewLease(id, true));
+        onExpired.run();
+        recoveries = seen + 1;
+        log.error("this runtime's lease {} expired (the controller did not hear from it for the lease timeout)"
+                + " and the far memory it held was freed; new allocations get a fresh lease", Long.toHexString(id));
     }
 
     /** Stops renewing and ends the lease, freeing what it holds. */
