@@ -86,7 +86,7 @@ final class DatasetCatalog implements AutoCloseable {
         Dataset.Resize resize = grow -> grown(memory, own, name, key, grow, address, readOnly);
         Coherence coherence = !opened.info().mode().isCoherent() ? null : coherences.computeIfAbsent(key,
                 k -> new Coherence(k, opened.info().mode(), bytes, address,
-                        new NodeAccess(cache.backend, table.slabShift(), cache.fetchTimeoutNanos),
+                        new NodeAccess(cache.backend(), table.slabShift(), cache.fetchTimeoutNanos),
                         readOnly ? null : segment.asSlice(0, CoherenceLayout.HEADER), memory, memory.leaseProbe(),
                         memory.leaseId(), () -> resize.grow(0)));
         if (coherence != null) {

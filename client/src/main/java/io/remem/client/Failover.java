@@ -29,20 +29,31 @@ final class Failover {
     private final ControllerClient controller;
     private final NodeLinks links;
     private final long timeoutNanos;
+    private final NanoClock clock;
     private final Map<Long, Long> suspects = new ConcurrentHashMap<>();
     /** Reports to the controller go out on their own threads: a failing request must not wait for them. */
     private final Executor reports = Executors.newVirtualThreadPerTaskExecutor();
 
     Failover(SlabTable table, ControllerClient controller, NodeLinks links, Duration timeout) {
+        this(table, controller, links, timeout, NanoClock.SYSTEM);
+    }
+
+    Failover(SlabTable table, ControllerClient controller, NodeLinks links, Duration timeout, NanoClock clock) {
         this.table = table;
         this.controller = controller;
         this.links = links;
         this.timeoutNanos = timeout.toNanos();
+        this.clock = clock;
     }
 
     /** When a request that starts now must give up. */
     long deadline() {
-        return System.nanoTime() + timeoutNanos;
+        return clock.nanoTime() + timeoutNanos;
+    }
+
+    /** Whether {@code deadline}, from {@link #deadline()}, has passed. */
+    boolean passed(long deadline) {
+        return clock.nanoTime() - deadline > 0;
     }
 
     /** Failures another replica, a fresher slab map or a moment's wait can cure. */
@@ -70,8 +81,9 @@ final class Failover {
         if (!nodeFailure(e)) {
             return;
         }
-        Long was = suspects.put(replica.nodeId(), System.nanoTime());
-        if (was == null || System.nanoTime() - was > SUSPECT_NANOS) {
+        long now = clock.nanoTime();
+        Long was = suspects.put(replica.nodeId(), now);
+        if (was == null || now - was > SUSPECT_NANOS) {
             log.warn("memory node {} ({}) failed a request: {}; failing over", replica.nodeId(), replica.address(),
                     e.getMessage());
             reports.execute(() -> {
@@ -93,7 +105,7 @@ final class Failover {
         if (since == null) {
             return false;
         }
-        if (System.nanoTime() - since > SUSPECT_NANOS) {
+        if (clock.nanoTime() - since > SUSPECT_NANOS) {
             suspects.remove(replica.nodeId(), since);
             return false;
         }

@@ -178,7 +178,7 @@ public final class FarMemory {
      * @throws RememException the first failure among them
      */
     public void release() {
-        cache.async.release();
+        cache.releaseAsync();
     }
 
     /** A snapshot of the cache's counters. */

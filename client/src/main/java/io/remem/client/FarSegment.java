@@ -434,7 +434,7 @@ public final class FarSegment {
      */
     public long getAndAddAtNode(long offset, long delta) {
         writeAddress(offset, 8);
-        return cache.backend.atomic(Opcode.FAA, atomicAddress(offset), delta, 0);
+        return cache.atomic(Opcode.FAA, atomicAddress(offset), delta, 0);
     }
 
     /**
@@ -444,7 +444,7 @@ public final class FarSegment {
      */
     public long compareAndExchangeAtNode(long offset, long expected, long desired) {
         writeAddress(offset, 8);
-        return cache.backend.atomic(Opcode.CAS, atomicAddress(offset), expected, desired);
+        return cache.atomic(Opcode.CAS, atomicAddress(offset), expected, desired);
     }
 
     /** The word at {@code offset} as the memory node has it; for words used with the atomics above. */
@@ -483,7 +483,7 @@ public final class FarSegment {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return cache.async.read(address(offset, length), dst, dstOffset, length);
+        return cache.readAsync(address(offset, length), dst, dstOffset, length);
     }
 
     /** {@link #readAsync(long, MemorySegment, long, long)} into a byte array. */
@@ -501,7 +501,7 @@ public final class FarSegment {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return cache.async.write(writeAddress(offset, length), src, srcOffset, length);
+        return cache.writeAsync(writeAddress(offset, length), src, srcOffset, length);
     }
 
     /** {@link #writeAsync(long, MemorySegment, long, long)} from a byte array. */
@@ -539,7 +539,7 @@ public final class FarSegment {
     public void prefetch(long offset, long length) {
         if (length > 0) {
             long addr = address(offset, length);
-            cache.prefetcher.hint(addr >>> cache.blockShift, (addr + length - 1) >>> cache.blockShift);
+            cache.prefetch(addr >>> cache.blockShift, (addr + length - 1) >>> cache.blockShift);
         }
     }
 

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,8 +44,8 @@ final class NodeLinks implements AutoCloseable {
     private final Pool prefetch = new Pool();
     /** Grants to other tenants' datasets, presented on every link, open or opened later. */
     private final List<byte[]> grants = new CopyOnWriteArrayList<>();
-    /** Nodes the controller declared dead, since when; cleared when it says they are back. */
-    private final Map<Long, Long> down = new ConcurrentHashMap<>();
+    /** Nodes the controller declared dead; cleared when it says they are back. */
+    private final Set<Long> down = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /** The links of one purpose (demand or prefetch), and the connections being opened. */
@@ -135,7 +136,7 @@ final class NodeLinks implements AutoCloseable {
 
     /** The controller declared {@code nodeId} dead: refuse it from now on and fail what is in flight to it. */
     void markDown(long nodeId) {
-        down.put(nodeId, System.nanoTime());
+        down.add(nodeId);
         closeLinks(nodeId, demand);
         closeLinks(nodeId, prefetch);
     }
@@ -151,7 +152,7 @@ final class NodeLinks implements AutoCloseable {
     }
 
     boolean isDown(long nodeId) {
-        return !down.isEmpty() && down.containsKey(nodeId);
+        return !down.isEmpty() && down.contains(nodeId);
     }
 
     private static void closeLinks(long nodeId, Pool pool) {

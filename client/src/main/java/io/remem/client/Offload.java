@@ -285,7 +285,7 @@ public final class Offload {
             long next = p.address + done + n;
             long ahead = Math.min(PULL_WINDOW, bytes - done - n);
             if (ahead > 0) {
-                cache.prefetcher.hint(next >>> cache.blockShift, (next + ahead - 1) >>> cache.blockShift);
+                cache.prefetch(next >>> cache.blockShift, (next + ahead - 1) >>> cache.blockShift);
             }
             cache.read(p.address + done, window, 0, n);
             for (long i = 0; i < n; i += ElementType.BYTES) {

@@ -83,7 +83,7 @@ public final class PinnedView implements AutoCloseable {
         long pos = 0;
         while (pos < length) {
             long inBlock = (offsetInFirst + pos) & cache.blockMask;
-            long lineEnd = ((inBlock >>> LocalCache.LINE_SHIFT) + 1) << LocalCache.LINE_SHIFT;
+            long lineEnd = ((inBlock >>> FrameTable.LINE_SHIFT) + 1) << FrameTable.LINE_SHIFT;
             long n = Math.min(lineEnd - inBlock, length - pos);
             if (MemorySegment.mismatch(now, pos, pos + n, before, pos, pos + n) >= 0) {
                 int frame = firstFrame + (int) ((offsetInFirst + pos) >>> cache.blockShift);

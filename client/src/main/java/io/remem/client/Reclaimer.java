@@ -4,12 +4,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntToDoubleFunction;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Keeps a reserve of free frames between two watermarks, off the critical path (Fastswap): when fewer than
  * {@code low} frames are free it sweeps, by the eviction policy, until {@code high} are free (see
- * {@link LocalCache#sweep}).
+ * {@link Evictor#sweep}).
  *
  * <p>Between sweeps it measures the cache's hit time, for the average memory access time in the stats.
  */
@@ -18,21 +19,28 @@ final class Reclaimer implements AutoCloseable {
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long CALIBRATE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final LocalCache cache;
+    private final FrameTable table;
+    private final Evictor evictor;
+    /** Measures the hit path over this many reads: nanoseconds per read, or -1 if it could not. */
+    private final IntToDoubleFunction calibrate;
+    private final NanoClock clock;
     private final int low;
     private final int high;
     private final Thread thread;
     private volatile boolean closed;
     private volatile boolean wakeRequested;
     private volatile double hitNanos = -1;
-    private int hand;
     private long lastCalibration;
 
     private final boolean reclaiming;
 
     /** @param reclaiming false: only measure the hit time (misses evict inline) */
-    Reclaimer(LocalCache cache, int low, int high, boolean reclaiming) {
-        this.cache = cache;
+    Reclaimer(FrameTable table, Evictor evictor, IntToDoubleFunction calibrate, NanoClock clock, int low, int high,
+              boolean reclaiming) {
+        this.table = table;
+        this.evictor = evictor;
+        this.calibrate = calibrate;
+        this.clock = clock;
         this.low = low;
         this.high = high;
         this.reclaiming = reclaiming;
@@ -42,7 +50,7 @@ final class Reclaimer implements AutoCloseable {
     void start() {
         // The first measurement one interval from now, not at once: measuring pins a frame for a few milliseconds,
         // which can cut short a prefetch stream that is just starting (PrefetchTest saw it on cold JVMs).
-        lastCalibration = System.nanoTime();
+        lastCalibration = clock.nanoTime();
         thread.start();
     }
 
@@ -74,21 +82,21 @@ final class Reclaimer implements AutoCloseable {
     private void run() {
         while (!closed) {
             try {
-                if (!wakeRequested && (!reclaiming || cache.freeCount() >= low)) {
+                if (!wakeRequested && (!reclaiming || table.freeCount() >= low)) {
                     LockSupport.parkNanos(this, IDLE_NANOS);
                 }
                 wakeRequested = false;
                 if (closed) {
                     break;
                 }
-                if (reclaiming && cache.freeCount() < high && !cache.sweep(high)) {
+                if (reclaiming && table.freeCount() < high && !evictor.sweep(high)) {
                     // Nothing could be freed (every frame busy, pinned or filling): do not spin on it.
                     LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
                 }
-                long now = System.nanoTime();
+                long now = clock.nanoTime();
                 if (now - lastCalibration > CALIBRATE_EVERY_NANOS) {
                     lastCalibration = now;
-                    double measured = cache.calibrateHitNanos(4096);
+                    double measured = calibrate.applyAsDouble(4096);
                     if (measured >= 0) {
                         hitNanos = hitNanos < 0 ? measured : 0.8 * hitNanos + 0.2 * measured;
                     }

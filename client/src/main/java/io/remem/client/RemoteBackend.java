@@ -128,7 +128,7 @@ final class RemoteBackend implements FarBackend {
                     if (!Failover.retryable(ex)) {
                         throw ex;
                     }
-                    if (System.nanoTime() - deadline > 0) {
+                    if (failover.passed(deadline)) {
                         throw failover.gaveUp(op + " on slab " + e.slabId(), ex);
                     }
                     failover.failed(primary, ex);
@@ -177,7 +177,7 @@ final class RemoteBackend implements FarBackend {
                 Peer.await(new ReplicatedWrite(links, failover, this::nextOpId).send(parts));
                 return;
             } catch (RememException ex) {
-                if (!Failover.retryable(ex) || System.nanoTime() - deadline > 0) {
+                if (!Failover.retryable(ex) || failover.passed(deadline)) {
                     throw ex;
                 }
                 Failover.backOff(attempt);

@@ -77,7 +77,7 @@ final class ReplicaReads {
             if (fallback != null && !alternative) {
                 return fallback.get();
             }
-            if (System.nanoTime() - deadline > 0) {
+            if (failover.passed(deadline)) {
                 throw failover.gaveUp(what + " of slab " + e.slabId(), last != null ? last
                         : new RememException(ErrorCode.NODE_UNAVAILABLE, "no readable replica"));
             }

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.IntConsumer;
 
 /**
  * One round of write-back: the dirty lines of some frames, packed into a {@link FarBackend.WriteBatch}, and the
@@ -20,9 +21,10 @@ final class WriteBack {
     /** Runs per node after which a round is sent: the wire limit, less one 64 KiB block's worth of runs. */
     static final int MAX_RUNS = Wire.MAX_WRITE_RUNS - 1024;
 
-    private final LocalCache cache;
+    private final WriteBackEngine engine;
     private final FarBackend.WriteBatch batch;
-    private final boolean evictWhenDone;
+    /** Told of each frame once its lines are written, or null. */
+    private final IntConsumer whenWritten;
     private final CompletableFuture<RememException> done = new CompletableFuture<>();
     private int[] frames = new int[16];
     private long[] incarnations = new long[16];
@@ -30,11 +32,11 @@ final class WriteBack {
     private int count;
     private boolean sent;
 
-    /** @param evictWhenDone evict the frames once written, unless they were used again meanwhile (reclaimer) */
-    WriteBack(LocalCache cache, boolean evictWhenDone) {
-        this.cache = cache;
-        this.batch = cache.backend.newBatch();
-        this.evictWhenDone = evictWhenDone;
+    /** @param whenWritten told of each frame once its lines are acknowledged (an evictor's round evicts it), or null */
+    WriteBack(WriteBackEngine engine, IntConsumer whenWritten) {
+        this.engine = engine;
+        this.batch = engine.backend().newBatch();
+        this.whenWritten = whenWritten;
     }
 
     FarBackend.WriteBatch batch() {
@@ -44,11 +46,7 @@ final class WriteBack {
     /** Records a frame whose lines were added to the batch; it is pinned until this round completes. */
     void track(int frame, long incarnation, long[] lineBits) {
         if (count == 0) {
-            java.util.function.Consumer<WriteBack> hook = cache.beforeRoundRegisters;
-            if (hook != null) {
-                hook.accept(this);
-            }
-            cache.inFlight.add(this); // from now on a flush must wait for this round
+            engine.register(this); // from now on a flush must wait for this round
         }
         if (count == frames.length) {
             frames = Arrays.copyOf(frames, count * 2);
@@ -93,7 +91,7 @@ final class WriteBack {
             sent = CompletableFuture.failedFuture(e);
         }
         for (int i = 0; i < count; i++) {
-            cache.sent(frames[i], incarnations[i]);
+            engine.sent(frames[i], incarnations[i]);
         }
         sent.whenComplete((v, err) -> finish(err));
         return done;
@@ -111,18 +109,18 @@ final class WriteBack {
     void sendWithFetch(long farAddress, MemorySegment dst) {
         if (sent || count == 0) {
             send();
-            cache.backend.fetch(farAddress, dst);
+            engine.backend().fetch(farAddress, dst);
             return;
         }
         sent = true;
         CompletableFuture<Void> written = new CompletableFuture<>();
         try {
-            if (cache.backend.fetchWithWriteBack(farAddress, dst, batch, written)) {
-                cache.piggybacks.increment();
+            if (engine.backend().fetchWithWriteBack(farAddress, dst, batch, written)) {
+                engine.metrics().piggybacks.increment();
             }
         } finally {
             for (int i = 0; i < count; i++) {
-                cache.sent(frames[i], incarnations[i]);
+                engine.sent(frames[i], incarnations[i]);
             }
             written.whenComplete((v, err) -> finish(err)); // the backend completes it on every path
         }
@@ -132,23 +130,21 @@ final class WriteBack {
         boolean ok = err == null;
         try {
             for (int i = 0; i < count; i++) {
-                cache.writeBackDone(frames[i], incarnations[i], bits[i], ok);
+                engine.writeBackDone(frames[i], incarnations[i], bits[i], ok);
             }
             if (ok) {
-                cache.bytesWrittenBack.add(batch.bytes());
-                cache.writeBacks.increment();
-                if (evictWhenDone) {
+                engine.metrics().bytesWrittenBack.add(batch.bytes());
+                engine.metrics().writeBacks.increment();
+                if (whenWritten != null) {
                     for (int i = 0; i < count; i++) {
-                        if (!cache.clearReferenced(frames[i])) {
-                            cache.tryEvict(frames[i]);
-                        }
+                        whenWritten.accept(frames[i]);
                     }
                 }
             } else {
-                cache.writeBackFailures.increment();
+                engine.metrics().writeBackFailures.increment();
             }
         } finally {
-            cache.inFlight.remove(this);
+            engine.deregister(this);
             done.complete(ok ? null : asRememException(err));
         }
     }

@@ -33,7 +33,7 @@ class AccessCountingTest {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
              LocalCache cache = new LocalCache(new CacheConfig(BLOCK, 8, 1, 2, Duration.ofSeconds(30)), backend)) {
             long stamp = cache.beginRead(0); // access 1: a miss
-            assertThat(cache.tryEvict(frame(cache, stamp, 0))).as("evicted before the read validates").isTrue();
+            assertThat(cache.evictor().tryEvict(frame(cache, stamp, 0))).as("evicted before the read validates").isTrue();
             long other = cache.beginRead(2L * BLOCK); // access 2: a miss, into the frame just freed
             assertThat(cache.endRead(other)).isTrue();
             assertThat(cache.endRead(stamp)).as("access 1 sees its frame reused").isFalse();
@@ -54,7 +54,7 @@ class AccessCountingTest {
             long warm = cache.beginRead(0); // access 1: a miss
             assertThat(cache.endRead(warm)).isTrue();
             long stamp = cache.beginRead(0); // access 2: a hit, so far
-            assertThat(cache.tryEvict(frame(cache, stamp, 0))).isTrue();
+            assertThat(cache.evictor().tryEvict(frame(cache, stamp, 0))).isTrue();
             long other = cache.beginRead(2L * BLOCK); // access 3: a miss, into the frame just freed
             assertThat(cache.endRead(other)).isTrue();
             assertThat(cache.endRead(stamp)).isFalse();

@@ -62,7 +62,7 @@ class AsyncAccessTest {
                 results.add(out);
                 reads.add(seg.readAsync(b * BLOCK + 16L, out, 0, 8));
             }
-            cache.async.release();
+            cache.releaseAsync();
             for (int b = 0; b < 8; b++) {
                 assertThat(reads.get(b)).isDone();
                 assertThat(results.get(b).getAtIndex(ValueLayout.JAVA_LONG, 0)).as("block %d", b).isEqualTo(1000 + b);
@@ -79,7 +79,7 @@ class AsyncAccessTest {
             MemorySegment before = MemorySegment.ofArray(new long[1]);
             seg.readAsync(5 * BLOCK, before, 0, 8);
             seg.writeAsync(5 * BLOCK, longs(-1), 0, 8);
-            cache.async.release();
+            cache.releaseAsync();
             assertThat(before.getAtIndex(ValueLayout.JAVA_LONG, 0)).isEqualTo(5);
             assertThat(seg.get(ValueLayout.JAVA_LONG, 5 * BLOCK)).isEqualTo(-1);
         }
@@ -94,7 +94,7 @@ class AsyncAccessTest {
             for (long v = 1; v <= 50; v++) {
                 seg.writeAsync(9 * BLOCK + 8 * (v % 3), longs(v), 0, 8); // three words of one block, interleaved
             }
-            cache.async.release();
+            cache.releaseAsync();
             assertThat(seg.get(ValueLayout.JAVA_LONG, 9 * BLOCK)).isEqualTo(48);
             assertThat(seg.get(ValueLayout.JAVA_LONG, 9 * BLOCK + 8)).isEqualTo(49);
             assertThat(seg.get(ValueLayout.JAVA_LONG, 9 * BLOCK + 16)).isEqualTo(50);
@@ -110,7 +110,7 @@ class AsyncAccessTest {
             MemorySegment buffer = longs(7);
             seg.writeAsync(3 * BLOCK, buffer, 0, 8);
             buffer.setAtIndex(ValueLayout.JAVA_LONG, 0, 8); // must not change what was written
-            cache.async.release();
+            cache.releaseAsync();
             assertThat(seg.get(ValueLayout.JAVA_LONG, 3 * BLOCK)).isEqualTo(7);
         }
     }
@@ -129,7 +129,7 @@ class AsyncAccessTest {
                 seg.readAsync(b * (long) BLOCK, out, 0, 8);
             }
             long issued = System.nanoTime() - t0;
-            cache.async.release();
+            cache.releaseAsync();
             long all = System.nanoTime() - t0;
             assertThat(issued).as("issuing does not wait for the fetches").isLessThan(Duration.ofMillis(100).toNanos());
             assertThat(all).as("ten 100 ms fetches overlap").isLessThan(Duration.ofMillis(900).toNanos());
@@ -160,7 +160,7 @@ class AsyncAccessTest {
             FarSegment beyond = new FarSegment(cache, new FarSegment.Allocation(null, FAR, FAR), FAR, FAR);
             CompletableFuture<Void> bad = beyond.readAsync(0, MemorySegment.ofArray(new long[1]), 0, 8);
             seg.readAsync(0, MemorySegment.ofArray(new long[1]), 0, 8);
-            assertThatThrownBy(cache.async::release).isInstanceOf(RuntimeException.class);
+            assertThatThrownBy(cache::releaseAsync).isInstanceOf(RuntimeException.class);
             assertThat(bad).isCompletedExceptionally();
         }
     }

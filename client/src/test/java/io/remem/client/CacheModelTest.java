@@ -109,7 +109,7 @@ class CacheModelTest {
 
     private static void releaseAndCheck(LocalCache cache, List<Runnable> checks) {
         try {
-            cache.async.release();
+            cache.releaseAsync();
         } catch (RememException e) {
             throw new AssertionError("an async call failed", e);
         }

@@ -65,12 +65,12 @@ class FlushRaceTest {
             seg.set(ValueLayout.JAVA_LONG, 0, 42); // a completed write
             int frame = frameOf(cache, 0);
 
-            WriteBack round = new WriteBack(cache, false); // as another flush or the reclaimer would
+            WriteBack round = cache.writeBacks().newRound(null); // as another flush or the reclaimer would
             try (StalledRegistration stall = new StalledRegistration(cache, round)) {
                 CompletableFuture<Boolean> snapshot = new CompletableFuture<>();
                 Thread.ofPlatform().daemon().start(() -> {
                     try {
-                        snapshot.complete(cache.snapshotDirty(frame, round));
+                        snapshot.complete(cache.writeBacks().snapshotDirty(frame, round));
                     } catch (Throwable e) {
                         snapshot.completeExceptionally(e);
                     }
@@ -153,7 +153,7 @@ class FlushRaceTest {
                 try {
                     while (!stop.get()) {
                         for (int f = 0; f < cache.frameCount; f++) {
-                            cache.tryEvict(f);
+                            cache.evictor().tryEvict(f);
                         }
                     }
                     evictor.complete(null);
@@ -201,7 +201,7 @@ class FlushRaceTest {
 
         StalledRegistration(LocalCache cache, WriteBack round) {
             this.cache = cache;
-            cache.beforeRoundRegisters = r -> {
+            cache.writeBacks().beforeRoundRegisters = r -> {
                 if (r == round) {
                     reached.countDown();
                     try {
@@ -225,7 +225,7 @@ class FlushRaceTest {
         @Override
         public void close() {
             released.countDown();
-            cache.beforeRoundRegisters = null;
+            cache.writeBacks().beforeRoundRegisters = null;
         }
     }
 }

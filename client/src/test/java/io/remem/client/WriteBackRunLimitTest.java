@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class WriteBackRunLimitTest {
     private static final int BLOCK = 64 << 10;
-    private static final int LINES = BLOCK / LocalCache.LINE_SIZE;
+    private static final int LINES = BLOCK / FrameTable.LINE_SIZE;
     /** Dirty lines per block: every other line, except the last pair, so each block adds 511 one-line runs. */
     private static final int RUNS_PER_BLOCK = LINES / 2 - 1;
     /** 130 blocks of 511 runs: once 4 MiB of 64-byte runs have piled up (129 blocks) there are 65,919 runs. */
@@ -34,7 +34,7 @@ class WriteBackRunLimitTest {
             FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
             for (int b = 0; b < BLOCKS; b++) {
                 for (int run = 0; run < RUNS_PER_BLOCK; run++) {
-                    long addr = (long) b * BLOCK + 2L * run * LocalCache.LINE_SIZE;
+                    long addr = (long) b * BLOCK + 2L * run * FrameTable.LINE_SIZE;
                     seg.set(ValueLayout.JAVA_LONG, addr, addr + 1);
                 }
             }
@@ -48,7 +48,7 @@ class WriteBackRunLimitTest {
             MemorySegment far = MemorySegment.ofArray(backend.snapshot(0, (int) FAR));
             for (int b = 0; b < BLOCKS; b++) {
                 for (int run = 0; run < RUNS_PER_BLOCK; run++) {
-                    long addr = (long) b * BLOCK + 2L * run * LocalCache.LINE_SIZE;
+                    long addr = (long) b * BLOCK + 2L * run * FrameTable.LINE_SIZE;
                     assertThat(far.get(ValueLayout.JAVA_LONG_UNALIGNED, addr)).as("word at %d", addr).isEqualTo(addr + 1);
                 }
             }

@@ -1,0 +1,14 @@
+package io.remem.client;
+
+/**
+ * Where the runtime's monotonic time comes from: {@link System#nanoTime()} in production, a hand-driven clock in
+ * tests that need a timeout or a deadline to pass without waiting for it (as Netty's {@code IdleStateHandler} lets
+ * its tests move time).
+ */
+@FunctionalInterface
+interface NanoClock {
+    NanoClock SYSTEM = System::nanoTime;
+
+    /** Nanoseconds from an arbitrary origin; only differences mean anything. */
+    long nanoTime();
+}
