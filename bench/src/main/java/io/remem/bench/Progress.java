@@ -1,5 +1,6 @@
 package io.remem.bench;
 
+import io.remem.cli.Units;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

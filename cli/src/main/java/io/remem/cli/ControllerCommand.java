@@ -2,7 +2,6 @@ package io.remem.cli;
 
 import io.remem.controller.Controller;
 import io.remem.controller.ControllerConfig;
-import io.remem.bench.Units;
 import io.remem.protocol.Limits;
 import io.remem.protocol.RememException;
 import io.remem.transport.HostPort;

@@ -1,16 +1,18 @@
 package io.remem.cli;
 
-import io.remem.bench.Units;
 import io.remem.transport.HostPort;
 import picocli.CommandLine;
 
 import java.time.Duration;
 
-/** Parses option values; picocli names the option in the message of any failure. */
-final class Converters {
+/**
+ * Parses option values; picocli names the option in the message of any failure. Public for the commands that other
+ * jars add ({@link CommandProvider}).
+ */
+public final class Converters {
     private Converters() {}
 
-    static final class Bytes implements CommandLine.ITypeConverter<Long> {
+    public static final class Bytes implements CommandLine.ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
             try {
@@ -21,7 +23,7 @@ final class Converters {
         }
     }
 
-    static final class Time implements CommandLine.ITypeConverter<Duration> {
+    public static final class Time implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
             try {
@@ -32,7 +34,7 @@ final class Converters {
         }
     }
 
-    static final class Endpoint implements CommandLine.ITypeConverter<HostPort> {
+    public static final class Endpoint implements CommandLine.ITypeConverter<HostPort> {
         @Override
         public HostPort convert(String value) {
             try {

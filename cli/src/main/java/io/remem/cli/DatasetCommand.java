@@ -1,6 +1,5 @@
 package io.remem.cli;
 
-import io.remem.bench.Units;
 import io.remem.client.Dataset;
 import io.remem.client.DatasetOptions;
 import io.remem.client.RememAdmin;

@@ -1,6 +1,5 @@
 package io.remem.cli;
 
-import io.remem.bench.Units;
 import io.remem.memnode.MemNode;
 import io.remem.memnode.MemNodeConfig;
 import io.remem.protocol.ClusterStatus;

@@ -1,6 +1,5 @@
 package io.remem.cli;
 
-import io.remem.bench.Units;
 import io.remem.client.RememAdmin;
 import io.remem.protocol.ClusterStatus;
 import io.remem.transport.HostPort;

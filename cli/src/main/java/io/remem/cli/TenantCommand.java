@@ -1,6 +1,5 @@
 package io.remem.cli;
 
-import io.remem.bench.Units;
 import io.remem.protocol.ClusterStatus;
 import io.remem.protocol.TenantName;
 import io.remem.protocol.RememException;

@@ -1,5 +1,6 @@
 /**
- * The {@code remem} command: controller, memory node, status, tenants, datasets, the demo and the benchmarks, one
- * picocli subcommand each; every flag is checked and its error names it.
+ * The {@code remem} command of the server jar: controller, memory node, status, tenants and datasets, one picocli
+ * subcommand each; every flag is checked and its error names it. Other jars add commands through
+ * {@link io.remem.cli.CommandProvider}.
  */
 package io.remem.cli;

@@ -28,7 +28,7 @@ class CommandLineTest {
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
+        int exit = Main.execute(cli, args);
         return new Run(exit, out.toString(), err.toString());
     }
 
@@ -36,29 +36,25 @@ class CommandLineTest {
     void topLevelHelpListsEveryCommand() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("controller", "memnode", "status", "tenant", "dataset", "demo", "jmh");
+        assertThat(r.out()).contains("controller", "memnode", "status", "tenant", "dataset", "help");
+    }
+
+    /** This module is the server jar: the full jar's commands are not on its class path, and it says where they are. */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "bench", "jmh"})
+    void theFullJarsCommandsSayWhereTheyAre(String command) {
+        assertThat(run("--help").out()).doesNotContain(" " + command + " ");
+        Run r = run(command, "--help");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("remem " + command + ": not in this jar", "bench/target/remem.jar", "./remem");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"controller", "memnode", "status", "tenant", "dataset", "demo", "jmh"})
+    @ValueSource(strings = {"controller", "memnode", "status", "tenant", "dataset"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("Usage: remem " + command);
-    }
-
-    @Test
-    void anUnparseableSizeNamesTheOption() {
-        Run r = run("demo", "--cache", "12x");
-        assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--cache").contains("12x");
-    }
-
-    @Test
-    void anInvalidBlockSizeNamesTheOption() {
-        Run r = run("demo", "--block-size", "3000");
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("--block-size").contains("power of two");
     }
 
     @Test
@@ -247,19 +243,5 @@ class CommandLineTest {
         Run r = run("status", "--controller", "127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--admin-secret-file").contains("--tenant").contains("REMEM_SECRET");
-    }
-
-    @Test
-    void aSmallDemoRunsAndPasses() {
-        Run r = run("demo", "--footprint", "8m", "--cache", "2m", "--duration", "2s", "--threads", "2", "--nodes", "2");
-        assertThat(r.exit()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).contains("uniform", "zipf-0.99", "verify-all", "0 mismatches", "PASS");
-    }
-
-    @Test
-    void aDemoWhoseArrayCannotFitFailsCleanly() {
-        Run r = run("demo", "--footprint", "64", "--threads", "4");
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("--footprint");
     }
 }

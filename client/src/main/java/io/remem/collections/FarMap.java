@@ -3,13 +3,12 @@ package io.remem.collections;
 import io.remem.client.FarMemory;
 import io.remem.client.FarSegment;
 import io.remem.client.OffloadMode;
+import io.remem.collections.ShardWrites.Op;
 import io.remem.protocol.MapLayout;
 
 import java.util.AbstractMap;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +18,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
-import static io.remem.protocol.MapLayout.OUT_OF_LINE;
 import static io.remem.protocol.MapLayout.SLOT_BYTES;
 
 /**
@@ -111,15 +109,6 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     /** Deepest directory {@link Builder#expectedSize} makes up front. */
     static final int MAX_INITIAL_DEPTH = 16;
 
-    static final long FNV_OFFSET = 0xCBF29CE484222325L;
-    static final long FNV_PRIME = 0x100000001B3L;
-
-    /** Write results that are not previous values. */
-    private static final byte[] PRESENT = new byte[0];
-    private static final byte[] MISMATCH = new byte[0];
-
-    private enum Op { PUT, PUT_IF_ABSENT, REPLACE, REPLACE_IF_EQUAL, REMOVE, REMOVE_IF_EQUAL }
-
     private final FarMemory memory;
     private final Codec<K> keys;
     private final Codec<V> values;
@@ -130,10 +119,11 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     private final OffloadMode gets;
     private final ShardLookups lookups;
     private final LongAdder entries = new LongAdder();
-    final LongAdder compactions = new LongAdder();
-    final LongAdder growths = new LongAdder();
-    final LongAdder splits = new LongAdder();
+    final LongAdder compactions;
+    final LongAdder growths;
+    final LongAdder splits;
     private final ShardDirectory directory;
+    private final ShardWrites writes;
     private volatile boolean closed;
     private final FarMapViews<K, V> views = new FarMapViews<>(this);
 
@@ -175,6 +165,11 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             throw e;
         }
         this.directory = new ShardDirectory(depth, shards);
+        ShardRebuilds rebuilds = new ShardRebuilds(memory, planner, directory, this::ensureOpen);
+        this.compactions = rebuilds.compactions;
+        this.growths = rebuilds.growths;
+        this.splits = rebuilds.splits;
+        this.writes = new ShardWrites(memory, directory, rebuilds, entries, inlineLimit, blockSize, this::ensureOpen);
     }
 
     /**
@@ -265,41 +260,6 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    // ================================================================================================ hashing
-
-    /**
-     * The 64-bit hash of an encoded key: FNV-1a 64 over its bytes, then murmur3's fmix64 so that every bit depends on
-     * every byte (the directory uses the top bits, slots the bottom ones). Fixed: the same in every JVM, and the memory
-     * node never needs it.
-     */
-    static long hash(byte[] key, int off, int len) {
-        long h = FNV_OFFSET;
-        for (int i = off, end = off + len; i < end; i++) {
-            h = (h ^ (key[i] & 0xFF)) * FNV_PRIME;
-        }
-        return mix(h);
-    }
-
-    static long hash(byte[] key) {
-        return hash(key, 0, key.length);
-    }
-
-    /** murmur3's fmix64. */
-    static long mix(long h) {
-        h ^= h >>> 33;
-        h *= 0xFF51AFD7ED558CCDL;
-        h ^= h >>> 33;
-        h *= 0xC4CEB9FE1A85EC53L;
-        h ^= h >>> 33;
-        return h;
-    }
-
-    /** The order iterators follow: hash as unsigned, then encoded key bytes unsigned lexicographically. */
-    static int compare(long hashA, byte[] keyA, long hashB, byte[] keyB) {
-        int c = Long.compareUnsigned(hashA, hashB);
-        return c != 0 ? c : Arrays.compareUnsigned(keyA, keyB);
-    }
-
     // ================================================================================================ shards
 
     /** The shard the directory names for {@code hash}; it may turn out retired once locked. */
@@ -386,13 +346,13 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     public V get(Object key, OffloadMode mode) {
         Objects.requireNonNull(mode, "mode");
         byte[] k = encodeKey(key);
-        return decodeValue(valueBytes(k, hash(k), mode));
+        return decodeValue(valueBytes(k, KeyHash.hash(k), mode));
     }
 
     @Override
     public boolean containsKey(Object key) {
         byte[] k = encodeKey(key);
-        return containsBytes(k, hash(k));
+        return containsBytes(k, KeyHash.hash(k));
     }
 
     /** Whether some key maps to a value with the same encoding; reads the whole map. */
@@ -430,19 +390,19 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     @Override
     public V put(K key, V value) {
         byte[] k = encodeKey(key);
-        return decodeValue(write(Op.PUT, k, hash(k), encodeValue(value), null, true));
+        return decodeValue(writes.write(Op.PUT, k, KeyHash.hash(k), encodeValue(value), null, true));
     }
 
     /** Maps {@code key} to {@code value}, like {@link #put}, without reading the previous value. */
     public void set(K key, V value) {
         byte[] k = encodeKey(key);
-        write(Op.PUT, k, hash(k), encodeValue(value), null, false);
+        writes.write(Op.PUT, k, KeyHash.hash(k), encodeValue(value), null, false);
     }
 
     @Override
     public V putIfAbsent(K key, V value) {
         byte[] k = encodeKey(key);
-        return decodeValue(write(Op.PUT_IF_ABSENT, k, hash(k), encodeValue(value), null, true));
+        return decodeValue(writes.write(Op.PUT_IF_ABSENT, k, KeyHash.hash(k), encodeValue(value), null, true));
     }
 
     @Override
@@ -455,13 +415,13 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     @Override
     public V remove(Object key) {
         byte[] k = encodeKey(key);
-        return decodeValue(write(Op.REMOVE, k, hash(k), null, null, true));
+        return decodeValue(writes.write(Op.REMOVE, k, KeyHash.hash(k), null, null, true));
     }
 
     /** Removes {@code key}, like {@link #remove(Object)}, without reading its value; true if it was there. */
     public boolean delete(Object key) {
         byte[] k = encodeKey(key);
-        return write(Op.REMOVE, k, hash(k), null, null, false) != null;
+        return writes.write(Op.REMOVE, k, KeyHash.hash(k), null, null, false) != null;
     }
 
     @Override
@@ -471,20 +431,21 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
             return false;
         }
         byte[] expected = encodeValue(value);
-        return write(Op.REMOVE_IF_EQUAL, k, hash(k), null, expected, false) == PRESENT;
+        return writes.write(Op.REMOVE_IF_EQUAL, k, KeyHash.hash(k), null, expected, false) == ShardWrites.PRESENT;
     }
 
     @Override
     public V replace(K key, V value) {
         byte[] k = encodeKey(key);
-        return decodeValue(write(Op.REPLACE, k, hash(k), encodeValue(value), null, true));
+        return decodeValue(writes.write(Op.REPLACE, k, KeyHash.hash(k), encodeValue(value), null, true));
     }
 
     @Override
     public boolean replace(K key, V oldValue, V newValue) {
         byte[] k = encodeKey(key);
         byte[] expected = encodeValue(oldValue);
-        return write(Op.REPLACE_IF_EQUAL, k, hash(k), encodeValue(newValue), expected, false) == PRESENT;
+        byte[] done = writes.write(Op.REPLACE_IF_EQUAL, k, KeyHash.hash(k), encodeValue(newValue), expected, false);
+        return done == ShardWrites.PRESENT;
     }
 
     // The compute family follows ConcurrentMap's default algorithms (read, then a conditional write that retries on a
@@ -555,133 +516,6 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     }
 
     /**
-     * Every write: under the write lock of the key's shard, looks the key up and does what {@code op} says.
-     *
-     * @return the previous value's bytes if {@code wantOld}, else {@link #PRESENT}, when the key was there (and, for
-     *         the conditional ops, its value equal to {@code expected}); {@link #MISMATCH} when it was there with
-     *         another value; null when it was not there
-     */
-    private byte[] write(Op op, byte[] key, long hash, byte[] value, byte[] expected, boolean wantOld) {
-        Shard.OutOfLine prepared = null;
-        if (value != null) {
-            long entryBytes = (long) MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
-            if (entryBytes > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("an entry of " + entryBytes + " bytes is too large");
-            }
-            if (entryBytes > inlineLimit) {
-                prepared = writeOutOfLine(key, value, hash, (int) entryBytes);
-            }
-        }
-        boolean linked = false;
-        FarSegment unlinked = null;
-        try {
-            while (true) {
-                Shard shard = shardFor(hash);
-                long stamp = shard.lock.writeLock();
-                try {
-                    if (shard.retired) {
-                        ensureOpen();
-                        continue;
-                    }
-                    int slot = shard.find(key, hash);
-                    if (slot < 0) {
-                        if (op != Op.PUT && op != Op.PUT_IF_ABSENT) {
-                            return null;
-                        }
-                        if (!insert(shard, -slot - 1, key, hash, value, prepared)) {
-                            rebuild(shard, hash, prepared == null ? Shard.pad(8 + key.length + value.length) : 0);
-                            continue;
-                        }
-                        linked = prepared != null;
-                        entries.increment();
-                        return null;
-                    }
-                    if (op == Op.PUT_IF_ABSENT) {
-                        return wantOld ? shard.readValue(slot, blockSize) : PRESENT;
-                    }
-                    if ((op == Op.REPLACE_IF_EQUAL || op == Op.REMOVE_IF_EQUAL) && !shard.valueEquals(slot, expected)) {
-                        return MISMATCH;
-                    }
-                    byte[] old = wantOld ? shard.readValue(slot, blockSize) : PRESENT;
-                    long oldRef = shard.ref(slot);
-                    int oldBytes = Shard.entryBytes(shard.meta(slot));
-                    if (op == Op.REMOVE || op == Op.REMOVE_IF_EQUAL) {
-                        unlinked = shard.release(oldRef, oldBytes);
-                        shard.deleteSlot(slot);
-                        shard.count--;
-                        entries.decrement();
-                        return old;
-                    }
-                    long ref;
-                    int entryBytes;
-                    if (prepared != null) {
-                        shard.adopt(prepared);
-                        ref = prepared.ref();
-                        entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
-                        linked = true;
-                        unlinked = shard.release(oldRef, oldBytes);
-                    } else {
-                        entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
-                        if (oldRef > 0 && Shard.pad(entryBytes) <= Shard.pad(oldBytes)) {
-                            shard.overwrite(oldRef, oldBytes, key, value);
-                            ref = oldRef;
-                        } else if (shard.hasRoom(Shard.pad(entryBytes))) {
-                            ref = shard.append(key, value);
-                            unlinked = shard.release(oldRef, oldBytes);
-                        } else {
-                            rebuild(shard, hash, Shard.pad(entryBytes));
-                            continue;
-                        }
-                    }
-                    shard.setSlot(slot, ref, Shard.meta(hash, entryBytes));
-                    return old;
-                } finally {
-                    shard.lock.unlockWrite(stamp);
-                }
-            }
-        } finally {
-            if (prepared != null && !linked) {
-                prepared.segment().free();
-            }
-            if (unlinked != null) {
-                unlinked.free();
-            }
-        }
-    }
-
-    /** Puts a new entry in empty {@code slot}; false, having changed nothing, if the shard must be rebuilt first. */
-    private boolean insert(Shard shard, int slot, byte[] key, long hash, byte[] value, Shard.OutOfLine prepared) {
-        if (shard.count >= shard.maxCount) {
-            return false;
-        }
-        long ref;
-        int entryBytes = MapLayout.ENTRY_HEADER_BYTES + key.length + value.length;
-        if (prepared != null) {
-            shard.adopt(prepared);
-            ref = prepared.ref();
-        } else if (shard.hasRoom(Shard.pad(entryBytes))) {
-            ref = shard.append(key, value);
-        } else {
-            return false;
-        }
-        shard.setSlot(slot, ref, Shard.meta(hash, entryBytes));
-        shard.count++;
-        return true;
-    }
-
-    /** Allocates and writes an out-of-line entry, before any lock is taken. */
-    private Shard.OutOfLine writeOutOfLine(byte[] key, byte[] value, long hash, int entryBytes) {
-        FarSegment segment = memory.allocate(Shard.pad(entryBytes));
-        try {
-            Shard.writeEntry(segment, 0, key, value);
-        } catch (RuntimeException | Error e) {
-            segment.free();
-            throw e;
-        }
-        return new Shard.OutOfLine(segment, hash);
-    }
-
-    /**
      * Removes every entry. Not atomic: shard by shard, like {@link java.util.concurrent.ConcurrentHashMap#clear}.
      * Regions are kept for the entries to come; out-of-line entries are freed.
      */
@@ -745,90 +579,6 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
         }
     }
 
-    // ================================================================================================ rebuilds
-
-    /**
-     * Replaces {@code shard}, whose write lock the caller holds, by a compacted, grown or split copy with room for a
-     * pending entry of {@code pendingHeap} heap bytes and hash {@code pendingHash} (see the class comment for the
-     * policy). On return the shard is retired, and the caller looks the key's shard up again.
-     */
-    private void rebuild(Shard shard, long pendingHash, int pendingHeap) {
-        ensureOpen();
-        byte[] image = shard.image();
-        Shard.Live live = shard.live(image);
-        List<ShardPlanner.Plan> plans = planner.plan(live, shard.depth, shard.prefix, pendingHash, pendingHeap);
-        List<Shard> built = new ArrayList<>(plans.size());
-        try {
-            for (ShardPlanner.Plan p : plans) {
-                built.add(build(p, image, live, shard));
-            }
-            directory.install(built);
-        } catch (RuntimeException | Error e) {
-            for (Shard b : built) {
-                b.region.free();
-            }
-            throw e;
-        }
-        shard.retired = true;
-        shard.region.free();
-        if (plans.size() > 1) {
-            splits.increment();
-        } else if (plans.getFirst().regionBytes() > shard.regionBytes) {
-            growths.increment();
-        } else {
-            compactions.increment();
-        }
-    }
-
-    /** Writes the shard {@code p} plans, from a local image of the old shard's region, into a fresh region. */
-    private Shard build(ShardPlanner.Plan p, byte[] image, Shard.Live live, Shard old) {
-        int c = p.capacity();
-        int mask = c - 1;
-        int top = c * SLOT_BYTES;
-        int heap = 0;
-        for (int i : p.entries()) {
-            if (live.ref()[i] > 0) {
-                heap += Shard.pad(live.bytes()[i]);
-            }
-        }
-        byte[] out = new byte[top + heap];
-        HashMap<Long, Shard.OutOfLine> outOfLine = null;
-        for (int i : p.entries()) {
-            long ref = live.ref()[i];
-            int bytes = live.bytes()[i];
-            long hash = live.hash()[i];
-            long newRef;
-            if (ref < 0) {
-                Shard.OutOfLine e = old.outOfLine(ref);
-                if (outOfLine == null) {
-                    outOfLine = new HashMap<>();
-                }
-                outOfLine.put(e.segment().address(), e);
-                newRef = ref;
-            } else {
-                System.arraycopy(image, (int) ref, out, top, bytes);
-                newRef = top;
-                top += Shard.pad(bytes);
-            }
-            int slot = MapLayout.homeSlot(hash, c);
-            while ((long) Shard.LONGS.get(out, slot * SLOT_BYTES) != 0) {
-                slot = (slot + 1) & mask;
-            }
-            Shard.LONGS.set(out, slot * SLOT_BYTES + MapLayout.SLOT_REF, newRef);
-            Shard.LONGS.set(out, slot * SLOT_BYTES + MapLayout.SLOT_TAG, Shard.meta(hash, bytes));
-        }
-        FarSegment region = memory.allocate(p.regionBytes());
-        try {
-            if (p.entries().length > 0) {
-                FarSegment.copy(out, 0, region, 0, top); // a fresh region is all zero: empty shards need no write
-            }
-        } catch (RuntimeException | Error e) {
-            region.free();
-            throw e;
-        }
-        return new Shard(p.depth(), p.prefix(), region, c, top, p.entries().length, outOfLine);
-    }
-
     // ================================================================================================ views
 
     @Override
@@ -849,17 +599,17 @@ public final class FarMap<K, V> extends AbstractMap<K, V> implements ConcurrentM
     /** Removes the entry of an encoded key, as an iterator's remove does. */
     void removeEncoded(byte[] key, long hash) {
         ensureOpen();
-        write(Op.REMOVE, key, hash, null, null, false);
+        writes.write(Op.REMOVE, key, hash, null, null, false);
     }
 
     /** Removes the entry of an encoded key if its value has encoding {@code value}; whether it did. */
     boolean removeEncodedIfEqual(byte[] key, long hash, byte[] value) {
-        return write(Op.REMOVE_IF_EQUAL, key, hash, null, value, false) == PRESENT;
+        return writes.write(Op.REMOVE_IF_EQUAL, key, hash, null, value, false) == ShardWrites.PRESENT;
     }
 
     /** The encoded value of an encoded key, read as this map reads by default; null if absent. */
     byte[] valueBytes(byte[] key) {
-        return valueBytes(key, hash(key), gets);
+        return valueBytes(key, KeyHash.hash(key), gets);
     }
 
     K decodeKey(byte[] bytes) {

@@ -72,7 +72,7 @@ final class FarMapScan {
             }
             Integer[] o = new Integer[b.n()];
             Arrays.setAll(o, i -> i);
-            Arrays.sort(o, (x, y) -> FarMap.compare(b.hash()[x], b.keys()[x], b.hash()[y], b.keys()[y]));
+            Arrays.sort(o, (x, y) -> KeyHash.compare(b.hash()[x], b.keys()[x], b.hash()[y], b.keys()[y]));
             batch = b;
             order = o;
             pos = 0;

@@ -353,18 +353,18 @@ final class Shard {
         }
         int keyBytes = region.get(INT, ref + MapLayout.ENTRY_KEY_BYTES);
         long at = ref + MapLayout.ENTRY_HEADER_BYTES;
-        long h = FarMap.FNV_OFFSET;
+        long h = KeyHash.FNV_OFFSET;
         int i = 0;
         for (; i + 8 <= keyBytes; i += 8) {
             long w = region.get(LONG, at + i);
             for (int b = 0; b < 64; b += 8) {
-                h = (h ^ ((w >>> b) & 0xFF)) * FarMap.FNV_PRIME;
+                h = (h ^ ((w >>> b) & 0xFF)) * KeyHash.FNV_PRIME;
             }
         }
         for (; i < keyBytes; i++) {
-            h = (h ^ (region.get(BYTE, at + i) & 0xFF)) * FarMap.FNV_PRIME;
+            h = (h ^ (region.get(BYTE, at + i) & 0xFF)) * KeyHash.FNV_PRIME;
         }
-        return FarMap.mix(h);
+        return KeyHash.mix(h);
     }
 
     /** Forgets every entry (clear): zeroes the slots and returns the out-of-line segments for the caller to free. */
@@ -430,7 +430,7 @@ final class Shard {
 
     private static long inlineHash(byte[] img, int at) {
         int keyBytes = (int) INTS.get(img, at + MapLayout.ENTRY_KEY_BYTES);
-        return FarMap.hash(img, at + MapLayout.ENTRY_HEADER_BYTES, keyBytes);
+        return KeyHash.hash(img, at + MapLayout.ENTRY_HEADER_BYTES, keyBytes);
     }
 
     /**
@@ -466,7 +466,7 @@ final class Shard {
                 int at = (int) r;
                 int keyBytes = (int) INTS.get(img, at + MapLayout.ENTRY_KEY_BYTES);
                 int keyAt = at + MapLayout.ENTRY_HEADER_BYTES;
-                h = FarMap.hash(img, keyAt, keyBytes);
+                h = KeyHash.hash(img, keyAt, keyBytes);
                 if (Long.compareUnsigned(h, from) < 0) {
                     continue;
                 }

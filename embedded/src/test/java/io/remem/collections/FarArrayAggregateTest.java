@@ -5,10 +5,10 @@ import io.remem.client.OffloadMode;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
+import io.remem.embedded.EmbeddedClusterExtension;
 import io.remem.protocol.Filter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -21,19 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * over plain arrays holding the same random data.
  */
 class FarArrayAggregateTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("far-aggregates").cacheBytes(128 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("far-aggregates").cacheBytes(128 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
@@ -41,7 +35,7 @@ class FarArrayAggregateTest {
         SplittableRandom random = new SplittableRandom(5);
         int n = 300_000; // 2.3 MiB over 1 MiB slabs on two nodes
         long[] model = random.longs(n, -5000, 5000).toArray();
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), n)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), n)) {
             a.copyFrom(model, 0, 0, n);
             for (int round = 0; round < 10; round++) {
                 int from = random.nextInt(n);
@@ -69,7 +63,7 @@ class FarArrayAggregateTest {
         SplittableRandom random = new SplittableRandom(6);
         int n = 200_000;
         double[] model = random.doubles(n, -1e3, 1e3).toArray();
-        try (FarDoubleArray a = FarDoubleArray.allocate(session.memory(), n)) {
+        try (FarDoubleArray a = FarDoubleArray.allocate(session().memory(), n)) {
             a.copyFrom(model, 0, 0, n);
             for (int round = 0; round < 10; round++) {
                 int from = random.nextInt(n);

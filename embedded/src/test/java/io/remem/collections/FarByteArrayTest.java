@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,20 +19,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link FarByteArray} against a plain {@code byte[]} through a 64 KiB cache of 1 KiB blocks, over real TCP. */
 class FarByteArrayTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("far-bytes").cacheBytes(64 << 10).blockSize(1024)
+                    .build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("far-bytes").cacheBytes(64 << 10).blockSize(1024)
-                .build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
@@ -40,7 +34,7 @@ class FarByteArrayTest {
         SplittableRandom random = new SplittableRandom(7);
         int n = 300_000 + 3; // not a multiple of anything
         byte[] model = new byte[n];
-        try (FarByteArray a = FarByteArray.allocate(session.memory(), n)) {
+        try (FarByteArray a = FarByteArray.allocate(session().memory(), n)) {
             for (int step = 0; step < 1500; step++) {
                 int op = random.nextInt(100);
                 if (op < 30) {
@@ -80,7 +74,7 @@ class FarByteArrayTest {
                     a.fill(v);
                     Arrays.fill(model, v);
                 } else {
-                    session.memory().flush();
+                    session().memory().flush();
                 }
             }
             assertThat(a.stream().toArray()).isEqualTo(unsigned(model, 0, n));
@@ -99,7 +93,7 @@ class FarByteArrayTest {
     void inputStreamReadsSkipsAndTransfers() throws IOException {
         byte[] model = new byte[200_000];
         new SplittableRandom(3).nextBytes(model);
-        try (FarByteArray a = FarByteArray.allocate(session.memory(), model.length)) {
+        try (FarByteArray a = FarByteArray.allocate(session().memory(), model.length)) {
             a.copyFrom(model, 0, 0, model.length);
             try (InputStream in = a.inputStream(10, 150_000)) {
                 assertThat(in.read()).isEqualTo(model[10] & 0xFF);
@@ -120,7 +114,7 @@ class FarByteArrayTest {
 
     @Test
     void boundsAndClose() {
-        FarByteArray a = FarByteArray.allocate(session.memory(), 10);
+        FarByteArray a = FarByteArray.allocate(session().memory(), 10);
         assertThatThrownBy(() -> a.get(10)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("10");
         assertThatThrownBy(() -> a.set(-3, (byte) 1)).isInstanceOf(IndexOutOfBoundsException.class)
                 .hasMessageContaining("-3");

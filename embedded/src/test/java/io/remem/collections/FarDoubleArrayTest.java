@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -18,19 +18,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link FarDoubleArray} against a plain {@code double[]} through a 64 KiB cache, over real TCP. */
 class FarDoubleArrayTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("far-doubles").cacheBytes(64 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("far-doubles").cacheBytes(64 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
@@ -38,7 +32,7 @@ class FarDoubleArrayTest {
         SplittableRandom random = new SplittableRandom(42);
         int n = 40_000; // 320 KiB: five times the cache
         double[] model = new double[n];
-        try (FarDoubleArray a = FarDoubleArray.allocate(session.memory(), n)) {
+        try (FarDoubleArray a = FarDoubleArray.allocate(session().memory(), n)) {
             for (int step = 0; step < 1500; step++) {
                 int op = random.nextInt(100);
                 if (op < 30) {
@@ -70,7 +64,7 @@ class FarDoubleArrayTest {
                     a.fill(Math.PI);
                     Arrays.fill(model, Math.PI);
                 } else {
-                    session.memory().flush();
+                    session().memory().flush();
                 }
             }
             assertThat(a.stream().toArray()).isEqualTo(model);
@@ -93,7 +87,7 @@ class FarDoubleArrayTest {
 
     @Test
     void layoutIsLittleEndianIeeeBitsAtEightTimesTheIndex() {
-        try (FarDoubleArray a = FarDoubleArray.allocate(session.memory(), 10)) {
+        try (FarDoubleArray a = FarDoubleArray.allocate(session().memory(), 10)) {
             a.set(3, 1.5);
             long bits = a.segment().get(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 24);
             assertThat(bits).isEqualTo(Double.doubleToRawLongBits(1.5));
@@ -102,7 +96,7 @@ class FarDoubleArrayTest {
 
     @Test
     void boundsAndClose() {
-        FarDoubleArray a = FarDoubleArray.allocate(session.memory(), 10);
+        FarDoubleArray a = FarDoubleArray.allocate(session().memory(), 10);
         assertThatThrownBy(() -> a.get(10)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("10");
         assertThatThrownBy(() -> a.copyTo(5, new double[10], 0, 6)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> a.stream(0, 11)).isInstanceOf(IndexOutOfBoundsException.class);

@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,33 +22,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class FarHugeArrayTest {
     static final long TWO_31 = 1L << 31;
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    // One copy: two copies of the 16 GiB array would not fit the nodes' 24 GiB of (sparse) capacity.
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(3).nodeCapacity(8L << 30))
+            .withSession(RememOptions.builder().tenant("far-huge").replication(1).cacheBytes(256 << 10)
+                    .blockSize(16 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(8L << 30).start();
-        // One copy: two copies of the 16 GiB array would not fit the nodes' 24 GiB of (sparse) capacity.
-        session = cluster.connect(RememOptions.builder().tenant("far-huge").replication(1).cacheBytes(256 << 10)
-                .blockSize(16 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
     void byteArrayBeyondTwoGibibytes() throws IOException {
         long n = TWO_31 + 1_000_003;
-        try (FarByteArray a = FarByteArray.allocate(session.memory(), n)) {
+        try (FarByteArray a = FarByteArray.allocate(session().memory(), n)) {
             assertThat(a.length()).isEqualTo(n);
             long[] probes = {0, 1, 4095, TWO_31 - 2, TWO_31 - 1, TWO_31, TWO_31 + 1, TWO_31 + 9, n - 2, n - 1};
             for (long i : probes) {
                 a.set(i, (byte) (i * 7 + 3));
             }
-            session.memory().flush();
+            session().memory().flush();
             for (long i : probes) {
                 assertThat(a.get(i)).as("byte %d", i).isEqualTo((byte) (i * 7 + 3));
             }
@@ -81,13 +75,13 @@ class FarHugeArrayTest {
     @Test
     void longArrayOfMoreThanTwoToThe31Elements() {
         long n = TWO_31 + 20_000;
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), n)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), n)) {
             assertThat(a.segment().byteSize()).isEqualTo(n * 8);
             long[] probes = {0, 1, TWO_31 - 1, TWO_31, TWO_31 + 1, n - 1};
             for (long i : probes) {
                 a.set(i, ~i);
             }
-            session.memory().flush();
+            session().memory().flush();
             for (long i : probes) {
                 assertThat(a.get(i)).as("element %d", i).isEqualTo(~i);
             }

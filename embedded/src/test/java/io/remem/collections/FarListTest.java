@@ -4,9 +4,9 @@ import io.remem.client.CacheStats;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,19 +27,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the model can check, fail-fast iteration, compaction, and prefetching scans.
  */
 class FarListTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(512L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("far-list").cacheBytes(128 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(512L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("far-list").cacheBytes(128 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     /** Mostly short strings, some of a few KiB, and now and then (at most {@code bigLeft[0]} times) one of 300 KiB. */
@@ -73,7 +67,7 @@ class FarListTest {
         SplittableRandom random = new SplittableRandom(seed);
         int[] bigLeft = {2};
         List<String> model = new ArrayList<>();
-        try (FarList<String> list = FarList.create(session.memory(), Codec.utf8())) {
+        try (FarList<String> list = FarList.create(session().memory(), Codec.utf8())) {
             for (int i = 0; i < 5000; i++) { // more refs than one index chunk holds, so shifts cross chunks
                 model.add(Integer.toString(i));
             }
@@ -130,7 +124,7 @@ class FarListTest {
                         assertThat(list.stream().toList()).as("step %d: stream", step).isEqualTo(model);
                     }
                 } else if (op < 999 || step < 2000) {
-                    session.memory().flush();
+                    session().memory().flush();
                 } else {
                     list.clear();
                     model.clear();
@@ -166,7 +160,7 @@ class FarListTest {
 
     @Test
     void iteratorsAndSpliteratorsAreFailFast() {
-        try (FarList<Long> list = FarList.create(session.memory(), Codec.int64())) {
+        try (FarList<Long> list = FarList.create(session().memory(), Codec.int64())) {
             for (long i = 0; i < 1000; i++) {
                 list.add(i);
             }
@@ -197,7 +191,7 @@ class FarListTest {
 
     @Test
     void spliteratorReportsItsCharacteristicsAndSplitsInOrder() {
-        try (FarList<Long> list = FarList.create(session.memory(), Codec.int64())) {
+        try (FarList<Long> list = FarList.create(session().memory(), Codec.int64())) {
             for (long i = 0; i < 5000; i++) {
                 list.add(i);
             }
@@ -217,7 +211,7 @@ class FarListTest {
 
     @Test
     void nullsAreRejectedAndIndexesChecked() {
-        try (FarList<String> list = FarList.create(session.memory(), Codec.utf8())) {
+        try (FarList<String> list = FarList.create(session().memory(), Codec.utf8())) {
             assertThatThrownBy(() -> list.add(null)).isInstanceOf(NullPointerException.class);
             list.add("a");
             assertThatThrownBy(() -> list.set(0, null)).isInstanceOf(NullPointerException.class);
@@ -234,7 +228,7 @@ class FarListTest {
 
     @Test
     void closeFreesEverythingAndIsFinal() {
-        FarList<String> list = FarList.create(session.memory(), Codec.utf8());
+        FarList<String> list = FarList.create(session().memory(), Codec.utf8());
         list.add("x".repeat(300_000));
         list.add("small");
         list.close();
@@ -248,7 +242,7 @@ class FarListTest {
 
     @Test
     void updatesCompactTheHeapWhenMoreThanHalfIsGarbage() {
-        try (FarList<String> list = FarList.create(session.memory(), Codec.utf8())) {
+        try (FarList<String> list = FarList.create(session().memory(), Codec.utf8())) {
             for (int i = 0; i < 1000; i++) {
                 list.add("element " + i + " " + "z".repeat(100));
             }

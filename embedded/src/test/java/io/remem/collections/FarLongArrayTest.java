@@ -7,10 +7,10 @@ import io.remem.client.OffloadMode;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
+import io.remem.embedded.EmbeddedClusterExtension;
 import io.remem.protocol.Filter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,19 +30,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * nodes and back over TCP; plus bounds, close, spliterator contract, and whether scans tell the prefetcher.
  */
 class FarLongArrayTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("far-longs").cacheBytes(128 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("far-longs").cacheBytes(128 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -51,7 +45,7 @@ class FarLongArrayTest {
         SplittableRandom random = new SplittableRandom(seed);
         int n = 60_000 + random.nextInt(20_000); // about 0.5 MiB: four times the cache
         long[] model = new long[n];
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), n)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), n)) {
             assertThat(a.length()).isEqualTo(n);
             assertThat(a.segment().byteSize()).isEqualTo(n * 8L);
             for (int step = 0; step < 1500; step++) {
@@ -87,7 +81,7 @@ class FarLongArrayTest {
                     a.fill(v);
                     Arrays.fill(model, v);
                 } else {
-                    session.memory().flush();
+                    session().memory().flush();
                 }
             }
             assertThat(a.stream().toArray()).isEqualTo(model);
@@ -103,8 +97,8 @@ class FarLongArrayTest {
 
     @Test
     void fillWithAByteRepeatingValueAndAnEmptyArray() {
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), 1000);
-             FarLongArray empty = FarLongArray.allocate(session.memory(), 0)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), 1000);
+             FarLongArray empty = FarLongArray.allocate(session().memory(), 0)) {
             a.fill(-1L);
             assertThat(a.stream().allMatch(v -> v == -1L)).isTrue();
             a.fill(0x0102030405060708L);
@@ -117,13 +111,13 @@ class FarLongArrayTest {
             empty.fill(5);
             assertThatThrownBy(() -> empty.get(0)).isInstanceOf(IndexOutOfBoundsException.class);
         }
-        assertThatThrownBy(() -> FarLongArray.allocate(session.memory(), -1))
+        assertThatThrownBy(() -> FarLongArray.allocate(session().memory(), -1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void outOfRangeIndexesThrowNamingIndexAndLength() {
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), 1234)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), 1234)) {
             assertThatThrownBy(() -> a.get(1234)).isInstanceOf(IndexOutOfBoundsException.class)
                     .hasMessageContaining("1234");
             assertThatThrownBy(() -> a.get(-1)).isInstanceOf(IndexOutOfBoundsException.class)
@@ -143,7 +137,7 @@ class FarLongArrayTest {
 
     @Test
     void everyUseAfterCloseThrowsAndCloseIsIdempotent() {
-        FarLongArray a = FarLongArray.allocate(session.memory(), 100_000);
+        FarLongArray a = FarLongArray.allocate(session().memory(), 100_000);
         a.set(99_999, 7);
         LongStream pending = a.stream();
         a.close();
@@ -162,7 +156,7 @@ class FarLongArrayTest {
     void spliteratorIsSizedOrderedAndSplitsIntoPiecesThatCoverTheRange() {
         int n = 50_000;
         long[] model = LongStream.range(0, n).map(i -> i * 31 + 7).toArray();
-        try (FarLongArray a = FarLongArray.allocate(session.memory(), n)) {
+        try (FarLongArray a = FarLongArray.allocate(session().memory(), n)) {
             a.copyFrom(model, 0, 0, n);
             Spliterator.OfLong s = a.spliterator(3, n - 3);
             assertThat(s.hasCharacteristics(Spliterator.SIZED | Spliterator.SUBSIZED | Spliterator.ORDERED
@@ -236,9 +230,9 @@ class FarLongArrayTest {
     @Test
     void aDatasetOpenedAsAnArrayIsSharedWithAnotherSessionAndOutlivesTheArray() {
         int n = 100_000; // 800 KiB, far more than either cache
-        try (Dataset d = session.memory().dataset("longs",
+        try (Dataset d = session().memory().dataset("longs",
                 DatasetOptions.create((long) n * 8).exclusive());
-             FarLongArray a = FarLongArray.open(session.memory(), d)) {
+             FarLongArray a = FarLongArray.open(session().memory(), d)) {
             assertThat(a.length()).isEqualTo(n);
             for (int i = 0; i < n; i++) {
                 a.set(i, (long) i * i);

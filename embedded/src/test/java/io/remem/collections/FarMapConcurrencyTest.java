@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
@@ -31,20 +31,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * turn a deadlock into a failure.
  */
 class FarMapConcurrencyTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("farmap-concurrency")
+                    .cacheBytes(512 << 10).blockSize(1024).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("farmap-concurrency")
-                .cacheBytes(512 << 10).blockSize(1024).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
@@ -54,7 +48,7 @@ class FarMapConcurrencyTest {
         int steps = 10_000;
         int counters = 16;
         int stable = 1000;
-        try (FarMap<String, Long> map = FarMap.builder(session.memory(), Codec.utf8(), Codec.int64())
+        try (FarMap<String, Long> map = FarMap.builder(session().memory(), Codec.utf8(), Codec.int64())
                 .regionBytes(4096).build()) {
             for (int i = 0; i < stable; i++) {
                 map.put("stable-" + i, (long) i);
@@ -169,9 +163,9 @@ class FarMapConcurrencyTest {
                 byte[] prev = null;
                 for (String k : map.keySet()) {
                     byte[] key = k.getBytes(StandardCharsets.UTF_8);
-                    long hash = FarMap.hash(key);
+                    long hash = KeyHash.hash(key);
                     if (prev != null) {
-                        assertThat(FarMap.compare(prevHash, prev, hash, key)).as("order at %s", k).isNegative();
+                        assertThat(KeyHash.compare(prevHash, prev, hash, key)).as("order at %s", k).isNegative();
                     }
                     prev = key;
                     prevHash = hash;
@@ -193,7 +187,7 @@ class FarMapConcurrencyTest {
         int threads = 64;
         int each = 200;
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-        try (FarMap<Long, Long> map = FarMap.builder(session.memory(), Codec.int64(), Codec.int64())
+        try (FarMap<Long, Long> map = FarMap.builder(session().memory(), Codec.int64(), Codec.int64())
                 .regionBytes(4096).build()) {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {

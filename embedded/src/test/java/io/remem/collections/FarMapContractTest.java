@@ -74,7 +74,7 @@ public class FarMapContractTest {
                     public Iterable<Map.Entry<String, String>> order(List<Map.Entry<String, String>> insertionOrder) {
                         List<Map.Entry<String, String>> sorted = new ArrayList<>(insertionOrder);
                         sorted.sort(Comparator.comparing(e -> e.getKey().getBytes(StandardCharsets.UTF_8),
-                                (a, b) -> FarMap.compare(FarMap.hash(a), a, FarMap.hash(b), b)));
+                                (a, b) -> KeyHash.compare(KeyHash.hash(a), a, KeyHash.hash(b), b)));
                         return sorted;
                     }
                 })

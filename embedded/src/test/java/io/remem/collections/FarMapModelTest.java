@@ -3,9 +3,9 @@ package io.remem.collections;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
@@ -28,20 +28,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * checkpoints, the size and the whole iteration (order included) must equal the model's, sorted as documented.
  */
 class FarMapModelTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(3).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("farmap-model")
+                    .cacheBytes(1 << 20).blockSize(4096).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("farmap-model")
-                .cacheBytes(1 << 20).blockSize(4096).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     /** Byte-array values, compared by content; the model holds them by content too. */
@@ -49,7 +43,7 @@ class FarMapModelTest {
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void stringKeysAndByteValuesAgreeWithTheModel() {
         SplittableRandom random = new SplittableRandom(42);
-        try (FarMap<String, byte[]> map = FarMap.create(session.memory(), Codec.utf8(), Codec.bytes())) {
+        try (FarMap<String, byte[]> map = FarMap.create(session().memory(), Codec.utf8(), Codec.bytes())) {
             new Program<>(map, Codec.utf8(), Codec.bytes(), random, 30_000,
                     r -> "key-" + r.nextInt(30_000) + "/".repeat(r.nextInt(4)),
                     r -> {
@@ -70,7 +64,7 @@ class FarMapModelTest {
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void longKeysInSmallRegionsAgreeWithTheModel() {
         SplittableRandom random = new SplittableRandom(7);
-        try (FarMap<Long, String> map = FarMap.builder(session.memory(), Codec.int64(), Codec.utf8())
+        try (FarMap<Long, String> map = FarMap.builder(session().memory(), Codec.int64(), Codec.utf8())
                 .regionBytes(4096).build()) {
             new Program<>(map, Codec.int64(), Codec.utf8(), random, 50_000,
                     r -> r.nextLong(50_000) * 0x9E3779B97F4A7C15L,
@@ -185,7 +179,7 @@ class FarMapModelTest {
             checkAll("at the end", true);
             System.out.printf("%d entries in %d shards, directory depth %d; %d splits, %d growths, %d compactions; %s%n",
                     model.size(), map.shardCount(), map.depth(), map.splits.sum(), map.growths.sum(),
-                    map.compactions.sum(), session.memory().stats());
+                    map.compactions.sum(), session().memory().stats());
             assertThat(model.size()).as("the model grew big enough").isGreaterThan(keySpace / 3);
         }
 
@@ -217,7 +211,7 @@ class FarMapModelTest {
             sorted.sort((a, b) -> {
                 byte[] ka = a.getKey().getBytes(StandardCharsets.ISO_8859_1);
                 byte[] kb = b.getKey().getBytes(StandardCharsets.ISO_8859_1);
-                return FarMap.compare(FarMap.hash(ka), ka, FarMap.hash(kb), kb);
+                return KeyHash.compare(KeyHash.hash(ka), ka, KeyHash.hash(kb), kb);
             });
             return sorted;
         }

@@ -4,9 +4,9 @@ import io.remem.client.OffloadMode;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.remem.embedded.EmbeddedClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -20,26 +20,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  * cache, out-of-line values, and keys that are absent.
  */
 class FarMapOffloadTest {
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(3).nodeCapacity(512L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("farmap-offload").cacheBytes(512 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(512L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("farmap-offload").cacheBytes(512 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     @Test
     void nearPulledAndAutoGetsAgreeWithAHashMap() {
         SplittableRandom random = new SplittableRandom(11);
         Map<String, byte[]> model = new HashMap<>();
-        try (FarMap<String, byte[]> map = FarMap.create(session.memory(), Codec.utf8(), Codec.bytes())) {
+        try (FarMap<String, byte[]> map = FarMap.create(session().memory(), Codec.utf8(), Codec.bytes())) {
             for (int round = 0; round < 6; round++) {
                 for (int i = 0; i < 3000; i++) {
                     String key = "k" + random.nextInt(12_000);
@@ -56,7 +50,7 @@ class FarMapOffloadTest {
                 }
                 // Half the rounds check right away, with the latest writes dirty in the cache; half after a flush.
                 if (round % 2 == 1) {
-                    session.memory().flush();
+                    session().memory().flush();
                 }
                 for (int i = 0; i < 2000; i++) {
                     String key = "k" + random.nextInt(12_000);
@@ -72,7 +66,7 @@ class FarMapOffloadTest {
 
     @Test
     void aMapBuiltToRunGetsNearAnswersLikeAnyOther() {
-        try (FarMap<Long, String> map = FarMap.builder(session.memory(), Codec.int64(), Codec.utf8())
+        try (FarMap<Long, String> map = FarMap.builder(session().memory(), Codec.int64(), Codec.utf8())
                 .gets(OffloadMode.NEAR).build()) {
             for (long i = 0; i < 5000; i++) {
                 map.put(i, "v" + i);

@@ -4,10 +4,10 @@ import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;
+import io.remem.embedded.EmbeddedClusterExtension;
 import io.remem.protocol.MapLayout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -35,24 +35,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class FarMapTest {
     static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("farmap").cacheBytes(256 << 10).blockSize(1024)
+                    .build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(2).nodeCapacity(128L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("farmap").cacheBytes(256 << 10).blockSize(1024)
-                .build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     private static FarMap<String, String> strings() {
-        return FarMap.create(session.memory(), Codec.utf8(), Codec.utf8());
+        return FarMap.create(session().memory(), Codec.utf8(), Codec.utf8());
     }
 
     @Test
@@ -105,18 +99,18 @@ class FarMapTest {
     @Test
     void theHashIsFixed() {
         // FNV-1a 64 then murmur3 fmix64, computed independently
-        assertThat(FarMap.hash(new byte[0])).isEqualTo(0xefd01f60ba992926L);
-        assertThat(FarMap.hash("a".getBytes(StandardCharsets.UTF_8))).isEqualTo(0x82a2a958a9bece5bL);
-        assertThat(FarMap.hash("hello".getBytes(StandardCharsets.UTF_8))).isEqualTo(0xe9c562c0fdb23244L);
-        assertThat(FarMap.hash("héllo wörld".getBytes(StandardCharsets.UTF_8))).isEqualTo(0xc9908fbae14ae724L);
+        assertThat(KeyHash.hash(new byte[0])).isEqualTo(0xefd01f60ba992926L);
+        assertThat(KeyHash.hash("a".getBytes(StandardCharsets.UTF_8))).isEqualTo(0x82a2a958a9bece5bL);
+        assertThat(KeyHash.hash("hello".getBytes(StandardCharsets.UTF_8))).isEqualTo(0xe9c562c0fdb23244L);
+        assertThat(KeyHash.hash("héllo wörld".getBytes(StandardCharsets.UTF_8))).isEqualTo(0xc9908fbae14ae724L);
         byte[] all = new byte[256];
         for (int i = 0; i < 256; i++) {
             all[i] = (byte) i;
         }
-        assertThat(FarMap.hash(all)).isEqualTo(0x2067db6dbd4efa06L);
+        assertThat(KeyHash.hash(all)).isEqualTo(0x2067db6dbd4efa06L);
         byte[] framed = new byte[260];
         System.arraycopy(all, 0, framed, 2, 256);
-        assertThat(FarMap.hash(framed, 2, 256)).isEqualTo(0x2067db6dbd4efa06L);
+        assertThat(KeyHash.hash(framed, 2, 256)).isEqualTo(0x2067db6dbd4efa06L);
     }
 
     /**
@@ -126,7 +120,7 @@ class FarMapTest {
     @Test
     void regionsFollowTheSharedLayout() {
         SplittableRandom random = new SplittableRandom(3);
-        try (FarMap<String, byte[]> map = FarMap.builder(session.memory(), Codec.utf8(), Codec.bytes())
+        try (FarMap<String, byte[]> map = FarMap.builder(session().memory(), Codec.utf8(), Codec.bytes())
                 .regionBytes(16 << 10).build()) {
             TreeMap<String, byte[]> model = new TreeMap<>();
             for (int i = 0; i < 3000; i++) {
@@ -144,12 +138,12 @@ class FarMapTest {
             assertThat(map.shardCount()).isGreaterThan(8);
             for (Map.Entry<String, byte[]> e : model.entrySet()) {
                 byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8);
-                long hash = FarMap.hash(key);
+                long hash = KeyHash.hash(key);
                 Shard shard = map.shardFor(hash);
                 assertThat(nodeStyleGet(shard, key, hash)).as(e.getKey()).isEqualTo(e.getValue());
             }
-            assertThat(nodeStyleGet(map.shardFor(FarMap.hash(new byte[] {1})), new byte[] {1},
-                    FarMap.hash(new byte[] {1}))).isNull();
+            assertThat(nodeStyleGet(map.shardFor(KeyHash.hash(new byte[] {1})), new byte[] {1},
+                    KeyHash.hash(new byte[] {1}))).isNull();
             int inline = 0;
             int outOfLine = 0;
             for (Shard shard : distinctShards(map)) {
@@ -229,7 +223,7 @@ class FarMapTest {
     void shardsAreDirtyAfterWritesOnly() {
         try (FarMap<String, String> map = strings()) {
             map.put("a", "1");
-            long hash = FarMap.hash("a".getBytes(StandardCharsets.UTF_8));
+            long hash = KeyHash.hash("a".getBytes(StandardCharsets.UTF_8));
             Shard shard = map.shardFor(hash);
             assertThat(shard.isDirty()).isTrue();
             shard.markClean();
@@ -252,7 +246,7 @@ class FarMapTest {
 
     @Test
     void valuesBiggerThanASmallObjectSlabGetSlabsOfTheirOwn() {
-        try (FarMap<Long, byte[]> map = FarMap.create(session.memory(), Codec.int64(), Codec.bytes())) {
+        try (FarMap<Long, byte[]> map = FarMap.create(session().memory(), Codec.int64(), Codec.bytes())) {
             byte[] big = new byte[(1 << 20) + 5];
             new SplittableRandom(1).nextBytes(big);
             map.put(1L, big);
@@ -276,10 +270,10 @@ class FarMapTest {
         sorted.sort((a, b) -> {
             byte[] x = a.getBytes(StandardCharsets.UTF_8);
             byte[] y = b.getBytes(StandardCharsets.UTF_8);
-            return FarMap.compare(FarMap.hash(x), x, FarMap.hash(y), y);
+            return KeyHash.compare(KeyHash.hash(x), x, KeyHash.hash(y), y);
         });
         try (FarMap<String, String> grown = strings();
-             FarMap<String, String> presized = FarMap.builder(session.memory(), Codec.utf8(), Codec.utf8())
+             FarMap<String, String> presized = FarMap.builder(session().memory(), Codec.utf8(), Codec.utf8())
                      .expectedSize(5000).regionBytes(4096).build()) {
             for (String k : keys) {
                 grown.put(k, k);

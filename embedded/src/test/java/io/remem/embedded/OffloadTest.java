@@ -13,10 +13,9 @@ import io.remem.protocol.ElementType;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Filter;
 import io.remem.protocol.RememException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,19 +42,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class OffloadTest {
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static EmbeddedCluster cluster;
-    static RememSession session;
+    @RegisterExtension
+    static final EmbeddedClusterExtension cluster = new EmbeddedClusterExtension(
+            EmbeddedCluster.builder().nodes(3).nodeCapacity(256L << 20).slabShift(20))
+            .withSession(RememOptions.builder().tenant("offload").cacheBytes(256 << 10).build());
 
-    @BeforeAll
-    static void start() {
-        cluster = EmbeddedCluster.builder().nodes(3).nodeCapacity(256L << 20).slabShift(20).start();
-        session = cluster.connect(RememOptions.builder().tenant("offload").cacheBytes(256 << 10).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        session.close();
-        cluster.close();
+    private static RememSession session() {
+        return cluster.session();
     }
 
     /** Random words, doubles with NaN, -0.0 and infinities mixed in, and stretches never written (zeros). */
@@ -153,9 +146,9 @@ class OffloadTest {
     void aggregatesAndSelectsEqualThePlainComputationInEveryMode(String typeName) {
         ElementType type = ElementType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(typeName.hashCode());
-        Offload offload = session.memory().offload();
+        Offload offload = session().memory().offload();
         int elements = 700_000; // 5.3 MiB: six 1 MiB slabs on three nodes
-        FarSegment seg = session.memory().allocate(8L * elements);
+        FarSegment seg = session().memory().allocate(8L * elements);
         try {
             long[] words = fill(seg, random, type);
             for (int round = 0; round < 12; round++) {
@@ -187,8 +180,8 @@ class OffloadTest {
 
     @Test
     void rangesAreChecked() {
-        Offload offload = session.memory().offload();
-        FarSegment seg = session.memory().allocate(1024);
+        Offload offload = session().memory().offload();
+        FarSegment seg = session().memory().allocate(1024);
         try {
             assertThat(catchThrowableOfType(IllegalArgumentException.class,
                     () -> offload.aggregate(seg, 4, 2, ElementType.I64, Filter.all(), OffloadMode.NEAR))).hasMessageContaining("aligned");
@@ -215,7 +208,7 @@ class OffloadTest {
         List<FarSegment> nodes = new ArrayList<>();
         long next = 0;
         for (int i = keys.length - 1; i >= 0; i--) {
-            FarSegment n = session.memory().allocate(NODE_BYTES);
+            FarSegment n = session().memory().allocate(NODE_BYTES);
             n.set(LE_LONG, 0, keys[i]);
             n.set(LE_LONG, 8, next);
             n.set(LE_LONG, 24, ~keys[i]);
@@ -223,7 +216,7 @@ class OffloadTest {
             next = n.address();
             // Spread nodes over slabs and so over memory nodes.
             if (i % 97 == 0) {
-                nodes.add(session.memory().allocate(300_000));
+                nodes.add(session().memory().allocate(300_000));
             }
         }
         return new Structure(nodes, next);
@@ -234,7 +227,7 @@ class OffloadTest {
         TreeMap<Long, FarSegment> placed = new TreeMap<>();
         FarSegment root = null;
         for (long k : keys) {
-            FarSegment n = session.memory().allocate(NODE_BYTES);
+            FarSegment n = session().memory().allocate(NODE_BYTES);
             n.set(LE_LONG, 0, k);
             n.set(LE_LONG, 24, ~k);
             nodes.add(n);
@@ -255,7 +248,7 @@ class OffloadTest {
             }
             placed.put(n.address(), n);
             if (nodes.size() % 101 == 0) {
-                nodes.add(session.memory().allocate(300_000));
+                nodes.add(session().memory().allocate(300_000));
             }
         }
         return new Structure(nodes, root == null ? 0 : root.address());
@@ -281,7 +274,7 @@ class OffloadTest {
             for (int i = 0; i < 60; i++) {
                 long key = i % 3 == 0 ? random.nextLong(-1_000_000, 1_000_000) : keys[random.nextInt(keys.length)];
                 for (OffloadMode mode : OffloadMode.values()) {
-                    Chased c = session.memory().offload().chase(s.head(), layout, key, mode);
+                    Chased c = session().memory().offload().chase(s.head(), layout, key, mode);
                     assertThat(c.found()).as("%s key %d %s", shape, key, mode).isEqualTo(present.contains(key));
                     if (c.found()) {
                         ByteBuffer node = ByteBuffer.wrap(c.node()).order(ByteOrder.LITTLE_ENDIAN);
@@ -292,7 +285,7 @@ class OffloadTest {
             }
             // A list's near chase visits exactly the nodes up to the key.
             if (isList) {
-                Chased last = session.memory().offload().chase(s.head(), layout, keys[keys.length - 1], OffloadMode.NEAR);
+                Chased last = session().memory().offload().chase(s.head(), layout, keys[keys.length - 1], OffloadMode.NEAR);
                 assertThat(last.hops()).isEqualTo(keys.length);
             }
         } finally {
@@ -302,19 +295,19 @@ class OffloadTest {
 
     @Test
     void aChaseIntoMemoryThatIsNotTheTenantsFails() {
-        FarSegment n = session.memory().allocate(NODE_BYTES);
+        FarSegment n = session().memory().allocate(NODE_BYTES);
         try {
             n.set(LE_LONG, 0, 1);
             n.set(LE_LONG, 8, (1L << 40)); // a slab that does not exist
             for (OffloadMode mode : OffloadMode.values()) {
                 RememException e = catchThrowableOfType(RememException.class,
-                        () -> session.memory().offload().chase(n.address(), NodeLayout.list(0, 8, 8), 2, mode));
+                        () -> session().memory().offload().chase(n.address(), NodeLayout.list(0, 8, 8), 2, mode));
                 assertThat(e).as("%s", mode).isNotNull();
                 assertThat(e.code()).as("%s", mode).isEqualTo(ErrorCode.NO_SUCH_SLAB);
             }
             n.set(LE_LONG, 8, n.address()); // a cycle
             RememException cyclic = catchThrowableOfType(RememException.class,
-                    () -> session.memory().offload().chase(n.address(), NodeLayout.list(0, 8, 8), 2, OffloadMode.NEAR));
+                    () -> session().memory().offload().chase(n.address(), NodeLayout.list(0, 8, 8), 2, OffloadMode.NEAR));
             assertThat(cyclic.getMessage()).contains("cyclic");
         } finally {
             n.free();

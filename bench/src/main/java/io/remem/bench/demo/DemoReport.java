@@ -1,6 +1,6 @@
 package io.remem.bench.demo;
 
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.client.CacheStats;
 
 import java.io.PrintWriter;

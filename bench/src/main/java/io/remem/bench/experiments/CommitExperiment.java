@@ -2,7 +2,7 @@ package io.remem.bench.experiments;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.bench.jmh.PingPong;
 import io.remem.client.Acquisition;
 import io.remem.client.CommitConflictException;
@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 
 import static io.remem.bench.Repeats.median;
 import static io.remem.bench.Repeats.spread;
-import static io.remem.bench.Units.ratio;
+import static io.remem.cli.Units.ratio;
 
 /**
  * What a commit to a coherent dataset costs (Hotpot's Figure 2.13 workload: one thread committing random 4 KiB-aligned

@@ -2,7 +2,7 @@ package io.remem.bench.experiments;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.bench.jmh.PingPong;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;
@@ -25,7 +25,7 @@ import java.util.function.DoubleFunction;
 
 import static io.remem.bench.Repeats.median;
 import static io.remem.bench.Repeats.spread;
-import static io.remem.bench.Units.ratio;
+import static io.remem.cli.Units.ratio;
 
 /**
  * What security costs on the data path: TLS, and CRC32C checksums of data in flight, on the miss path and on write-back

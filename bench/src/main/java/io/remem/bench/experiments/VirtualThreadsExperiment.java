@@ -2,7 +2,7 @@ package io.remem.bench.experiments;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.client.CacheStats;
 import io.remem.client.FarSegment;
 import io.remem.client.RememOptions;

@@ -1,6 +1,6 @@
 package io.remem.bench.suite;
 
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.bench.ZipfGenerator;
 
 import java.lang.foreign.MemorySegment;

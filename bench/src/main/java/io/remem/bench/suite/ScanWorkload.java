@@ -1,6 +1,6 @@
 package io.remem.bench.suite;
 
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import org.HdrHistogram.Histogram;
 
 import java.lang.foreign.MemorySegment;

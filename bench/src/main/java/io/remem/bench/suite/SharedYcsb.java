@@ -2,7 +2,7 @@ package io.remem.bench.suite;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.client.RememOptions;
 import org.HdrHistogram.Histogram;
 

@@ -1,7 +1,7 @@
 package io.remem.bench.suite;
 
 import io.remem.bench.Progress;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.client.CacheStats;
 import io.remem.client.DirtyTracking;
 import io.remem.client.RememOptions;

@@ -1,7 +1,7 @@
 package io.remem.bench.suite;
 
 import io.remem.bench.Table;
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import io.remem.client.CacheStats;
 import org.HdrHistogram.Histogram;
 

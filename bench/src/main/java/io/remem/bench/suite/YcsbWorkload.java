@@ -1,6 +1,6 @@
 package io.remem.bench.suite;
 
-import io.remem.bench.Units;
+import io.remem.cli.Units;
 import site.ycsb.WorkloadException;
 import site.ycsb.measurements.Measurements;
 import site.ycsb.measurements.exporter.MeasurementsExporter;

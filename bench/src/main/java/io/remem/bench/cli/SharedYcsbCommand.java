@@ -1,10 +1,11 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
 import io.remem.bench.suite.RecordShape;
 import io.remem.bench.suite.SharedYcsb;
+import io.remem.cli.Converters;
+import io.remem.cli.Units;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

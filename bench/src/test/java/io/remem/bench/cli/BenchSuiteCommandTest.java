@@ -1,4 +1,4 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import static io.remem.cli.CommandLineTest.run;
+import static io.remem.bench.cli.FullCommandLineTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code remem bench}: bad options named, and a tiny suite run end to end with its results directory. */
@@ -35,7 +35,7 @@ class BenchSuiteCommandTest {
             "--field-count;0;--field-count",
             "--duration;2h;--duration"})
     void aBadOptionIsNamed(String option, String value, String named) {
-        CommandLineTest.Run r = run("bench", option, value);
+        FullCommandLineTest.Run r = run("bench", option, value);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(named);
     }
@@ -43,7 +43,7 @@ class BenchSuiteCommandTest {
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {"--repetitions;0;--repetitions", "--footprint;1m;--footprint"})
     void aBadOffloadOptionIsNamed(String option, String value, String named) {
-        CommandLineTest.Run r = run("bench", "offload", option, value);
+        FullCommandLineTest.Run r = run("bench", "offload", option, value);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(named);
     }
@@ -61,7 +61,7 @@ class BenchSuiteCommandTest {
             "--warmup;2h;--warmup",
             "--block-size;3000;--block-size"})
     void aBadCommitOptionIsNamed(String option, String value, String named) {
-        CommandLineTest.Run r = run("bench", "commit", option, value);
+        FullCommandLineTest.Run r = run("bench", "commit", option, value);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(named);
     }
@@ -88,14 +88,14 @@ class BenchSuiteCommandTest {
             "--redis-port;70000;--redis-port",
             "--hazelcast-port;-1;--hazelcast-port"})
     void aBadSharedYcsbOptionIsNamed(String option, String value, String named) {
-        CommandLineTest.Run r = run("bench", "shared-ycsb", option, value);
+        FullCommandLineTest.Run r = run("bench", "shared-ycsb", option, value);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(named);
     }
 
     @Test
     void optionsBeforeASubcommandAreRefusedNotDropped() {
-        CommandLineTest.Run r = run("bench", "--quick", "scan");
+        FullCommandLineTest.Run r = run("bench", "--quick", "scan");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--quick").contains("after the subcommand");
     }
@@ -104,7 +104,7 @@ class BenchSuiteCommandTest {
     void eachWorkloadFamilyAndExperimentHasHelp() {
         for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads",
                 "offload", "commit", "shared-ycsb")) {
-            CommandLineTest.Run r = run("bench", family, "--help");
+            FullCommandLineTest.Run r = run("bench", family, "--help");
             assertThat(r.exit()).as(family).isZero();
             assertThat(r.out()).contains("Usage: remem bench " + family);
         }
@@ -112,7 +112,7 @@ class BenchSuiteCommandTest {
 
     @Test
     void aTinySuiteRunsChecksAndSavesItsResults(@TempDir Path dir) throws IOException {
-        CommandLineTest.Run r = run("bench", "scan", "--patterns", "sequential", "--peers", "none", "--footprint", "1m",
+        FullCommandLineTest.Run r = run("bench", "scan", "--patterns", "sequential", "--peers", "none", "--footprint", "1m",
                 "--threads", "2", "--warmup", "0ms", "--duration", "100ms", "--fractions", "1,0.1", "--out", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("Slowdown against all-local", "| scan sequential |", "remem 10.0%",

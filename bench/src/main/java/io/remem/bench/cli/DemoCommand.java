@@ -1,10 +1,11 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import io.remem.bench.Progress;
-import io.remem.bench.Units;
 import io.remem.bench.demo.DemoConfig;
 import io.remem.bench.demo.DemoReport;
 import io.remem.bench.demo.DemoWorkload;
+import io.remem.cli.Converters;
+import io.remem.cli.Units;
 import io.remem.client.RememOptions;
 import io.remem.client.RememSession;
 import io.remem.embedded.EmbeddedCluster;

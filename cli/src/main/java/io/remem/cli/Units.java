@@ -1,4 +1,4 @@
-package io.remem.bench;
+package io.remem.cli;
 
 import java.time.Duration;
 import java.util.Locale;

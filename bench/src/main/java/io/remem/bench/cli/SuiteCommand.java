@@ -1,7 +1,6 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import io.remem.bench.Progress;
-import io.remem.bench.Units;
 import io.remem.bench.suite.PageRankWorkload;
 import io.remem.bench.suite.RandomWorkload;
 import io.remem.bench.suite.RecordShape;
@@ -11,6 +10,8 @@ import io.remem.bench.suite.Suite;
 import io.remem.bench.suite.SuiteReport;
 import io.remem.bench.suite.Workload;
 import io.remem.bench.suite.YcsbWorkload;
+import io.remem.cli.Converters;
+import io.remem.cli.Units;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 

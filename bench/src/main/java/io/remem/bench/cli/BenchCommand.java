@@ -1,8 +1,7 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import io.remem.bench.Progress;
 import io.remem.bench.Table;
-import io.remem.bench.Units;
 import io.remem.bench.experiments.CommitExperiment;
 import io.remem.bench.experiments.DirtyTrackingExperiment;
 import io.remem.bench.experiments.FailoverExperiment;
@@ -11,6 +10,8 @@ import io.remem.bench.experiments.PrefetchExperiment;
 import io.remem.bench.experiments.ReserveExperiment;
 import io.remem.bench.experiments.SecurityCostExperiment;
 import io.remem.bench.experiments.VirtualThreadsExperiment;
+import io.remem.cli.Converters;
+import io.remem.cli.Units;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

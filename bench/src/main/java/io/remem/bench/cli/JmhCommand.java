@@ -1,4 +1,4 @@
-package io.remem.cli;
+package io.remem.bench.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Unmatched;
