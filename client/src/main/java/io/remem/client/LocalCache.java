@@ -1,11 +1,11 @@
 package io.remem.client;
 
+import io.remem.transport.NanoClock;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.Opcode;
 import io.remem.protocol.RememException;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       by line, and stay cached (readable and writable) until the memory node acknowledges.</li>
  * </ul>
  */
-final class LocalCache implements AutoCloseable {
+final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
     /**
      * A stamp is the frame number in the low 31 bits, {@link #HIT} in bit 31 and the frame's incarnation in the high
      * 32 bits; never -1.
@@ -109,7 +109,7 @@ final class LocalCache implements AutoCloseable {
                 LocalCache.this.fetchInto(f, block, null);
             }
         }, counters, clock, fetchTimeoutNanos, Math.max(inlineReserve, config.highWatermark()));
-        this.reclaimer = new Reclaimer(table, evictor, this::calibrateHitNanos, clock, config.lowWatermark(),
+        this.reclaimer = new Reclaimer(table, evictor, new HitCalibration(table, this, clock)::measure, clock, config.lowWatermark(),
                 config.highWatermark(), backgroundReclaim);
         this.async = new AsyncAccess(this);
         counters.ignore(reclaimer.thread());
@@ -124,7 +124,8 @@ final class LocalCache implements AutoCloseable {
     }
 
     /** Offset in {@link #frames} of {@code addr}, inside the frame named by {@code stamp}. */
-    long offsetIn(long stamp, long addr) {
+    @Override
+    public long offsetIn(long stamp, long addr) {
         return ((stamp & FRAME_BITS) << blockShift) | (addr & blockMask);
     }
 
@@ -143,7 +144,8 @@ final class LocalCache implements AutoCloseable {
     }
 
     /** {@link #beginRead} without the miss path: {@link #NO_STAMP} if the block is not cached right now. */
-    long tryBeginRead(long addr) {
+    @Override
+    public long tryBeginRead(long addr) {
         long block = addr >>> blockShift;
         int f = index.find(block);
         if (f >= 0) {
@@ -161,7 +163,8 @@ final class LocalCache implements AutoCloseable {
     }
 
     /** Whether data read since {@link #beginRead} is good: the frame still holds the same block. */
-    boolean endRead(long stamp) {
+    @Override
+    public boolean endRead(long stamp) {
         VarHandle.loadLoadFence();
         long s = (long) STATE.getOpaque(state, frameOf(stamp));
         return FrameState.incarnation(s) == FrameState.incarnation(stamp);
@@ -554,57 +557,6 @@ final class LocalCache implements AutoCloseable {
     }
 
     // ====================================================================== calibration, stats, lifecycle
-
-    /**
-     * Measures the hit path on this machine, now: times repeated reads of a resident block through the same code
-     * as {@link #beginRead}/{@link #endRead}. Never faults (the reclaimer runs this, and a reclaimer waiting for a
-     * free frame would wait for itself). Its hits are not application traffic: the reclaimer's thread is left out of
-     * the counts. Returns nanoseconds per read, or -1 if no block stayed resident.
-     */
-    double calibrateHitNanos(int reads) {
-        int frame = -1;
-        for (int f = 0; f < frameCount && frame < 0; f++) {
-            long s = table.stateOf(f);
-            // Pinned for the measurement, so the frame cannot be recycled under it: restoring its reference afterwards
-            // must not overwrite a newer block's (a lost "prefetched" mark stalls that thread's prefetch stream). A
-            // prefetched block nobody used yet is left alone: its first use is the application's.
-            if (FrameState.isValid(s) && !table.prefetchedUnused(f) && table.tryPin(f, FrameState.incarnation(s))) {
-                frame = f;
-            }
-        }
-        if (frame < 0) {
-            return -1;
-        }
-        // Measuring must not look like use to the eviction policy or the prefetcher.
-        byte reference = referenced[frame];
-        long stamp = table.useStamp(frame);
-        try {
-            return timeHits(tags[frame] << blockShift, reads);
-        } finally {
-            table.restoreUse(frame, reference, stamp);
-            table.unpin(frame);
-        }
-    }
-
-    private double timeHits(long addr, int reads) {
-        long sink = 0;
-        long best = Long.MAX_VALUE;
-        for (int round = 0; round < 8; round++) { // the fastest round: after the JIT has compiled the loop
-            long t0 = clock.nanoTime();
-            for (int i = 0; i < reads; i++) {
-                long stamp = tryBeginRead(addr);
-                if (stamp == NO_STAMP) {
-                    return -1; // evicted meanwhile
-                }
-                sink += frames.get(ValueLayout.JAVA_BYTE, offsetIn(stamp, addr));
-                if (!endRead(stamp)) {
-                    sink++;
-                }
-            }
-            best = Math.min(best, clock.nanoTime() - t0);
-        }
-        return sink == Long.MIN_VALUE ? -1 : (double) best / reads;
-    }
 
     /** Whether every block of {@code [addr, +length)} is cached right now (a racy answer, for decisions only). */
     boolean isLoaded(long addr, long length) {

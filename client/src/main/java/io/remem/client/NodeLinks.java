@@ -9,6 +9,7 @@ import io.remem.protocol.auth.Credentials;
 import io.remem.protocol.auth.TokenKeys;
 import io.remem.transport.ClientTls;
 import io.remem.transport.DirectLink;
+import io.remem.transport.NanoClock;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -40,6 +41,7 @@ final class NodeLinks implements AutoCloseable {
     private final int features;
     private final Duration connectTimeout;
     private final Duration callTimeout;
+    private final NanoClock clock;
     private final Pool demand = new Pool();
     private final Pool prefetch = new Pool();
     /** Grants to other tenants' datasets, presented on every link, open or opened later. */
@@ -60,6 +62,13 @@ final class NodeLinks implements AutoCloseable {
      * @param features    what every link asks for ({@link io.remem.protocol.Features})
      */
     NodeLinks(Credentials credentials, ClientTls tls, int features, Duration connectTimeout, Duration callTimeout) {
+        this(credentials, tls, features, connectTimeout, callTimeout, NanoClock.SYSTEM);
+    }
+
+    /** As above, with the links' deadlines on {@code clock}. */
+    NodeLinks(Credentials credentials, ClientTls tls, int features, Duration connectTimeout, Duration callTimeout,
+              NanoClock clock) {
+        this.clock = clock;
         this.credentials = credentials;
         this.tls = tls;
         this.features = features;
@@ -207,7 +216,7 @@ final class NodeLinks implements AutoCloseable {
      * does not answer (stopped, say) is given up on then, not after the request timeout.
      */
     private DirectLink open(Replica replica, DirectLink previous) {
-        DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls);
+        DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls, clock);
         try {
             long budget = Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS);
             fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features, budget);

@@ -1,5 +1,6 @@
 package io.remem.client;
 
+import io.remem.transport.NanoClock;
 import io.remem.protocol.ErrorCode;
 import io.remem.protocol.RememException;
 

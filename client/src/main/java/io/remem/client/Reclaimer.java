@@ -1,5 +1,6 @@
 package io.remem.client;
 
+import io.remem.transport.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -86,9 +86,12 @@ public final class DirectLink implements AutoCloseable {
     private volatile RememException broken;
     /** The call whose response body the leader is reading now, so the watchdog can see its deadline too. */
     private volatile Call<?> reading;
+    /** Calls' deadlines and round trips are measured on it. */
+    private final NanoClock clock;
 
-    private DirectLink(LinkChannel channel, String remote, Duration timeout) {
+    private DirectLink(LinkChannel channel, String remote, Duration timeout, NanoClock clock) {
         this.channel = channel;
+        this.clock = clock;
         this.remote = remote;
         this.timeoutNanos = timeout.toNanos();
         // Often enough for a read's early deadline (tens of milliseconds) to be noticed about when it passes.
@@ -101,7 +104,13 @@ public final class DirectLink implements AutoCloseable {
      * Call {@link #hello} before anything else.
      */
     public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls) {
-        return new DirectLink(LinkChannel.open(host, port, connectTimeout, tls), host + ":" + port, callTimeout);
+        return connect(host, port, connectTimeout, callTimeout, tls, NanoClock.SYSTEM);
+    }
+
+    /** As above, with calls' deadlines on {@code clock}. */
+    public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls,
+                                     NanoClock clock) {
+        return new DirectLink(LinkChannel.open(host, port, connectTimeout, tls), host + ":" + port, callTimeout, clock);
     }
 
     /** As above, in plain TCP. */
@@ -192,7 +201,7 @@ public final class DirectLink implements AutoCloseable {
             future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + total + " bytes"));
             return future;
         }
-        Call<Void> c = new Call<>(op, dsts, null, null, future, System.nanoTime() + timeoutNanos);
+        Call<Void> c = new Call<>(op, dsts, null, null, future, clock.nanoTime(), timeoutNanos);
         try {
             send(c, op, 0, slabId, offset, (int) total, null);
         } catch (RememException e) {
@@ -215,7 +224,7 @@ public final class DirectLink implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             CompletableFuture<Void> future = new CompletableFuture<>();
             futures.add(future);
-            Call<Void> c = new Call<>(Opcode.READ, dsts[i], null, null, future, System.nanoTime() + timeoutNanos);
+            Call<Void> c = new Call<>(Opcode.READ, dsts[i], null, null, future, clock.nanoTime(), timeoutNanos);
             if (b != null) {
                 future.completeExceptionally(b);
                 continue;
@@ -268,13 +277,13 @@ public final class DirectLink implements AutoCloseable {
     public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
                       ResponseReader<T> reader, long withinNanos) {
         Call<T> c = new Call<>(op, dst == null ? null : new MemorySegment[] {dst}, reader, Thread.currentThread(), null,
-                System.nanoTime() + Math.min(withinNanos, timeoutNanos));
+                clock.nanoTime(), Math.min(withinNanos, timeoutNanos));
         send(c, op, 0, slabId, offset, length, body);
         awaitDone(c);
         if (c.error != null) {
             throw new RememException(c.error.code(), c.error.detail(), c.error);
         }
-        roundTrips.sample(System.nanoTime() - c.created);
+        roundTrips.sample(clock.nanoTime() - c.created);
         return c.result;
     }
 
@@ -291,7 +300,7 @@ public final class DirectLink implements AutoCloseable {
     public <T> CompletableFuture<T> callAsync(Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body,
                                               ResponseReader<T> reader) {
         CompletableFuture<T> future = new CompletableFuture<>();
-        Call<T> c = new Call<>(op, null, reader, null, future, System.nanoTime() + timeoutNanos);
+        Call<T> c = new Call<>(op, null, reader, null, future, clock.nanoTime(), timeoutNanos);
         try {
             send(c, op, flags, slabId, offset, length, body);
         } catch (RememException e) {
@@ -590,7 +599,7 @@ public final class DirectLink implements AutoCloseable {
      * the leader, blocked in a socket read that only closing the channel can wake.
      */
     private void expire() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         Call<?> r = reading;
         if (r != null && now - r.deadline > 0) {
             fail(new RememException(ErrorCode.TIMEOUT, r.op + " response from " + remote + " stalled mid-frame for "
@@ -645,14 +654,18 @@ public final class DirectLink implements AutoCloseable {
         final Thread waiter;
         final CompletableFuture<T> future;
         final long deadline;
-        final long created = System.nanoTime();
+        final long created;
         long id; // set by send before the call is published
         volatile int done; // 0 pending, 1 being completed, 2 done: result and error are set before 2
         T result;
         RememException error;
 
-        Call(Opcode op, MemorySegment[] dsts, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future, long deadline) {
+        /** @param created when it was made, on the link's clock; {@code budget} nanoseconds later it is overdue */
+        Call(Opcode op, MemorySegment[] dsts, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future,
+             long created, long budget) {
             this.op = op;
+            this.created = created;
+            this.deadline = created + budget;
             this.dsts = dsts;
             long bytes = 0;
             if (dsts != null) {
@@ -664,7 +677,6 @@ public final class DirectLink implements AutoCloseable {
             this.reader = reader;
             this.waiter = waiter;
             this.future = future;
-            this.deadline = deadline;
         }
 
         boolean isDone() {

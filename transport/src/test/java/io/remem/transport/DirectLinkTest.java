@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -380,6 +381,27 @@ class DirectLinkTest {
                 .isInstanceOf(RememException.class);
         CompletableFuture<Integer> async = l.callAsync(Opcode.PING, 0, 0, 0, null, (h, b) -> 1);
         assertThat(Await.failure(async, WAIT)).isInstanceOf(RememException.class);
+    }
+
+    /** A call's deadline is on the link's clock: moving the clock times it out, with no wait for the real timeout. */
+    @Test
+    void aCallTimesOutWhenTheLinksClockSaysSoNotAfterTheWallClockTimeout() throws Exception {
+        AtomicBoolean jumping = new AtomicBoolean();
+        AtomicLong skipped = new AtomicLong();
+        NanoClock clock = () -> System.nanoTime() + (jumping.get() ? skipped.addAndGet(Duration.ofHours(1).toNanos()) : 0);
+        DirectLink l = DirectLink.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), Duration.ofMinutes(10), null,
+                clock);
+        links.add(l);
+        l.hello(Role.CLIENT, ScriptedNode.token("alice"), 0, 0);
+        BackgroundRead silentCall = readInBackground(l, SILENT, 0, 64);
+        Await.until(() -> handler.silent.get() == 1, WAIT, "server received the unanswered read");
+        long t0 = System.nanoTime();
+        jumping.set(true);
+        RememException e = silentCall.failure(l, Duration.ofSeconds(10));
+        assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("not the 10-minute timeout in wall-clock time")
+                .isLessThan(Duration.ofSeconds(10));
+        assertThat(l.isOpen()).isFalse();
     }
 
     /** As above with several calls in flight: all of them fail with TIMEOUT and the link closes. */
