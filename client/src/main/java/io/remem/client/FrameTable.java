@@ -165,9 +165,19 @@ final class FrameTable implements Victims.Frames {
 
     /**
      * Frees frame {@code f}, whose state was {@code s}: unindexes {@code block} (unless {@link #NO_BLOCK}), makes the
-     * frame FREE in the same incarnation, puts it on the free list and wakes those waiting for one.
+     * frame FREE in the same incarnation, puts it on the free list and wakes one miss waiting for a frame (one frame
+     * serves one; waking them all would only send the rest back to wait, each counted as another stall).
      */
     void release(int f, long block, long s) {
+        free(f, block, s, false);
+    }
+
+    /** Puts back a frame that {@link #takeFree} took and that stayed FREE, waking every miss waiting for a frame. */
+    void unclaim(int f) {
+        free(f, NO_BLOCK, stateOf(f), true);
+    }
+
+    private void free(int f, long block, long s, boolean wakeAll) {
         mapLock.lock();
         try {
             if (block != NO_BLOCK) {
@@ -175,7 +185,11 @@ final class FrameTable implements Victims.Frames {
             }
             STATE.setVolatile(state, f, FrameState.withPhase(s, FREE));
             freeFrames[freeCount++] = f;
-            frameFreed.signalAll();
+            if (wakeAll) {
+                frameFreed.signalAll();
+            } else {
+                frameFreed.signal();
+            }
         } finally {
             mapLock.unlock();
         }
@@ -216,7 +230,7 @@ final class FrameTable implements Victims.Frames {
     /** A fill of {@code block} into frame {@code f} failed: the frame goes back, and its waiters look again. */
     void abortFill(int f, long block, long filling) {
         tags[f] = NO_BLOCK;
-        release(f, block, filling);
+        free(f, block, filling, true);
         signalFill(f);
     }
 

@@ -405,13 +405,13 @@ final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
         } finally {
             mapLock.unlock();
         }
-        WriteBack victim = null;
-        if (backgroundReclaim) {
-            framesTaken();
-        } else if (table.freeCount() < inlineReserve) {
-            victim = evictor.evictInline(); // a clean victim is gone already; a dirty one travels with this fetch
-        }
         try {
+            WriteBack victim = null;
+            if (backgroundReclaim) {
+                framesTaken();
+            } else if (table.freeCount() < inlineReserve) {
+                victim = evictor.evictInline(); // a clean victim is gone already; a dirty one travels with this fetch
+            }
             fetchInto(f, block, victim);
         } catch (RuntimeException | Error e) {
             table.abortFill(f, block, filling);

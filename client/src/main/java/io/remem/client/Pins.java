@@ -270,8 +270,7 @@ final class Pins {
                 try {
                     checkPinDeadline(deadline, block);
                 } catch (RememException e) {
-                    // Still FREE, but off the free list: put it back, or it is lost for good.
-                    table.release(f, FrameTable.NO_BLOCK, table.stateOf(f));
+                    table.unclaim(f); // still FREE, but off the free list: put it back, or it is lost for good
                     throw e;
                 }
                 FrameTable.backOff(64);
