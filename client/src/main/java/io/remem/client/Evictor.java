@@ -172,6 +172,16 @@ final class Evictor {
     }
 
     /**
+     * A miss found no free frame while the reclaimer is behind: evict one clean victim the policy would give up
+     * anyway, on the miss's own time, rather than wait for the reclaimer to be scheduled. No I/O and no waiting: if
+     * the reclaimer is choosing victims right now, or every candidate is dirty or busy, returns false and the miss
+     * waits as before.
+     */
+    boolean evictCleanForMiss() {
+        return evictCleanForPrefetch(false);
+    }
+
+    /**
      * Makes room for a prefetch by evicting one clean victim the policy would give up anyway; no I/O, no waiting.
      * A prefetch must not eat the frames kept for demand misses, but it may replace cold clean blocks: that is what
      * keeps a window larger than the free-frame reserve going. Returns false if no such victim is at hand.

@@ -390,7 +390,16 @@ final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
                     break;
                 }
                 if (backgroundReclaim) {
-                    awaitFreeFrame(start);
+                    mapLock.unlock();
+                    boolean evicted;
+                    try {
+                        evicted = evictor.evictCleanForMiss();
+                    } finally {
+                        mapLock.lock();
+                    }
+                    if (!evicted) {
+                        awaitFreeFrame(start);
+                    }
                 } else {
                     mapLock.unlock();
                     try {
