@@ -120,13 +120,17 @@ final class SuiteCommand {
             description = "pagerank: measured iterations (default: ${DEFAULT-VALUE}).")
     int iterations;
 
+    @Option(names = "--repeat", paramLabel = "N", description = "Runs of each cell; the median is reported with the"
+            + " spread (default: 3 with --quick, else 1).")
+    Integer repeat;
+
     @Option(names = "--seed", defaultValue = "42", paramLabel = "N", description = "Seed of every generator (default: ${DEFAULT-VALUE}).")
     long seed;
 
     int call(CommandLine.Model.CommandSpec spec, List<String> families) {
         Suite.Config config = config(families);
         PrintWriter out = spec.commandLine().getOut();
-        long runs = (long) config.workloads().size() * (2 + config.fractions().length + 1 + 3);
+        long runs = (long) config.workloads().size() * (1 + config.repeats() * (1 + config.fractions().length + 1 + 3));
         out.printf(Locale.ROOT, "bench suite: %d workloads, up to %d runs (one all-local warm-up each) of %s"
                         + " after a %s warm-up, plus loading and checking%n", config.workloads().size(), runs,
                 Units.nanos(config.settings().duration().toNanos()), Units.nanos(config.settings().warmup().toNanos()));
@@ -194,8 +198,12 @@ final class SuiteCommand {
                 default -> throw new IllegalStateException(family);
             }
         }
+        int repeats = repeat != null ? repeat : quick ? 3 : 1;
+        if (repeats < 1 || repeats > 20) {
+            throw new IllegalArgumentException("--repeat: " + repeats + " must be from 1 to 20");
+        }
         return new Suite.Config(ws, f, peerFraction, new RunSettings(threads, w, d), (int) blockSize, p,
-                quick ? 20_000 : 100_000, redisPort, hazelcastPort);
+                quick ? 20_000 : 100_000, redisPort, hazelcastPort, repeats);
     }
 
     private long arrayFootprint() {

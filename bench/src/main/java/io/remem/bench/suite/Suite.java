@@ -26,9 +26,17 @@ public final class Suite {
      * @param fractions    the sweep: remem's local cache as shares of each workload's footprint
      * @param peerFraction the share at which remem, classic paging and Hazelcast's near cache meet the peers
      * @param peers        which of "redis" and "hazelcast" to try
+     * @param repeats      runs of each cell; the suite reports the median run and the spread of all
      */
     public record Config(List<Workload> workloads, double[] fractions, double peerFraction, RunSettings settings,
-                         int blockSize, List<String> peers, int floorRoundTrips, int redisPort, int hazelcastPort) {}
+                         int blockSize, List<String> peers, int floorRoundTrips, int redisPort, int hazelcastPort,
+                         int repeats) {
+        public Config {
+            if (repeats < 1 || repeats > 20) {
+                throw new IllegalArgumentException("--repeat: " + repeats + " must be from 1 to 20");
+            }
+        }
+    }
 
     /** Everything one suite run measured, in the order it ran. */
     public record Report(Config config, Histogram floor, Map<String, String> environment, List<SuiteResult> results,
@@ -61,6 +69,9 @@ public final class Suite {
         environment.put("threads", Integer.toString(config.settings().threads()));
         environment.put("warm-up, duration", config.settings().warmup().toMillis() + " ms, "
                 + config.settings().duration().toMillis() + " ms per run");
+        environment.put("repeats", config.repeats() + (config.repeats() > 1
+                ? " runs of each cell, back to back; the median run is reported, with the spread"
+                : " run of each cell"));
         log.println("network floor: " + config.floorRoundTrips() + " ping-pong round trips of " + config.blockSize() + " B");
         Histogram floor = NetworkFloor.measure(config.blockSize(), config.floorRoundTrips());
         long maxFootprint = config.workloads().stream().mapToLong(Workload::footprint).max().orElse(0);
@@ -149,28 +160,56 @@ public final class Suite {
         return Math.max(16L * config.blockSize(), (long) (w.footprint() * fraction / reserve));
     }
 
-    /** Runs {@code w} on a target made for it, and records the result or the failure, whichever it is. */
+    /**
+     * Runs {@code w} on a target made for it, {@link Config#repeats} times, and records the median run with the
+     * spread of all, or the first failure.
+     */
     private void record(Workload w, String name, String kind, double fraction, Supplier<Target> make) {
-        RunResult r;
-        CacheStats stats;
-        try (Target target = make.get()) {
-            r = w.run(target, config.settings());
-            stats = target instanceof RememTarget rt ? rt.measuredStats() : null;
-        } catch (WorkloadCheckException e) {
-            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
-                    "CHECK FAILED: " + e.getMessage()));
-            log.println("  " + name + ": CHECK FAILED: " + e.getMessage());
-            return;
-        } catch (RuntimeException | OutOfMemoryError e) {
-            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
-                    "failed: " + e));
-            log.println("  " + name + ": failed: " + e);
-            return;
+        RunResult[] runs = new RunResult[config.repeats()];
+        CacheStats[] stats = new CacheStats[runs.length];
+        for (int i = 0; i < runs.length; i++) {
+            if (!runOnce(w, name, kind, fraction, make, runs, stats, i)) {
+                return;
+            }
         }
-        results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats, null));
-        log.printf(Locale.ROOT, "  %-22s %12s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()),
+        Integer[] order = new Integer[runs.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(runs[a].opsPerSecond(), runs[b].opsPerSecond()));
+        int median = order[(order.length - 1) / 2];
+        double[] rates = new double[runs.length];
+        for (int i = 0; i < rates.length; i++) {
+            rates[i] = runs[i].opsPerSecond();
+        }
+        RunResult r = runs[median];
+        results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, r, stats[median], null,
+                rates));
+        String spread = rates.length == 1 ? "" : String.format(Locale.ROOT, " [%s-%s]",
+                Units.count(runs[order[0]].opsPerSecond()), Units.count(runs[order[order.length - 1]].opsPerSecond()));
+        log.printf(Locale.ROOT, "  %-22s %12s%s %s/s  p50 %s  p99 %s%n", name, Units.count(r.opsPerSecond()), spread,
                 w.unit(), Units.nanos(r.latency().getValueAtPercentile(50)),
                 Units.nanos(r.latency().getValueAtPercentile(99)));
+    }
+
+    /** Run {@code i} of a cell, into {@code runs} and {@code stats}; false, having recorded it, if it failed. */
+    private boolean runOnce(Workload w, String name, String kind, double fraction, Supplier<Target> make,
+                            RunResult[] runs, CacheStats[] stats, int i) {
+        try (Target target = make.get()) {
+            runs[i] = w.run(target, config.settings());
+            stats[i] = target instanceof RememTarget rt ? rt.measuredStats() : null;
+            return true;
+        } catch (WorkloadCheckException e) {
+            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
+                    "CHECK FAILED: " + e.getMessage(), null));
+            log.println("  " + name + ": CHECK FAILED: " + e.getMessage());
+            return false;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
+                    "failed: " + e, null));
+            log.println("  " + name + ": failed: " + e);
+            return false;
+        }
     }
 
     /** The server processes, each started once for the whole suite. */

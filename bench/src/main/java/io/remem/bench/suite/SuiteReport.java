@@ -124,7 +124,11 @@ public final class SuiteReport {
             Histogram h = r.result().latency();
             CacheStats s = r.stats();
             boolean misses = s != null && s.misses() > 0;
-            t.row(r.target(), Units.count(r.result().opsPerSecond()),
+            String rate = Units.count(r.result().opsPerSecond());
+            if (r.repeats() > 1) {
+                rate += " [" + Units.count(r.minRate()) + "-" + Units.count(r.maxRate()) + "]";
+            }
+            t.row(r.target(), rate,
                     r == l ? "1.00" : String.format(Locale.ROOT, "%.2f", slowdown(r)),
                     Units.nanos(h.getValueAtPercentile(50)), Units.nanos(h.getValueAtPercentile(99)),
                     Units.nanos(h.getValueAtPercentile(99.9)),
@@ -133,7 +137,9 @@ public final class SuiteReport {
                     misses ? String.format(Locale.ROOT, "%.2f", s.meanMissNanos() / floor) : "-",
                     r.result().check());
         }
-        t.note("Latency is per operation of the workload (pagerank: per block of 512 vertices). 'mean miss' is"
+        t.note("Throughput is the median run's, with [the lowest-the highest] run's when each cell ran more than once;"
+                + " the other columns are the median run's."
+                + " Latency is per operation of the workload (pagerank: per block of 512 vertices). 'mean miss' is"
                 + " remem's mean time to fetch a block it did not hold; 'miss / floor' divides it by the mean"
                 + " ping-pong round trip measured in this run.");
         return t;
@@ -142,12 +148,12 @@ public final class SuiteReport {
     public void writeCsv(Path file) {
         Table t = new Table("results", "workload", "family", "target", "kind", "cache_fraction", "ops", "seconds",
                 "throughput", "unit", "slowdown", "p50_ns", "p99_ns", "p999_ns", "hit_rate", "mean_miss_ns",
-                "miss_over_floor", "status");
+                "miss_over_floor", "status", "repeats", "throughput_min", "throughput_max");
         double floor = report.floor().getMean();
         for (SuiteResult r : report.results()) {
             if (!r.ok()) {
                 t.row(r.workload(), r.family(), r.target(), r.kind(), fraction(r), "", "", "", r.unit(), "", "", "",
-                        "", "", "", "", r.failure());
+                        "", "", "", "", r.failure(), "", "", "");
                 continue;
             }
             Histogram h = r.result().latency();
@@ -156,7 +162,8 @@ public final class SuiteReport {
                     fmt(r.result().nanos() / 1e9), fmt(r.result().opsPerSecond()), r.unit(), fmt(slowdown(r)),
                     h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
                     s == null ? "" : fmt(s.hitRate()), s == null || s.misses() == 0 ? "" : fmt(s.meanMissNanos()),
-                    s == null || s.misses() == 0 ? "" : fmt(s.meanMissNanos() / floor), "ok: " + r.result().check());
+                    s == null || s.misses() == 0 ? "" : fmt(s.meanMissNanos() / floor), "ok: " + r.result().check(),
+                    r.repeats(), fmt(r.minRate()), fmt(r.maxRate()));
         }
         t.writeCsv(file);
     }

@@ -33,7 +33,9 @@ class BenchSuiteCommandTest {
             "--scale;40;--scale",
             "--iterations;0;--iterations",
             "--field-count;0;--field-count",
-            "--duration;2h;--duration"})
+            "--duration;2h;--duration",
+            "--repeat;0;--repeat",
+            "--repeat;21;--repeat"})
     void aBadOptionIsNamed(String option, String value, String named) {
         FullCommandLineTest.Run r = run("bench", option, value);
         assertThat(r.exit()).isEqualTo(1);
@@ -113,15 +115,20 @@ class BenchSuiteCommandTest {
     @Test
     void aTinySuiteRunsChecksAndSavesItsResults(@TempDir Path dir) throws IOException {
         FullCommandLineTest.Run r = run("bench", "scan", "--patterns", "sequential", "--peers", "none", "--footprint", "1m",
-                "--threads", "2", "--warmup", "0ms", "--duration", "100ms", "--fractions", "1,0.1", "--out", dir.toString());
+                "--threads", "2", "--warmup", "0ms", "--duration", "100ms", "--fractions", "1,0.1", "--repeat", "2",
+                "--out", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).as("each cell ran twice: the median with the spread")
+                .containsPattern("\\| remem 10\\.0% \\| [^|]+ \\[[^|]+-[^|]+\\] \\|");
         assertThat(r.out()).contains("Slowdown against all-local", "| scan sequential |", "remem 10.0%",
                 "classic paging 25.0%", "every pass's sum exact");
         assertThat(r.out()).contains("| redis | not asked for (--peers) |");
         assertThat(dir.resolve("summary.md")).exists();
         assertThat(Files.readAllLines(dir.resolve("results.csv")))
                 .hasSize(1 + 5) // header; all-local, two sweep points and the peers' 25%, classic paging
-                .allMatch(line -> line.startsWith("workload,") || line.contains(",ok: "));
+                .allMatch(line -> line.startsWith("workload,") || line.contains(",ok: "))
+                .allMatch(line -> line.startsWith("workload,") ? line.contains(",repeats,")
+                        : line.matches(".*,ok: .*,2,[^,]+,[^,]+"));
         for (String png : List.of("sweep.png", "peers.png", "cdf-scan-sequential.png")) {
             byte[] bytes = Files.readAllBytes(dir.resolve(png));
             assertThat(bytes).as(png).startsWith(0x89, 'P', 'N', 'G');
