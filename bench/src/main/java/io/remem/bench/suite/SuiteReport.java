@@ -70,10 +70,45 @@ public final class SuiteReport {
             sb.append(skipped.markdown()).append('\n');
         }
         sb.append(summary().markdown()).append('\n');
+        List<String> warnings = inconsistencies();
+        if (!warnings.isEmpty()) {
+            sb.append("### Warnings\n\n");
+            warnings.forEach(w -> sb.append("- ").append(w).append('\n'));
+            sb.append('\n');
+        }
         for (String w : workloads()) {
             sb.append(detail(w).markdown()).append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * Results that contradict each other: remem with more of the footprint cached running clearly slower than with
+     * less. More cache is never slower in steady state, so such a pair means the run was not warm (or the machine
+     * changed under it), and ratios taken from it would mislead. Clearly: with repeats, the larger cache's fastest
+     * run is below the smaller one's slowest; with one run each, it is more than 10% below.
+     */
+    List<String> inconsistencies() {
+        List<String> found = new ArrayList<>();
+        for (String w : workloads()) {
+            List<SuiteResult> remem = of(w).stream().filter(r -> r.kind().equals("remem") && r.ok())
+                    .sorted((a, b) -> Double.compare(b.cacheFraction(), a.cacheFraction())).toList();
+            for (int i = 0; i + 1 < remem.size(); i++) {
+                SuiteResult more = remem.get(i);
+                SuiteResult less = remem.get(i + 1);
+                boolean clearly = more.repeats() > 1 && less.repeats() > 1 ? more.maxRate() < less.minRate()
+                        : more.result().opsPerSecond() < 0.9 * less.result().opsPerSecond();
+                if (clearly) {
+                    found.add(String.format(Locale.ROOT, "%s: %s (%s %s/s) ran slower than %s (%s %s/s). More cache is"
+                                    + " never slower once warm: the warm-up (%s) was too short for this machine, or it"
+                                    + " changed during the run; rerun with a longer --warmup or more --repeat.",
+                            w, more.target(), Units.count(more.result().opsPerSecond()), more.unit(), less.target(),
+                            Units.count(less.result().opsPerSecond()), less.unit(),
+                            Units.nanos(report.config().settings().warmup().toNanos())));
+                }
+            }
+        }
+        return found;
     }
 
     /** Slowdown against all-local: a row per workload, a column per target. */
