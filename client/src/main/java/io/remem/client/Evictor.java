@@ -172,36 +172,32 @@ final class Evictor {
     }
 
     /**
-     * A miss found no free frame while the reclaimer is behind: evict one clean victim the policy would give up
-     * anyway, on the miss's own time, rather than wait for the reclaimer to be scheduled. No I/O and no waiting: if
-     * the reclaimer is choosing victims right now, or every candidate is dirty or busy, returns false and the miss
-     * waits as before.
+     * Evicts one clean victim the policy would give up anyway, with no I/O, on the caller's own time. Two callers:
+     * <ul>
+     *   <li>a miss that finds no free frame while the reclaimer is behind, rather than wait for the reclaimer to be
+     *       scheduled (not {@code patient});</li>
+     *   <li>a prefetch making room: it must not eat the frames kept for demand misses, but it may replace cold clean
+     *       blocks, which keeps a window larger than the free-frame reserve going ({@code patient} for a hint).</li>
+     * </ul>
+     * Returns false if no such victim is at hand (every candidate dirty, busy or a prefetch not used yet), or, unless
+     * {@code patient}, if the reclaimer or a miss is choosing victims right now.
      */
-    boolean evictCleanForMiss() {
-        return evictCleanForPrefetch(false);
-    }
-
-    /**
-     * Makes room for a prefetch by evicting one clean victim the policy would give up anyway; no I/O, no waiting.
-     * A prefetch must not eat the frames kept for demand misses, but it may replace cold clean blocks: that is what
-     * keeps a window larger than the free-frame reserve going. Returns false if no such victim is at hand.
-     */
-    boolean evictCleanForPrefetch(boolean hinted) {
-        if (hinted) {
+    boolean evictClean(boolean patient) {
+        if (patient) {
             // The caller asked for these blocks: worth waiting for a sweep to end. A miss on a block this hint has
-            // already reserved waits with it; a trend prefetch never waits.
+            // already reserved waits with it; a trend prefetch or a miss never waits.
             victimLock.lock();
         } else if (!victimLock.tryLock()) {
             return false; // the reclaimer or a miss is choosing victims right now
         }
         try {
             // A hint looks up to a full pass: when a scan has just filled the cache every frame is referenced, and a
-            // shorter look would only clear reference bits and give up. A trend prefetch runs on the way to its
-            // thread's own miss, so it looks at a few samples' worth, bounded whatever the cache size.
-            int tries = hinted ? victims.passLength() + 1 : Math.min(victims.passLength() + 1, 4 * Victims.SAMPLE);
+            // shorter look would only clear reference bits and give up. A trend prefetch or a miss is on the way to a
+            // thread's own fetch, so it looks at a few samples' worth, bounded whatever the cache size.
+            int tries = patient ? victims.passLength() + 1 : Math.min(victims.passLength() + 1, 4 * Victims.SAMPLE);
             for (; tries > 0; tries--) {
                 int f = victims.next();
-                // Dirty frames are not for prefetching, and are not aged by its look either.
+                // Dirty frames need a write-back first, and are not aged by this look either.
                 if (table.evictable(f) && !table.prefetchedUnused(f) && !table.looksDirty(f) && !victims.spare(f)
                         && tryEvict(f)) {
                     return true;

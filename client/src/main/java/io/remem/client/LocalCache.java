@@ -393,7 +393,7 @@ final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
                     mapLock.unlock();
                     boolean evicted;
                     try {
-                        evicted = evictor.evictCleanForMiss();
+                        evicted = evictor.evictClean(false);
                     } finally {
                         mapLock.lock();
                     }

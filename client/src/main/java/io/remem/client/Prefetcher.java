@@ -117,7 +117,7 @@ final class Prefetcher {
 
     /**
      * Prefetches {@code count} blocks from {@code first} along {@code stride} without waiting. A {@code hinted}
-     * prefetch looks harder for clean frames to evict than a trend's (see {@link Evictor#evictCleanForPrefetch}).
+     * prefetch looks harder for clean frames to evict than a trend's (see {@link Evictor#evictClean}).
      * Consecutive blocks of one slab travel in one request, scattered into their frames on arrival, so a sequential
      * scan costs one round trip per batch rather than per block. Returns how many blocks it started fetching; stops
      * early (and says so through {@code stopped}) at the edge of far memory or when no frame can be spared.
@@ -236,7 +236,7 @@ final class Prefetcher {
         }
         // Evicting one frame is not always enough: the reserve may have been short by more than one.
         for (int evicted = 0; table.freeCount() <= keepFree; evicted++) {
-            if (evicted > keepFree || !evictor.evictCleanForPrefetch(hinted)) {
+            if (evicted > keepFree || !evictor.evictClean(hinted)) {
                 return STOP;
             }
         }
