@@ -19,8 +19,6 @@ import io.remem.protocol.auth.Credentials;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,7 +71,7 @@ public final class DirectLink implements AutoCloseable {
     private final FrameHeader header = new FrameHeader();                                        // under readLock
     private final ByteBuffer trailer = ByteBuffer.allocateDirect(Checksums.BYTES);              // under readLock
     private final CRC32C crc = new CRC32C();                                                     // under readLock
-    private final Map<Long, Call<?>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, LinkCall<?>> pending = new ConcurrentHashMap<>();
     private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong(1);
     private final AtomicBoolean reaping = new AtomicBoolean();
@@ -85,7 +83,7 @@ public final class DirectLink implements AutoCloseable {
     private volatile boolean checksums;
     private volatile RememException broken;
     /** The call whose response body the leader is reading now, so the watchdog can see its deadline too. */
-    private volatile Call<?> reading;
+    private volatile LinkCall<?> reading;
     /** Calls' deadlines and round trips are measured on it. */
     private final NanoClock clock;
 
@@ -201,7 +199,7 @@ public final class DirectLink implements AutoCloseable {
             future.completeExceptionally(new RememException(ErrorCode.TOO_LARGE, "read of " + total + " bytes"));
             return future;
         }
-        Call<Void> c = new Call<>(op, dsts, null, null, future, clock.nanoTime(), timeoutNanos);
+        LinkCall<Void> c = new LinkCall<>(op, dsts, null, null, future, clock.nanoTime(), timeoutNanos);
         try {
             send(c, op, 0, slabId, offset, (int) total, null);
         } catch (RememException e) {
@@ -224,7 +222,7 @@ public final class DirectLink implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             CompletableFuture<Void> future = new CompletableFuture<>();
             futures.add(future);
-            Call<Void> c = new Call<>(Opcode.READ, dsts[i], null, null, future, clock.nanoTime(), timeoutNanos);
+            LinkCall<Void> c = new LinkCall<>(Opcode.READ, dsts[i], null, null, future, clock.nanoTime(), timeoutNanos);
             if (b != null) {
                 future.completeExceptionally(b);
                 continue;
@@ -244,7 +242,7 @@ public final class DirectLink implements AutoCloseable {
         }
         if (broken != null) { // failed while we registered: the sweep may have missed some of ours
             fail(broken);
-            for (Call<?> c : pending.values()) {
+            for (LinkCall<?> c : pending.values()) {
                 if (pending.remove(c.id, c)) {
                     c.fail(broken);
                 }
@@ -276,8 +274,9 @@ public final class DirectLink implements AutoCloseable {
     /** As above, failing the link if no answer comes within {@code withinNanos} (at most the link's timeout). */
     public <T> T call(Opcode op, long slabId, long offset, int length, ByteBuffer body, MemorySegment dst,
                       ResponseReader<T> reader, long withinNanos) {
-        Call<T> c = new Call<>(op, dst == null ? null : new MemorySegment[] {dst}, reader, Thread.currentThread(), null,
-                clock.nanoTime(), Math.min(withinNanos, timeoutNanos));
+        MemorySegment[] dsts = dst == null ? null : new MemorySegment[] {dst};
+        LinkCall<T> c = new LinkCall<>(op, dsts, reader, Thread.currentThread(), null, clock.nanoTime(),
+                Math.min(withinNanos, timeoutNanos));
         send(c, op, 0, slabId, offset, length, body);
         awaitDone(c);
         if (c.error != null) {
@@ -300,7 +299,7 @@ public final class DirectLink implements AutoCloseable {
     public <T> CompletableFuture<T> callAsync(Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body,
                                               ResponseReader<T> reader) {
         CompletableFuture<T> future = new CompletableFuture<>();
-        Call<T> c = new Call<>(op, null, reader, null, future, clock.nanoTime(), timeoutNanos);
+        LinkCall<T> c = new LinkCall<>(op, null, reader, null, future, clock.nanoTime(), timeoutNanos);
         try {
             send(c, op, flags, slabId, offset, length, body);
         } catch (RememException e) {
@@ -345,7 +344,7 @@ public final class DirectLink implements AutoCloseable {
 
     // ------------------------------------------------------------------ sending
 
-    private void send(Call<?> c, Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body) {
+    private void send(LinkCall<?> c, Opcode op, int flags, long slabId, long offset, int length, ByteBuffer body) {
         RememException b = broken;
         if (b != null) {
             throw new RememException(b.code(), b.detail(), b);
@@ -390,7 +389,7 @@ public final class DirectLink implements AutoCloseable {
 
     // ------------------------------------------------------------------ receiving (leader/followers)
 
-    private void awaitDone(Call<?> c) {
+    private void awaitDone(LinkCall<?> c) {
         Thread me = Thread.currentThread();
         while (!c.isDone()) {
             RememException b = broken;
@@ -470,7 +469,7 @@ public final class DirectLink implements AutoCloseable {
         if (broken != null) {
             return;
         }
-        Call<?> c = null;
+        LinkCall<?> c = null;
         boolean interrupted = Thread.interrupted(); // an interrupt must not close a link other threads share
         try {
             in.clear();
@@ -600,13 +599,13 @@ public final class DirectLink implements AutoCloseable {
      */
     private void expire() {
         long now = clock.nanoTime();
-        Call<?> r = reading;
+        LinkCall<?> r = reading;
         if (r != null && now - r.deadline > 0) {
             fail(new RememException(ErrorCode.TIMEOUT, r.op + " response from " + remote + " stalled mid-frame for "
                     + TimeUnit.NANOSECONDS.toMillis(r.budget()) + " ms; closing the connection"));
             return;
         }
-        for (Call<?> c : pending.values()) {
+        for (LinkCall<?> c : pending.values()) {
             if (now - c.deadline > 0) {
                 fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
                         + TimeUnit.NANOSECONDS.toMillis(c.budget()) + " ms; closing the connection"));
@@ -625,7 +624,7 @@ public final class DirectLink implements AutoCloseable {
         watchdog.cancel(false);
         channel.close(); // wakes a leader blocked in read
         for (Long id : pending.keySet()) {
-            Call<?> c = pending.remove(id);
+            LinkCall<?> c = pending.remove(id);
             if (c != null) {
                 c.fail(new RememException(cause.code(), c.op + ": " + cause.detail(), cause));
             }
@@ -636,94 +635,4 @@ public final class DirectLink implements AutoCloseable {
     }
 
     /** One request in flight. Completed exactly once, by a leader, the watchdog or a failure. */
-    private static final class Call<T> {
-        private static final VarHandle DONE;
-
-        static {
-            try {
-                DONE = MethodHandles.lookup().findVarHandle(Call.class, "done", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        final Opcode op;
-        final MemorySegment[] dsts;
-        final long dstBytes;
-        final ResponseReader<T> reader;
-        final Thread waiter;
-        final CompletableFuture<T> future;
-        final long deadline;
-        final long created;
-        long id; // set by send before the call is published
-        volatile int done; // 0 pending, 1 being completed, 2 done: result and error are set before 2
-        T result;
-        RememException error;
-
-        /** @param created when it was made, on the link's clock; {@code budget} nanoseconds later it is overdue */
-        Call(Opcode op, MemorySegment[] dsts, ResponseReader<T> reader, Thread waiter, CompletableFuture<T> future,
-             long created, long budget) {
-            this.op = op;
-            this.created = created;
-            this.deadline = created + budget;
-            this.dsts = dsts;
-            long bytes = 0;
-            if (dsts != null) {
-                for (MemorySegment d : dsts) {
-                    bytes += d.byteSize();
-                }
-            }
-            this.dstBytes = bytes;
-            this.reader = reader;
-            this.waiter = waiter;
-            this.future = future;
-        }
-
-        boolean isDone() {
-            return done == 2;
-        }
-
-        /** How long the call was given, for messages. */
-        long budget() {
-            return deadline - created;
-        }
-
-        void complete(FrameHeader h, ByteBuf body) {
-            T r;
-            try {
-                r = reader.read(h, body);
-            } catch (RememException e) {
-                fail(e);
-                return;
-            } catch (RuntimeException e) {
-                fail(new RememException(ErrorCode.INTERNAL, String.valueOf(e), e));
-                return;
-            }
-            succeed(r);
-        }
-
-        void succeed(T r) {
-            if (DONE.compareAndSet(this, 0, 1)) {
-                result = r;
-                done = 2;
-                if (future != null) {
-                    future.complete(r);
-                } else {
-                    LockSupport.unpark(waiter);
-                }
-            }
-        }
-
-        void fail(RememException e) {
-            if (DONE.compareAndSet(this, 0, 1)) {
-                error = e;
-                done = 2;
-                if (future != null) {
-                    future.completeExceptionally(e);
-                } else {
-                    LockSupport.unpark(waiter);
-                }
-            }
-        }
-    }
 }
