@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,8 +34,15 @@ class FailureAndRestartIT {
             s.memory().flush();
             ClusterStatus before = cluster.status();
 
+            // A restarted controller presumes the nodes it knew alive until they register or time out: wait for
+            // them to register, or an allocation right after may find one still presumed and not placeable.
+            String registered = "registered with controller";
+            List<Long> registrations = cluster.nodes().stream().map(n -> n.count(registered)).toList();
             cluster.controller().kill();
             cluster.startController();
+            for (int i = 0; i < registrations.size(); i++) {
+                cluster.nodes().get(i).awaitMore(registered, registrations.get(i), ProcessCluster.START);
+            }
             ClusterStatus after = cluster.awaitLiveNodes(2);
 
             assertThat(after.tenants()).as("tenants and their usage come back from the journal")

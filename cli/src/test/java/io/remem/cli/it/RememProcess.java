@@ -95,6 +95,24 @@ final class RememProcess implements AutoCloseable {
                 + String.join("\n", lines));
     }
 
+    /** How many output lines so far match {@code regex}. */
+    long count(String regex) {
+        Pattern p = Pattern.compile(regex);
+        return lines.stream().filter(l -> p.matcher(l).find()).count();
+    }
+
+    /** Waits until more than {@code before} output lines match {@code regex}: the next time it is printed. */
+    void awaitMore(String regex, long before, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (count(regex) <= before) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new IllegalStateException(name + " did not print /" + regex + "/ again within " + timeout
+                        + "; output:\n" + output());
+            }
+            Thread.sleep(20);
+        }
+    }
+
     String output() {
         return String.join("\n", lines);
     }
