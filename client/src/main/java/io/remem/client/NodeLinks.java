@@ -42,6 +42,7 @@ final class NodeLinks implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration callTimeout;
     private final NanoClock clock;
+    private final Duration spinWait;
     private final Pool demand = new Pool();
     private final Pool prefetch = new Pool();
     /** Grants to other tenants' datasets, presented on every link, open or opened later. */
@@ -62,13 +63,14 @@ final class NodeLinks implements AutoCloseable {
      * @param features    what every link asks for ({@link io.remem.protocol.Features})
      */
     NodeLinks(Credentials credentials, ClientTls tls, int features, Duration connectTimeout, Duration callTimeout) {
-        this(credentials, tls, features, connectTimeout, callTimeout, NanoClock.SYSTEM);
+        this(credentials, tls, features, connectTimeout, callTimeout, NanoClock.SYSTEM, Duration.ZERO);
     }
 
-    /** As above, with the links' deadlines on {@code clock}. */
+    /** As above, with the links' deadlines on {@code clock}, and waits spinning for up to {@code spinWait}. */
     NodeLinks(Credentials credentials, ClientTls tls, int features, Duration connectTimeout, Duration callTimeout,
-              NanoClock clock) {
+              NanoClock clock, Duration spinWait) {
         this.clock = clock;
+        this.spinWait = spinWait;
         this.credentials = credentials;
         this.tls = tls;
         this.features = features;
@@ -216,7 +218,8 @@ final class NodeLinks implements AutoCloseable {
      * does not answer (stopped, say) is given up on then, not after the request timeout.
      */
     private DirectLink open(Replica replica, DirectLink previous) {
-        DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls, clock);
+        DirectLink fresh = DirectLink.connect(replica.host(), replica.port(), connectTimeout, callTimeout, tls, clock,
+                spinWait);
         try {
             long budget = Math.min(connectTimeout.toNanos(), HANDSHAKE_NANOS);
             fresh.hello(Role.CLIENT, credentials, previous == null ? 0 : previous.session(), features, budget);

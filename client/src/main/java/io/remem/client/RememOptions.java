@@ -32,6 +32,7 @@ public final class RememOptions {
     private final DirtyTracking dirtyTracking;
     private final boolean backgroundReclaim;
     private final int prefetchWindow;
+    private final Duration spinWait;
 
     private RememOptions(Builder b) {
         this.tenant = b.tenant;
@@ -52,6 +53,7 @@ public final class RememOptions {
         this.dirtyTracking = b.dirtyTracking;
         this.backgroundReclaim = b.backgroundReclaim;
         this.prefetchWindow = b.prefetchWindow;
+        this.spinWait = b.spinWait;
     }
 
     public static Builder builder() {
@@ -163,6 +165,16 @@ public final class RememOptions {
         return prefetchWindow;
     }
 
+    /**
+     * How long a thread waiting for a memory node's answer spins on the socket before it blocks. Blocking pays a
+     * wake-up when the answer comes, and across CPUs that wake-up can be most of a loopback round trip. The spin
+     * happens only while the thread is its process's one waiter and the process may use more than one CPU; otherwise
+     * it would take CPU from the threads, or the memory node, it waits for. Default 100 µs; zero turns it off.
+     */
+    public Duration spinWait() {
+        return spinWait;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.tenant = tenant;
@@ -187,6 +199,7 @@ public final class RememOptions {
         b.dirtyTracking = dirtyTracking;
         b.backgroundReclaim = backgroundReclaim;
         b.prefetchWindow = prefetchWindow;
+        b.spinWait = spinWait;
         return b;
     }
 
@@ -205,7 +218,7 @@ public final class RememOptions {
                 + ", watermarks=" + lowWatermark + "/" + highWatermark + ", requestTimeout=" + requestTimeout
                 + ", failoverTimeout=" + failoverTimeout + ", readFailoverAfter=" + readFailoverAfter + ", replication=" + replication
                 + ", evictionPolicy=" + evictionPolicy + ", dirtyTracking=" + dirtyTracking
-                + ", backgroundReclaim=" + backgroundReclaim + ", prefetchWindow=" + prefetchWindow + "]";
+                + ", backgroundReclaim=" + backgroundReclaim + ", prefetchWindow=" + prefetchWindow + ", spinWait=" + spinWait + "]";
     }
 
     /** Builds {@link RememOptions}. */
@@ -214,6 +227,8 @@ public final class RememOptions {
         public static final int MIN_FRAMES = 4;
         /** Most frames: keeps the per-frame arrays well inside Java's array limits. */
         public static final int MAX_FRAMES = 1 << 26;
+        /** Longest spin: past a millisecond a blocking wait's wake-up is noise, and the spin only burns a CPU. */
+        public static final Duration MAX_SPIN = Duration.ofMillis(1);
 
         private String tenant = "default";
         private Secret secret;
@@ -236,6 +251,7 @@ public final class RememOptions {
         private DirtyTracking dirtyTracking = DirtyTracking.LINE;
         private boolean backgroundReclaim = true;
         private int prefetchWindow = 32;
+        private Duration spinWait = Duration.ofNanos(100_000);
 
         private Builder() {}
 
@@ -308,6 +324,12 @@ public final class RememOptions {
 
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** How long a waiting thread spins before it blocks (see {@link RememOptions#spinWait}); zero: never. */
+        public Builder spinWait(Duration spin) {
+            this.spinWait = spin;
             return this;
         }
 
@@ -422,6 +444,9 @@ public final class RememOptions {
             }
             if (prefetchWindow < 0 || prefetchWindow > 1024) {
                 throw new IllegalArgumentException("prefetchWindow: " + prefetchWindow + " is outside 0..1024");
+            }
+            if (spinWait == null || spinWait.isNegative() || spinWait.compareTo(MAX_SPIN) > 0) {
+                throw new IllegalArgumentException("spinWait: " + spinWait + " is outside 0.." + MAX_SPIN.toMillis() + " ms");
             }
             return new RememOptions(this);
         }

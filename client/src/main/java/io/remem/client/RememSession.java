@@ -10,6 +10,7 @@ import io.remem.protocol.auth.Credentials;
 import io.remem.transport.ClientTls;
 import io.remem.transport.EventLoops;
 import io.remem.transport.HostPort;
+import io.remem.transport.NanoClock;
 
 import java.time.Clock;
 
@@ -46,7 +47,8 @@ public final class RememSession implements AutoCloseable {
         try {
             SessionTokens tokens = new SessionTokens(Clock.systemUTC());
             nodeLinks = new NodeLinks(Credentials.ofToken(options.tenant(), tokens), tls,
-                    options.checksums() ? Features.CHECKSUMS : 0, options.connectTimeout(), options.requestTimeout());
+                    options.checksums() ? Features.CHECKSUMS : 0, options.connectTimeout(), options.requestTimeout(),
+                    NanoClock.SYSTEM, options.spinWait());
             ctl = new ControllerClient(loops, controllerAddress, Role.CLIENT,
                     Credentials.ofSecret(options.tenant(), options.secret()), tls, options.connectTimeout(),
                     options.requestTimeout(), options.failoverTimeout(), tokens::accept, new NodeVerdicts(nodeLinks));

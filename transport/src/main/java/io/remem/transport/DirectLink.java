@@ -23,7 +23,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,7 +70,7 @@ public final class DirectLink implements AutoCloseable {
     private final FrameHeader header = new FrameHeader();                                        // under readLock
     private final ByteBuffer trailer = ByteBuffer.allocateDirect(Checksums.BYTES);              // under readLock
     private final CRC32C crc = new CRC32C();                                                     // under readLock
-    private final Map<Long, LinkCall<?>> pending = new ConcurrentHashMap<>();
+    private final PendingCalls pending = new PendingCalls();
     private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong(1);
     private final AtomicBoolean reaping = new AtomicBoolean();
@@ -86,10 +85,16 @@ public final class DirectLink implements AutoCloseable {
     private volatile LinkCall<?> reading;
     /** Calls' deadlines and round trips are measured on it. */
     private final NanoClock clock;
+    /** How long a waiting leader spins on the socket before blocking in it, when {@link SpinGate} allows; 0: never. */
+    private final long spinNanos;
+    private final SpinGate spinGate;
 
-    private DirectLink(LinkChannel channel, String remote, Duration timeout, NanoClock clock) {
+    private DirectLink(LinkChannel channel, String remote, Duration timeout, NanoClock clock, long spinNanos,
+                       SpinGate spinGate) {
         this.channel = channel;
         this.clock = clock;
+        this.spinNanos = spinNanos;
+        this.spinGate = spinGate;
         this.remote = remote;
         this.timeoutNanos = timeout.toNanos();
         // Often enough for a read's early deadline (tens of milliseconds) to be noticed about when it passes.
@@ -108,7 +113,23 @@ public final class DirectLink implements AutoCloseable {
     /** As above, with calls' deadlines on {@code clock}. */
     public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls,
                                      NanoClock clock) {
-        return new DirectLink(LinkChannel.open(host, port, connectTimeout, tls), host + ":" + port, callTimeout, clock);
+        return connect(host, port, connectTimeout, callTimeout, tls, clock, Duration.ZERO);
+    }
+
+    /**
+     * As above, and a thread waiting for an answer spins on the socket for up to {@code spinWait} before it blocks,
+     * when it is its process's one waiter and has a CPU to spare ({@link SpinGate}).
+     */
+    public static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls,
+                                     NanoClock clock, Duration spinWait) {
+        return connect(host, port, connectTimeout, callTimeout, tls, clock, spinWait, SpinGate.PROCESS);
+    }
+
+    /** As above, with waits let spin by {@code gate} rather than the process's: for tests. */
+    static DirectLink connect(String host, int port, Duration connectTimeout, Duration callTimeout, ClientTls tls,
+                              NanoClock clock, Duration spinWait, SpinGate gate) {
+        return new DirectLink(LinkChannel.open(host, port, connectTimeout, tls), host + ":" + port, callTimeout, clock,
+                spinWait.toNanos(), gate);
     }
 
     /** As above, in plain TCP. */
@@ -233,7 +254,7 @@ public final class DirectLink implements AutoCloseable {
             }
             long id = ids.getAndIncrement();
             c.id = id;
-            pending.put(id, c);
+            pending.put(c);
             Frames.writeRequestHeader(requests, Opcode.READ, id, session, slabIds[i], offsets[i], (int) c.dstBytes, 0);
         }
         requests.flip();
@@ -242,11 +263,8 @@ public final class DirectLink implements AutoCloseable {
         }
         if (broken != null) { // failed while we registered: the sweep may have missed some of ours
             fail(broken);
-            for (LinkCall<?> c : pending.values()) {
-                if (pending.remove(c.id, c)) {
-                    c.fail(broken);
-                }
-            }
+            RememException cause = broken;
+            pending.drain(c -> c.fail(cause));
             return futures;
         }
         writeLock.lock();
@@ -355,9 +373,9 @@ public final class DirectLink implements AutoCloseable {
         }
         long id = ids.getAndIncrement();
         c.id = id;
-        pending.put(id, c);
+        pending.put(c);
         if (broken != null) { // failed between the check above and the put: the failure sweep may have missed c
-            pending.remove(id);
+            pending.remove(c);
             throw new RememException(broken.code(), broken.detail(), broken);
         }
         writeLock.lock();
@@ -376,7 +394,7 @@ public final class DirectLink implements AutoCloseable {
                 channel.write(out, body.duplicate());
             }
         } catch (IOException e) {
-            pending.remove(id);
+            pending.remove(c);
             fail(new RememException(ErrorCode.CONNECTION_CLOSED, "writing to " + remote + " failed: " + e.getMessage(), e));
             throw new RememException(ErrorCode.CONNECTION_CLOSED, op + " to " + remote + " failed: " + e.getMessage(), e);
         } finally {
@@ -390,10 +408,18 @@ public final class DirectLink implements AutoCloseable {
     // ------------------------------------------------------------------ receiving (leader/followers)
 
     private void awaitDone(LinkCall<?> c) {
-        Thread me = Thread.currentThread();
+        spinGate.enter();
+        try {
+            awaitDone(c, Thread.currentThread());
+        } finally {
+            spinGate.exit();
+        }
+    }
+
+    private void awaitDone(LinkCall<?> c, Thread me) {
         while (!c.isDone()) {
             RememException b = broken;
-            if (b != null && pending.remove(c.id, c)) {
+            if (b != null && pending.remove(c)) {
                 c.fail(b); // still unclaimed: nobody will answer it now
                 break;
             }
@@ -401,6 +427,7 @@ public final class DirectLink implements AutoCloseable {
             if (readLock.tryLock()) {
                 try {
                     while (!c.isDone() && broken == null) {
+                        spinForAnswer();
                         readFrame();
                     }
                 } finally {
@@ -416,6 +443,17 @@ public final class DirectLink implements AutoCloseable {
                 } finally {
                     followers.remove(me);
                 }
+            }
+        }
+    }
+
+    /** Spins until the answer's first bytes are there, if allowed: a blocking read would pay a wake-up for them. */
+    private void spinForAnswer() {
+        if (spinNanos > 0 && spinGate.maySpin()) {
+            try {
+                channel.spinUntilReadable(spinNanos, clock);
+            } catch (IOException e) {
+                // the read that follows meets the same failure, and reports it
             }
         }
     }
@@ -605,12 +643,10 @@ public final class DirectLink implements AutoCloseable {
                     + TimeUnit.NANOSECONDS.toMillis(r.budget()) + " ms; closing the connection"));
             return;
         }
-        for (LinkCall<?> c : pending.values()) {
-            if (now - c.deadline > 0) {
-                fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
-                        + TimeUnit.NANOSECONDS.toMillis(c.budget()) + " ms; closing the connection"));
-                return;
-            }
+        LinkCall<?> c = pending.overdue(now);
+        if (c != null) {
+            fail(new RememException(ErrorCode.TIMEOUT, c.op + " to " + remote + " got no response in "
+                    + TimeUnit.NANOSECONDS.toMillis(c.budget()) + " ms; closing the connection"));
         }
     }
 
@@ -623,12 +659,7 @@ public final class DirectLink implements AutoCloseable {
         }
         watchdog.cancel(false);
         channel.close(); // wakes a leader blocked in read
-        for (Long id : pending.keySet()) {
-            LinkCall<?> c = pending.remove(id);
-            if (c != null) {
-                c.fail(new RememException(cause.code(), c.op + ": " + cause.detail(), cause));
-            }
-        }
+        pending.drain(c -> c.fail(new RememException(cause.code(), c.op + ": " + cause.detail(), cause)));
         for (Thread t : followers) {
             LockSupport.unpark(t);
         }

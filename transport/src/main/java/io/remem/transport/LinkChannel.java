@@ -34,6 +34,12 @@ sealed interface LinkChannel permits LinkChannel.Plain, LinkChannel.Tls {
 
     boolean isOpen();
 
+    /**
+     * Spins until a byte can be read without blocking, or for {@code nanos} of {@code clock} at most. TLS does not
+     * spin: its bytes may wait decrypted in the engine, out of the socket's sight.
+     */
+    default void spinUntilReadable(long nanos, NanoClock clock) throws IOException {}
+
     /** Closes the stream; a thread blocked in {@link #read} wakes with an exception. */
     void close();
 
@@ -97,13 +103,26 @@ sealed interface LinkChannel permits LinkChannel.Plain, LinkChannel.Tls {
     final class Plain implements LinkChannel {
         private final SocketChannel channel;
 
-        Plain(SocketChannel channel) {
+        /** The channel's stream view, used only to ask how many bytes can be read without blocking. */
+        private final InputStream probe;
+
+        Plain(SocketChannel channel) throws IOException {
             this.channel = channel;
+            this.probe = channel.socket().getInputStream();
         }
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
             return channel.read(dst);
+        }
+
+        @Override
+        public void spinUntilReadable(long nanos, NanoClock clock) throws IOException {
+            // FIONREAD: asks the kernel whether bytes wait, without blocking and without switching the channel's mode.
+            long deadline = clock.nanoTime() + nanos;
+            while (probe.available() == 0 && clock.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
         }
 
         @Override

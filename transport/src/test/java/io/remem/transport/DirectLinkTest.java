@@ -265,6 +265,27 @@ class DirectLinkTest {
         assertThat(handler.reads.get()).isEqualTo(16 * 300 + 200 * 40);
     }
 
+    /**
+     * Waiters that spin on the socket before blocking (a gate of two CPUs, so a lone waiter spins wherever the test
+     * runs) get every answer right: alone, many at once, and when an answer never comes.
+     */
+    @Test
+    void spinningWaitersGetTheirOwnBytesAndStillTimeOut() throws Exception {
+        DirectLink l = DirectLink.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), Duration.ofMillis(500), null,
+                NanoClock.SYSTEM, Duration.ofMillis(1), new SpinGate(2));
+        links.add(l);
+        l.hello(Role.CLIENT, ScriptedNode.token("alice"), 0, 0);
+        MemorySegment dst = MemorySegment.ofArray(new byte[4096]);
+        for (int i = 0; i < 200; i++) {
+            l.read(7, i * 4096L, dst);
+            assertPattern(7, i * 4096L, dst);
+        }
+        concurrentReads(l, 8, 100, false);
+        RememException e = readInBackground(l, SILENT, 0, 64).failure(l, Duration.ofSeconds(5));
+        assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT);
+        assertThat(l.isOpen()).isFalse();
+    }
+
     @Test
     void callAsyncCompletesWithNoThreadWaitingOnTheLink() throws Exception {
         DirectLink l = link(Duration.ofSeconds(5));

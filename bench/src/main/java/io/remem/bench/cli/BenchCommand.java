@@ -7,6 +7,7 @@ import io.remem.bench.experiments.DirtyTrackingExperiment;
 import io.remem.bench.experiments.FailoverExperiment;
 import io.remem.bench.experiments.OffloadExperiment;
 import io.remem.bench.experiments.PrefetchExperiment;
+import io.remem.bench.experiments.MissFloorExperiment;
 import io.remem.bench.experiments.ReserveExperiment;
 import io.remem.bench.experiments.SecurityCostExperiment;
 import io.remem.bench.experiments.VirtualThreadsExperiment;
@@ -46,6 +47,7 @@ import java.util.concurrent.Callable;
                 BenchCommand.Prefetch.class,
                 BenchCommand.Dirty.class,
                 BenchCommand.Reserve.class,
+                BenchCommand.Miss.class,
                 BenchCommand.VirtualThreads.class,
                 BenchCommand.OffloadCommand.class,
                 BenchCommand.FailoverCommand.class,
@@ -235,6 +237,44 @@ final class BenchCommand implements Callable<Integer> {
             Table t = ReserveExperiment.run(new ReserveExperiment.Config(f, common.blockSize(), d.toNanos()),
                     Progress.onConsole(System.err));
             common.report(spec, "reserve", t);
+            return 0;
+        }
+    }
+
+    @Command(name = "miss", mixinStandardHelpOptions = true,
+            description = {"A single-threaded miss against a raw socket ping-pong whose echo runs in its own JVM, as"
+                    + " the memory node does, alternated in rounds: p50, mean, p99 and p99.9, their ratios to the"
+                    + " floor, and eviction stalls in a random walk.",
+                    "Run it twice: under 'taskset -c 0' (every process on one CPU, the fast loopback regime) and"
+                            + " without (the slow, cross-CPU one)."})
+    static final class Miss implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--rounds", paramLabel = "N", description = "Rounds (default: 5, 3 with --quick).")
+        Integer rounds;
+
+        @Option(names = "--samples", paramLabel = "N",
+                description = "Timed round trips and misses per round, each (default: 20000, 5000 with --quick).")
+        Integer samples;
+
+        @Override
+        public Integer call() {
+            refuseOptionsBefore(spec);
+            int r = rounds != null ? rounds : common.quick ? 3 : 5;
+            int n = samples != null ? samples : common.quick ? 5_000 : 20_000;
+            if (r < 1 || r > 1_000) {
+                throw new IllegalArgumentException("--rounds: " + r + " must be from 1 to 1000");
+            }
+            if (n < 100 || n > 10_000_000) {
+                throw new IllegalArgumentException("--samples: " + n + " must be from 100 to 10000000");
+            }
+            long footprint = common.quick ? 64L << 20 : 256L << 20;
+            Table t = MissFloorExperiment.run(new MissFloorExperiment.Config(footprint, footprint / 16, n, r,
+                    common.blockSize()), Progress.onConsole(System.err));
+            common.report(spec, "miss", t);
             return 0;
         }
     }
