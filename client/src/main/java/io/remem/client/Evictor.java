@@ -191,10 +191,11 @@ final class Evictor {
             return false; // the reclaimer or a miss is choosing victims right now
         }
         try {
-            // A hint looks up to a full pass: when a scan has just filled the cache every frame is referenced, and a
-            // shorter look would only clear reference bits and give up. A trend prefetch or a miss is on the way to a
-            // thread's own fetch, so it looks at a few samples' worth, bounded whatever the cache size.
-            int tries = patient ? victims.passLength() + 1 : Math.min(victims.passLength() + 1, 4 * Victims.SAMPLE);
+            // A hint looks up to two full passes: when a scan has just filled the cache every frame is referenced,
+            // and the first pass may only clear reference bits (and one pass and a frame is not enough when the frame
+            // after it is free or filling). A trend prefetch or a miss is on the way to a thread's own fetch, so it
+            // looks at a few samples' worth, bounded whatever the cache size.
+            int tries = patient ? 2 * victims.passLength() : Math.min(victims.passLength() + 1, 4 * Victims.SAMPLE);
             for (; tries > 0; tries--) {
                 int f = victims.next();
                 // Dirty frames need a write-back first, and are not aged by this look either.

@@ -84,7 +84,6 @@ public final class FarSegment {
         return !allocation.freed;
     }
 
-    /** Checks bounds and liveness; returns the far address of {@code offset}. */
     /** As {@link #address}, for a write: refused on a read-only segment, as {@link MemorySegment} refuses it. */
     private long writeAddress(long offset, long size) {
         if (readOnly) {
@@ -99,6 +98,7 @@ public final class FarSegment {
         return readOnly;
     }
 
+    /** Checks bounds and liveness; returns the far address of {@code offset}. */
     private long address(long offset, long size) {
         Objects.checkFromIndexSize(offset, size, length);
         if (allocation.freed) {
@@ -307,6 +307,16 @@ public final class FarSegment {
             }
             stamp = c.retryRead(addr, stamp);
         }
+    }
+
+    /**
+     * Reads the longs at {@code offsets[0..count)} into {@code dst[0..count)}: a gather, as a graph kernel pulls its
+     * neighbours' values. Equivalent to calling {@link #get(ValueLayout.OfLong, long)} for each, but the blocks that
+     * miss are fetched together, their round trips overlapped, rather than one miss after another. Every offset is
+     * checked before anything is read.
+     */
+    public void gather(ValueLayout.OfLong layout, long[] offsets, int count, long[] dst) {
+        Gather.longs(this, cache, layout, offsets, count, dst);
     }
 
     /** Writes a long at {@code offset}, as {@link MemorySegment#set(ValueLayout.OfLong, long, long)} does. */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntToLongFunction;
 
 /**
  * Fetches blocks before they are asked for (docs/design.md, "Prefetching"), two ways:
@@ -55,6 +56,11 @@ final class Prefetcher {
         this.streams = ThreadLocal.withInitial(() -> new AccessStream(Math.max(1, maxWindow)));
     }
 
+    /** Whether demand misses are followed by trend prefetches (a window above 0). */
+    boolean followsTrends() {
+        return maxWindow > 0;
+    }
+
     /** A demand miss on {@code block} by the calling thread. */
     void missed(long block) {
         if (maxWindow == 0) {
@@ -98,6 +104,17 @@ final class Prefetcher {
         }
     }
 
+    /**
+     * Hint: fetch {@code blocks[0..count)}, ascending and distinct, now, all in one go: a gather's misses. Returns how
+     * many it started; fewer when the cache had no frames to spare for the rest.
+     */
+    int hint(long[] blocks, int count) {
+        boolean[] stopped = {false};
+        int started = prefetch(i -> blocks[i], count, true, stopped);
+        metrics.prefetchesIssued.add(started);
+        return started;
+    }
+
     private void ahead(AccessStream s, long block) {
         long stride = s.trend();
         if (stride == 0) {
@@ -123,19 +140,26 @@ final class Prefetcher {
      * early (and says so through {@code stopped}) at the edge of far memory or when no frame can be spared.
      */
     private int prefetch(long first, long stride, int count, boolean hinted, boolean[] stopped) {
+        return prefetch(i -> first + i * stride, count, hinted, stopped);
+    }
+
+    /** As above, for the blocks {@code blocks.applyAsLong(i)}, {@code i < count}, in the order given. */
+    private int prefetch(IntToLongFunction blocks, int count, boolean hinted, boolean[] stopped) {
         List<Run> runs = new ArrayList<>();
         Run run = null;
-        long block = first;
-        for (int i = 0; i < count; i++, block += stride) {
+        long previous = Long.MIN_VALUE;
+        for (int i = 0; i < count; i++) {
+            long block = blocks.applyAsLong(i);
             int outcome;
             if (block < 0) {
                 outcome = STOP;
             } else {
                 long far = block << table.blockShift;
-                if (run != null && !(stride == 1 && run.size() < BATCH
+                if (run != null && !(block == previous + 1 && run.size() < BATCH
                         && backend.sameSlab(run.first() << table.blockShift, far))) {
                     run = null; // ends the run: the next block starts a request of its own
                 }
+                previous = block;
                 outcome = reserve(block, hinted);
                 if (outcome >= 0) {
                     if (run == null) {

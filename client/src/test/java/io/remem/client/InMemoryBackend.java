@@ -35,6 +35,8 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     private volatile double failureRate;
     private volatile long fetchDelayMillis;
     final AtomicLong fetches = new AtomicLong();
+    /** Blocks fetched through {@link #fetchAsync}: prefetches and hints, not demand misses. */
+    final AtomicLong asyncBlocks = new AtomicLong();
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicInteger failedBatches = new AtomicInteger();
     /** The most runs any one batch carried: all of a batch goes to this one "node", as one scatter write. */
@@ -94,6 +96,7 @@ final class InMemoryBackend implements FarBackend, AutoCloseable {
     public List<CompletableFuture<Void>> fetchAsync(List<FetchRun> runs) {
         List<CompletableFuture<Void>> out = new ArrayList<>();
         for (FetchRun r : runs) {
+            asyncBlocks.addAndGet(r.dsts().length);
             Runnable fetchRun = () -> {
                 long at = r.farAddress();
                 for (MemorySegment d : r.dsts()) {

@@ -38,6 +38,10 @@ public class BulkBenchmark {
     private static final int BLOCK = 4096;
     private static final int RUN = 16 * BLOCK;
     private static final long BYTES = 4L << 20;
+    private static final int GATHER = 512;
+    private static final int ROW = 256;
+    private final long[] gatherAt = new long[GATHER];
+    private final long[] gathered = new long[GATHER];
 
     private EmbeddedCluster cluster;
     private RememSession session;
@@ -124,6 +128,28 @@ public class BulkBenchmark {
         try (PinnedView view = far.pinReadOnly(nextRun(), RUN)) {
             return sum(view.segment(), 0, RUN);
         }
+    }
+
+    /** A strided scan's step, as the suite's scan does it: one long of each of 512 rows of 256 bytes. */
+    @Benchmark
+    public long farGather512() {
+        long off = nextRun() % (BYTES - GATHER * ROW);
+        for (int i = 0; i < GATHER; i++) {
+            gatherAt[i] = off + (long) i * ROW;
+        }
+        far.gather(ValueLayout.JAVA_LONG, gatherAt, GATHER, gathered);
+        return gathered[GATHER - 1];
+    }
+
+    /** The same longs read one {@code get} at a time. */
+    @Benchmark
+    public long farGetLoop512() {
+        long off = nextRun() % (BYTES - GATHER * ROW);
+        long sum = 0;
+        for (int i = 0; i < GATHER; i++) {
+            sum += far.get(ValueLayout.JAVA_LONG, off + (long) i * ROW);
+        }
+        return sum;
     }
 
     @Benchmark

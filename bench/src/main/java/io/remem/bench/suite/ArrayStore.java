@@ -22,8 +22,8 @@ public interface ArrayStore extends AutoCloseable {
 
     /**
      * {@code out[i] = getLong(offsets[i])} for every {@code i < count}: a graph kernel's gather. A store with
-     * round trips per access fetches them as well as it can (pipelined, batched by chunk); the default reads them
-     * one by one, which is right for a store with a local cache.
+     * round trips per access fetches them as well as it can (pipelined, batched by chunk; remem overlaps the
+     * window's misses); the default reads them one by one, which is right for local memory.
      */
     default void gather(long[] offsets, int count, long[] out) {
         for (int i = 0; i < count; i++) {
