@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Run the bench suite: random, scan, ycsb and pagerank on all-local memory, on remem with a local"
                 + " cache of 100, 50, 25, 10 and 5%% of the footprint, on classic remote paging, on Redis and on Hazelcast"
-                + " (with and without a near cache), side by side, after measuring the network floor. Every run checks"
+                + " (each with and without a client-side cache), side by side, after measuring the network floor. Every run checks"
                 + " its own results. Redis is installed from Debian's package if missing; a peer that cannot start is"
                 + " reported as skipped.",
                 "A subcommand runs one workload family of the suite, or one mechanism experiment."},

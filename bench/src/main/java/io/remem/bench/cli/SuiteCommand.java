@@ -53,11 +53,13 @@ final class SuiteCommand {
     double[] fractions;
 
     @Option(names = "--peer-fraction", defaultValue = "0.25", paramLabel = "F",
-            description = "Cache share at which classic paging and Hazelcast's near cache run (default: ${DEFAULT-VALUE}).")
+            description = "Cache share at which classic paging, Redis's client-side cache and Hazelcast's near cache"
+                    + " run (default: ${DEFAULT-VALUE}).")
     double peerFraction;
 
     @Option(names = "--peers", split = ",", paramLabel = "NAME,...",
-            description = "Peers to start: redis, hazelcast, or none (default: redis,hazelcast).")
+            description = "Peers to start: redis (run plain and with a client-side cache, redis+csc), hazelcast (plain"
+                    + " and with a near cache), or none (default: redis,hazelcast).")
     List<String> peers;
 
     @Option(names = "--block-size", defaultValue = "4k", converter = Converters.Bytes.class, paramLabel = "SIZE",

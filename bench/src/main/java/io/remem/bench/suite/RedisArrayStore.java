@@ -38,7 +38,7 @@ final class RedisArrayStore implements ArrayStore {
     static final int CHUNK = 1 << CHUNK_SHIFT;
     private static final long CHUNK_MASK = CHUNK - 1;
     /** Commands in flight at once for one call: enough to hide the round trip, few enough to bound its memory. */
-    private static final int WINDOW = 1024;
+    static final int WINDOW = 1024;
     /** Keys per UNLINK when the array is freed. */
     private static final int UNLINK_BATCH = 1000;
     /** Native order, unaligned: the same bytes for a long as {@link ValueLayout#JAVA_LONG_UNALIGNED} in a segment. */
@@ -227,13 +227,13 @@ final class RedisArrayStore implements ArrayStore {
                 args));
     }
 
-    private static <T> AsyncCommand<byte[], byte[], T> add(List<AsyncCommand<byte[], byte[], ?>> batch,
+    static <T> AsyncCommand<byte[], byte[], T> add(List<AsyncCommand<byte[], byte[], ?>> batch,
             AsyncCommand<byte[], byte[], T> command) {
         batch.add(command);
         return command;
     }
 
-    private byte[] key(long chunk) {
+    byte[] key(long chunk) {
         return RedisPeer.withDecimal(prefix, chunk);
     }
 
@@ -266,7 +266,7 @@ final class RedisArrayStore implements ArrayStore {
     }
 
     /** Awaits {@code futures[i]} by {@code deadline}; on failure cancels the rest of the window, which nobody reads. */
-    private static byte[] awaitBy(RedisFuture<byte[]>[] futures, int i, int n, long deadline, String command) {
+    static byte[] awaitBy(RedisFuture<byte[]>[] futures, int i, int n, long deadline, String command) {
         try {
             return await(futures[i], Math.max(0, deadline - System.nanoTime()), command);
         } catch (RuntimeException e) {
@@ -280,7 +280,7 @@ final class RedisArrayStore implements ArrayStore {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static <T> RedisFuture<T>[] futures(int n) {
+    static <T> RedisFuture<T>[] futures(int n) {
         return new RedisFuture[n];
     }
 }

@@ -9,7 +9,6 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 
 import java.io.IOException;
@@ -20,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
 
 /**
  * A Redis server of its own on loopback (started by the {@code redis.sh} resource, installed through apt if it
- * must be) and one Lettuce connection to it with byte[] keys and values. Closing the peer stops the server.
+ * must be) and one Lettuce connection to it with byte[] keys and values ({@link #target}), plus one more for each
+ * client-side-caching target ({@link #cachingTarget}). Closing the peer stops the server.
  */
 public final class RedisPeer implements AutoCloseable {
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
@@ -43,17 +44,23 @@ public final class RedisPeer implements AutoCloseable {
     private final Path script;
     private final String version;
     private final RedisClient client;
+    private final RedisURI uri;
     private final RedisTarget target;
+    /** Shared by its targets: no two of their stores share keys, even after one closed. */
+    private final AtomicLong storeIds = new AtomicLong();
+    private final List<CachingRedisTarget> cachingTargets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private final Thread stopOnExit;
 
-    private RedisPeer(int port, Path script, String version, RedisClient client, RedisTarget target) {
+    private RedisPeer(int port, Path script, String version, RedisClient client, RedisURI uri,
+            StatefulRedisConnection<byte[], byte[]> connection) {
         this.port = port;
         this.script = script;
         this.version = version;
         this.client = client;
-        this.target = target;
+        this.uri = uri;
+        this.target = new RedisTarget(connection, uri.getTimeout(), storeIds);
         // The server daemonizes, so it would outlive a suite stopped with Ctrl-C; stop it as this JVM exits.
         this.stopOnExit = script == null ? null : new Thread(() -> stopQuietly(script, port), "redis-stop");
         if (stopOnExit != null) {
@@ -82,14 +89,7 @@ public final class RedisPeer implements AutoCloseable {
     static RedisPeer connect(int port, Duration timeout, Path script, String version) throws PeerUnavailableException {
         RedisURI uri = RedisURI.builder().withHost("127.0.0.1").withPort(port).withTimeout(timeout).build();
         RedisClient client = RedisClient.create(uri);
-        // Fail a command at once while the connection is down rather than queue it behind a reconnect the
-        // workload would only see as a stall. Every wait is bounded by await's deadline, so Lettuce's own
-        // per-command timer (a wheel-timer entry scheduled and cancelled for each command) is off.
-        client.setOptions(ClientOptions.builder()
-                .socketOptions(SocketOptions.builder().connectTimeout(timeout).tcpNoDelay(true).build())
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
-                .build());
+        client.setOptions(clientOptions(timeout).build());
         StatefulRedisConnection<byte[], byte[]> connection;
         try {
             connection = client.connect(ByteArrayCodec.INSTANCE);
@@ -100,7 +100,19 @@ public final class RedisPeer implements AutoCloseable {
             }
             throw new PeerUnavailableException("cannot connect to Redis on 127.0.0.1:" + port + ": " + reason(e), e);
         }
-        return new RedisPeer(port, script, version, client, new RedisTarget(connection, timeout));
+        return new RedisPeer(port, script, version, client, uri, connection);
+    }
+
+    /**
+     * Fail a command at once while the connection is down rather than queue it behind a reconnect the workload
+     * would only see as a stall. Every wait is bounded by await's deadline, so Lettuce's own per-command timer (a
+     * wheel-timer entry scheduled and cancelled for each command) is off.
+     */
+    static ClientOptions.Builder clientOptions(Duration timeout) {
+        return ClientOptions.builder()
+                .socketOptions(SocketOptions.builder().connectTimeout(timeout).tcpNoDelay(true).build())
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build());
     }
 
     /** Such as "Redis 7.0.15". */
@@ -117,6 +129,21 @@ public final class RedisPeer implements AutoCloseable {
     }
 
     /**
+     * "redis+csc": a connection of its own (tracking is per connection) with a client-side cache of about
+     * {@code cacheBytes}, which the server keeps coherent; see {@link CachingRedisTarget}. Each call opens a new
+     * one, and closing the target closes it.
+     */
+    public Target cachingTarget(long cacheBytes) {
+        if (closed.get()) {
+            throw new IllegalStateException("redis: the peer is closed");
+        }
+        CachingRedisTarget t = CachingRedisTarget.open(client.getResources(), uri, storeIds, cacheBytes,
+                cachingTargets::remove);
+        cachingTargets.add(t);
+        return t;
+    }
+
+    /**
      * Records keyed {@code r<storeId>:<key>} over this peer's connection, for stores that several clients (other
      * JVMs) share by agreeing on the id. Closing such a store deletes every client's records: leave that to one.
      */
@@ -128,6 +155,10 @@ public final class RedisPeer implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        // Before the client: theirs share its event loops, which its shutdown stops.
+        for (CachingRedisTarget t : cachingTargets) {
+            t.close();
         }
         target.closeConnection();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -280,48 +311,6 @@ public final class RedisPeer implements AutoCloseable {
             Files.deleteIfExists(p);
         } catch (IOException ignored) {
             // a temp file left behind is harmless
-        }
-    }
-
-    /** The suite's view of the peer: one shared connection, which Lettuce makes safe for every workload thread. */
-    private static final class RedisTarget implements Target {
-        private final StatefulRedisConnection<byte[], byte[]> connection;
-        private final RedisAsyncCommands<byte[], byte[]> redis;
-        private final long timeoutNanos;
-        /** Stores of this connection never share keys, even if a store is opened again after another closed. */
-        private final AtomicLong nextStoreId = new AtomicLong();
-        private final AtomicBoolean closed = new AtomicBoolean();
-
-        RedisTarget(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout) {
-            this.connection = connection;
-            this.redis = connection.async();
-            this.timeoutNanos = timeout.toNanos();
-        }
-
-        @Override
-        public String name() {
-            return "redis";
-        }
-
-        @Override
-        public ArrayStore newArray(long bytes) {
-            return new RedisArrayStore(connection, timeoutNanos, nextStoreId.getAndIncrement(), bytes);
-        }
-
-        @Override
-        public RecordStore newRecords(RecordShape shape, long capacity) {
-            return new RedisRecordStore(redis, timeoutNanos, nextStoreId.getAndIncrement(), shape);
-        }
-
-        @Override
-        public void close() {
-            // the peer owns the connection
-        }
-
-        void closeConnection() {
-            if (closed.compareAndSet(false, true)) {
-                connection.close();
-            }
         }
     }
 }

@@ -122,7 +122,7 @@ final class RedisRecordStore implements RecordStore {
     }
 
     /** The prefix and the key's bytes; YCSB's keys are ASCII, so a plain copy of the chars will do. */
-    private byte[] key(String key) {
+    byte[] key(String key) {
         int n = key.length();
         byte[] b = Arrays.copyOf(prefix, prefix.length + n);
         for (int i = 0; i < n; i++) {

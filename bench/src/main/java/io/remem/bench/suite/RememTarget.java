@@ -46,6 +46,7 @@ public final class RememTarget implements Target {
     }
 
     /** The cache's counters over the workload's measured period; null before one has ended. */
+    @Override
     public CacheStats measuredStats() {
         return measured;
     }
@@ -94,6 +95,11 @@ public final class RememTarget implements Target {
         @Override
         public void setLong(long offset, long value) {
             segment.set(ValueLayout.JAVA_LONG, offset, value);
+        }
+
+        @Override
+        public void gather(long[] offsets, int count, long[] out) {
+            segment.gather(ValueLayout.JAVA_LONG, offsets, count, out);
         }
 
         @Override

@@ -24,8 +24,9 @@ import java.util.function.Supplier;
 public final class Suite {
     /**
      * @param fractions    the sweep: remem's local cache as shares of each workload's footprint
-     * @param peerFraction the share at which remem, classic paging and Hazelcast's near cache meet the peers
-     * @param peers        which of "redis" and "hazelcast" to try
+     * @param peerFraction the share at which remem, classic paging, Redis's client-side cache and Hazelcast's near
+     *                     cache meet the peers
+     * @param peers        which of "redis" (plain and with a client-side cache) and "hazelcast" to try
      * @param repeats      runs of each cell; the suite reports the median run and the spread of all
      */
     public record Config(List<Workload> workloads, double[] fractions, double peerFraction, RunSettings settings,
@@ -105,6 +106,10 @@ public final class Suite {
                     if (servers.redis != null) {
                         record(w, "redis", "peer", Double.NaN, servers.redis::target);
                         step.stepTo(++done);
+                        // Sized like Hazelcast's near cache below: a cache of whole objects.
+                        record(w, "redis+csc " + Units.percent(pf), "peer", pf,
+                                () -> servers.redis.cachingTarget((long) (w.dataBytes() * pf)));
+                        step.stepTo(++done);
                     }
                     if (servers.hazelcast != null) {
                         record(w, "hazelcast", "peer", Double.NaN, () -> servers.hazelcast.target(0));
@@ -152,8 +157,9 @@ public final class Suite {
 
     /**
      * A share of the footprint for data, plus the free frames remem's reclaimer keeps (its high watermark), so
-     * that at 100% the whole footprint fits; never fewer than 16 blocks. Hazelcast's near cache gets the same
-     * bytes.
+     * that at 100% the whole footprint fits; never fewer than 16 blocks. The peers' caches of whole objects
+     * (Hazelcast's near cache, Redis's client-side cache) get the same share of the data instead
+     * ({@link Workload#dataBytes}).
      */
     private long cacheBytes(Workload w, double fraction) {
         double reserve = 1 - RememOptions.defaults().highWatermark();
@@ -197,7 +203,7 @@ public final class Suite {
                             RunResult[] runs, CacheStats[] stats, int i) {
         try (Target target = make.get()) {
             runs[i] = w.run(target, config.settings());
-            stats[i] = target instanceof RememTarget rt ? rt.measuredStats() : null;
+            stats[i] = target.measuredStats();
             return true;
         } catch (WorkloadCheckException e) {
             results.add(new SuiteResult(w.name(), w.family(), w.unit(), name, kind, fraction, null, null,
@@ -231,12 +237,15 @@ public final class Suite {
                 log.println("starting Redis on 127.0.0.1:" + config.redisPort() + " (installing it first if needed)");
                 try {
                     redis = RedisPeer.start(config.redisPort());
-                    environment.put("redis", redis.version() + ", Lettuce client, one shared connection");
+                    environment.put("redis", redis.version() + ", Lettuce client, one shared connection; redis+csc:"
+                            + " one more per run, RESP3 with client tracking");
                 } catch (PeerUnavailableException e) {
                     skip("redis", e.getMessage());
+                    skip("redis+csc", e.getMessage());
                 }
             } else {
                 skip("redis", "not asked for (--peers)");
+                skip("redis+csc", "not asked for (--peers)");
             }
             if (config.peers().contains("hazelcast")) {
                 log.println("starting a Hazelcast member in its own JVM on 127.0.0.1:" + config.hazelcastPort());
@@ -264,7 +273,7 @@ public final class Suite {
         }
 
         int peerTargets() {
-            return (redis != null ? 1 : 0) + (hazelcast != null ? 2 : 0);
+            return (redis != null ? 2 : 0) + (hazelcast != null ? 2 : 0);
         }
 
         RememTarget remem(String name, RememOptions options) {

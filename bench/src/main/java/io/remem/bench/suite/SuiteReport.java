@@ -140,7 +140,9 @@ public final class SuiteReport {
         }
         t.note("'remem N%' keeps N% of the workload's footprint in its local cache; 'classic paging' is remem with"
                 + " 4 KiB blocks, per-block dirty tracking, no background reclaim and no prefetching; Hazelcast's near"
-                + " cache is sized like remem's at the peers' comparison point. Redis and Hazelcast keep no local copy.");
+                + " cache and Redis's client-side cache ('redis+csc', kept coherent by the server's invalidations) hold"
+                + " the same share of the data as remem's cache at the peers' comparison point. Plain Redis and"
+                + " Hazelcast keep no local copy.");
         return t;
     }
 
@@ -175,8 +177,9 @@ public final class SuiteReport {
         t.note("Throughput is the median run's, with [the lowest-the highest] run's when each cell ran more than once;"
                 + " the other columns are the median run's."
                 + " Latency is per operation of the workload (pagerank: per block of 512 vertices). 'mean miss' is"
-                + " remem's mean time to fetch a block it did not hold; 'miss / floor' divides it by the mean"
-                + " ping-pong round trip measured in this run.");
+                + " remem's mean time to fetch a block it did not hold (redis+csc's: to GET a chunk or record, a batch"
+                + " of them counting its time for each); 'miss / floor' divides it by the mean ping-pong round trip"
+                + " measured in this run.");
         return t;
     }
 

@@ -50,6 +50,15 @@ class BenchSuiteCommandTest {
         assertThat(r.err()).contains(named);
     }
 
+    /** Checked before any child JVM starts, so each of these returns at once. */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {"--rounds;0;--rounds", "--samples;99;--samples", "--block-size;3000;--block-size"})
+    void aBadMissOptionIsNamed(String option, String value, String named) {
+        FullCommandLineTest.Run r = run("bench", "miss", option, value);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(named);
+    }
+
     /** Checked before any memory node starts, so each of these returns at once. */
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
@@ -104,8 +113,8 @@ class BenchSuiteCommandTest {
 
     @Test
     void eachWorkloadFamilyAndExperimentHasHelp() {
-        for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "vthreads",
-                "offload", "commit", "shared-ycsb")) {
+        for (String family : List.of("random", "scan", "ycsb", "pagerank", "prefetch", "dirty", "reserve", "miss",
+                "vthreads", "offload", "commit", "shared-ycsb")) {
             FullCommandLineTest.Run r = run("bench", family, "--help");
             assertThat(r.exit()).as(family).isZero();
             assertThat(r.out()).contains("Usage: remem bench " + family);

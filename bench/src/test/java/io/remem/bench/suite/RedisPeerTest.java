@@ -9,6 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static io.remem.bench.suite.RedisArrayStore.CHUNK;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,7 +41,9 @@ class RedisPeerTest {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private static RedisPeer peer;
-    private static Target target;
+    private static Target plain;
+    /** Smaller than most arrays below, so that they run with evictions as well as hits. */
+    private static Target cached;
     private static RedisClient rawClient;
     /** A second, independent view of the server, to check what the stores left there. */
     private static RedisCommands<String, String> raw;
@@ -53,7 +58,8 @@ class RedisPeerTest {
             // A missing requirement fails the test with its reason; it never skips.
             throw new AssertionError("Redis is unavailable here: " + e.getMessage(), e);
         }
-        target = peer.target();
+        plain = peer.target();
+        cached = peer.cachingTarget(16 * CHUNK);
         rawClient = RedisClient.create(RedisURI.create("127.0.0.1", port));
         StatefulRedisConnection<String, String> c = rawClient.connect();
         raw = c.sync();
@@ -69,14 +75,26 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void versionAndName() {
-        assertThat(peer.version()).matches("Redis \\d+\\.\\d+\\.\\d+");
-        assertThat(target.name()).isEqualTo("redis");
+    /** By name rather than as the targets: JUnit closes AutoCloseable arguments after each test. */
+    static Stream<String> targets() {
+        return Stream.of("redis", "redis+csc");
+    }
+
+    private static Target target(String name) {
+        return name.equals(plain.name()) ? plain : cached;
     }
 
     @Test
-    void randomAccessesAgreeWithALocalMirror() {
+    void versionAndName() {
+        assertThat(peer.version()).matches("Redis \\d+\\.\\d+\\.\\d+");
+        assertThat(plain.name()).isEqualTo("redis");
+        assertThat(cached.name()).isEqualTo("redis+csc");
+    }
+
+    @ParameterizedTest
+    @MethodSource("targets")
+    void randomAccessesAgreeWithALocalMirror(String targetName) {
+        Target target = target(targetName);
         int size = 16 * CHUNK + 123;
         MemorySegment mirror = MemorySegment.ofArray(new byte[size]);
         Random rnd = new Random(20260101);
@@ -128,8 +146,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void aNewArrayReadsAsZeros() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void aNewArrayReadsAsZeros(String targetName) {
+        Target target = target(targetName);
         int size = 3 * CHUNK + 5;
         try (ArrayStore a = target.newArray(size)) {
             MemorySegment dst = MemorySegment.ofArray(new byte[size]);
@@ -154,8 +174,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void gatherEqualsGetLongOneByOne() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void gatherEqualsGetLongOneByOne(String targetName) {
+        Target target = target(targetName);
         int size = 64 * CHUNK;
         Random rnd = new Random(7);
         byte[] data = new byte[size];
@@ -182,8 +204,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void setLongAndGetLongAgreeWithBytes() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void setLongAndGetLongAgreeWithBytes(String targetName) {
+        Target target = target(targetName);
         try (ArrayStore a = target.newArray(4 * CHUNK)) {
             for (long off : new long[] {0, 8, 13, CHUNK - 8, CHUNK - 3, 2L * CHUNK - 1, 4L * CHUNK - 8}) {
                 long v = 0x0102030405060708L ^ off * 0x9E3779B97F4A7C15L;
@@ -202,8 +226,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void records() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void records(String targetName) {
+        Target target = target(targetName);
         RecordShape shape = new RecordShape(4, 10);
         try (RecordStore r = target.newRecords(shape, 100)) {
             assertThat(r.shape()).isEqualTo(shape);
@@ -236,8 +262,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void recordUpdateSurvivesAFlushedScriptCache() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void recordUpdateSurvivesAFlushedScriptCache(String targetName) {
+        Target target = target(targetName);
         try (RecordStore r = target.newRecords(new RecordShape(1, 4), 1)) {
             r.insert("k", new byte[] {1, 2, 3, 4});
             raw.scriptFlush();
@@ -248,8 +276,10 @@ class RedisPeerTest {
         }
     }
 
-    @Test
-    void closeRemovesEveryKey() {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void closeRemovesEveryKey(String targetName) {
+        Target target = target(targetName);
         long before = raw.dbsize();
         ArrayStore a = target.newArray(2500L * CHUNK);
         for (long c = 0; c < 2500; c += 3) {
@@ -267,8 +297,10 @@ class RedisPeerTest {
         a.close(); // twice is harmless
     }
 
-    @Test
-    void concurrentWritersToDisjointRangesAllLand() throws Exception {
+    @ParameterizedTest
+    @MethodSource("targets")
+    void concurrentWritersToDisjointRangesAllLand(String targetName) throws Exception {
+        Target target = target(targetName);
         int threads = 8;
         int slice = 3 * CHUNK + 1000; // not a multiple of a chunk, so neighbours share chunks
         byte[] expect = new byte[threads * slice];
