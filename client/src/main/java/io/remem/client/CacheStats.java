@@ -11,7 +11,7 @@ package io.remem.client;
  * @param bytesWrittenBack  bytes written to memory nodes (dirty lines only)
  * @param bytesDirtied      bytes the application wrote (every write counts, rewrites included)
  * @param evictions         blocks evicted
- * @param evictionStalls    times a miss found no free frame and no clean victim, and wrote a dirty one back first
+ * @param evictionStalls    times a miss found no free frame and had to wait for the reclaimer
  * @param stallNanos        total time misses spent in such waits
  * @param writeBackRounds   write-back batches acknowledged
  * @param writeBackFailures write-back batches that failed (their lines stayed dirty and were retried)

@@ -59,6 +59,8 @@ final class FrameTable implements Victims.Frames {
     final BlockIndex index;
     /** Guards the index and the free list together. */
     final ReentrantLock mapLock = new ReentrantLock();
+    /** Signalled, under {@link #mapLock}, when a frame goes back on the free list. */
+    final Condition frameFreed = mapLock.newCondition();
 
     private final Arena arena;
     private final int dirtyWords;
@@ -163,19 +165,19 @@ final class FrameTable implements Victims.Frames {
 
     /**
      * Frees frame {@code f}, whose state was {@code s}: unindexes {@code block} (unless {@link #NO_BLOCK}), makes the
-     * frame FREE in the same incarnation and puts it on the free list. Nobody waits for a free frame: a miss that
-     * finds none evicts a victim itself.
+     * frame FREE in the same incarnation, puts it on the free list and wakes one miss waiting for a frame (one frame
+     * serves one; waking them all would only send the rest back to wait, each counted as another stall).
      */
     void release(int f, long block, long s) {
-        free(f, block, s);
+        free(f, block, s, false);
     }
 
-    /** Puts back a frame that {@link #takeFree} took and that stayed FREE. */
+    /** Puts back a frame that {@link #takeFree} took and that stayed FREE, waking every miss waiting for a frame. */
     void unclaim(int f) {
-        free(f, NO_BLOCK, stateOf(f));
+        free(f, NO_BLOCK, stateOf(f), true);
     }
 
-    private void free(int f, long block, long s) {
+    private void free(int f, long block, long s, boolean wakeAll) {
         mapLock.lock();
         try {
             if (block != NO_BLOCK) {
@@ -183,6 +185,11 @@ final class FrameTable implements Victims.Frames {
             }
             STATE.setVolatile(state, f, FrameState.withPhase(s, FREE));
             freeFrames[freeCount++] = f;
+            if (wakeAll) {
+                frameFreed.signalAll();
+            } else {
+                frameFreed.signal();
+            }
         } finally {
             mapLock.unlock();
         }
@@ -223,7 +230,7 @@ final class FrameTable implements Victims.Frames {
     /** A fill of {@code block} into frame {@code f} failed: the frame goes back, and its waiters look again. */
     void abortFill(int f, long block, long filling) {
         tags[f] = NO_BLOCK;
-        free(f, block, filling);
+        free(f, block, filling, true);
         signalFill(f);
     }
 
@@ -522,9 +529,15 @@ final class FrameTable implements Victims.Frames {
         }
     }
 
-    /** Marks the table closed; {@link #freeArena} once nothing runs any more. */
+    /** Marks the table closed and wakes every wait for a frame; {@link #freeArena} once nothing runs any more. */
     void close() {
         closed = true;
+        mapLock.lock();
+        try {
+            frameFreed.signalAll();
+        } finally {
+            mapLock.unlock();
+        }
     }
 
     void freeArena() {

@@ -13,12 +13,14 @@ import java.util.Objects;
  * are arriving. So a window costs about one round trip, however many of its blocks missed.
  *
  * <p>The window is a fraction of the cache, so the blocks fetched for it are still there when it reads them. A
- * window whose misses are one run of consecutive blocks is a scan, and is left to the trend prefetcher, which
- * fetches ahead of it.
+ * window whose misses come in ascending order over one run of at least {@value #MIN_SCAN} consecutive blocks is a
+ * scan, and is left to the trend prefetcher, which fetches ahead of it.
  */
 final class Gather {
     /** Most offsets per window: enough to overlap many round trips, few enough to bound the scratch arrays. */
     static final int MAX_WINDOW = 256;
+    /** Fewest consecutive blocks taken for a scan: enough for the trend detector to see a stride. */
+    private static final int MIN_SCAN = 8;
 
     private Gather() {}
 
@@ -51,11 +53,15 @@ final class Gather {
                 if (!cache.crosses(addr, Long.BYTES)) {
                     long stamp = cache.tryBeginRead(addr);
                     if (stamp != LocalCache.NO_STAMP) {
-                        long v = cache.frames.get(ValueLayout.JAVA_LONG_UNALIGNED, cache.offsetIn(stamp, addr));
-                        if (cache.endRead(stamp)) {
-                            dst[i] = swap ? Long.reverseBytes(v) : v;
-                            continue;
+                        while (true) { // as FarSegment.get: a block evicted mid-read is faulted back, counted once
+                            long v = cache.frames.get(ValueLayout.JAVA_LONG_UNALIGNED, cache.offsetIn(stamp, addr));
+                            if (cache.endRead(stamp)) {
+                                dst[i] = swap ? Long.reverseBytes(v) : v;
+                                break;
+                            }
+                            stamp = cache.retryRead(addr, stamp);
                         }
+                        continue;
                     }
                 }
                 missed[m] = i;
@@ -64,10 +70,12 @@ final class Gather {
             if (m == 0) {
                 continue;
             }
+            boolean ascending = isAscending(blocks, m); // before distinct() sorts them
             int d = m > 1 ? distinct(blocks, m) : 1;
-            // One run of consecutive blocks is a scan: read in order, its misses feed the trend prefetcher, which
-            // runs ahead into the next window; a hint would fetch this window only, and wait for it.
-            boolean scan = d > 1 && blocks[d - 1] - blocks[0] == d - 1 && cache.followsTrends();
+            // Misses read in ascending order over one run of consecutive blocks are a scan: read in order, they feed
+            // the trend prefetcher, which runs ahead into the next window; a hint would fetch this window only, and
+            // wait for it. Misses out of order, or a run too short to show a trend, are fetched together.
+            boolean scan = ascending && d >= MIN_SCAN && blocks[d - 1] - blocks[0] == d - 1 && cache.followsTrends();
             if (d > 1 && !scan) {
                 cache.prefetch(blocks, d);
             }
@@ -76,6 +84,15 @@ final class Gather {
                 dst[missed[j]] = swap ? Long.reverseBytes(v) : v;
             }
         }
+    }
+
+    private static boolean isAscending(long[] blocks, int n) {
+        for (int i = 1; i < n; i++) {
+            if (blocks[i] < blocks[i - 1]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Sorts {@code blocks[0..n)} and moves its distinct values to the front; returns how many there are. */

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -396,18 +397,16 @@ final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
                     } finally {
                         mapLock.lock();
                     }
-                    if (evicted) {
-                        continue;
+                    if (!evicted) {
+                        awaitFreeFrame(start);
                     }
-                    reclaimer.wake();
-                }
-                // Every victim at hand is dirty (or there is no reclaimer): write one back now, one round trip,
-                // rather than wait for a reclaimer's round to be scheduled, sent and acknowledged.
-                mapLock.unlock();
-                try {
-                    evictor.reclaimInlineNow(start);
-                } finally {
-                    mapLock.lock();
+                } else {
+                    mapLock.unlock();
+                    try {
+                        evictor.reclaimInlineNow(start);
+                    } finally {
+                        mapLock.lock();
+                    }
                 }
             }
             f = table.claimFree(block);
@@ -453,6 +452,26 @@ final class LocalCache implements AutoCloseable, HitCalibration.HitPath {
         }
         if (victim != null) {
             victim.send(); // no-op if it went with the fetch
+        }
+    }
+
+    /** Called with the map lock held when no frame is free: the reclaimer is behind (an eviction stall). */
+    private void awaitFreeFrame(long since) {
+        metrics.stalls.increment();
+        long t0 = clock.nanoTime();
+        reclaimer.wake();
+        try {
+            table.frameFreed.await(10, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RememException(ErrorCode.INTERNAL, "interrupted while waiting for a free cache frame", e);
+        } finally {
+            metrics.stallNanos.add(clock.nanoTime() - t0);
+        }
+        if (clock.nanoTime() - since > fetchTimeoutNanos) {
+            throw new RememException(ErrorCode.TIMEOUT, "no cache frame became free in "
+                    + TimeUnit.NANOSECONDS.toMillis(fetchTimeoutNanos) + " ms (" + writeBacks.census()
+                    + "): write-back is failing, or every frame is pinned");
         }
     }
 

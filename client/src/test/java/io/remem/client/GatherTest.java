@@ -80,6 +80,29 @@ class GatherTest {
         }
     }
 
+    /** Neighbouring blocks read out of order are no scan: with trend prefetching on, they are still hinted. */
+    @Test
+    void consecutiveBlocksOutOfOrderAreFetchedTogetherEvenWithTrendsOn() {
+        try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
+             LocalCache cache = new LocalCache(new CacheConfig(BLOCK, 256, 4, 8, Duration.ofSeconds(10),
+                     EvictionPolicy.CLOCK, DirtyTracking.LINE, true, 32), backend)) {
+            FarSegment seg = populated(cache);
+            cache.dropClean(0, FAR);
+            int n = 24;
+            long[] offsets = new long[n];
+            for (int i = 0; i < n; i++) {
+                offsets[i] = (200L + (i * 7L) % n) * BLOCK; // blocks 200..223, a permutation
+            }
+            long asyncBefore = backend.asyncBlocks.get();
+            long[] got = new long[n];
+            seg.gather(ValueLayout.JAVA_LONG, offsets, n, got);
+            for (int i = 0; i < n; i++) {
+                assertThat(got[i]).isEqualTo(offsets[i] * 3);
+            }
+            assertThat(backend.asyncBlocks.get() - asyncBefore).as("hinted, not left to demand misses").isGreaterThanOrEqualTo(n);
+        }
+    }
+
     @Test
     void aBadOffsetOrCountIsRefusedBeforeAnythingIsRead() {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));

@@ -6,10 +6,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 /**
- * A link's calls awaiting their answers, by request id. A link numbers its requests consecutively and a memory node
- * answers a connection's requests in order, so a ring indexed by the id's low bits holds them with no boxed id and no
- * map node per call: a miss leaves no garbage here. A call whose slot is still taken by one {@value #SLOTS} ids older
- * (that many in flight) goes to an overflow map instead.
+ * A link's calls awaiting their answers, by request id. A link numbers its requests consecutively and few are in
+ * flight at once, so a ring indexed by the id's low bits holds them with no boxed id and no map node per call: a miss
+ * leaves no garbage here. A call whose slot is still taken by one {@value #SLOTS} ids older (that many in flight)
+ * goes to an overflow map instead. Nothing relies on answers arriving in id order.
+ *
+ * <p>While the link is up, only the leader holding the read lock takes calls by id; others take them by identity
+ * once the link has failed. That is why {@link #remove(long)} may skip an empty overflow map without a lock.
  */
 final class PendingCalls {
     static final int SLOTS = 1024;
