@@ -34,7 +34,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.zip.CRC32C;
 
 /**
  * A client connection to a memory node on which the calling threads do the socket I/O themselves, so a cache
@@ -66,10 +65,7 @@ public final class DirectLink implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     private final ByteBuffer out = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD + SMALL_BODY); // under writeLock
-    private final ByteBuffer in = ByteBuffer.allocateDirect(Wire.FRAME_OVERHEAD);                // under readLock
-    private final FrameHeader header = new FrameHeader();                                        // under readLock
-    private final ByteBuffer trailer = ByteBuffer.allocateDirect(Checksums.BYTES);              // under readLock
-    private final CRC32C crc = new CRC32C();                                                     // under readLock
+    private final ResponseStream responses;                                                      // under readLock
     private final PendingCalls pending = new PendingCalls();
     private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong(1);
@@ -92,6 +88,7 @@ public final class DirectLink implements AutoCloseable {
     private DirectLink(LinkChannel channel, String remote, Duration timeout, NanoClock clock, long spinNanos,
                        SpinGate spinGate) {
         this.channel = channel;
+        this.responses = new ResponseStream(channel, remote);
         this.clock = clock;
         this.spinNanos = spinNanos;
         this.spinGate = spinGate;
@@ -510,26 +507,16 @@ public final class DirectLink implements AutoCloseable {
         LinkCall<?> c = null;
         boolean interrupted = Thread.interrupted(); // an interrupt must not close a link other threads share
         try {
-            in.clear();
-            readFully(in);
-            int length = in.getInt(0);
-            if (length < Wire.HEADER_BYTES || length > Wire.MAX_FRAME_BYTES) {
-                throw RememException.malformed("frame length " + length + " from " + remote);
-            }
-            in.position(Wire.LENGTH_FIELD_BYTES);
-            FrameHeader h = header.read(in).validate();
-            if (!h.isResponse()) {
-                throw RememException.malformed(remote + " sent a request on a client link");
-            }
-            int bodyBytes = length - Wire.HEADER_BYTES;
+            FrameHeader h = responses.nextHeader();
+            int bodyBytes = responses.bodyBytes();
             c = pending.remove(h.requestId());
             if (c == null) {
-                skip(bodyBytes); // not ours any more: the link is failing and its calls were swept
+                responses.skip(bodyBytes); // not ours any more: the link is failing and its calls were swept
                 return;
             }
             reading = c;
             if (h.status() != 0) {
-                ByteBuf body = readBody(bodyBytes);
+                ByteBuf body = responses.readBody(bodyBytes);
                 String message;
                 try {
                     message = Bodies.readString(body, "error.message");
@@ -540,12 +527,12 @@ public final class DirectLink implements AutoCloseable {
             } else if (c.dsts != null) {
                 boolean withCrc = checksums;
                 if (bodyBytes != c.dstBytes + (withCrc ? Checksums.BYTES : 0)) {
-                    skip(bodyBytes);
+                    responses.skip(bodyBytes);
                     c.fail(RememException.malformed(c.op + " returned " + bodyBytes + " bytes, not " + c.dstBytes
                             + (withCrc ? " and a checksum" : "")));
                 } else {
-                    readInto(c.dsts, withCrc); // from the socket straight into the cache frames, in one read if it can
-                    if (withCrc && !checksumMatches(c.dsts)) {
+                    responses.readInto(c.dsts, withCrc); // socket straight into the cache frames, one read if it can
+                    if (withCrc && !responses.checksumMatches(c.dsts)) {
                         c.fail(new RememException(ErrorCode.CHECKSUM_MISMATCH, c.op + " of " + c.dstBytes + " bytes from "
                                 + remote + " does not match its checksum"));
                     } else {
@@ -553,7 +540,7 @@ public final class DirectLink implements AutoCloseable {
                     }
                 }
             } else {
-                c.complete(h, readBody(bodyBytes));
+                c.complete(h, responses.readBody(bodyBytes));
             }
         } catch (Throwable t) {
             RememException cause = switch (t) {
@@ -573,57 +560,6 @@ public final class DirectLink implements AutoCloseable {
             reading = null;
             if (interrupted) {
                 Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /** Reads a data answer into {@code dsts}, and its checksum trailer after them, with as few reads as it can. */
-    private void readInto(MemorySegment[] dsts, boolean withCrc) throws IOException {
-        ByteBuffer[] parts = new ByteBuffer[dsts.length + (withCrc ? 1 : 0)];
-        for (int i = 0; i < dsts.length; i++) {
-            parts[i] = dsts[i].asByteBuffer();
-        }
-        if (withCrc) {
-            trailer.clear();
-            parts[dsts.length] = trailer;
-        }
-        ByteBuffer last = parts[parts.length - 1];
-        while (last.hasRemaining() || parts[0].hasRemaining()) {
-            if (channel.read(parts) < 0) {
-                throw new IOException("closed by " + remote);
-            }
-        }
-    }
-
-    /** Checks the bytes just read against the checksum trailer {@link #readInto} read after them. */
-    private boolean checksumMatches(MemorySegment[] dsts) {
-        crc.reset();
-        for (MemorySegment d : dsts) {
-            Checksums.update(crc, d);
-        }
-        return (int) crc.getValue() == trailer.getInt(0);
-    }
-
-    private ByteBuf readBody(int bytes) throws IOException {
-        ByteBuffer body = ByteBuffer.allocate(bytes);
-        readFully(body);
-        body.flip();
-        return Unpooled.wrappedBuffer(body);
-    }
-
-    private void skip(int bytes) throws IOException {
-        ByteBuffer scratch = ByteBuffer.allocate(Math.min(bytes, 64 << 10));
-        while (bytes > 0) {
-            scratch.clear().limit(Math.min(bytes, scratch.capacity()));
-            readFully(scratch);
-            bytes -= scratch.limit();
-        }
-    }
-
-    private void readFully(ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            if (channel.read(buf) < 0) {
-                throw new IOException("closed by " + remote);
             }
         }
     }
