@@ -45,7 +45,8 @@ final class SuiteCommand {
     Duration duration;
 
     @Option(names = "--warmup", converter = Converters.Time.class, paramLabel = "TIME",
-            description = "Unmeasured time before each run (default: 1s, 200ms with --quick).")
+            description = "Least unmeasured time before each run; it goes on until throughput holds steady (two"
+                    + " slices within 10%), up to five times this (default: 1s, 200ms with --quick).")
     Duration warmup;
 
     @Option(names = "--fractions", split = ",", paramLabel = "F,F,...",

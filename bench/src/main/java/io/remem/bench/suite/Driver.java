@@ -5,12 +5,15 @@ import org.HdrHistogram.Histogram;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 
 /**
  * Runs an operation on N platform threads for a warm-up and then a measured period, one latency sample per
- * operation. Every thread stops at the same deadline; the first failure stops them all and is rethrown.
+ * operation. The warm-up lasts until throughput holds steady ({@link SteadyWarmup}). Every thread stops at the same
+ * deadline; the first failure stops them all and is rethrown.
  */
 final class Driver {
     /** One thread's work: a single operation per call; false when the thread has no more to do. */
@@ -36,10 +39,12 @@ final class Driver {
         Histogram[] hist = Latencies.perThread(n);
         long[] ops = new long[n];
         long[] lastEnd = new long[n];
+        AtomicLongArray warmOps = new AtomicLongArray(n);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
-        long measureFrom = start + s.warmup().toNanos();
-        long end = measureFrom + s.duration().toNanos();
+        // Set once the warm-up is over; until then every operation counts as warm-up.
+        AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong end = new AtomicLong(Long.MAX_VALUE);
         List<Thread> threads = new ArrayList<>(n);
         for (int t = 0; t < n; t++) {
             int id = t;
@@ -48,15 +53,18 @@ final class Driver {
                     Op op = perThread.apply(id);
                     Histogram h = hist[id];
                     long count = 0;
+                    long warm = 0;
                     long now = System.nanoTime();
-                    while (now < end && failure.get() == null) {
+                    while (now < end.get() && failure.get() == null) {
                         if (!op.run()) {
                             break;
                         }
                         long after = System.nanoTime();
-                        if (now >= measureFrom) {
+                        if (now >= measureFrom.get()) {
                             h.recordValue(after - now);
                             count++;
+                        } else {
+                            warmOps.lazySet(id, ++warm);
                         }
                         now = after;
                     }
@@ -67,7 +75,10 @@ final class Driver {
                 }
             }));
         }
-        sleepUntil(measureFrom);
+        long from = s.untilSteady() ? SteadyWarmup.await(start, s.warmup(), warmOps) : start + s.warmup().toNanos();
+        SteadyWarmup.sleepUntil(from);
+        end.set(from + s.duration().toNanos());
+        measureFrom.set(from);
         target.measuring(true);
         join(threads);
         target.measuring(false);
@@ -75,7 +86,7 @@ final class Driver {
         // Up to the last operation's end: an operation in flight at the deadline is counted.
         long elapsed = 0;
         for (long e : lastEnd) {
-            elapsed = Math.max(elapsed, e - measureFrom);
+            elapsed = Math.max(elapsed, e - from);
         }
         Histogram all = Latencies.merged(hist);
         long total = Arrays.stream(ops).sum();
@@ -106,17 +117,6 @@ final class Driver {
 
     interface ThreadBody {
         void run(int thread) throws Exception;
-    }
-
-    private static void sleepUntil(long deadline) {
-        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-            try {
-                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
     }
 
     private static void join(List<Thread> threads) {

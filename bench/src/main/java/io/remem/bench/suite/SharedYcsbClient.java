@@ -174,7 +174,9 @@ public final class SharedYcsbClient {
         TimedStore timed = new TimedStore(store);
         LongAdder errors = new LongAdder();
         Map<String, Long> before = YcsbWorkload.verifyCounts();
-        RunSettings s = new RunSettings(threads, Duration.ofMillis(warmupMillis), Duration.ofMillis(durationMillis));
+        // A fixed warm-up: every client JVM must measure the same period.
+        RunSettings s = new RunSettings(threads, Duration.ofMillis(warmupMillis), Duration.ofMillis(durationMillis),
+                false);
         Driver.Timed t = Driver.timed(s, timed::measuring, th -> {
             // D and E, which insert, are not offered: the keys a client inserted would be known to it alone.
             YcsbBinding db = new YcsbBinding(timed, new ConcurrentSkipListSet<>(), errors, new AtomicLong());

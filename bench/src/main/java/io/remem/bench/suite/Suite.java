@@ -68,7 +68,8 @@ public final class Suite {
         environment.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         environment.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         environment.put("threads", Integer.toString(config.settings().threads()));
-        environment.put("warm-up, duration", config.settings().warmup().toMillis() + " ms, "
+        environment.put("warm-up, duration", config.settings().warmup().toMillis() + " ms to "
+                + SteadyWarmup.cap(config.settings().warmup()).toMillis() + " ms (until throughput holds steady), "
                 + config.settings().duration().toMillis() + " ms per run");
         environment.put("repeats", config.repeats() + (config.repeats() > 1
                 ? " runs of each cell, back to back; the median run is reported, with the spread"

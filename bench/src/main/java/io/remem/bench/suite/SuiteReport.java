@@ -100,8 +100,9 @@ public final class SuiteReport {
                         : more.result().opsPerSecond() < 0.9 * less.result().opsPerSecond();
                 if (clearly) {
                     found.add(String.format(Locale.ROOT, "%s: %s (%s %s/s) ran slower than %s (%s %s/s). More cache is"
-                                    + " never slower once warm: the warm-up (%s) was too short for this machine, or it"
-                                    + " changed during the run; rerun with a longer --warmup or more --repeat.",
+                                    + " never slower once warm: the warm-up (at least %s, until throughput held steady)"
+                                    + " ended in a lull, or the machine changed during the run; rerun with more --repeat"
+                                    + " or a longer --warmup.",
                             w, more.target(), Units.count(more.result().opsPerSecond()), more.unit(), less.target(),
                             Units.count(less.result().opsPerSecond()), less.unit(),
                             Units.nanos(report.config().settings().warmup().toNanos())));

@@ -31,7 +31,7 @@ class SuiteReportTest {
     void moreCacheClearlySlowerThanLessIsFlaggedWithTheWarmUp() {
         SuiteReport r = new SuiteReport(report(List.of(remem(1, 100, 110, 120), remem(0.5, 200, 210, 220))));
         assertThat(r.inconsistencies()).singleElement().asString()
-                .contains("remem 1.0", "ran slower than remem 0.5", "warm-up (200.0 ms)", "--warmup");
+                .contains("remem 1.0", "ran slower than remem 0.5", "warm-up (at least 200.0 ms, until throughput held steady)", "--repeat");
         assertThat(r.markdown("cmd")).contains("### Warnings");
     }
 
