@@ -30,7 +30,7 @@ import java.util.Locale;
 final class SuiteCommand {
     static final List<String> FAMILIES = List.of("random", "scan", "ycsb", "pagerank");
 
-    @Option(names = "--quick", description = "Small footprints and 1 s runs: about 2.5 minutes, every peer included.")
+    @Option(names = "--quick", description = "Small footprints and 1 s runs, each cell 3 times: about 10 minutes, every peer included.")
     boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Save summary.md, results.csv and PNG charts in DIR.")
