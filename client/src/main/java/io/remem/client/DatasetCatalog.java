@@ -104,7 +104,7 @@ final class DatasetCatalog implements AutoCloseable {
     }
 
     private FarSegment segment(FarMemory memory, DatasetInfo info, long address, boolean readOnly) {
-        FarSegment.Allocation allocation = new FarSegment.Allocation(memory, address, info.bytes(), true, info.name(),
+        Allocation allocation = new Allocation(memory, address, info.bytes(), true, info.name(),
                 readOnly);
         return new FarSegment(cache, allocation, address, info.bytes());
     }

@@ -50,7 +50,7 @@ public final class FarMemory {
             throw new IllegalArgumentException("bytes: " + bytes + " must be positive");
         }
         long address = allocator.allocate(bytes);
-        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, false), address, bytes);
+        return new FarSegment(cache, new Allocation(this, address, bytes, false), address, bytes);
     }
 
     /**
@@ -72,7 +72,7 @@ public final class FarMemory {
                     + Limits.MAX_REPLICATION);
         }
         long address = allocator.allocateRun(bytes, replication);
-        return new FarSegment(cache, new FarSegment.Allocation(this, address, bytes, true), address, bytes);
+        return new FarSegment(cache, new Allocation(this, address, bytes, true), address, bytes);
     }
 
     /**
@@ -147,7 +147,7 @@ public final class FarMemory {
         return leaseId;
     }
 
-    void release(FarSegment.Allocation allocation) {
+    void release(Allocation allocation) {
         if (allocation.dataset != null) {
             throw new UnsupportedOperationException("the segment of dataset " + allocation.dataset
                     + " cannot be freed: delete the dataset (FarMemory.deleteDataset)");

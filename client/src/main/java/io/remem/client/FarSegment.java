@@ -26,41 +26,6 @@ public final class FarSegment {
     private final long length;
     private final boolean readOnly;
 
-    /** The allocation a segment and its slices share. */
-    static final class Allocation {
-        final FarMemory memory;
-        final long address;
-        final long bytes;
-        /** Whether it has slabs of its own, which go back to the controller when it is freed. */
-        final boolean ownRun;
-        /** The dataset whose bytes these are, which only deleting the dataset frees; null for an allocation. */
-        final String dataset;
-        /** Whether writes are refused (a dataset granted for reading only). */
-        final boolean readOnly;
-        boolean freed; // plain: freeing while other threads still use the memory is a bug in the caller
-
-        Allocation(FarMemory memory, long address, long bytes) {
-            this(memory, address, bytes, false);
-        }
-
-        Allocation(FarMemory memory, long address, long bytes, boolean ownRun) {
-            this(memory, address, bytes, ownRun, null);
-        }
-
-        Allocation(FarMemory memory, long address, long bytes, boolean ownRun, String dataset) {
-            this(memory, address, bytes, ownRun, dataset, false);
-        }
-
-        Allocation(FarMemory memory, long address, long bytes, boolean ownRun, String dataset, boolean readOnly) {
-            this.memory = memory;
-            this.address = address;
-            this.bytes = bytes;
-            this.ownRun = ownRun;
-            this.dataset = dataset;
-            this.readOnly = readOnly;
-        }
-    }
-
     FarSegment(LocalCache cache, Allocation allocation, long base, long length) {
         this.cache = cache;
         this.allocation = allocation;

@@ -29,7 +29,7 @@ class AsyncAccessTest {
 
     /** Blocks 0..255 each hold their own number in every word, written back, and not cached. */
     private static FarSegment populatedAndCold(LocalCache cache, InMemoryBackend backend) {
-        FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
         for (long off = 0; off < FAR; off += 8) {
             seg.set(ValueLayout.JAVA_LONG, off, off / BLOCK);
         }
@@ -157,7 +157,7 @@ class AsyncAccessTest {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
              LocalCache cache = cache(backend)) {
             FarSegment seg = populatedAndCold(cache, backend);
-            FarSegment beyond = new FarSegment(cache, new FarSegment.Allocation(null, FAR, FAR), FAR, FAR);
+            FarSegment beyond = new FarSegment(cache, new Allocation(null, FAR, FAR), FAR, FAR);
             CompletableFuture<Void> bad = beyond.readAsync(0, MemorySegment.ofArray(new long[1]), 0, 8);
             seg.readAsync(0, MemorySegment.ofArray(new long[1]), 0, 8);
             assertThatThrownBy(cache::releaseAsync).isInstanceOf(RuntimeException.class);

@@ -27,7 +27,7 @@ class CacheClockTest {
         NanoClock clock = () -> System.nanoTime() + (jumping.get() ? skipped.addAndGet(Duration.ofHours(1).toNanos()) : 0);
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
              LocalCache cache = new LocalCache(new CacheConfig(BLOCK, 32, 2, 4, TIMEOUT), backend, clock)) {
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
             try (PinnedView held = seg.pin(4L * BLOCK, 2L * BLOCK)) {
                 // Block 5 is pinned where the first view put it; a view laid out differently must move it, and cannot.
                 jumping.set(true);

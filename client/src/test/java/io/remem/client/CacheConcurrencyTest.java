@@ -30,7 +30,7 @@ class CacheConcurrencyTest {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, 512, new SplittableRandom(7));
              LocalCache cache = new LocalCache(new CacheConfig(512, 6, 1, 2, Duration.ofSeconds(30)), backend)) {
             backend.failBatches(0.05);
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
             long[][] models = new long[THREADS][(int) (WORDS / THREADS)];
             ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
             List<Thread> threads = new ArrayList<>();

@@ -126,7 +126,7 @@ class CacheModelTest {
              LocalCache cache = new LocalCache(new CacheConfig(blockSize, frames, 1, 2, Duration.ofSeconds(30),
                      EvictionPolicy.CLOCK, DirtyTracking.LINE, true, prefetchWindow(seed)), backend)) {
             backend.failBatches(failureRate);
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
             MemorySegment view = MemorySegment.ofArray(model);
             List<Runnable> asyncChecks = new ArrayList<>();
             for (int step = 0; step < 4000; step++) {

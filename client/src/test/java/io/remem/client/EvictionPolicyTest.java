@@ -35,7 +35,7 @@ class EvictionPolicyTest {
     void aBlockUsedAgainSurvivesUnderClockAndLruButNotUnderFifo(EvictionPolicy policy) {
         try (InMemoryBackend backend = new InMemoryBackend(64 * BLOCK, BLOCK, new SplittableRandom(1));
              LocalCache cache = cache(backend, policy)) {
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, 64 * BLOCK), 0, 64 * BLOCK);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, 64 * BLOCK), 0, 64 * BLOCK);
             long a = 0, b = 1, c = 2, d = 3, e = 4;
             touch(seg, a);
             touch(seg, b);
@@ -60,7 +60,7 @@ class EvictionPolicyTest {
     void fifoEvictsInInsertionOrderHoweverHotTheOldestIs() {
         try (InMemoryBackend backend = new InMemoryBackend(64 * BLOCK, BLOCK, new SplittableRandom(1));
              LocalCache cache = cache(backend, EvictionPolicy.FIFO)) {
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, 64 * BLOCK), 0, 64 * BLOCK);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, 64 * BLOCK), 0, 64 * BLOCK);
             for (long block = 0; block < 12; block++) {
                 touch(seg, block);
                 long oldest = Math.max(0, block - 2);
@@ -80,7 +80,7 @@ class EvictionPolicyTest {
         try (InMemoryBackend backend = new InMemoryBackend(64 * 4096, 4096, new SplittableRandom(1));
              LocalCache cache = new LocalCache(new CacheConfig(4096, 16, 1, 2, Duration.ofSeconds(10),
                      EvictionPolicy.CLOCK, tracking, true, 0), backend)) {
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, 64 * 4096), 0, 64 * 4096);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, 64 * 4096), 0, 64 * 4096);
             for (int block = 0; block < 8; block++) {
                 seg.set(ValueLayout.JAVA_LONG, block * 4096L + 512, block);
             }

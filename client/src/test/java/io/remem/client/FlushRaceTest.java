@@ -31,7 +31,7 @@ class FlushRaceTest {
     private static final int HOT_BLOCKS = 2;
 
     private static FarSegment segment(LocalCache cache) {
-        return new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        return new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
     }
 
     /** The long at {@code addr} as the memory node holds it now. */

@@ -21,7 +21,7 @@ class GatherTest {
 
     /** Every long slot holds its own offset times 3, written back, so every later miss really fetches. */
     private static FarSegment populated(LocalCache cache) {
-        FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
         for (long off = 0; off < FAR; off += 8) {
             seg.set(ValueLayout.JAVA_LONG, off, off * 3);
         }

@@ -22,7 +22,7 @@ class PinnedViewTest {
     }
 
     private static FarSegment segment(LocalCache cache) {
-        return new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        return new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
     }
 
     @Test

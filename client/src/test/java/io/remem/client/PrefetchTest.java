@@ -29,7 +29,7 @@ class PrefetchTest {
 
     /** Writes every block and flushes, so every later miss really fetches. */
     private static FarSegment populated(LocalCache cache) {
-        FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+        FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
         for (long off = 0; off < FAR; off += BLOCK) {
             seg.set(ValueLayout.JAVA_LONG, off, off);
         }

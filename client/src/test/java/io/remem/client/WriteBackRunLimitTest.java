@@ -31,7 +31,7 @@ class WriteBackRunLimitTest {
     void aRoundNeverExceedsTheRunLimitPerNode() {
         try (InMemoryBackend backend = new InMemoryBackend(FAR, BLOCK, new SplittableRandom(1));
              LocalCache cache = new LocalCache(new CacheConfig(BLOCK, BLOCKS + 8, 1, 2, Duration.ofSeconds(30)), backend)) {
-            FarSegment seg = new FarSegment(cache, new FarSegment.Allocation(null, 0, FAR), 0, FAR);
+            FarSegment seg = new FarSegment(cache, new Allocation(null, 0, FAR), 0, FAR);
             for (int b = 0; b < BLOCKS; b++) {
                 for (int run = 0; run < RUNS_PER_BLOCK; run++) {
                     long addr = (long) b * BLOCK + 2L * run * FrameTable.LINE_SIZE;
