@@ -72,10 +72,7 @@ public final class PingPong implements AutoCloseable {
 
     /** One request and its full response; returns a byte of it so the work cannot be optimized away. */
     public long roundTrip() throws IOException {
-        request.clear();
-        while (request.hasRemaining()) {
-            client.write(request);
-        }
+        sendRequest();
         response.clear();
         readFully(client, response);
         return response.get(0);
@@ -86,10 +83,7 @@ public final class PingPong implements AutoCloseable {
      * remem link does when it may: the floor for a client that spins.
      */
     public long roundTripSpinning(long spinNanos) throws IOException {
-        request.clear();
-        while (request.hasRemaining()) {
-            client.write(request);
-        }
+        sendRequest();
         long deadline = System.nanoTime() + spinNanos;
         while (probe.available() == 0 && System.nanoTime() - deadline < 0) {
             Thread.onSpinWait();
@@ -97,6 +91,13 @@ public final class PingPong implements AutoCloseable {
         response.clear();
         readFully(client, response);
         return response.get(0);
+    }
+
+    private void sendRequest() throws IOException {
+        request.clear();
+        while (request.hasRemaining()) {
+            client.write(request);
+        }
     }
 
     private static void readFully(SocketChannel ch, ByteBuffer buf) throws IOException {
